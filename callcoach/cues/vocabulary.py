@@ -1,0 +1,90 @@
+"""The cue vocabulary: exact names are a public interface (the jsonl output and the playbook use them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+CUE_NAMES: tuple[str, ...] = (
+    "duchenne_smile",
+    "polite_smile",
+    "eyebrow_flash",
+    "lip_compression",
+    "unilateral_lip_pull",
+    "nose_wrinkle",
+    "blink_cluster",
+    "gaze_aversion",
+    "micro_frown",
+    "micro_anger",
+    "micro_surprise",
+)
+
+#: The seven universal emotions a cue may suggest.
+EMOTIONS: tuple[str, ...] = ("happiness", "sadness", "fear", "disgust", "anger", "surprise", "contempt")
+
+#: The emotion each cue suggests by default, where one fits. ``micro_surprise`` may be reported as
+#: ``fear`` instead when the lips stretch sideways (see ``callcoach.cues.rules``).
+DEFAULT_EMOTION: dict[str, str | None] = {
+    "duchenne_smile": "happiness",
+    "polite_smile": None,
+    "eyebrow_flash": None,
+    "lip_compression": None,
+    "unilateral_lip_pull": "contempt",
+    "nose_wrinkle": "disgust",
+    "blink_cluster": None,
+    "gaze_aversion": None,
+    "micro_frown": "sadness",
+    "micro_anger": "anger",
+    "micro_surprise": "surprise",
+}
+
+#: Where on the face each cue is seen (the panel and the summary group by it).
+REGION: dict[str, str] = {
+    "duchenne_smile": "mouth+eyes",
+    "polite_smile": "mouth",
+    "eyebrow_flash": "brows",
+    "lip_compression": "mouth",
+    "unilateral_lip_pull": "mouth",
+    "nose_wrinkle": "nose",
+    "blink_cluster": "eyes",
+    "gaze_aversion": "eyes",
+    "micro_frown": "brows+mouth",
+    "micro_anger": "brows+mouth",
+    "micro_surprise": "brows+eyes",
+}
+
+#: Micro-expressions last 1/25 to 1/2 s; anything longer is reported as macro.
+MICRO_MAX_S = 0.5
+
+Scale = Literal["micro", "macro"]
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One spotted cue. A guess with a confidence, never a verdict."""
+
+    cue: str
+    emotion: str | None
+    scale: Scale
+    onset_s: float
+    apex_s: float
+    #: None while the movement is still under way at the end of the input.
+    offset_s: float | None
+    #: Peak deviation from the person's baseline, in robust z units scaled to 0..1.
+    intensity: float
+    confidence: float
+    face: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "type": "cue",
+            "cue": self.cue,
+            "emotion": self.emotion,
+            "scale": self.scale,
+            "onset_s": round(self.onset_s, 3),
+            "apex_s": round(self.apex_s, 3),
+            "offset_s": None if self.offset_s is None else round(self.offset_s, 3),
+            "intensity": round(self.intensity, 3),
+            "confidence": round(self.confidence, 3),
+            "face": self.face,
+        }

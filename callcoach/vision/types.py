@@ -1,0 +1,55 @@
+"""What the vision stage hands to the cue stage: small, frozen, pixel-free observations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+#: FER2013 class order of the appearance model's output.
+APPEARANCE_CLASSES: tuple[str, ...] = (
+    "anger",
+    "disgust",
+    "fear",
+    "happiness",
+    "sadness",
+    "surprise",
+    "neutral",
+)
+
+
+@dataclass(frozen=True)
+class HeadPose:
+    """Head rotation in degrees: yaw (left/right), pitch (up/down), roll (tilt)."""
+
+    yaw: float
+    pitch: float
+    roll: float
+
+
+@dataclass(frozen=True)
+class FaceObservation:
+    """One tracked face in one frame.
+
+    ``geometry`` holds landmark measures normalised by face size (see ``callcoach.vision.geometry``);
+    ``blendshapes`` the 52 MediaPipe scores; ``emotion`` the appearance model's probabilities over
+    ``APPEARANCE_CLASSES`` (None when the model was not run on this frame).
+    """
+
+    face_id: int
+    #: Normalised box in the frame: x, y, width, height in 0..1.
+    bbox: tuple[float, float, float, float]
+    pose: HeadPose
+    blendshapes: Mapping[str, float]
+    geometry: Mapping[str, float]
+    emotion: Mapping[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class FrameObservation:
+    """Everything vision saw in one frame; ``faces`` is empty when no face was found."""
+
+    index: int
+    t_s: float
+    width: int
+    height: int
+    faces: tuple[FaceObservation, ...] = field(default_factory=tuple)

@@ -1,0 +1,272 @@
+"""The cue engine: per-face baselines, gating, spotting, naming. Observations in, cues out.
+
+Gates, and why:
+- head motion: a turn moves every landmark at once; while the head turns fast or sits far from its
+  baseline pose the channels are muted and half-seen events are dropped;
+- blinks: eye measures are held at their last open-eye value, so a closing lid is not read as a squint;
+- talking: speech opens and closes the mouth several times a second; while it is detected the mouth
+  channels need a larger movement, so speech alone does not fire lip cues.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from callcoach.cues.baseline import RobustBaseline
+from callcoach.cues.channels import CHANNELS, TALK_GAIN, activations, apex_reading, name_cue
+from callcoach.cues.features import FLOORS, INDEX, feature_vector
+from callcoach.cues.spotter import BlinkCluster, BlinkClusterSpotter, Excursion, Spotter
+from callcoach.cues.vocabulary import MICRO_MAX_S, Cue
+from callcoach.errors import CueError
+from callcoach.vision.types import FaceObservation, FrameObservation
+
+_EYE_FEATURES = np.array([INDEX[n] for n in ("aperture", "upper_lid", "lower_lid", "cheek", "squint_bs",
+                                             "gaze_x", "gaze_y")])
+# Pairs of channels that see the same muscles from different sides; of two overlapping events only the
+# stronger is kept (a pressed-lip anger face is not also a separate lip compression).
+_COMPETE = {frozenset(p) for p in [
+    ("compression", "anger"), ("nose", "anger"), ("nose", "smile"), ("frown", "anger"), ("lip_pull", "smile"),
+    ("brow_raise", "frown"), ("compression", "frown"), ("compression", "lip_pull"), ("nose", "lip_pull"),
+    ("brow_raise", "anger"), ("compression", "nose"), ("frown", "lip_pull"),
+]}
+_HOLD_S = 0.3  # wait this long after an event ends for overlapping events on competing channels
+_FER_EMOTIONS = {"happiness", "sadness", "fear", "disgust", "anger", "surprise"}
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    baseline_seconds: float = 2.0
+    #: Head speed (deg/s) and distance from the baseline pose (deg) beyond which channels are muted.
+    max_head_speed: float = 60.0
+    max_pose_offset: float = 25.0
+    #: A face unseen this long ends its events (they are dropped, not guessed).
+    lost_after_s: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.baseline_seconds < 0 or not math.isfinite(self.baseline_seconds):
+            raise CueError(f"--baseline-seconds must be 0 or more, not {self.baseline_seconds}")
+
+
+@dataclass(frozen=True)
+class BaselineEvent:
+    face: int
+    t_s: float
+    status: Literal["calibrating", "ready"]
+    progress: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {"type": "baseline", "face": self.face, "t_s": round(self.t_s, 3), "status": self.status,
+                "progress": round(self.progress, 3)}
+
+
+@dataclass
+class _Face:
+    face_id: int
+    baseline: RobustBaseline
+    spotters: dict[str, Spotter]
+    blinks: BlinkClusterSpotter = field(default_factory=BlinkClusterSpotter)
+    last_t: float = 0.0
+    last_pose: tuple[float, float] | None = None
+    head_speed: float = 0.0
+    held_eyes: np.ndarray | None = None
+    mouth: deque[tuple[float, float]] = field(default_factory=deque)
+    emotion_mean: dict[str, float] | None = None
+    pending: list[Excursion] = field(default_factory=list)
+
+
+class CueEngine:
+    """Feed ``update`` one ``FrameObservation`` at a time; it yields baseline events and cues."""
+
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        self.config = config or EngineConfig()
+        self._faces: dict[int, _Face] = {}
+
+    @property
+    def any_baseline_ready(self) -> bool:
+        return any(f.baseline.ready for f in self._faces.values())
+
+    def _new_face(self, face_id: int) -> _Face:
+        spotters = {c: Spotter(c, min_s=0.03 if c != "gaze" else 0.25) for c in CHANNELS}
+        return _Face(face_id, RobustBaseline(FLOORS, warmup_s=self.config.baseline_seconds), spotters)
+
+    def update(self, obs: FrameObservation) -> Iterator[BaselineEvent | Cue]:
+        seen = set()
+        for face in obs.faces:
+            seen.add(face.face_id)
+            state = self._faces.get(face.face_id)
+            if state is None:
+                state = self._faces[face.face_id] = self._new_face(face.face_id)
+                if self.config.baseline_seconds > 0:
+                    yield BaselineEvent(face.face_id, obs.t_s, "calibrating", 0.0)
+            yield from self._update_face(state, face, obs.t_s)
+        for face_id, state in self._faces.items():
+            if face_id not in seen and obs.t_s - state.last_t > self.config.lost_after_s:
+                for spotter in state.spotters.values():
+                    spotter.interrupt(obs.t_s)
+            if face_id not in seen:
+                yield from self._release(state, obs.t_s)
+
+    def _update_face(self, st: _Face, face: FaceObservation, t: float) -> Iterator[BaselineEvent | Cue]:
+        x = feature_vector(face)
+        dt = max(1e-3, t - st.last_t) if st.last_pose is not None else 0.0
+        if st.last_pose is not None and dt > 0:
+            speed = (abs(face.pose.yaw - st.last_pose[0]) + abs(face.pose.pitch - st.last_pose[1])) / dt
+            # Smoothed over ~3 frames: one jittery pose estimate should not mute a whole event.
+            st.head_speed = 0.6 * st.head_speed + 0.4 * speed
+        st.last_pose = (face.pose.yaw, face.pose.pitch)
+        st.last_t = t
+        base = st.baseline
+        closed = self._eyes_closed(base, x)
+        if closed and st.held_eyes is not None:
+            x[_EYE_FEATURES] = st.held_eyes
+        elif not closed:
+            st.held_eyes = x[_EYE_FEATURES].copy()
+
+        if not base.ready:
+            if base.add(t, x):
+                yield BaselineEvent(face.face_id, t, "ready", 1.0)
+            self._track_emotion(st, face, weight=0.1)
+            return
+        d = base.deviation(x)
+        pose_off = max(abs(d[INDEX["yaw"]]) * FLOORS[INDEX["yaw"]], abs(d[INDEX["pitch"]]) * FLOORS[INDEX["pitch"]])
+        reliable = st.head_speed <= self.config.max_head_speed and pose_off <= self.config.max_pose_offset
+        if not reliable:
+            for spotter in st.spotters.values():
+                spotter.interrupt(t)  # dropped: a half-seen movement during a turn is not evidence
+            yield from self._release(st, t)
+            return
+        if not closed:
+            base.add(t, x)
+        talking = self._talking(st, t, d)
+        acts = activations(d, talking)
+        emotion = dict(face.emotion) if face.emotion else None
+        for name, spotter in st.spotters.items():
+            done = spotter.update(t, acts[name], (d, emotion))
+            if done is not None:
+                st.pending.append(done)
+        cluster = st.blinks.update(t, closed)
+        if cluster is not None:
+            yield self._blink_cue(st, cluster)
+        if not any(s.active for s in st.spotters.values()):
+            self._track_emotion(st, face, weight=0.02)
+        yield from self._release(st, t)
+
+    @staticmethod
+    def _eyes_closed(base: RobustBaseline, x: np.ndarray) -> bool:
+        # Relative to this person's resting eyes: hooded or downcast eyes score eyeBlink ~0.7 at rest.
+        if not base.ready:
+            return False
+        i_ap, i_bl = INDEX["aperture"], INDEX["blink_bs"]
+        if x[i_ap] < 0.5 * base.median[i_ap]:
+            return True
+        return bool(x[i_bl] > max(0.5, base.median[i_bl] + 0.35))
+
+    @staticmethod
+    def _talking(st: _Face, t: float, d: np.ndarray) -> bool:
+        st.mouth.append((t, float(d[INDEX["mouth_open"]] + d[INDEX["jaw_open_bs"]])))
+        while st.mouth and t - st.mouth[0][0] > 1.0:
+            st.mouth.popleft()
+        values = [v for _, v in st.mouth]
+        if len(values) < 5:
+            return False
+        # Speech: the mouth opens and closes repeatedly; count swings larger than one meaningful change.
+        swings, direction, last = 0, 0, values[0]
+        for v in values[1:]:
+            step = v - last
+            if abs(step) >= 0.5:
+                new_dir = 1 if step > 0 else -1
+                if new_dir != direction:
+                    swings += 1
+                    direction = new_dir
+                last = v
+        return swings >= 3
+
+    @staticmethod
+    def _track_emotion(st: _Face, face: FaceObservation, weight: float) -> None:
+        if not face.emotion:
+            return
+        if st.emotion_mean is None:
+            st.emotion_mean = dict(face.emotion)
+            return
+        for k, v in face.emotion.items():
+            st.emotion_mean[k] = (1 - weight) * st.emotion_mean.get(k, v) + weight * v
+
+    def _release(self, st: _Face, t: float) -> Iterator[Cue]:
+        """Emit pending events once no stronger overlapping event on a competing channel can still appear."""
+        keep: list[Excursion] = []
+        for ex in st.pending:
+            assert ex.offset_s is not None
+            rivals = [o for o in st.pending if o is not ex and frozenset((o.channel, ex.channel)) in _COMPETE
+                      and _overlap(o, ex) and o.peak > ex.peak]
+            if rivals:
+                continue  # a stronger competing event explains this one
+            active_rival = any(s.active and frozenset((s.channel, ex.channel)) in _COMPETE
+                               for s in st.spotters.values())
+            if t - ex.offset_s < _HOLD_S or (active_rival and t - ex.offset_s < 3.0):
+                keep.append(ex)
+                continue
+            yield self._cue(st, ex)
+        st.pending = keep
+
+    def _cue(self, st: _Face, ex: Excursion) -> Cue:
+        d, emotion_probs = ex.apex_data if isinstance(ex.apex_data, tuple) else (None, None)
+        apex = apex_reading(d) if d is not None else apex_reading(np.zeros(len(FLOORS)))
+        name, emotion = name_cue(ex.channel, apex, emotion_probs)
+        margin = 1.0 - math.exp(-max(0.0, ex.peak - 1.0))
+        support = 0.0
+        if emotion in _FER_EMOTIONS and emotion_probs and st.emotion_mean:
+            support = max(-0.5, min(1.0, 4.0 * (emotion_probs[emotion] - st.emotion_mean.get(emotion, 0.0))))
+        confidence = min(0.99, max(0.05, 0.45 + 0.3 * margin + 0.2 * support))
+        end = ex.offset_s if ex.offset_s is not None else ex.apex_s
+        duration = end - ex.onset_s
+        return Cue(
+            cue=name, emotion=emotion, scale="micro" if duration <= MICRO_MAX_S else "macro",
+            onset_s=ex.onset_s, apex_s=ex.apex_s, offset_s=ex.offset_s,
+            intensity=1.0 - math.exp(-ex.peak / 2.5), confidence=confidence, face=st.face_id,
+        )
+
+    @staticmethod
+    def _blink_cue(st: _Face, c: BlinkCluster) -> Cue:
+        end = c.offset_s if c.offset_s is not None else c.apex_s
+        return Cue(
+            cue="blink_cluster", emotion=None, scale="micro" if end - c.onset_s <= MICRO_MAX_S else "macro",
+            onset_s=c.onset_s, apex_s=c.apex_s, offset_s=c.offset_s,
+            intensity=min(1.0, c.blinks / 6), confidence=min(0.95, 0.5 + 0.1 * (c.blinks - 2)),
+            face=st.face_id,
+        )
+
+    def finish(self) -> Iterator[Cue]:
+        """End of input: flush everything, including events still under way (offset None)."""
+        for st in self._faces.values():
+            for spotter in st.spotters.values():
+                ex = spotter.finish()
+                if ex is not None:
+                    st.pending.append(ex)
+            cluster = st.blinks.finish(st.last_t)
+            if cluster is not None:
+                yield self._blink_cue(st, cluster)
+            ended = [e for e in st.pending if e.offset_s is not None]
+            open_ = [e for e in st.pending if e.offset_s is None]
+            st.pending = ended
+            yield from self._release(st, math.inf)
+            for ex in open_:
+                yield self._cue(st, ex)
+
+
+def _overlap(a: Excursion, b: Excursion) -> bool:
+    a_end = a.offset_s if a.offset_s is not None else math.inf
+    b_end = b.offset_s if b.offset_s is not None else math.inf
+    inter = min(a_end, b_end) - max(a.onset_s, b.onset_s)
+    if inter <= 0:
+        return False
+    union = max(a_end, b_end) - min(a.onset_s, b.onset_s)
+    return union == math.inf or inter / union >= 0.3
+
+
+__all__ = ["TALK_GAIN", "BaselineEvent", "CueEngine", "EngineConfig"]

@@ -1,0 +1,80 @@
+"""Appearance evidence: the 7-class FER2013 CNN (converted to ONNX) on a landmark-aligned face crop.
+
+The geometry says *what moved*; this model says what the whole face *looks like*. The cue engine uses it
+only as supporting evidence (confidence, and fear versus surprise), never as a cue on its own.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from callcoach.errors import ModelError, VisionError
+from callcoach.vision.models import model_path
+from callcoach.vision.types import APPEARANCE_CLASSES
+
+CROP = 64
+# FER2013 faces are loose crops: the face box from brow to chin fills about 80% of the 48x48 image.
+_CROP_SCALE = 1.25
+
+
+def aligned_crop_matrix(landmarks_px: np.ndarray) -> np.ndarray:
+    """2x3 affine that maps the frame to a 64x64 crop with the eyes level and the face centred."""
+    eye_r = landmarks_px[[33, 133], :2].mean(axis=0)
+    eye_l = landmarks_px[[263, 362], :2].mean(axis=0)
+    angle = math.atan2(float(eye_l[1] - eye_r[1]), float(eye_l[0] - eye_r[0]))
+    lo = landmarks_px[:, :2].min(axis=0)
+    hi = landmarks_px[:, :2].max(axis=0)
+    centre = (lo + hi) / 2
+    size = float(max(hi - lo)) * _CROP_SCALE or 1.0
+    scale = CROP / size
+    cos, sin = math.cos(-angle) * scale, math.sin(-angle) * scale
+    # Rotate about the face centre, scale to the crop, then move the centre to the crop's middle.
+    return np.array(
+        [
+            [cos, -sin, CROP / 2 - cos * centre[0] + sin * centre[1]],
+            [sin, cos, CROP / 2 - sin * centre[0] - cos * centre[1]],
+        ],
+        dtype=np.float32,
+    )
+
+
+class AppearanceModel:
+    """ONNX Runtime session for the emotion CNN; one thread, since the landmarker owns the other core."""
+
+    def __init__(self, threads: int = 1) -> None:
+        path = model_path("emotion")
+        try:
+            import onnxruntime as ort
+
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = threads
+            opts.inter_op_num_threads = 1
+            opts.log_severity_level = 3
+            self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise ModelError(f"cannot load the appearance model {path}: {exc}") from exc
+        self._input = self._session.get_inputs()[0].name
+        self._output = self._session.get_outputs()[0].name
+
+    def crops(self, rgb: np.ndarray, faces_px: list[np.ndarray]) -> np.ndarray:
+        """N x 1 x 64 x 64 raw grey crops (0..255 floats), one per face."""
+        import cv2
+
+        out = np.empty((len(faces_px), 1, CROP, CROP), dtype=np.float32)
+        for i, marks in enumerate(faces_px):
+            m = aligned_crop_matrix(marks)
+            crop = cv2.warpAffine(rgb, m, (CROP, CROP), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            out[i, 0] = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+        return out
+
+    def predict(self, rgb: np.ndarray, faces_px: list[np.ndarray]) -> list[dict[str, float]]:
+        if not faces_px:
+            return []
+        batch = self.crops(rgb, faces_px)
+        try:
+            probs = self._session.run([self._output], {self._input: batch})[0]
+        except Exception as exc:
+            raise VisionError(f"the appearance model failed: {exc}") from exc
+        return [dict(zip(APPEARANCE_CLASSES, map(float, row), strict=True)) for row in probs]

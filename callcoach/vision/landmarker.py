@@ -1,0 +1,166 @@
+"""MediaPipe Face Landmarker behind a small interface that returns numpy arrays.
+
+Everything mediapipe-specific lives here so the rest of vision works on plain arrays, and so a failure
+inside mediapipe is translated into ``VisionError`` at this boundary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from callcoach.errors import ModelError, VisionError
+from callcoach.vision.models import model_path
+
+# Names of the 52 blendshape categories, in MediaPipe's output order (index 0 is "_neutral").
+BLENDSHAPE_COUNT = 52
+
+
+@dataclass(frozen=True, eq=False)
+class RawFace:
+    """Landmarks (478 x 3: x, y in frame-normalised units, z scaled like x), blendshapes, 4x4 pose matrix."""
+
+    landmarks: np.ndarray
+    blendshapes: dict[str, float]
+    matrix: np.ndarray
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Silence the C++ logging (TFLite/LiteRT INFO lines) that would otherwise pollute our stderr.
+
+    The native libraries write straight to file descriptor 2, so Python-level redirection does not help.
+    """
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+def _import_mediapipe():  # type: ignore[no-untyped-def]
+    with quiet_native_stderr():
+        try:
+            import mediapipe as mp
+            from mediapipe.tasks.python import BaseOptions, vision
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise VisionError(f"mediapipe cannot be imported ({exc}); reinstall with `pip install -e .`") from exc
+    return mp, BaseOptions, vision
+
+
+class Landmarker:
+    """Face Landmarker in VIDEO mode (tracks between frames) or IMAGE mode (detects on every call)."""
+
+    def __init__(self, max_faces: int = 1, video: bool = True) -> None:
+        self._mp, base_options, vision = _import_mediapipe()
+        self._video = video
+        self._last_ts = -1
+        self._calls = 0
+        path = model_path("face_landmarker")
+        options = vision.FaceLandmarkerOptions(
+            base_options=base_options(model_asset_path=str(path)),
+            running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
+            num_faces=max_faces,
+            # Lower than MediaPipe's 0.5 default: call tiles are small and compressed, and a lost track costs
+            # a re-detection; the cue engine gates on quality itself.
+            min_face_detection_confidence=0.4,
+            min_face_presence_confidence=0.4,
+            min_tracking_confidence=0.4,
+            output_face_blendshapes=True,
+            output_facial_transformation_matrixes=True,
+        )
+        try:
+            with quiet_native_stderr():
+                self._task = vision.FaceLandmarker.create_from_options(options)
+        except Exception as exc:
+            raise ModelError(f"cannot load the face landmarker model {path}: {exc}") from exc
+
+    def detect(self, rgb: np.ndarray, t_s: float = 0.0) -> list[RawFace]:
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        # LiteRT logs an alignment warning on the first frame only; keep it off the user's terminal.
+        quiet = quiet_native_stderr() if self._calls == 0 else contextlib.nullcontext()
+        self._calls += 1
+        try:
+            with quiet:
+                if self._video:
+                    # VIDEO mode needs strictly increasing integer milliseconds.
+                    ts = max(int(round(t_s * 1000)), self._last_ts + 1)
+                    self._last_ts = ts
+                    result = self._task.detect_for_video(image, ts)
+                else:
+                    result = self._task.detect(image)
+        except Exception as exc:
+            raise VisionError(f"the face landmarker failed on a frame: {exc}") from exc
+        faces = []
+        for i, marks in enumerate(result.face_landmarks):
+            arr = np.array([(p.x, p.y, p.z) for p in marks], dtype=np.float32)
+            shapes = {c.category_name: float(c.score) for c in result.face_blendshapes[i]}
+            shapes.pop("_neutral", None)
+            matrix = np.asarray(result.facial_transformation_matrixes[i], dtype=np.float32)
+            faces.append(RawFace(arr, shapes, matrix))
+        return faces
+
+    def close(self) -> None:
+        task, self._task = getattr(self, "_task", None), None
+        if task is not None:
+            with contextlib.suppress(Exception), quiet_native_stderr():
+                task.close()
+
+
+class FaceDetector:
+    """MediaPipe's short-range face detector (the one inside the landmarker bundle), for the tiled search."""
+
+    def __init__(self, min_confidence: float = 0.5) -> None:
+        self._mp, base_options, vision = _import_mediapipe()
+        self._calls = 0
+        path = model_path("face_landmarker")
+        try:
+            with zipfile.ZipFile(path) as bundle:
+                buffer = bundle.read("face_detector.tflite")
+            options = vision.FaceDetectorOptions(
+                base_options=base_options(model_asset_buffer=buffer),
+                min_detection_confidence=min_confidence,
+            )
+            with quiet_native_stderr():
+                self._task = vision.FaceDetector.create_from_options(options)
+        except Exception as exc:
+            raise ModelError(f"cannot load the face detector inside {path}: {exc}") from exc
+
+    def detect(self, rgb: np.ndarray) -> list[tuple[float, float, float, float, float]]:
+        """Boxes in pixels of ``rgb``: (x, y, w, h, score)."""
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        try:
+            with quiet_native_stderr() if self._calls == 0 else contextlib.nullcontext():
+                result = self._task.detect(image)
+            self._calls += 1
+        except Exception as exc:
+            raise VisionError(f"the face detector failed on a frame: {exc}") from exc
+        out = []
+        for d in result.detections:
+            b = d.bounding_box
+            out.append((float(b.origin_x), float(b.origin_y), float(b.width), float(b.height),
+                        float(d.categories[0].score)))
+        return out
+
+    def close(self) -> None:
+        task, self._task = getattr(self, "_task", None), None
+        if task is not None:
+            with contextlib.suppress(Exception), quiet_native_stderr():
+                task.close()

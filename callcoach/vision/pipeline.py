@@ -1,0 +1,123 @@
+"""Vision stage: a frame in, a pixel-free ``FrameObservation`` out.
+
+Per frame: the full-frame landmarker (VIDEO mode, so it tracks instead of re-detecting), followed small
+faces on enlarged crops, a tiled search when faces are missing, pose, landmark geometry and the appearance
+model. Nothing here keeps a frame after ``observe`` returns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from callcoach.sources.base import Frame
+from callcoach.vision.appearance import AppearanceModel
+from callcoach.vision.finder import Box, FaceFinder, iou, landmark_box
+from callcoach.vision.geometry import measures
+from callcoach.vision.landmarker import Landmarker, RawFace
+from callcoach.vision.pose import canonical_points, head_pose
+from callcoach.vision.tracker import FaceTracker
+from callcoach.vision.types import FaceObservation, FrameObservation
+
+
+@dataclass(frozen=True)
+class VisionConfig:
+    max_faces: int = 4
+    #: Run the appearance CNN (about 1 ms per face). Off for the bare-landmarker comparison.
+    appearance: bool = True
+    #: Tiled search for small faces: seconds between searches while a frame has fewer faces than expected.
+    search_interval_s: float = 1.0
+    #: Faces smaller than this share of the frame's short side are followed on crops.
+    small_face_share: float = 0.18
+
+
+class VisionPipeline:
+    """Owns the models; ``observe`` is called from one thread only."""
+
+    def __init__(self, live: bool = False, config: VisionConfig | None = None) -> None:
+        self.config = config or VisionConfig()
+        self.live = live
+        self._full = Landmarker(max_faces=self.config.max_faces, video=True)
+        self._finder = FaceFinder()
+        self._appearance = AppearanceModel() if self.config.appearance else None
+        self._tracker = FaceTracker()
+        self._last_search_s = -1e9
+        #: Milliseconds per stage, for `callcoach bench speed`.
+        self.timings: dict[str, list[float]] = defaultdict(list)
+
+    def _timed(self, stage: str, start: float) -> float:
+        now = time.perf_counter()
+        self.timings[stage].append((now - start) * 1000)
+        return now
+
+    def observe(self, frame: Frame) -> FrameObservation:
+        rgb = frame.image
+        height, width = rgb.shape[:2]
+        t0 = time.perf_counter()
+        faces: list[RawFace] = self._full.detect(rgb, frame.t_s)
+        boxes: list[Box] = [landmark_box(f, width, height) for f in faces]
+        small = [False] * len(faces)
+        t0 = self._timed("landmarker", t0)
+
+        # Follow small faces found earlier by the tiled search on crops around their last position.
+        for track in self._tracker.small_tracks(frame.t_s):
+            if any(iou(track.box, b) > 0.2 for b in boxes):
+                continue
+            face = self._finder.landmark_crop(rgb, track.box)
+            if face is not None:
+                faces.append(face)
+                boxes.append(landmark_box(face, width, height))
+                small.append(True)
+
+        if len(faces) < self.config.max_faces and frame.t_s - self._last_search_s >= self._search_interval(faces):
+            self._last_search_s = frame.t_s
+            for box in self._finder.search(rgb):
+                if len(faces) >= self.config.max_faces or any(iou(box, b) > 0.2 for b in boxes):
+                    continue
+                face = self._finder.landmark_crop(rgb, box)
+                if face is not None:
+                    faces.append(face)
+                    boxes.append(landmark_box(face, width, height))
+                    small.append(True)
+        t0 = self._timed("search", t0)
+
+        short = min(width, height)
+        small = [s and max(b[2], b[3]) < self.config.small_face_share * short for s, b in zip(small, boxes, strict=True)]
+        ids = self._tracker.assign(boxes, frame.t_s, small)
+        scale = np.array([width, height, width], dtype=np.float32)
+        pixels = [f.landmarks * scale for f in faces]
+        emotions: list[dict[str, float] | None] = [None] * len(faces)
+        if self._appearance is not None and faces:
+            emotions = list(self._appearance.predict(rgb, pixels))
+        t0 = self._timed("appearance", t0)
+
+        observed = []
+        for face, face_id, box, emotion in zip(faces, ids, boxes, emotions, strict=True):
+            canon = canonical_points(face.landmarks, face.matrix, width, height)
+            observed.append(
+                FaceObservation(
+                    face_id=face_id,
+                    bbox=(box[0] / width, box[1] / height, box[2] / width, box[3] / height),
+                    pose=head_pose(face.matrix),
+                    blendshapes=face.blendshapes,
+                    geometry=measures(canon),
+                    emotion=emotion,
+                )
+            )
+        self._timed("geometry", t0)
+        observed.sort(key=lambda f: f.face_id)
+        return FrameObservation(index=frame.index, t_s=frame.t_s, width=width, height=height, faces=tuple(observed))
+
+    def _search_interval(self, faces: list[RawFace]) -> float:
+        # With no face at all, look again soon; with some faces, only occasionally look for more
+        # (gallery view), because a search costs several landmarker runs.
+        if not faces:
+            return 0.0 if not self.live else 0.25
+        return self.config.search_interval_s * (1 if not self.live else 3)
+
+    def close(self) -> None:
+        self._full.close()
+        self._finder.close()

@@ -22,11 +22,13 @@ class RobustBaseline:
     """
 
     def __init__(self, floors: np.ndarray, warmup_s: float = 2.0, window_s: float = 20.0,
-                 sigma_k: float = 4.0, max_samples: int = 600) -> None:
+                 sigma_k: float = 3.0, max_cap: float = 2.5,
+                 max_samples: int = 600) -> None:
         self.floors = floors.astype(np.float64)
         self.warmup_s = warmup_s
         self.window_s = window_s
         self.sigma_k = sigma_k
+        self.cap = self.floors * max_cap
         self._values = np.zeros((max_samples, floors.size), dtype=np.float64)
         self._times = np.zeros(max_samples, dtype=np.float64)
         self._n = 0
@@ -74,7 +76,9 @@ class RobustBaseline:
         window = self._values[recent if recent.size else idx]
         self.median = np.median(window, axis=0)
         mad = np.median(np.abs(window - self.median), axis=0)
-        self.scale = np.maximum(self.sigma_k * _MAD_TO_SIGMA * mad, self.floors)
+        # Capped: after an expressive stretch the spread balloons and would hide the next real movement;
+        # a noisy tracker is bounded by the floors, not by letting the spread grow without limit.
+        self.scale = np.clip(self.sigma_k * _MAD_TO_SIGMA * mad, self.floors, self.cap)
 
     def deviation(self, values: np.ndarray) -> np.ndarray:
         """Signed departure from baseline in units of 'meaningful change' (>= 1 is noticeable)."""

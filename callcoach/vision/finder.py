@@ -80,7 +80,7 @@ class FaceFinder:
         import cv2
 
         if self._crop_marker is None:
-            self._crop_marker = Landmarker(max_faces=1, video=False)
+            self._crop_marker = Landmarker(max_faces=1, video=False, min_confidence=0.4)
         height, width = rgb.shape[:2]
         side = max(box[2], box[3]) * CROP_FACTOR
         cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2

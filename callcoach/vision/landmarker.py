@@ -68,7 +68,7 @@ def _import_mediapipe():  # type: ignore[no-untyped-def]
 class Landmarker:
     """Face Landmarker in VIDEO mode (tracks between frames) or IMAGE mode (detects on every call)."""
 
-    def __init__(self, max_faces: int = 1, video: bool = True) -> None:
+    def __init__(self, max_faces: int = 1, video: bool = True, min_confidence: float = 0.4) -> None:
         self._mp, base_options, vision = _import_mediapipe()
         self._video = video
         self._last_ts = -1
@@ -80,8 +80,8 @@ class Landmarker:
             num_faces=max_faces,
             # Lower than MediaPipe's 0.5 default: call tiles are small and compressed, and a lost track costs
             # a re-detection; the cue engine gates on quality itself.
-            min_face_detection_confidence=0.4,
-            min_face_presence_confidence=0.4,
+            min_face_detection_confidence=min_confidence,
+            min_face_presence_confidence=min_confidence,
             min_tracking_confidence=0.4,
             output_face_blendshapes=True,
             output_facial_transformation_matrixes=True,

@@ -25,7 +25,9 @@ from callcoach.vision.types import FaceObservation, FrameObservation
 
 @dataclass(frozen=True)
 class VisionConfig:
-    max_faces: int = 4
+    max_faces: int = 6
+    #: Faces the full-frame landmarker tracks; more are found by the tiled search and followed on crops.
+    full_frame_faces: int = 4
     #: Run the appearance CNN (about 1 ms per face). Off for the bare-landmarker comparison.
     appearance: bool = True
     #: Tiled search for small faces: seconds between searches while a frame has fewer faces than expected.
@@ -40,7 +42,7 @@ class VisionPipeline:
     def __init__(self, live: bool = False, config: VisionConfig | None = None) -> None:
         self.config = config or VisionConfig()
         self.live = live
-        self._full = Landmarker(max_faces=self.config.max_faces, video=True)
+        self._full = Landmarker(max_faces=min(self.config.full_frame_faces, self.config.max_faces), video=True)
         self._finder = FaceFinder()
         self._appearance = AppearanceModel() if self.config.appearance else None
         self._tracker = FaceTracker()
@@ -72,16 +74,23 @@ class VisionPipeline:
                 boxes.append(landmark_box(face, width, height))
                 small.append(True)
 
-        if len(faces) < self.config.max_faces and frame.t_s - self._last_search_s >= self._search_interval(faces):
+        if self._should_search(faces, boxes, min(width, height), frame.t_s):
             self._last_search_s = frame.t_s
             for box in self._finder.search(rgb):
-                if len(faces) >= self.config.max_faces or any(iou(box, b) > 0.2 for b in boxes):
+                # Tiles cut faces in half, so a tile's box can overlap a known face only a little.
+                if len(faces) >= self.config.max_faces or any(_covers(b, box) for b in boxes):
                     continue
                 face = self._finder.landmark_crop(rgb, box)
-                if face is not None:
-                    faces.append(face)
-                    boxes.append(landmark_box(face, width, height))
-                    small.append(True)
+                if face is None:
+                    continue
+                found = landmark_box(face, width, height)
+                # The mesh must land where the detector saw a face: on an ear or a hand the landmarker
+                # tends to "find" a face elsewhere in the crop.
+                if iou(found, box) < 0.25 or any(_covers(b, found) for b in boxes):
+                    continue
+                faces.append(face)
+                boxes.append(found)
+                small.append(True)
         t0 = self._timed("search", t0)
 
         short = min(width, height)
@@ -111,13 +120,34 @@ class VisionPipeline:
         observed.sort(key=lambda f: f.face_id)
         return FrameObservation(index=frame.index, t_s=frame.t_s, width=width, height=height, faces=tuple(observed))
 
-    def _search_interval(self, faces: list[RawFace]) -> float:
-        # With no face at all, look again soon; with some faces, only occasionally look for more
-        # (gallery view), because a search costs several landmarker runs.
+    def _should_search(self, faces: list[RawFace], boxes: list[Box], short_side: int, t_s: float) -> bool:
+        """A search costs several detector runs (10-70 ms), so it runs only where it can find something."""
+        if len(faces) >= self.config.max_faces:
+            return False
         if not faces:
-            return 0.0 if not self.live else 0.25
-        return self.config.search_interval_s * (1 if not self.live else 3)
+            interval = 0.0 if not self.live else 0.25
+        elif max(max(b[2], b[3]) for b in boxes) > 0.35 * short_side:
+            return False  # one face fills the tile: a call's speaker view, nobody else to find
+        else:
+            interval = self.config.search_interval_s * (1 if not self.live else 3)  # gallery or wide shot
+        return t_s - self._last_search_s >= interval
 
     def close(self) -> None:
+        if self._appearance is not None:
+            self._appearance = None
         self._full.close()
         self._finder.close()
+
+
+def _covers(known: Box, box: Box) -> bool:
+    """True when ``box`` is (part of) the head already at ``known``.
+
+    Tiles cut faces in half, and beside a face the detector also fires on its ear or a raised hand; a
+    smaller box centred within half a face-width of a known face is taken as part of that head (faces in a
+    gallery view sit in separate tiles, well apart).
+    """
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    mx, my = known[2] * 0.5, known[3] * 0.5
+    near = known[0] - mx <= cx <= known[0] + known[2] + mx and known[1] - my <= cy <= known[1] + known[3] + my
+    smaller = max(box[2], box[3]) < 0.7 * max(known[2], known[3])
+    return (near and smaller) or iou(known, box) > 0.2

@@ -1,0 +1,200 @@
+"""`callcoach bench speed VIDEO`: how much the whole analysis costs over the bare landmarker.
+
+Two measurements, both against a baseline run on the same clip in the same command:
+- in process: frames decoded once into memory, then the bare Face Landmarker (same task options) and the
+  full pipeline (vision + cue engine) timed frame by frame, alternating, so both see the same CPU state;
+- whole process: ``callcoach analyze`` and a bare-landmarker script each run as a child process over the
+  file (decoding included), timed end to end, with the child's peak resident memory.
+Figures are printed, never asserted: they depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from callcoach.errors import UsageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--frames", type=int, default=300, help="frames to time in process (default 300)")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per mode (default 2)")
+    parser.add_argument("--max-faces", type=int, default=4)
+    parser.add_argument("--no-process", action="store_true", help="skip the whole-process comparison")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def _load(path: str, limit: int) -> list:
+    from callcoach.sources import open_source
+
+    source = open_source(path)
+    try:
+        frames = []
+        for frame in source.frames():
+            frames.append(frame)
+            if len(frames) >= limit:
+                break
+        return frames
+    finally:
+        source.close()
+
+
+def _time_bare(frames: list, max_faces: int) -> list[float]:
+    from callcoach.vision.landmarker import Landmarker
+
+    marker = Landmarker(max_faces=max_faces, video=True)
+    try:
+        out = []
+        for f in frames:
+            t = time.perf_counter()
+            marker.detect(f.image, f.t_s)
+            out.append((time.perf_counter() - t) * 1000)
+        return out
+    finally:
+        marker.close()
+
+
+def _time_full(frames: list, max_faces: int) -> tuple[list[float], dict[str, list[float]]]:
+    from callcoach.cues.engine import CueEngine
+    from callcoach.vision.pipeline import VisionConfig, VisionPipeline
+
+    vision = VisionPipeline(live=False, config=VisionConfig(max_faces=max_faces))
+    engine = CueEngine()
+    cue_ms: list[float] = []
+    try:
+        out = []
+        for f in frames:
+            t = time.perf_counter()
+            obs = vision.observe(f)
+            t1 = time.perf_counter()
+            list(engine.update(obs))
+            t2 = time.perf_counter()
+            cue_ms.append((t2 - t1) * 1000)
+            out.append((t2 - t) * 1000)
+        list(engine.finish())
+        stages = {k: list(v) for k, v in vision.timings.items()}
+        stages["cues"] = cue_ms
+        return out, stages
+    finally:
+        vision.close()
+
+
+_WRAPPER = (
+    "import resource, runpy, sys\n"
+    "mod = sys.argv[1]; sys.argv = sys.argv[1:]\n"
+    "try:\n"
+    "    runpy.run_module(mod, run_name='__main__')\n"
+    "except SystemExit as e:\n"
+    "    code = e.code\n"
+    "else:\n"
+    "    code = 0\n"
+    "sys.stderr.write('\\nMAXRSS_KB=%d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    "sys.exit(code)\n"
+)
+
+
+def _child(module: str, argv: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MiB) of ``python -m module argv`` in its own process."""
+    cmd = [sys.executable, "-c", _WRAPPER, module, *argv]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+    wall = time.perf_counter() - start
+    lines = proc.stderr.strip().splitlines()
+    if proc.returncode != 0 or not lines or not lines[-1].startswith("MAXRSS_KB="):
+        raise UsageError(f"benchmark child `{module}` failed: {lines[-2:] if lines else proc.returncode}")
+    return wall, int(lines[-1].split("=", 1)[1]) / 1024
+
+
+def bare_main(path: str, max_faces: int) -> None:
+    """Child-process entry: decode the file and run only the landmarker (the whole-process baseline)."""
+    from callcoach.sources import open_source
+    from callcoach.vision.landmarker import Landmarker
+
+    marker = Landmarker(max_faces=max_faces, video=True)
+    source = open_source(path)
+    for frame in source.frames():
+        marker.detect(frame.image, frame.t_s)
+    source.close()
+    marker.close()
+
+
+def main(args: argparse.Namespace) -> int:
+    path = str(args.video)
+    if not Path(path).exists():
+        raise UsageError(f"no such video: {path}")
+    frames = _load(path, max(10, args.frames))
+    h, w = frames[0].image.shape[:2]
+    bare: list[float] = []
+    single: list[float] = []
+    full: list[float] = []
+    stages: dict[str, list[float]] = {}
+    for _ in range(max(1, args.rounds)):
+        bare += _time_bare(frames, args.max_faces)[5:]  # the first frames pay for warm-up in both modes
+        single += _time_bare(frames, 1)[5:]
+        ms, st = _time_full(frames, args.max_faces)
+        full += ms[5:]
+        for k, v in st.items():
+            stages.setdefault(k, []).extend(v[5:])
+    result: dict[str, object] = {
+        "video": path, "frames": len(frames), "size": f"{w}x{h}", "rounds": args.rounds,
+        "bare_ms_p50": statistics.median(bare), "bare_ms_p95": _pct(bare, 95),
+        "bare_single_face_ms_p50": statistics.median(single),
+        "full_ms_p50": statistics.median(full), "full_ms_p95": _pct(full, 95),
+        "fps_full": 1000 / statistics.mean(full), "fps_bare": 1000 / statistics.mean(bare),
+        "ratio_in_process": statistics.mean(full) / statistics.mean(bare),
+        "ratio_vs_single_face_landmarker": statistics.mean(full) / statistics.mean(single),
+        "stages": {k: {"p50": statistics.median(v), "p95": _pct(v, 95)} for k, v in stages.items() if v},
+    }
+    del frames
+    if not args.no_process:
+        bare_wall, bare_rss = _child("callcoach.bench.speed", ["--bare", path, str(args.max_faces)])
+        full_wall, full_rss = _child("callcoach", ["analyze", path, "--format", "jsonl", "--quiet"])
+        result.update({
+            "process_bare_s": bare_wall, "process_full_s": full_wall,
+            "ratio_whole_process": full_wall / bare_wall,
+            "peak_rss_mib_bare": bare_rss, "peak_rss_mib_full": full_rss,
+        })
+    _report(result, args.format)
+    return 0
+
+
+def _report(result: dict[str, object], fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps(result, indent=2, default=float))
+        return
+    console = Console()
+    title = f"callcoach bench speed: {result['video']} ({result['size']}, {result['frames']} frames)"
+    table = Table(title=title)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        if key in ("video", "stages", "size"):
+            continue
+        table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
+    stages = result["stages"]
+    assert isinstance(stages, dict)
+    for name, v in stages.items():
+        table.add_row(f"stage {name} ms p50 / p95", f"{v['p50']:.3f} / {v['p95']:.3f}")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--bare":
+        os.environ.setdefault("GLOG_minloglevel", "2")
+        bare_main(sys.argv[2], int(sys.argv[3]))

@@ -66,7 +66,7 @@ class Script:
 
     def frames(self, faces: int = 1) -> Iterator[FrameObservation]:
         rng = np.random.default_rng(self.seed)
-        n = int(round(self.duration * self.fps))
+        n = round(self.duration * self.fps)
         for i in range(n):
             t = i / self.fps
             out = []

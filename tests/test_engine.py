@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from scripted import BLINK, BROW_RAISE, CRINKLE, EYES_WIDE, JAW_DROP, LIP_PRESS, SMILE, Move, Script
 
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
 from callcoach.cues.vocabulary import CUE_NAMES, Cue
 from callcoach.errors import CueError
 from callcoach.vision.types import HeadPose
-from scripted import BLINK, BROW_RAISE, CRINKLE, EYES_WIDE, JAW_DROP, LIP_PRESS, SMILE, Move, Script
 
 
 def run(script: Script, baseline_seconds: float = 2.0, faces: int = 1) -> tuple[list[Cue], list[BaselineEvent]]:

@@ -9,11 +9,21 @@ The y axis points up: a larger value means higher on the face.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
+
+class _Eye(NamedTuple):
+    outer: int
+    inner: int
+    upper: tuple[int, int, int]
+    lower: tuple[int, int, int]
+
+
 # Landmark indices of the MediaPipe face mesh. "r" is the person's right (the image's left).
-EYE_R = {"outer": 33, "inner": 133, "upper": (159, 158, 160), "lower": (145, 153, 144)}
-EYE_L = {"outer": 263, "inner": 362, "upper": (386, 385, 387), "lower": (374, 380, 373)}
+EYE_R = _Eye(outer=33, inner=133, upper=(159, 158, 160), lower=(145, 153, 144))
+EYE_L = _Eye(outer=263, inner=362, upper=(386, 385, 387), lower=(374, 380, 373))
 BROW_R = {"inner": (107, 55), "mid": (105, 52), "outer": (70, 46)}
 BROW_L = {"inner": (336, 285), "mid": (334, 282), "outer": (300, 276)}
 IRIS_R, IRIS_L = 468, 473
@@ -42,21 +52,21 @@ def _y(p: np.ndarray, idx: int | tuple[int, ...]) -> float:
     return float(p[idx, 1])
 
 
-def _eye(p: np.ndarray, eye: dict, iod: float) -> tuple[float, float, float, float, float]:
+def _eye(p: np.ndarray, eye: _Eye, iod: float) -> tuple[float, float, float, float, float]:
     """Aperture (lid gap over eye width), lid heights, eye centre height and width."""
-    outer, inner = p[eye["outer"]], p[eye["inner"]]
+    outer, inner = p[eye.outer], p[eye.inner]
     width = float(np.linalg.norm(outer[:2] - inner[:2])) or 1e-6
     centre_y = float((outer[1] + inner[1]) / 2)
-    gaps = p[list(eye["upper"]), 1] - p[list(eye["lower"]), 1]
+    gaps = p[list(eye.upper), 1] - p[list(eye.lower), 1]
     aperture = float(gaps.mean()) / width
-    upper = (_y(p, eye["upper"]) - centre_y) / iod
-    lower = (_y(p, eye["lower"]) - centre_y) / iod
+    upper = (_y(p, eye.upper) - centre_y) / iod
+    lower = (_y(p, eye.lower) - centre_y) / iod
     return aperture, upper, lower, centre_y, width
 
 
 def measures(p: np.ndarray) -> dict[str, float]:
     """All measures for one face, from canonical (pose-free, y-up) points."""
-    iod = float(np.linalg.norm(p[EYE_R["outer"]] - p[EYE_L["outer"]])) or 1e-6
+    iod = float(np.linalg.norm(p[EYE_R.outer] - p[EYE_L.outer])) or 1e-6
     ap_r, up_r, lo_r, cy_r, w_r = _eye(p, EYE_R, iod)
     ap_l, up_l, lo_l, cy_l, w_l = _eye(p, EYE_L, iod)
     nose_y = float(p[SUBNASALE, 1])
@@ -66,8 +76,8 @@ def measures(p: np.ndarray) -> dict[str, float]:
 
     # Gaze: iris centre relative to the middle of the eye opening, in eye widths; averaged over both eyes
     # because one eye's landmarks are often occluded or blurred on a call tile.
-    mid_r = (p[EYE_R["outer"], :2] + p[EYE_R["inner"], :2]) / 2
-    mid_l = (p[EYE_L["outer"], :2] + p[EYE_L["inner"], :2]) / 2
+    mid_r = (p[EYE_R.outer, :2] + p[EYE_R.inner, :2]) / 2
+    mid_l = (p[EYE_L.outer, :2] + p[EYE_L.inner, :2]) / 2
     gx = ((p[IRIS_R, 0] - mid_r[0]) / w_r + (p[IRIS_L, 0] - mid_l[0]) / w_l) / 2
     gy = ((p[IRIS_R, 1] - mid_r[1]) / w_r + (p[IRIS_L, 1] - mid_l[1]) / w_l) / 2
 
@@ -93,8 +103,8 @@ def measures(p: np.ndarray) -> dict[str, float]:
         "lip_upper": (float(p[UPPER_LIP_TOP, 1]) - float(p[UPPER_LIP_INNER, 1])) / iod,
         "lip_lower": (float(p[LOWER_LIP_INNER, 1]) - float(p[LOWER_LIP_BOTTOM, 1])) / iod,
         "upper_lip_to_nose": (nose_y - float(p[UPPER_LIP_TOP, 1])) / iod,
-        "nose_eye_r": float(np.linalg.norm(p[ALAR_R] - p[EYE_R["inner"]])) / iod,
-        "nose_eye_l": float(np.linalg.norm(p[ALAR_L] - p[EYE_L["inner"]])) / iod,
+        "nose_eye_r": float(np.linalg.norm(p[ALAR_R] - p[EYE_R.inner])) / iod,
+        "nose_eye_l": float(np.linalg.norm(p[ALAR_L] - p[EYE_L.inner])) / iod,
         "gaze_x": float(gx),
         "gaze_y": float(gy),
     }

@@ -12,6 +12,7 @@ import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,7 @@ def quiet_native_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def _import_mediapipe():  # type: ignore[no-untyped-def]
+def _import_mediapipe() -> tuple[Any, Any, Any]:
     with quiet_native_stderr():
         try:
             import mediapipe as mp
@@ -101,7 +102,7 @@ class Landmarker:
             with quiet:
                 if self._video:
                     # VIDEO mode needs strictly increasing integer milliseconds.
-                    ts = max(int(round(t_s * 1000)), self._last_ts + 1)
+                    ts = max(round(t_s * 1000), self._last_ts + 1)
                     self._last_ts = ts
                     result = self._task.detect_for_video(image, ts)
                 else:

@@ -94,7 +94,8 @@ class VisionPipeline:
         t0 = self._timed("search", t0)
 
         short = min(width, height)
-        small = [s and max(b[2], b[3]) < self.config.small_face_share * short for s, b in zip(small, boxes, strict=True)]
+        limit = self.config.small_face_share * short
+        small = [s and max(b[2], b[3]) < limit for s, b in zip(small, boxes, strict=True)]
         ids = self._tracker.assign(boxes, frame.t_s, small)
         scale = np.array([width, height, width], dtype=np.float32)
         pixels = [f.landmarks * scale for f in faces]

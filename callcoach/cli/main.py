@@ -1,0 +1,251 @@
+"""The ``callcoach`` command line.
+
+Only argparse, the error tree and the version are imported at module level: ``callcoach --help`` must not
+pay for mediapipe, onnxruntime or OpenCV. Every subcommand imports what it needs when it runs.
+
+Adding a subcommand: either write a ``run_*`` handler here, or (for commands that live elsewhere) add
+an ``ExternalCommand`` to ``EXTERNAL_COMMANDS``. Its module is imported only when that command is on the
+command line. If the module defines ``add_arguments(parser)``, that declares the command's own options;
+otherwise anything after the positionals is passed through untouched as ``args.extra`` (a list of
+strings). The target function is then called with the parsed ``argparse.Namespace``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from types import ModuleType
+
+from callcoach import __version__
+from callcoach.errors import CallcoachError, UsageError
+
+Handler = Callable[[argparse.Namespace], int | None]
+
+
+@dataclass(frozen=True)
+class ExternalCommand:
+    #: Words after ``callcoach``, e.g. ("bench", "speed").
+    words: tuple[str, ...]
+    #: "package.module:function"; the function takes the Namespace and returns an exit code (or None).
+    target: str
+    help: str
+    #: Positional arguments: (name, help).
+    positionals: tuple[tuple[str, str], ...] = ()
+
+
+EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
+    ExternalCommand(
+        ("bench", "accuracy"),
+        "callcoach.bench.accuracy:main",
+        "score the cue detector on the labelled benchmark set",
+    ),
+    ExternalCommand(
+        ("bench", "speed"),
+        "callcoach.bench.speed:main",
+        "measure frames per second of the full pipeline on a video",
+        positionals=(("video", "video file to time"),),
+    ),
+    ExternalCommand(
+        ("models", "check"),
+        "callcoach.vision.models:main",
+        "verify the shipped model files (present, unaltered, loadable)",
+    ),
+)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _import_command(command: ExternalCommand) -> ModuleType:
+    label = "callcoach " + " ".join(command.words)
+    module_name = command.target.partition(":")[0]
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if missing and (module_name == missing or module_name.startswith(missing + ".")):
+            raise CallcoachError(f"'{label}' is not available in this build (no {module_name})") from exc
+        raise CallcoachError(
+            f"'{label}' needs the Python package '{missing}'; install it with pip install -e '.[dev]'"
+        ) from exc
+
+
+def _selected(command: ExternalCommand, argv: Sequence[str]) -> bool:
+    words = [a for a in argv if not a.startswith("-")][: len(command.words)]
+    return tuple(words) == command.words
+
+
+def _external_handler(command: ExternalCommand) -> Handler:
+    label = "callcoach " + " ".join(command.words)
+
+    def run(args: argparse.Namespace) -> int | None:
+        module = _import_command(command)
+        func_name = command.target.partition(":")[2]
+        func = getattr(module, func_name, None)
+        if not callable(func):
+            raise CallcoachError(f"'{label}' is not available in this build ({command.target} is missing)")
+        result = func(args)
+        return int(result) if result is not None else 0
+
+    return run
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    return value
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The full parser; ``argv`` only decides which external command (if any) may declare its options."""
+    parser = argparse.ArgumentParser(
+        prog="callcoach",
+        description="Local-only facial-cue spotter for video calls. Cues are guesses, never verdicts.",
+    )
+    parser.add_argument("--version", action="version", version=f"callcoach {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    analyze = commands.add_parser(
+        "analyze",
+        help="spot cues in a video, a folder of frames or an image",
+        description="Analyse a file offline. Every frame is processed; nothing leaves this machine.",
+    )
+    analyze.add_argument("path", help="video file, image, or folder of images (natural name order)")
+    analyze.add_argument(
+        "--fps",
+        type=_number,
+        default=None,
+        help="frame rate for folders of images (default 30); for a video, overrides the file's timing",
+    )
+    analyze.add_argument(
+        "--baseline-seconds",
+        type=_number,
+        default=2.0,
+        metavar="S",
+        help="seconds of each face used as its neutral baseline (default 2.0; 0 = the first frame)",
+    )
+    analyze.add_argument("--per-frame", action="store_true", help="jsonl: also write one line per frame")
+    analyze.add_argument(
+        "--format", choices=("jsonl", "table", "csv"), default="jsonl", help="output format (default jsonl)"
+    )
+    analyze.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    analyze.set_defaults(handler=run_analyze)
+
+    groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
+    for command in EXTERNAL_COMMANDS:
+        *parents, leaf = command.words
+        sub = commands
+        for depth, word in enumerate(parents):
+            key = " ".join(parents[: depth + 1])
+            if key not in groups:
+                group = sub.add_parser(word, help=f"{word} commands")
+                groups[key] = group.add_subparsers(dest=f"{word}_command", metavar="COMMAND")
+                group.set_defaults(handler=_group_help(group))
+            sub = groups[key]
+        leaf_parser = sub.add_parser(leaf, help=command.help, description=command.help)
+        for name, help_text in command.positionals:
+            leaf_parser.add_argument(name, help=help_text)
+        add_arguments = None
+        if _selected(command, argv):
+            # Import failures are reported when the command runs, as one clean error line.
+            with suppress(CallcoachError):
+                add_arguments = getattr(_import_command(command), "add_arguments", None)
+        if callable(add_arguments):
+            add_arguments(leaf_parser)
+        else:
+            leaf_parser.add_argument("extra", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        leaf_parser.set_defaults(handler=_external_handler(command))
+    parser.set_defaults(handler=_group_help(parser))
+    return parser
+
+
+def _group_help(parser: argparse.ArgumentParser) -> Handler:
+    def run(_args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return 2
+
+    return run
+
+
+@contextmanager
+def _progress(total: int | None, enabled: bool) -> Iterator[Callable[[], None]]:
+    """Yield a per-frame ``advance`` callback; a no-op unless a progress bar is wanted."""
+    if not enabled:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = [TextColumn("analysing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=Console(file=sys.stderr), transient=True) as progress:
+        task = progress.add_task("frames", total=total)
+        yield lambda: progress.advance(task)
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    baseline = float(args.baseline_seconds)
+    if not math.isfinite(baseline) or baseline < 0:
+        raise UsageError(f"--baseline-seconds must be 0 or more, got {args.baseline_seconds}")
+
+    from callcoach.cli.output import make_writer
+    from callcoach.sources import open_source
+    from callcoach.vision.types import FrameObservation
+
+    source = open_source(args.path, fps=args.fps)
+    events = None
+    try:
+        from callcoach.analysis import analyze_source  # heavy: pulls in the cue engine
+
+        writer = make_writer(
+            args.format, sys.stdout, sys.stderr, per_frame=args.per_frame, baseline_seconds=baseline
+        )
+        events = analyze_source(source, baseline_seconds=baseline)
+        show = not args.quiet and sys.stderr.isatty()
+        with _progress(source.frame_count, show) as advance:
+            for event in events:
+                if isinstance(event, FrameObservation):
+                    advance()
+                writer.write(event)
+        writer.finish()
+    finally:
+        # The generator closes the vision stage and the source, but only if it ever started.
+        close = getattr(events, "close", None)
+        if callable(close):
+            close()
+        source.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and argparse's own usage errors
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    try:
+        return int(args.handler(args) or 0)
+    except CallcoachError as exc:
+        print(f"callcoach: error: {_one_line(exc)}", file=sys.stderr, flush=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly and keep Python from complaining at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -53,7 +53,7 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
     ),
     ExternalCommand(
         ("models", "check"),
-        "callcoach.vision.models:main",
+        "callcoach.vision.models:check_main",
         "verify the shipped model files (present, unaltered, loadable)",
     ),
 )

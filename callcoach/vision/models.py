@@ -138,3 +138,14 @@ def clear_cache() -> None:
     """Forget which files were verified (tests, or after rebuilding models/ in a running process)."""
     with _lock:
         _verified.clear()
+
+
+def check_main(args: object = None) -> int:
+    """`callcoach models check`: every shipped model present, unaltered (sha256) and where it was found."""
+    from rich.console import Console
+
+    console = Console()
+    for name, spec in MODELS.items():
+        path = model_path(name)  # raises ModelError with the fix when missing or altered
+        console.print(f"[green]ok[/green] {name}: {path} sha256 {spec.sha256[:16]}…", soft_wrap=True)
+    return 0

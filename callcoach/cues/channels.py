@@ -17,7 +17,7 @@ CHANNELS: tuple[str, ...] = (
     "smile", "brow_raise", "compression", "lip_pull", "nose", "frown", "anger", "gaze",
 )
 # Talking moves the lips all the time: mouth channels need this much more while speech is detected.
-TALK_GAIN = {"compression": 1.8, "lip_pull": 1.6, "nose": 1.5, "frown": 1.5, "smile": 1.2}
+TALK_GAIN = {"compression": 1.8, "lip_pull": 1.6, "nose": 1.5, "frown": 1.5, "smile": 1.5}
 # Channels read from the eyes are held during a blink: a closing lid is not a squint or a frown.
 EYE_CHANNELS = frozenset({"gaze"})
 
@@ -40,17 +40,29 @@ class ApexReading:
     widen: float
     jaw: float
     stretch: float
+    #: One-sided mouth-corner movement and the mean corner raise (geometry, in floor units).
+    asym: float
+    corner: float
 
 
 def eye_crinkle(d: np.ndarray) -> float:
-    """Duchenne marker: lower lids and cheeks pushed up, eye opening narrowed (orbicularis oculi)."""
-    return max(_pos(-d[_I["aperture"]]), _pos(d[_I["lower_lid"]]), _pos(d[_I["cheek"]]),
-               _pos(d[_I["squint_bs"]]))
+    """Duchenne marker: the eye opening narrows as the cheeks push the lower lids up (orbicularis oculi).
+
+    The cheek landmarks are left out on purpose: they sit beside the nose and rise with the mouth corners
+    in any smile, so they cannot tell a felt smile from a polite one.
+    """
+    return 0.5 * _pos(-d[_I["aperture"]]) + 0.5 * _pos(d[_I["squint_bs"]])
+
+
+def one_sided(apex: ApexReading) -> bool:
+    """A corner movement that is mostly on one side: contempt's unilateral pull, not a smile."""
+    return apex.asym >= 1.0 and apex.asym >= 0.8 * abs(apex.corner)
 
 
 def activations(d: np.ndarray, talking: bool) -> dict[str, float]:
     """One activation per channel from the deviation vector ``d`` (see ``RobustBaseline.deviation``)."""
-    smile = 0.5 * d[_I["corner"]] + 0.5 * d[_I["smile_bs"]]
+    # The geometric corner raise must take part: speech vowels ("ee") push mouthSmile up on their own.
+    smile = 0.5 * d[_I["corner"]] + 0.5 * d[_I["smile_bs"]] if d[_I["corner"]] > 0.4 else 0.0
     # A smile also lifts the upper lip a little; the nose channel must not read that as disgust.
     smiling = smile > 0.7
     brow_raise = _mean_pos(d[_I["brow_inner"]], d[_I["brow_outer"]], d[_I["brow_inner_bs"]],
@@ -58,14 +70,15 @@ def activations(d: np.ndarray, talking: bool) -> dict[str, float]:
     # Lips pressed: thinner vermilion while the mouth is not opening.
     opening = _pos(d[_I["mouth_open"]]) + _pos(d[_I["jaw_open_bs"]])
     compression = _pos(0.6 * -d[_I["lip_thick"]] + 0.4 * d[_I["press_bs"]]) if opening < 1.0 else 0.0
-    asym = abs(0.6 * d[_I["corner_asym"]] + 0.4 * d[_I["smile_asym"]])
-    # One-sided pull: the asymmetry must exceed what a symmetric smile would explain.
-    lip_pull = _pos(asym - 0.5 * _pos(smile)) if asym > 0 else 0.0
+    # MediaPipe's blendshapes couple the two corners; the landmarks show a one-sided pull plainly.
+    lip_pull = abs(0.7 * d[_I["corner_asym"]] + 0.3 * d[_I["smile_asym"]])
     nose = 0.0 if smiling else _mean_pos(-d[_I["upper_lip_nose"]], -d[_I["nose_eye"]], d[_I["upper_up_bs"]])
     frown = _pos(0.5 * -d[_I["corner"]] + 0.5 * d[_I["frown_bs"]]) + 0.25 * _pos(d[_I["brow_inner_bs"]])
-    brow_lower = _mean_pos(-d[_I["brow_inner"]], d[_I["brow_down_bs"]], -d[_I["brow_gap"]])
-    tighten = max(_pos(-d[_I["aperture"]]), _pos(-d[_I["lip_thick"]]), _pos(d[_I["press_bs"]]))
-    anger = 0.6 * brow_lower + 0.4 * min(tighten, 2.0 * brow_lower) if brow_lower > 0.5 else 0.0
+    # MediaPipe sees only about a third of a real brow lowering, so the inner-brow landmarks lead and the
+    # tightened lids and pressed lips (which it sees well) carry the rest of the evidence.
+    brow_lower = 0.5 * _pos(-d[_I["brow_inner"]]) + 0.3 * _pos(d[_I["brow_down_bs"]]) + 0.2 * _pos(-d[_I["brow_gap"]])
+    tighten = _mean_pos(-d[_I["aperture"]], d[_I["squint_bs"]], d[_I["press_bs"]])
+    anger = 0.5 * brow_lower + 0.5 * min(tighten, 3.0 * brow_lower) if brow_lower > 0.5 else 0.0
     gaze = float(np.hypot(d[_I["gaze_x"]], d[_I["gaze_y"]]))
     out = {
         "smile": _pos(smile),
@@ -89,12 +102,18 @@ def apex_reading(d: np.ndarray) -> ApexReading:
         widen=_mean_pos(d[_I["aperture"]], d[_I["upper_lid"]]),
         jaw=_mean_pos(d[_I["mouth_open"]], d[_I["jaw_open_bs"]]),
         stretch=_pos(d[_I["stretch_bs"]]),
+        asym=abs(float(d[_I["corner_asym"]])),
+        corner=float(d[_I["corner"]]),
     )
 
 
 def name_cue(channel: str, apex: ApexReading, appearance: dict[str, float] | None) -> tuple[str, str | None]:
     """Cue name and suggested emotion for an event on ``channel``, from what was seen at its apex."""
-    if channel == "smile":
+    if channel in ("smile", "lip_pull"):
+        if one_sided(apex):
+            return "unilateral_lip_pull", "contempt"
+        if channel == "lip_pull" and apex.corner < 1.0:
+            return "unilateral_lip_pull", "contempt"
         return ("duchenne_smile", "happiness") if apex.crinkle >= 1.0 else ("polite_smile", None)
     if channel == "brow_raise":
         if apex.widen >= 0.8 or apex.jaw >= 1.0:
@@ -105,7 +124,6 @@ def name_cue(channel: str, apex: ApexReading, appearance: dict[str, float] | Non
         return "eyebrow_flash", None
     return {
         "compression": ("lip_compression", None),
-        "lip_pull": ("unilateral_lip_pull", "contempt"),
         "nose": ("nose_wrinkle", "disgust"),
         "frown": ("micro_frown", "sadness"),
         "anger": ("micro_anger", "anger"),

@@ -33,7 +33,7 @@ _EYE_FEATURES = np.array([INDEX[n] for n in ("aperture", "upper_lid", "lower_lid
 _COMPETE = {frozenset(p) for p in [
     ("compression", "anger"), ("nose", "anger"), ("nose", "smile"), ("frown", "anger"), ("lip_pull", "smile"),
     ("brow_raise", "frown"), ("compression", "frown"), ("compression", "lip_pull"), ("nose", "lip_pull"),
-    ("brow_raise", "anger"), ("compression", "nose"), ("frown", "lip_pull"),
+    ("brow_raise", "anger"), ("compression", "nose"), ("frown", "lip_pull"), ("anger", "smile"),
 ]}
 _HOLD_S = 0.3  # wait this long after an event ends for overlapping events on competing channels
 _FER_EMOTIONS = {"happiness", "sadness", "fear", "disgust", "anger", "surprise"}

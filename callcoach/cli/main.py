@@ -52,6 +52,12 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
         positionals=(("video", "video file to time"),),
     ),
     ExternalCommand(
+        ("bench", "posed"),
+        "callcoach.bench.posed:main",
+        "appearance model on labelled posed photos: fer's own face crop against callcoach's aligned crop",
+        # DIR is optional, which positionals cannot express: callcoach.bench.posed.add_arguments declares it.
+    ),
+    ExternalCommand(
         ("models", "check"),
         "callcoach.vision.models:check_main",
         "verify the shipped model files (present, unaltered, loadable)",

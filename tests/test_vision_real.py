@@ -116,3 +116,26 @@ def test_face_that_arrives_mid_clip(real_media: Path) -> None:
     assert 0 < summary.frames_with_face < summary.frames
     first_face = next(e for e in events if isinstance(e, FrameObservation) and e.faces)
     assert first_face.t_s > 0.5
+
+
+def test_gallery_video_keeps_one_id_and_baseline_per_person(real_media: Path) -> None:
+    """Two real people side by side, as in a call's gallery view: stable ids, a baseline each."""
+    from callcoach.analysis import analyze_frames
+    from callcoach.cues.engine import BaselineEvent, CueEngine
+
+    left = list(open_source(real_media / "WolfgangLanger_Pexels.mp4").frames())[:90]
+    right = list(open_source(real_media / "single_face.mp4").frames())[:72]
+    frames = [Frame(i, i / 24, np.hstack([a.image, b.image])) for i, (a, b) in enumerate(zip(left, right))]
+    vision = VisionPipeline()
+    events = list(analyze_frames(frames, vision, CueEngine()))
+    observations = [e for e in events if isinstance(e, FrameObservation)]
+    assert vision.multi_face
+    assert all(len(o.faces) == 2 for o in observations)
+    for o in observations:
+        by_side = {f.face_id: f.bbox[0] + f.bbox[2] / 2 for f in o.faces}
+        assert set(by_side) == {0, 1}
+        assert (by_side[0] < 0.5) != (by_side[1] < 0.5)  # each id stays with the same person
+    ready = {e.face for e in events if isinstance(e, BaselineEvent) and e.status == "ready"}
+    assert ready == {0, 1}
+    summary = events[-1]
+    assert isinstance(summary, Summary) and summary.faces == 2

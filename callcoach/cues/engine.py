@@ -34,6 +34,7 @@ _COMPETE = {frozenset(p) for p in [
     ("compression", "anger"), ("nose", "anger"), ("nose", "smile"), ("frown", "anger"), ("lip_pull", "smile"),
     ("brow_raise", "frown"), ("compression", "frown"), ("compression", "lip_pull"), ("nose", "lip_pull"),
     ("brow_raise", "anger"), ("compression", "nose"), ("frown", "lip_pull"), ("anger", "smile"),
+    ("nose", "brow_raise"), ("nose", "frown"),
 ]}
 _HOLD_S = 0.3  # wait this long after an event ends for overlapping events on competing channels
 _FER_EMOTIONS = {"happiness", "sadness", "fear", "disgust", "anger", "surprise"}
@@ -159,13 +160,19 @@ class CueEngine:
 
     @staticmethod
     def _eyes_closed(base: RobustBaseline, x: np.ndarray) -> bool:
-        # Relative to this person's resting eyes: hooded or downcast eyes score eyeBlink ~0.7 at rest.
+        """Lids closed or closing, relative to this person's resting eyes.
+
+        At 25 fps a 100 ms blink is often caught half-closed, so a moderate narrowing counts when
+        eyeBlink rises with it; a squint (smile, anger, disgust) narrows the eyes as much but leaves
+        eyeBlink near its resting value. Hooded or downcast eyes score eyeBlink ~0.7 at rest, hence
+        the comparison with the baseline rather than a fixed 0.5.
+        """
         if not base.ready:
             return False
         i_ap, i_bl = INDEX["aperture"], INDEX["blink_bs"]
-        if x[i_ap] < 0.5 * base.median[i_ap]:
-            return True
-        return bool(x[i_bl] > max(0.5, base.median[i_bl] + 0.35))
+        ratio = x[i_ap] / max(base.median[i_ap], 1e-6)
+        rise = x[i_bl] - base.median[i_bl]
+        return bool(ratio < 0.55 or (ratio < 0.68 and rise > 0.15) or x[i_bl] > max(0.5, base.median[i_bl] + 0.35))
 
     @staticmethod
     def _talking(st: _Face, t: float, d: np.ndarray) -> bool:

@@ -22,8 +22,8 @@ FEATURES: dict[str, float] = {
     "smile_asym": 0.15,       # mouthSmile/Dimple left minus right
     "mouth_open": 0.04,
     "jaw_open_bs": 0.12,
-    "lip_thick": 0.03,        # vermilion height, upper + lower
-    "press_bs": 0.12,         # mouthPress + mouthRoll
+    "lip_thick": 0.025,       # vermilion height, upper + lower
+    "press_bs": 0.10,         # mouthPress + mouthRoll
     "upper_lip_nose": 0.02,   # nose base to top of the upper lip
     "upper_up_bs": 0.12,      # mouthUpperUp
     "frown_bs": 0.08,         # mouthFrown

@@ -1,0 +1,1 @@
+"""Live coaching: capture threads, the inference thread and the state they publish (no Textual here)."""

@@ -1,0 +1,1 @@
+"""Playbook: editable response scripts per cue and context, the selector, and the guardrails."""

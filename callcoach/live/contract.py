@@ -1,0 +1,26 @@
+"""The contract between the live runner (threads, no Textual) and whoever shows its output.
+
+The runner calls a ``LiveListener`` from its inference thread; a Textual app forwards each call into its
+own thread with ``post_message``/``call_from_thread``, the headless writer prints a jsonl line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from callcoach.cues.vocabulary import Cue
+from callcoach.live.state import LiveStatus
+from callcoach.playbook.types import Suggestion
+
+
+class LiveListener(Protocol):
+    def on_status(self, status: LiveStatus) -> None: ...
+
+    def on_cue(self, cue: Cue, latency_ms: float) -> None: ...
+
+    def on_suggestion(self, suggestion: Suggestion) -> None: ...
+
+
+#: Turns a cue (and the state it arrived in) into at most one suggestion; the playbook's selector.
+Advisor = Callable[[Cue, LiveStatus], Suggestion | None]

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
 from callcoach.cues.vocabulary import Cue
+from callcoach.errors import CallcoachError
 from callcoach.sources.base import Frame, FrameSource
 from callcoach.vision.types import FrameObservation
 
@@ -35,6 +36,9 @@ class Summary:
     cues_by_name: dict[str, int] = field(default_factory=dict)
     baseline_ready: bool = False
     source: str = ""
+    #: False when the input stopped early (a corrupt frame, Ctrl-C); ``error`` says why.
+    complete: bool = True
+    error: str | None = None
 
     @property
     def face_share(self) -> float:
@@ -52,6 +56,8 @@ class Summary:
             "cues_by_name": dict(sorted(self.cues_by_name.items())),
             "baseline_ready": self.baseline_ready,
             "source": self.source,
+            "complete": self.complete,
+            **({"error": self.error} if self.error else {}),
         }
 
 
@@ -69,20 +75,26 @@ def analyze_frames(
     last_t = first_t = 0.0
     face_ids: set[int] = set()
     counts: Counter[str] = Counter()
-    for frame in frames:
-        obs = analyzer.observe(frame)
-        if n == 0:
-            first_t = obs.t_s
-        n += 1
-        last_t = obs.t_s
-        if obs.faces:
-            with_face += 1
-            face_ids.update(f.face_id for f in obs.faces)
-        yield obs
-        for event in engine.update(obs):
-            if isinstance(event, Cue):
-                counts[event.cue] += 1
-            yield event
+    stopped: BaseException | None = None
+    try:
+        for frame in frames:
+            obs = analyzer.observe(frame)
+            if n == 0:
+                first_t = obs.t_s
+            n += 1
+            last_t = obs.t_s
+            if obs.faces:
+                with_face += 1
+                face_ids.update(f.face_id for f in obs.faces)
+            yield obs
+            for event in engine.update(obs):
+                if isinstance(event, Cue):
+                    counts[event.cue] += 1
+                yield event
+    except (CallcoachError, KeyboardInterrupt) as exc:
+        # Keep what was found before a corrupt frame or Ctrl-C: flush the engine and summarise, then
+        # let the caller report the error.
+        stopped = exc
     for event in engine.finish():
         if isinstance(event, Cue):
             counts[event.cue] += 1
@@ -96,7 +108,11 @@ def analyze_frames(
         cues_by_name=dict(counts),
         baseline_ready=engine.any_baseline_ready,
         source=source_name,
+        complete=stopped is None,
+        error=None if stopped is None else (str(stopped) or "interrupted"),
     )
+    if stopped is not None:
+        raise stopped
 
 
 def analyze_source(

@@ -33,3 +33,7 @@ class ModelError(VisionError):
 
 class CueError(CallcoachError):
     """The cue stage was given something it cannot work with."""
+
+
+class PlaybookError(CallcoachError):
+    """The playbook cannot be read or does not validate; ``str()`` names the file, line and field."""

@@ -297,3 +297,35 @@ def test_analyze_table_and_csv(real_media: Path) -> None:
 def test_analyze_single_photo(real_media: Path) -> None:
     records = _jsonl(run_cli("analyze", str(real_media / "single_face.jpg"), "--baseline-seconds", "0"))
     assert records[-1]["frames"] == 1 and records[-1]["frames_with_face"] == 1
+
+
+@pytest.mark.slow
+def test_corrupt_frame_mid_folder_keeps_what_was_read(real_media: Path, tmp_path: Path) -> None:
+    import cv2
+
+    source = cv2.imread(str(real_media / "single_face.jpg"))
+    for i in range(30):
+        cv2.imwrite(str(tmp_path / f"frame{i}.png"), source)
+    (tmp_path / "frame20.png").write_bytes(b"not a png")
+    proc = run_cli("analyze", str(tmp_path), "--fps", "10")
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "frame20.png" in proc.stderr and "Traceback" not in proc.stderr
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["type"] == "summary" and summary["complete"] is False
+    assert summary["frames"] == 20 and "frame20.png" in summary["error"]
+
+
+def test_per_frame_needs_jsonl(tmp_path: Path) -> None:
+    proc = run_cli("analyze", str(tmp_path), "--format", "table", "--per-frame")
+    assert proc.returncode == 2 and "--per-frame" in proc.stderr and proc.stdout == ""
+
+
+@pytest.mark.slow
+def test_reader_closing_the_pipe_is_not_an_error(real_media: Path) -> None:
+    # --per-frame writes ~150 kB, more than a pipe holds, so the writer really meets a closed pipe.
+    cmd = f'"{sys.executable}" -m callcoach analyze "{real_media / "single_face.mp4"}" --per-frame | head -n 1'
+    proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["type"] in {"baseline", "frame"}
+    assert "Traceback" not in proc.stderr

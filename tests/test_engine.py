@@ -152,3 +152,11 @@ def test_every_emitted_name_is_in_the_vocabulary() -> None:
     line = cues[0].as_dict()
     assert set(line) == {"type", "cue", "emotion", "scale", "onset_s", "apex_s", "offset_s", "intensity",
                          "confidence", "face"}
+
+
+def test_a_movement_that_dips_for_a_frame_is_one_event() -> None:
+    # A lip press that relaxes for ~80 ms in the middle (tracker jitter, a swallow) is one cue.
+    moves = [Move(3.0, 3.5, LIP_PRESS, apex=3.4), Move(3.56, 4.0, LIP_PRESS, apex=3.62)]
+    cues, _ = run(Script(duration=6.0, moves=moves))
+    cue = only(cues, "lip_compression")
+    assert cue.onset_s < 3.1 and cue.offset_s is not None and cue.offset_s > 3.9

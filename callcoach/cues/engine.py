@@ -150,7 +150,7 @@ class CueEngine:
         for name, spotter in st.spotters.items():
             done = spotter.update(t, acts[name], (d, emotion))
             if done is not None:
-                st.pending.append(done)
+                _add_or_merge(st.pending, done)
         cluster = st.blinks.update(t, closed)
         if cluster is not None:
             yield self._blink_cue(st, cluster)
@@ -215,6 +215,9 @@ class CueEngine:
                 continue  # a stronger competing event explains this one
             active_rival = any(s.active and frozenset((s.channel, ex.channel)) in _COMPETE
                                for s in st.spotters.values())
+            resumed = st.spotters[ex.channel].onset_s
+            if resumed is not None and resumed - ex.offset_s <= _MERGE_GAP_S:
+                active_rival = True  # the same movement picked up again: wait and merge
             if t - ex.offset_s < _HOLD_S or (active_rival and t - ex.offset_s < 3.0):
                 keep.append(ex)
                 continue
@@ -262,8 +265,29 @@ class CueEngine:
             open_ = [e for e in st.pending if e.offset_s is None]
             st.pending = ended
             yield from self._release(st, math.inf)
-            for ex in open_:
-                yield self._cue(st, ex)
+            named: set[str] = set()
+            kept: list[Excursion] = []
+            for ex in sorted(open_, key=lambda e: -e.peak):
+                # Still under way at the end: the same rule as for ended events, strongest first.
+                cue = self._cue(st, ex)
+                if cue.cue in named or any(frozenset((k.channel, ex.channel)) in _COMPETE for k in kept):
+                    continue
+                named.add(cue.cue)
+                kept.append(ex)
+                yield cue
+
+
+_MERGE_GAP_S = 0.2
+
+
+def _add_or_merge(pending: list[Excursion], ex: Excursion) -> None:
+    """One movement that dips below threshold for a frame or two is one event, not a burst of them."""
+    for i, prev in enumerate(pending):
+        if prev.channel == ex.channel and prev.offset_s is not None and ex.onset_s - prev.offset_s <= _MERGE_GAP_S:
+            apex = ex if ex.peak > prev.peak else prev
+            pending[i] = Excursion(ex.channel, prev.onset_s, apex.apex_s, ex.offset_s, apex.peak, apex.apex_data)
+            return
+    pending.append(ex)
 
 
 def _overlap(a: Excursion, b: Excursion) -> bool:

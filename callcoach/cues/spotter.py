@@ -44,6 +44,11 @@ class Spotter:
     def active(self) -> bool:
         return self._active
 
+    @property
+    def onset_s(self) -> float | None:
+        """Onset of the excursion under way, None when idle."""
+        return self._onset if self._active else None
+
     def update(self, t_s: float, a: float, apex_data: object = None) -> Excursion | None:
         """Feed one activation; returns an excursion when one has just ended."""
         self._history.append((t_s, a))

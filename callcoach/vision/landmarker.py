@@ -32,6 +32,24 @@ class RawFace:
     matrix: np.ndarray
 
 
+_ALIGN = 64
+
+
+def aligned_rgb(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` as a C-contiguous array whose data starts on a 64-byte boundary.
+
+    LiteRT wants 64-byte aligned input; otherwise it copies the frame and logs a warning straight to the
+    terminal. Frames from OpenCV already are; tiles and small crops from numpy often are not.
+    """
+    if rgb.flags.c_contiguous and rgb.ctypes.data % _ALIGN == 0:
+        return rgb
+    raw = np.empty(rgb.nbytes + _ALIGN, dtype=np.uint8)
+    start = -raw.ctypes.data % _ALIGN
+    out = raw[start : start + rgb.nbytes].view(rgb.dtype).reshape(rgb.shape)
+    np.copyto(out, rgb)
+    return out
+
+
 @contextlib.contextmanager
 def quiet_native_stderr() -> Iterator[None]:
     """Silence the C++ logging (TFLite/LiteRT INFO lines) that would otherwise pollute our stderr.
@@ -94,7 +112,7 @@ class Landmarker:
             raise ModelError(f"cannot load the face landmarker model {path}: {exc}") from exc
 
     def detect(self, rgb: np.ndarray, t_s: float = 0.0) -> list[RawFace]:
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=aligned_rgb(rgb))
         # LiteRT logs an alignment warning on the first frame only; keep it off the user's terminal.
         quiet = quiet_native_stderr() if self._calls == 0 else contextlib.nullcontext()
         self._calls += 1
@@ -146,7 +164,7 @@ class FaceDetector:
 
     def detect(self, rgb: np.ndarray) -> list[tuple[float, float, float, float, float]]:
         """Boxes in pixels of ``rgb``: (x, y, w, h, score)."""
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=aligned_rgb(rgb))
         try:
             with quiet_native_stderr() if self._calls == 0 else contextlib.nullcontext():
                 result = self._task.detect(image)

@@ -47,9 +47,15 @@ class VisionPipeline:
         self._full = Landmarker(max_faces=1, video=True)
         self.multi_face = False
         self._finder = FaceFinder()
-        self._appearance = AppearanceModel() if self.config.appearance else None
+        try:
+            self._appearance = AppearanceModel() if self.config.appearance else None
+        except BaseException:
+            # Close what was opened: MediaPipe's own finaliser fails noisily at interpreter exit.
+            self._full.close()
+            raise
         self._tracker = FaceTracker()
         self._last_search_s = -1e9
+        self._frames_seen = 0
         #: Milliseconds per stage, for `callcoach bench speed`.
         self.timings: dict[str, list[float]] = defaultdict(list)
 
@@ -100,7 +106,9 @@ class VisionPipeline:
         short = min(width, height)
         limit = self.config.small_face_share * short
         small = [s and max(b[2], b[3]) < limit for s, b in zip(small, boxes, strict=True)]
-        ids = self._tracker.assign(boxes, frame.t_s, small)
+        # The first frame of a source (a photo, the start of a clip) needs no second sighting.
+        ids = self._tracker.assign(boxes, frame.t_s, small, confirm_now=self._frames_seen == 0)
+        self._frames_seen += 1
         scale = np.array([width, height, width], dtype=np.float32)
         pixels = [f.landmarks * scale for f in faces]
         emotions: list[dict[str, float] | None] = [None] * len(faces)
@@ -110,6 +118,8 @@ class VisionPipeline:
 
         observed = []
         for face, face_id, box, emotion in zip(faces, ids, boxes, emotions, strict=True):
+            if face_id is None:
+                continue  # seen once so far: could be a false detection
             canon = canonical_points(face.landmarks, face.matrix, width, height)
             observed.append(
                 FaceObservation(

@@ -1,4 +1,12 @@
-"""Stable face ids across frames, so each person in a gallery view keeps their own baseline."""
+"""Stable face ids across frames, so each person keeps one id, and with it one baseline.
+
+Three rules, each for a failure seen on real clips:
+- a new face is reported only once it has been seen in three consecutive frames (or on a source's first
+  frame), so a one-frame false detection does not open a new person with a new baseline;
+- a face missed for up to ``keep_s`` keeps its id (a blink of the tracker);
+- a face that comes back after leaving (up to ``dormant_s`` later) near where a known face was, at a
+  similar size, gets that person's id back instead of a new one.
+"""
 
 from __future__ import annotations
 
@@ -9,47 +17,90 @@ from callcoach.vision.finder import Box, iou
 
 @dataclass
 class Track:
-    face_id: int
     box: Box
     last_seen_s: float
     #: Found by the tiled search and followed on crops (too small for the full-frame landmarker).
     small: bool = False
+    hits: int = 1
+    #: None until the track is confirmed.
+    face_id: int | None = None
+
+
+def _same_place(a: Box, b: Box) -> bool:
+    size_a, size_b = max(a[2], a[3]), max(b[2], b[3])
+    if not 0.6 <= size_a / max(size_b, 1e-6) <= 1.6:
+        return False
+    dx = (a[0] + a[2] / 2) - (b[0] + b[2] / 2)
+    dy = (a[1] + a[3] / 2) - (b[1] + b[3] / 2)
+    return (dx * dx + dy * dy) ** 0.5 < max(size_a, size_b)
 
 
 class FaceTracker:
-    """Greedy IoU association with a grace period, so a face lost for a blink of the tracker keeps its id."""
+    """Greedy IoU association, confirmation after three hits, and re-identification by place."""
 
-    def __init__(self, keep_s: float = 1.0, min_iou: float = 0.2) -> None:
+    def __init__(self, keep_s: float = 1.0, dormant_s: float = 30.0, min_iou: float = 0.2, min_hits: int = 3) -> None:
         self.keep_s = keep_s
+        self.dormant_s = dormant_s
         self.min_iou = min_iou
+        self.min_hits = min_hits
         self.tracks: list[Track] = []
+        self._dormant: list[Track] = []
         self._next_id = 0
 
-    def assign(self, boxes: list[Box], t_s: float, small: list[bool] | None = None) -> list[int]:
-        """Face ids for ``boxes`` (same order); unmatched boxes open new tracks."""
+    def assign(self, boxes: list[Box], t_s: float, small: list[bool] | None = None,
+               confirm_now: bool = False) -> list[int | None]:
+        """Face ids for ``boxes`` (same order); None for a face not confirmed yet."""
         small = small or [False] * len(boxes)
-        self.tracks = [tr for tr in self.tracks if t_s - tr.last_seen_s <= self.keep_s]
+        live = []
+        for tr in self.tracks:
+            if t_s - tr.last_seen_s <= self.keep_s:
+                live.append(tr)
+            elif tr.face_id is not None:
+                self._dormant.append(tr)
+        self.tracks = live
+        self._dormant = [tr for tr in self._dormant if t_s - tr.last_seen_s <= self.dormant_s]
         pairs = sorted(
             ((iou(b, tr.box), bi, ti) for bi, b in enumerate(boxes) for ti, tr in enumerate(self.tracks)),
             reverse=True,
         )
-        ids: list[int | None] = [None] * len(boxes)
+        matched: list[Track | None] = [None] * len(boxes)
         used: set[int] = set()
         for score, bi, ti in pairs:
             if score < self.min_iou:
                 break
-            if ids[bi] is not None or ti in used:
+            if matched[bi] is not None or ti in used:
                 continue
-            ids[bi] = self.tracks[ti].face_id
             used.add(ti)
             tr = self.tracks[ti]
+            consecutive = t_s - tr.last_seen_s <= self.keep_s
+            tr.hits = tr.hits + 1 if consecutive else 1
             tr.box, tr.last_seen_s, tr.small = boxes[bi], t_s, small[bi]
-        for bi, face_id in enumerate(ids):
-            if face_id is None:
-                ids[bi] = self._next_id
-                self.tracks.append(Track(self._next_id, boxes[bi], t_s, small[bi]))
-                self._next_id += 1
-        return [i for i in ids if i is not None]
+            matched[bi] = tr
+        # Confirmed faces not seen in this frame may be the same person, moved too far for IoU.
+        unseen = [tr for ti, tr in enumerate(self.tracks) if ti not in used and tr.face_id is not None]
+        ids: list[int | None] = []
+        for bi, found in enumerate(matched):
+            track = found if found is not None else Track(boxes[bi], t_s, small[bi])
+            if found is None:
+                self.tracks.append(track)
+            if track.face_id is None and (track.hits >= self.min_hits or confirm_now):
+                track.face_id = self._identify(track, unseen)
+            ids.append(track.face_id)
+        return ids
+
+    def _identify(self, track: Track, unseen: list[Track]) -> int:
+        for old in sorted(unseen + self._dormant, key=lambda d: -d.last_seen_s):
+            if _same_place(old.box, track.box):
+                if old in self._dormant:
+                    self._dormant.remove(old)
+                else:
+                    self.tracks.remove(old)
+                    unseen.remove(old)
+                assert old.face_id is not None
+                return old.face_id
+        face_id = self._next_id
+        self._next_id += 1
+        return face_id
 
     def small_tracks(self, t_s: float) -> list[Track]:
         return [tr for tr in self.tracks if tr.small and tr.last_seen_s < t_s]

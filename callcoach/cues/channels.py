@@ -72,7 +72,12 @@ def activations(d: np.ndarray, talking: bool) -> dict[str, float]:
     compression = _pos(0.6 * -d[_I["lip_thick"]] + 0.4 * d[_I["press_bs"]]) if opening < 1.0 else 0.0
     # MediaPipe's blendshapes couple the two corners; the landmarks show a one-sided pull plainly.
     lip_pull = abs(0.7 * d[_I["corner_asym"]] + 0.3 * d[_I["smile_asym"]])
-    nose = 0.0 if smiling else _mean_pos(-d[_I["upper_lip_nose"]], -d[_I["nose_eye"]], d[_I["upper_up_bs"]])
+    # The landmarks must show the nose-to-lip distance shrinking: mouthUpperUp alone also rises in every
+    # teeth-showing laugh, and must not turn a laugh into disgust.
+    nose_geo = _mean_pos(-d[_I["upper_lip_nose"]], -d[_I["nose_eye"]])
+    nose = 0.0
+    if not smiling and nose_geo >= 0.5:
+        nose = (2.0 * nose_geo + min(_pos(d[_I["upper_up_bs"]]), 3.0 * nose_geo)) / 3.0
     frown = _pos(0.5 * -d[_I["corner"]] + 0.5 * d[_I["frown_bs"]]) + 0.25 * _pos(d[_I["brow_inner_bs"]])
     # MediaPipe sees only about a third of a real brow lowering, so the inner-brow landmarks lead and the
     # tightened lids and pressed lips (which it sees well) carry the rest of the evidence.

@@ -34,7 +34,7 @@ _COMPETE = {frozenset(p) for p in [
     ("compression", "anger"), ("nose", "anger"), ("nose", "smile"), ("frown", "anger"), ("lip_pull", "smile"),
     ("brow_raise", "frown"), ("compression", "frown"), ("compression", "lip_pull"), ("nose", "lip_pull"),
     ("brow_raise", "anger"), ("compression", "nose"), ("frown", "lip_pull"), ("anger", "smile"),
-    ("nose", "brow_raise"), ("nose", "frown"),
+    ("nose", "brow_raise"), ("nose", "frown"), ("compression", "smile"),
 ]}
 _HOLD_S = 0.3  # wait this long after an event ends for overlapping events on competing channels
 _FER_EMOTIONS = {"happiness", "sadness", "fear", "disgust", "anger", "surprise"}

@@ -12,6 +12,7 @@ import numpy as np
 
 from callcoach.errors import ModelError, VisionError
 from callcoach.vision.models import model_path
+from callcoach.vision.thirdparty import contained_caches
 from callcoach.vision.types import APPEARANCE_CLASSES
 
 CROP = 64
@@ -46,7 +47,8 @@ class AppearanceModel:
     def __init__(self, threads: int = 1) -> None:
         path = model_path("emotion")
         try:
-            import onnxruntime as ort
+            with contained_caches():
+                import onnxruntime as ort
 
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = threads

@@ -18,6 +18,7 @@ import numpy as np
 
 from callcoach.errors import ModelError, VisionError
 from callcoach.vision.models import model_path
+from callcoach.vision.thirdparty import contained_caches
 
 # Names of the 52 blendshape categories, in MediaPipe's output order (index 0 is "_neutral").
 BLENDSHAPE_COUNT = 52
@@ -61,6 +62,10 @@ def quiet_native_stderr() -> Iterator[None]:
     try:
         fd = sys.stderr.fileno()
     except (AttributeError, OSError, ValueError):
+        fd = -1
+    if fd < 0:
+        # Inside a Textual app sys.stderr is its capture object (fileno -1) and the screen itself is drawn
+        # on the real stderr: nothing to silence, and nothing that may be silenced.
         yield
         return
     sys.stderr.flush()
@@ -75,7 +80,7 @@ def quiet_native_stderr() -> Iterator[None]:
 
 
 def _import_mediapipe() -> tuple[Any, Any, Any]:
-    with quiet_native_stderr():
+    with quiet_native_stderr(), contained_caches():
         try:
             import mediapipe as mp
             from mediapipe.tasks.python import BaseOptions, vision

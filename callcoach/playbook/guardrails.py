@@ -1,0 +1,297 @@
+"""Guardrails the code enforces: the consent and etiquette text, wording checks, and the no-recording audit.
+
+The wording checks are deliberately plain regular expressions. They are run over every line of the playbook
+when it loads and, by the test suite, over the README, the docs and every string in the UI and playbook
+packages, so a claim we promised never to make cannot slip in through an edit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+import platformdirs
+
+# --- consent and etiquette ------------------------------------------------------------------------------
+
+#: Bump when the meaning of the text changes, so people see it again once.
+CONSENT_VERSION = 1
+CONSENT_TITLE = "Before you start"
+CONSENT_POINTS: tuple[str, ...] = (
+    "Use callcoach to understand the people you talk with, never to manipulate, pressure or trick them.",
+    "A cue is a guess about a brief movement, not a reading of anyone's mind. When in doubt, ask.",
+    "Never remark on a fleeting expression someone did not choose to share. Answer the conversation, "
+    "not their face.",
+    "It does not detect lies, and it makes no medical or diagnostic claim. Do not use it to judge anyone.",
+    "Everything stays on this computer: no frames or pictures are saved, and nothing is sent anywhere.",
+    "If you would not be comfortable telling the other person you use it, do not use it with them.",
+)
+CONSENT_TEXT = CONSENT_TITLE + "\n\n" + "\n".join(f"- {point}" for point in CONSENT_POINTS)
+
+
+def consent_path() -> Path:
+    return Path(platformdirs.user_config_dir("callcoach")) / "consent.json"
+
+
+def consent_acknowledged(path: Path | None = None) -> bool:
+    """True once the current version of the text has been acknowledged on this machine."""
+    try:
+        record = json.loads((path or consent_path()).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and record.get("version") == CONSENT_VERSION
+
+
+def acknowledge_consent(path: Path | None = None) -> Path:
+    """Record that the text was read. Only the version and a timestamp are stored."""
+    target = path or consent_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    record = {"version": CONSENT_VERSION, "acknowledged_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    target.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    return target
+
+
+# --- wording checks -------------------------------------------------------------------------------------
+
+_LIE_WORDS = r"(?:lies|lying|liars?|deception|deceit|dishonesty)"
+_WHO = r"(?:someone|somebody|people|they|he|she|a person|the other person|your \w+)"
+_CONDITIONS = r"(?:depression|anxiety|autism|adhd|ptsd|psychopath\w*|mental illness(?:es)?|disorders?)"
+_CLAIMS = re.compile(
+    r"\b(?:"
+    r"lie[- ]?detect(?:or|ors|ion|ing)?"
+    r"|truth[- ]detect\w*"
+    r"|deception[- ]detect\w*"
+    rf"|(?:detect|detects|detected|detecting|spot|spots|spotting|catch|catches|catching|expose|exposes"
+    rf"|reveal|reveals|uncover|uncovers)\s+(?:a\s+|the\s+|their\s+)?{_LIE_WORDS}"
+    rf"|(?:tell|tells|know|knows|show|shows|see|sees)\s+(?:you\s+)?(?:when|if|whether)\s+{_WHO}"
+    rf"\s*(?:is|are|was|were|'s|’s|'re|’re)\s+lying"
+    r"|diagnos(?:e|es|ed|ing|is|tic)"
+    rf"|(?:detect|detects|detecting|screen|screens|screening|identify|identifies)\s+(?:for\s+)?{_CONDITIONS}"
+    r")\b",
+    re.IGNORECASE,
+)
+# A claim is allowed when its own clause denies it: "not a lie detector", "makes no claim to detect
+# deception", "does not diagnose". The clause stops at punctuation so a distant "not" does not excuse it.
+_NEGATION = re.compile(r"\b(?:no|not|never|nor|without|cannot|neither|none)\b|n['’]t\b", re.IGNORECASE)
+# A wrapped line continues the clause; a blank line, a list item, a heading or a table row ends it.
+_CLAUSE_END = re.compile(r"[.,;:!?()—–]|\n\s*\n|\n\s*(?:[-*#|>]|\d+\.)")
+_NEGATION_WORDS_BACK = 6
+
+
+def _negated(text: str, start: int) -> bool:
+    before = text[max(0, start - 120) : start]
+    ends = list(_CLAUSE_END.finditer(before))
+    clause = before[ends[-1].end() :] if ends else before
+    words = clause.split()[-_NEGATION_WORDS_BACK:]
+    return bool(_NEGATION.search(" ".join(words)))
+
+
+def forbidden_claims(text: str) -> list[str]:
+    """Phrases claiming what callcoach never does (it is no lie detector and never diagnoses), unless their
+    own clause denies it, as our disclaimers do. The examples are in tests/test_guardrails.py."""
+    return [m.group(0) for m in _CLAIMS.finditer(text) if not _negated(text, m.start())]
+
+
+_FEELINGS = (
+    r"(?:angry|upset|annoyed|irritated|mad|disgusted|sad|scared|afraid|nervous|anxious|uncomfortable"
+    r"|confused|frustrated|offended|bored|surprised|defensive|tense|stressed|hurt|worried|uneasy|doubtful"
+    r"|skeptical|sceptical|unhappy|put off)"
+)
+_ON_THEIR_FACE = re.compile(
+    r"\b(?:"
+    rf"you(?:'re|’re| are| look| looked| seem| seemed| sound| feel| felt| got)\s+"
+    rf"(?:(?:so|a bit|a little|kind of|quite|really|very|pretty)\s+)?{_FEELINGS}"
+    r"|(?:saw|see|noticed|notice|caught|spotted)\s+(?:that\s+|the\s+|a\s+|your\s+)?"
+    r"(?:look|face|expression|reaction|flinch|frown|smirk|wince|grimace|eye[- ]?roll)"
+    r"|you\s+(?:just\s+)?(?:reacted|flinched|frowned|winced|grimaced|smirked|rolled your eyes)"
+    r"|your\s+(?:face|expression)"
+    r")\b",
+    re.IGNORECASE,
+)
+
+
+def comments_on_their_face(text: str) -> list[str]:
+    """Phrases that tell someone what their face showed or what they feel: we never say those uninvited."""
+    return [m.group(0) for m in _ON_THEIR_FACE.finditer(text)]
+
+
+# --- the no-recording, local-only audit -----------------------------------------------------------------
+
+IMAGE_VIDEO_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".mp4", ".avi", ".mov", ".mkv", ".gif"}
+)
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+# Interpreter bookkeeping and the null device are not data leaving the process.
+_ALWAYS_ALLOWED_FILES = frozenset({os.devnull})
+
+FindingKind = Literal["write", "image", "connect"]
+
+
+@dataclass(frozen=True)
+class AuditFinding:
+    kind: FindingKind
+    #: The event that triggered it ("open", "os.rename", "socket.connect"...).
+    event: str
+    detail: str
+
+
+_guards: list[AuditGuard] = []
+_guards_lock = threading.Lock()
+_installed = False
+_in_hook = threading.local()
+
+
+def _as_path(value: Any) -> str | None:
+    if isinstance(value, int):  # an already open file descriptor: nothing new is created
+        return None
+    try:
+        return os.path.abspath(os.fsdecode(os.fspath(value)))
+    except TypeError:
+        return None
+
+
+def _written_path(event: str, args: tuple[Any, ...]) -> str | None:
+    if event == "open":
+        path, mode, flags = (*args, None, None, None)[:3]
+        writing = bool(flags & _WRITE_FLAGS) if isinstance(flags, int) else any(c in (mode or "") for c in "wax+")
+        return _as_path(path) if writing else None
+    if event in ("os.rename", "shutil.copyfile", "shutil.copytree", "os.link", "os.symlink") and len(args) > 1:
+        return _as_path(args[1])
+    if event == "os.mkdir" and args:
+        return _as_path(args[0])
+    return None
+
+
+def _hook(event: str, args: tuple[Any, ...]) -> None:
+    # Audit hooks see every event of the process for the rest of its life: bail out fast when no guard is on,
+    # and never re-enter (a hook that opens a file would otherwise audit itself).
+    if not _guards or getattr(_in_hook, "busy", False):
+        return
+    if event != "socket.connect" and event != "open" and not event.startswith(("os.", "shutil.")):
+        return
+    _in_hook.busy = True
+    try:
+        if event == "socket.connect":
+            address = args[1] if len(args) > 1 else None
+            finding = AuditFinding("connect", event, repr(address))
+            for guard in list(_guards):
+                guard._record(finding)
+            return
+        path = _written_path(event, args)
+        if path is not None:
+            for guard in list(_guards):
+                guard._check_write(event, path)
+    finally:
+        _in_hook.busy = False
+
+
+def _roots(dirs: Iterable[str | os.PathLike[str]]) -> tuple[str, ...]:
+    roots: set[str] = set()
+    for d in dirs:
+        roots.add(os.path.abspath(os.fspath(d)))
+        roots.add(os.path.realpath(os.fspath(d)))  # the temp dir is often reached through a symlink
+    return tuple(sorted(roots))
+
+
+def _depth(path: str, roots: tuple[str, ...]) -> int:
+    """Length of the longest root containing ``path`` (0 when none does)."""
+    best = 0
+    for root in roots:
+        if path == root or path.startswith(root.rstrip(os.sep) + os.sep):
+            best = max(best, len(root))
+    return best
+
+
+def _install() -> None:
+    global _installed
+    with _guards_lock:
+        if not _installed:
+            sys.addaudithook(_hook)
+            _installed = True
+
+
+class AuditGuard:
+    """Record, while entered, every file written outside ``allowed_dirs``, every image or video written, and
+    every ``socket.connect`` of this process (any thread).
+
+    Python's audit hooks cannot be removed, so one module-level hook is installed on first use and only does
+    work while a guard is entered. Native libraries that write through the C library (OpenCV, MediaPipe,
+    onnxruntime) raise no audit events; for them, ``watch_dirs`` are walked on exit and every file that
+    appeared or changed there while the guard was on is checked by the same rules. Where an allowed and a
+    watched directory nest, the more specific one decides (allow the temp dir, watch a fake home inside it).
+    Starting a subprocess is not recorded.
+    """
+
+    def __init__(self, allowed_dirs: Iterable[str | os.PathLike[str]] = (),
+                 watch_dirs: Iterable[str | os.PathLike[str]] = ()) -> None:
+        self.allowed_dirs = _roots(allowed_dirs)
+        self.watch_dirs = _roots(watch_dirs)
+        self.findings: list[AuditFinding] = []
+        self._started = 0.0
+
+    def _record(self, finding: AuditFinding) -> None:
+        self.findings.append(finding)
+
+    def _allowed(self, path: str) -> bool:
+        if path in _ALWAYS_ALLOWED_FILES or os.path.basename(os.path.dirname(path)) == "__pycache__":
+            return True
+        allowed = _depth(path, self.allowed_dirs)
+        return allowed > 0 and allowed >= _depth(path, self.watch_dirs)
+
+    def _check_write(self, event: str, path: str) -> None:
+        if os.path.splitext(path)[1].lower() in IMAGE_VIDEO_EXTENSIONS:
+            self._record(AuditFinding("image", event, path))
+        if not self._allowed(path):
+            self._record(AuditFinding("write", event, path))
+
+    def _scan_watched(self) -> None:
+        seen = {f.detail for f in self.findings}
+        for root in self.watch_dirs:
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames[:] = [d for d in dirnames if d not in (".git", "__pycache__")]
+                for name in filenames:
+                    path = os.path.join(dirpath, name)
+                    try:
+                        changed = os.stat(path).st_mtime >= self._started
+                    except OSError:
+                        continue
+                    if changed and path not in seen:
+                        seen.add(path)
+                        self._check_write("scan", path)
+
+    def __enter__(self) -> AuditGuard:
+        _install()
+        # File systems store coarse times; a second of slack keeps a file written at entry from slipping by.
+        self._started = time.time() - 1.0
+        with _guards_lock:
+            _guards.append(self)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        with _guards_lock:
+            if self in _guards:
+                _guards.remove(self)
+        self._scan_watched()
+
+    def of_kind(self, kind: FindingKind) -> list[AuditFinding]:
+        return [f for f in self.findings if f.kind == kind]
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings
+
+    def report(self) -> str:
+        if not self.findings:
+            return "no writes outside the allowed directories, no images or videos written, no connections"
+        return "\n".join(f"{f.kind}: {f.event} {f.detail}" for f in self.findings)

@@ -1,0 +1,263 @@
+"""Reading the playbook: YAML to typed model, one-line errors that point at the line, and hot reload.
+
+A person edits this file by hand, often during a call, so every failure becomes a ``PlaybookError`` whose
+text is ``FILE:LINE: FIELD: what is wrong`` and nothing else. Pydantic reports where a problem is as a
+path of keys and indexes; the YAML node tree (``yaml.compose``) knows where each key sits in the file, so
+the path is walked through the tree to find the line.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import yaml
+from pydantic import ValidationError
+
+from callcoach.errors import PlaybookError
+from callcoach.playbook.model import Playbook
+
+PLAYBOOK_FILENAME = "playbook.yaml"
+_log = logging.getLogger(__name__)
+
+
+def default_playbook_path() -> Path:
+    """The playbook shipped inside the package (read-only; ``callcoach playbook edit`` copies it)."""
+    return Path(__file__).with_name("default.yaml")
+
+
+def user_playbook_path() -> Path:
+    """Where the user's own copy lives, whether or not it exists yet."""
+    return Path(platformdirs.user_config_dir("callcoach")) / PLAYBOOK_FILENAME
+
+
+def active_playbook_path() -> Path:
+    """The file ``load_playbook()`` reads: the user's copy if there is one, else the packaged default."""
+    user = user_playbook_path()
+    return user if user.is_file() else default_playbook_path()
+
+
+# --- error locations ------------------------------------------------------------------------------------
+
+
+def _key_text(node: yaml.Node) -> str:
+    return str(node.value) if isinstance(node, yaml.ScalarNode) else "?"
+
+
+def _locate(root: yaml.Node, loc: Sequence[int | str]) -> tuple[int, str, yaml.Node | None]:
+    """The 1-based line of the deepest part of ``loc`` present in the file, ``loc`` as a field path, and the
+    node it names (None when the field is missing from the file)."""
+    node, line = root, root.start_mark.line + 1
+    path = ""
+    for part in loc:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            for key, value in node.value:
+                if _key_text(key) == part:
+                    child, line = value, key.start_mark.line + 1
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        elif isinstance(part, str) and not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            # Pydantic names the branch of a union it tried ("str", "CueOverride"); the file has no such key.
+            continue
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
+        if child is None:
+            return line, path, None  # a missing field: point at the mapping that should hold it
+        node = child
+    return line, path or "(top level)", node
+
+
+def _duplicate_key(node: yaml.Node) -> tuple[int, str] | None:
+    """YAML quietly keeps the last of two equal keys; in a hand-edited file that is almost always a slip."""
+    stack: list[tuple[yaml.Node, str]] = [(node, "")]
+    while stack:
+        current, path = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in current.value:
+                name = _key_text(key)
+                child_path = f"{path}.{name}" if path else name
+                if name in seen:
+                    return key.start_mark.line + 1, child_path
+                seen.add(name)
+                stack.append((value, child_path))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(current.value))
+    return None
+
+
+def _message(error: Any, node: yaml.Node | None) -> str:
+    kind = error.get("type", "")
+    if kind == "missing":
+        return "required, but missing"
+    if kind == "extra_forbidden":
+        return "not a known field (check the spelling and the indentation)"
+    if kind == "string_type" and isinstance(node, yaml.MappingNode):
+        return "expected text, found a mapping: put text that contains ': ' in double quotes"
+    msg = str(error.get("msg", "invalid"))
+    # Our own validators raise ValueError; pydantic prefixes that, which reads oddly in a one-line error.
+    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+# --- parsing --------------------------------------------------------------------------------------------
+
+
+def parse_playbook(text: str, source: str = "<playbook>") -> Playbook:
+    """Validate playbook YAML; any problem raises ``PlaybookError`` naming ``source``, the line and the field."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        problem = " ".join(str(exc.problem or exc.context or "unreadable").split())
+        raise PlaybookError(f"{where}: not valid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise PlaybookError(f"{source}: not valid YAML: {' '.join(str(exc).split())}") from None
+    if root is None or data is None:
+        raise PlaybookError(f"{source}:1: the playbook is empty")
+    duplicate = _duplicate_key(root)
+    if duplicate:
+        line, path = duplicate
+        raise PlaybookError(f"{source}:{line}: {path}: appears twice; keep one")
+    if not isinstance(data, dict):
+        raise PlaybookError(f"{source}:1: a playbook is a mapping of keys (version, contexts, cues...)")
+    try:
+        return Playbook.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        first = errors[0]
+        line, path, node = _locate(root, first.get("loc", ()))
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise PlaybookError(f"{source}:{line}: {path}: {_message(first, node)}{more}") from None
+
+
+def read_playbook_text(path: Path | str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlaybookError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise PlaybookError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise PlaybookError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+
+
+def load_playbook(path: Path | str | None = None) -> Playbook:
+    """Load ``path``, or the user's copy if it exists, or the packaged default."""
+    target = Path(path) if path is not None else active_playbook_path()
+    return parse_playbook(read_playbook_text(target), str(target))
+
+
+# --- hot reload -----------------------------------------------------------------------------------------
+
+Signature = tuple[str, int, int]
+
+
+class PlaybookWatcher:
+    """Keeps a good playbook in force while its file is edited, reloading it when it changes on disk.
+
+    ``poll()`` is cheap (one ``stat`` at most every ``interval_s``) and safe to call from any thread, e.g.
+    the live runner's inference thread or a UI timer. A bad edit never raises into the caller: the previous
+    good playbook stays in force and ``on_error`` gets the one-line error, once per bad version of the file.
+
+    With ``path=None`` it follows ``active_playbook_path()``: the user's copy once it exists (so a first
+    ``callcoach playbook edit`` during a call takes effect), the packaged default when it is removed.
+    """
+
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        on_change: Callable[[Playbook], None] | None = None,
+        on_error: Callable[[PlaybookError], None] | None = None,
+        interval_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fixed = Path(path) if path is not None else None
+        self.on_change = on_change
+        self.on_error = on_error
+        self.interval_s = interval_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._next_check = float("-inf")
+        self._signature: Signature | None = None
+        self.error: PlaybookError | None = None
+        self._path = self._target()
+        try:
+            self._playbook = load_playbook(self._path)
+            self._signature = self._stat(self._path)
+        except PlaybookError as exc:
+            # Start with the packaged default rather than nothing; the user still hears what is wrong.
+            self._playbook = load_playbook(default_playbook_path())
+            self._signature = self._stat(self._path)
+            self._report(exc)
+
+    @property
+    def playbook(self) -> Playbook:
+        return self._playbook
+
+    @property
+    def path(self) -> Path:
+        """The file being followed (its last good version is in force)."""
+        return self._path
+
+    def _target(self) -> Path:
+        return self._fixed if self._fixed is not None else active_playbook_path()
+
+    @staticmethod
+    def _stat(path: Path) -> Signature | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        # Size as well as time: two saves within the file system's time resolution still differ.
+        return (str(path), st.st_mtime_ns, st.st_size)
+
+    def _report(self, error: PlaybookError) -> None:
+        self.error = error
+        if self.on_error is not None:
+            try:
+                self.on_error(error)
+            except Exception:  # a broken listener must not stop the caller's thread
+                _log.exception("playbook error listener failed")
+
+    def poll(self) -> bool:
+        """Reload if the file changed and the interval has passed; True when a new playbook took effect."""
+        if self._clock() < self._next_check:
+            return False
+        return self.check()
+
+    def check(self) -> bool:
+        """Reload now if the file changed; True when a new playbook took effect."""
+        if not self._lock.acquire(blocking=False):
+            return False  # another thread is already reloading
+        try:
+            self._next_check = self._clock() + self.interval_s
+            target = self._target()
+            signature = self._stat(target)
+            if signature == self._signature and target == self._path:
+                return False
+            self._path, self._signature = target, signature
+            try:
+                playbook = load_playbook(target)
+            except PlaybookError as exc:
+                self._report(exc)
+                return False
+            self._playbook, self.error = playbook, None
+            if self.on_change is not None:
+                try:
+                    self.on_change(playbook)
+                except Exception:
+                    _log.exception("playbook change listener failed")
+            return True
+        finally:
+            self._lock.release()

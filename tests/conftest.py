@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,3 +20,15 @@ def real_media() -> Path:
         if os.environ.get("CI"):
             pytest.fail(f"real test media unavailable: {exc}")
         pytest.skip(f"real test media unavailable: {exc}")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_session_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`callcoach live` keeps a session record: tests and their subprocesses use a temporary store."""
+    saved = os.environ.get("CALLCOACH_DATA_DIR")
+    os.environ["CALLCOACH_DATA_DIR"] = str(tmp_path_factory.mktemp("callcoach-data"))
+    yield
+    if saved is None:
+        os.environ.pop("CALLCOACH_DATA_DIR", None)
+    else:
+        os.environ["CALLCOACH_DATA_DIR"] = saved

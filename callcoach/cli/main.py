@@ -104,6 +104,18 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
         "callcoach.cli.playbook_cmd:reset",
         "back up your playbook with a timestamp and restore the default",
     ),
+    # One module serves the session commands and summary; its add_arguments reads the leaf name from parser.prog.
+    ExternalCommand(("sessions", "list"), "callcoach.cli.sessions_cmd:list_sessions",
+                    "the kept sessions, newest first (cue events only, never video)"),
+    ExternalCommand(("sessions", "show"), "callcoach.cli.sessions_cmd:show",
+                    "one session's cue events and suggestions"),
+    ExternalCommand(("sessions", "delete"), "callcoach.cli.sessions_cmd:delete", "delete one session"),
+    ExternalCommand(("sessions", "export"), "callcoach.cli.sessions_cmd:export",
+                    "one session as JSON or CSV"),
+    ExternalCommand(("sessions", "retention"), "callcoach.cli.sessions_cmd:retention",
+                    "show or set how many days sessions are kept ('off': until deleted)"),
+    ExternalCommand(("summary",), "callcoach.cli.sessions_cmd:summary",
+                    "the post-call summary of a session (default: the last), in the terminal, HTML or Markdown"),
 )
 
 
@@ -111,6 +123,7 @@ _GROUP_HELP = {
     "bench": "benchmarks that print figures: accuracy, speed, posed photos, live",
     "models": "the shipped model files",
     "playbook": "show, validate, edit, export or reset the response playbook",
+    "sessions": "list, show, delete or export kept sessions, and set how long they are kept",
 }
 
 

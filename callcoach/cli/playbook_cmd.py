@@ -39,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             help="conversation context (default general; 'all' shows every context)",
         )
         parser.add_argument("--file", metavar="FILE", help="show this playbook file instead of the active one")
+    elif action == "edit":
+        parser.add_argument("--tui", action="store_true",
+                            help="browse, preview and edit in a terminal screen instead of opening the editor at once")
     elif action == "export":
         parser.add_argument("--schema", action="store_true", help="export the JSON Schema instead of the YAML")
         parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
@@ -150,7 +153,13 @@ def _install_default(user: Path) -> None:
         raise CallcoachError(f"cannot write {user}: {exc.strerror or exc}") from None
 
 
-def edit(_args: argparse.Namespace) -> int:
+def edit(args: argparse.Namespace) -> int:
+    if getattr(args, "tui", False):
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise CallcoachError("--tui needs a terminal; without it, edit opens $VISUAL/$EDITOR or prints the path")
+        from callcoach.ui.playbook_screen import run_playbook_app  # Textual only loads for the screen
+
+        return run_playbook_app()
     user = user_playbook_path()
     if not user.exists():
         _install_default(user)

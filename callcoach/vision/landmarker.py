@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ class RawFace:
 
 
 _ALIGN = 64
+_STDERR_LOCK = threading.Lock()
 
 
 def aligned_rgb(rgb: np.ndarray) -> np.ndarray:
@@ -68,15 +70,22 @@ def quiet_native_stderr() -> Iterator[None]:
         # on the real stderr: nothing to silence, and nothing that may be silenced.
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(fd)
+    # One redirection at a time: two threads each saving and restoring fd 2 could leave it silenced.
+    if not _STDERR_LOCK.acquire(blocking=False):
+        yield  # another thread is already silencing it
+        return
     try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), fd)
-            yield
+        sys.stderr.flush()
+        saved = os.dup(fd)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), fd)
+                yield
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
     finally:
-        os.dup2(saved, fd)
-        os.close(saved)
+        _STDERR_LOCK.release()
 
 
 def _import_mediapipe() -> tuple[Any, Any, Any]:

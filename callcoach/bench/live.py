@@ -1,0 +1,180 @@
+"""`callcoach bench live`: the live pipeline's figures on a paced video or a real window.
+
+Runs, each through ``LiveRunner`` exactly as ``callcoach live`` runs it (capture thread, drop-oldest,
+inference thread):
+- one face: the video played at its own rate (or a --window / --region capture at --fps);
+- N faces (``--faces``, default 4, --video only): N copies of the clip tiled in a grid, each started at a
+  different point, delivered at 15 fps, like a gallery view;
+- start-up: ``callcoach live --video ... --headless`` as a child process, timed from spawn to the first
+  status line that follows an analysed frame (imports, model loading and the first frame included).
+Latencies: per frame (capture to analysed), per cue (capture of the emitting frame to emission) and per
+cue from the apex frame (see callcoach.live.stats). The first second after the first analysed frame is
+warm-up and is left out of the frame latencies. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+from callcoach.errors import UsageError
+from callcoach.live.runner import LiveRunner
+from callcoach.live.stats import percentile
+from callcoach.sources.base import FrameSource
+
+WARMUP_S = 1.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    src = parser.add_argument_group("source (one of)")
+    src.add_argument("--video", metavar="FILE", help="a clip with a face, played at its real rate")
+    src.add_argument("--window", metavar="TITLE", help="a real window, followed by title (X11)")
+    src.add_argument("--region", metavar="X,Y,W,H", help="a fixed screen region")
+    parser.add_argument("--duration", type=float, default=20.0, metavar="S", help="seconds per run (default 20)")
+    parser.add_argument("--faces", type=int, default=4, metavar="N",
+                        help="copies of the clip in the multi-face run, delivered at 15 fps (default 4; 0 = skip)")
+    parser.add_argument("--fps", type=float, default=None, help="capture rate for --window/--region (default 30)")
+    parser.add_argument("--no-startup", action="store_true", help="skip the whole-process start-up timing")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+
+
+class _Quiet:
+    def on_status(self, status: Any) -> None:
+        pass
+
+    def on_cue(self, cue: Any, latency_ms: float) -> None:
+        pass
+
+    def on_suggestion(self, suggestion: Any) -> None:
+        pass
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def run_once(source: FrameSource, duration: float, label: str) -> dict[str, Any]:
+    runner = LiveRunner(source, _Quiet())
+    runner.start()
+    runner.wait(duration)
+    t_stop = time.monotonic()
+    runner.stop(timeout=2.0)
+    stop_s = time.monotonic() - t_stop
+    s = runner.stats
+    # Frame latencies after warm-up: the first frames pay for lazy allocations in the models.
+    steady = s.frame_latency_ms
+    if s.first_done_at is not None and s.frames > 1 and s.last_done_at is not None:
+        span = s.last_done_at - s.first_done_at
+        skip = int(len(steady) * min(1.0, WARMUP_S / span)) if span > 0 else 0
+        steady = steady[skip:]
+    cue_ms = [c.latency_ms for c in s.cue_timings]
+    apex_ms = [c.apex_latency_ms for c in s.cue_timings]
+    source_fps = getattr(source, "fps", None)
+    analysed_window = s.frames + s.blank_frames  # taken from the slot and looked at (vision or blank test)
+    return {
+        "run": label,
+        "source": s.source,
+        "source_fps": _round(source_fps),
+        "seconds": round(s.duration_s, 1),
+        "first_frame_s": _round(s.first_frame_s, 3),
+        "fps": round(s.fps, 2),
+        "captured": s.captured,
+        "analysed": analysed_window,
+        "repeated": s.repeated_frames,
+        "dropped": s.dropped,
+        "dropped_share": round(s.dropped / max(1, s.dropped + analysed_window), 4),
+        "frame_latency_ms": {f"p{q}": _round(percentile(steady, q)) for q in (50, 95, 99)},
+        "cues": len(cue_ms),
+        "cue_latency_ms": {f"p{q}": _round(percentile(cue_ms, q)) for q in (50, 95, 99)},
+        "apex_latency_ms": {f"p{q}": _round(percentile(apex_ms, q)) for q in (50, 95)},
+        "faces_seen": len(s.face_ids),
+        "face_share": round(s.frames_with_face / s.frames, 3) if s.frames else 0.0,
+        "stop_s": round(stop_s, 3),
+        "end": s.end,
+    }
+
+
+def startup(video: str) -> float | None:
+    """Seconds from spawning ``callcoach live --video`` to its first status after an analysed frame."""
+    cmd = [sys.executable, "-m", "callcoach", "live", "--video", video, "--headless", "--duration", "6"]
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    found: float | None = None
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            record = json.loads(line)
+            if record.get("type") == "status" and record.get("state") not in ("starting",):
+                found = time.monotonic() - start
+                break
+    finally:
+        proc.kill()
+        proc.wait()
+    return found
+
+
+def _sources(args: argparse.Namespace) -> list[tuple[str, FrameSource]]:
+    fps = args.fps or 30.0
+    if args.window:
+        from callcoach.sources.window import WindowSource
+
+        return [("window, one face", WindowSource(args.window, fps=fps))]
+    if args.region:
+        from callcoach.sources.screen import ScreenSource, parse_region
+
+        return [("region", ScreenSource(region=parse_region(args.region), fps=fps))]
+    from callcoach.sources.paced import PacedFileSource
+
+    # Looped, so a run lasts --duration whatever the clip's length.
+    one = PacedFileSource(args.video, fps=args.fps, loop=True)
+    runs: list[tuple[str, FrameSource]] = [(f"one face, {one.fps:.0f} fps", one)]
+    if args.faces > 1:
+        runs.append((f"{args.faces} faces, 15 fps", PacedFileSource(args.video, fps=15.0, loop=True, tiles=args.faces)))
+    return runs
+
+
+def main(args: argparse.Namespace) -> int:
+    chosen = [n for n in ("video", "window", "region") if getattr(args, n)]
+    if len(chosen) != 1:
+        raise UsageError("give one of --video FILE, --window TITLE or --region X,Y,W,H")
+    if not args.duration > 0:
+        raise UsageError(f"--duration must be positive, got {args.duration}")
+    results = []
+    for label, source in _sources(args):
+        results.append(run_once(source, args.duration, label))
+    report: dict[str, Any] = {"runs": results, "cpus": os.cpu_count()}
+    if args.video and not args.no_startup:
+        report["startup_to_first_frame_s"] = _round(startup(args.video), 3)
+    _print(report, args.format)
+    return 0
+
+
+def _print(report: dict[str, Any], fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps(report, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    runs = report["runs"]
+    table = Table(title=f"callcoach bench live ({report['cpus']} CPUs); figures, not pass/fail")
+    table.add_column("measure")
+    for r in runs:
+        table.add_column(r["run"], justify="right")
+    for key in runs[0]:
+        if key == "run":
+            continue
+        cells = []
+        for r in runs:
+            v = r[key]
+            cells.append(" / ".join(f"{k} {x}" for k, x in v.items()) if isinstance(v, dict) else str(v))
+        table.add_row(key, *cells)
+    Console().print(table)
+    if "startup_to_first_frame_s" in report:
+        print(f"start-up, command to first analysed frame: {report['startup_to_first_frame_s']} s")

@@ -1,0 +1,229 @@
+"""``callcoach live``: coach on a call as it happens, in the Textual panel or headless as jsonl.
+
+Headless jsonl carries the cue lines of ``callcoach analyze`` plus ``latency_ms`` and ``apex_latency_ms``
+(see callcoach.live.stats), a status line whenever the state changes, and a summary line last. Cue and
+status times are seconds since the run started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, TextIO, cast
+
+from callcoach.errors import CallcoachError, UsageError
+from callcoach.live.contract import Advisor, LiveListener
+from callcoach.live.runner import LiveRunner
+from callcoach.live.state import LiveStatus
+from callcoach.playbook.types import CONTEXTS, Suggestion
+from callcoach.session.recorder import LiveRecording
+from callcoach.sources.base import FrameSource
+
+#: Screen capture rate when --fps is not given (kept here so parsing the options imports no mss).
+LIVE_FPS = 30.0
+
+RunnerFactory = Callable[[LiveListener], LiveRunner]
+
+_SOURCES = ("window", "region", "auto", "camera", "video")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    src = parser.add_argument_group("what to watch (one of)")
+    src.add_argument("--window", metavar="TITLE", help="follow the window whose title contains TITLE (X11)")
+    src.add_argument("--region", metavar="X,Y,W,H", help="a fixed screen region, in pixels")
+    src.add_argument("--monitor", type=int, metavar="N", help="a whole monitor (1 = first; 0 = all); "
+                     "with --auto, the monitor to scan")
+    src.add_argument("--auto", action="store_true", help="find the other person's video tile on the screen")
+    src.add_argument("--camera", type=int, metavar="N", help="camera number N (0 = the first)")
+    src.add_argument("--video", metavar="FILE", help="a video file, played at its real rate")
+    parser.add_argument("--loop", action="store_true", help="--video: start again at the end")
+    parser.add_argument("--fps", type=float, default=None, metavar="F",
+                        help="screen, window and --auto capture rate (default 30); --video: delivery rate "
+                        "(default: the file's own)")
+    parser.add_argument("--headless", action="store_true", help="no panel: jsonl on stdout")
+    parser.add_argument("--duration", type=float, metavar="S", help="--headless: stop after S seconds")
+    parser.add_argument("--format", choices=("jsonl",), default="jsonl", help="--headless output (jsonl)")
+    parser.add_argument("--context", choices=CONTEXTS, default="general",
+                        help="coaching context for the panel's suggestions (the panel can switch it)")
+    parser.add_argument("--baseline-seconds", type=float, default=2.0, metavar="S",
+                        help="seconds of a face used as its neutral baseline (default 2.0)")
+    parser.add_argument("--no-record-session", action="store_true",
+                        help="keep no session record. A record holds only cue events, the suggestions shown and "
+                        "your marks, never frames or pictures; 'callcoach summary' reads it")
+
+
+def _check(args: argparse.Namespace) -> None:
+    # "is not": --camera 0 is a choice, and 0 == False.
+    chosen = [name for name in _SOURCES if getattr(args, name) is not None and getattr(args, name) is not False]
+    if args.monitor is not None and not args.auto:
+        chosen.append("monitor")
+    if len(chosen) != 1:
+        what = "none" if not chosen else " and ".join("--" + c for c in chosen)
+        raise UsageError(
+            f"choose exactly one of --window, --region, --monitor, --auto, --camera, --video (got {what})"
+        )
+    for name in ("fps", "baseline_seconds", "duration"):
+        value = getattr(args, name)
+        if value is not None and (not math.isfinite(value) or value < 0 or (name != "baseline_seconds"
+                                                                             and value == 0)):
+            raise UsageError(f"--{name.replace('_', '-')} must be a positive number, got {value}")
+    if args.duration is not None and not args.headless:
+        raise UsageError("--duration is for --headless runs; in the panel, quit with q")
+    if not args.headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the live panel needs a terminal; use --headless for jsonl output")
+
+
+def make_source(args: argparse.Namespace) -> FrameSource:
+    """The source the options ask for; fails with one clear line before any thread starts."""
+    if args.window is not None:
+        from callcoach.sources.window import WindowSource
+
+        return WindowSource(args.window, fps=args.fps or LIVE_FPS)
+    if args.region is not None:
+        from callcoach.sources.screen import ScreenSource, parse_region
+
+        return ScreenSource(region=parse_region(args.region), fps=args.fps or LIVE_FPS)
+    if args.auto:
+        from callcoach.live.autolock import AutoLockSource
+
+        return AutoLockSource(monitor=1 if args.monitor is None else args.monitor, fps=args.fps or LIVE_FPS)
+    if args.monitor is not None:
+        from callcoach.sources.screen import ScreenSource
+
+        return ScreenSource(monitor=args.monitor, fps=args.fps or LIVE_FPS)
+    if args.camera is not None:
+        from callcoach.sources.camera import CameraSource
+
+        return CameraSource(args.camera)
+    from callcoach.sources.paced import PacedFileSource
+
+    return PacedFileSource(args.video, fps=args.fps, loop=args.loop)
+
+
+def runner_factory(args: argparse.Namespace, first: FrameSource, advisor: Advisor | None = None) -> RunnerFactory:
+    """``factory(listener) -> LiveRunner`` (not started), as the panel's ``run_live_app`` wants it. The first
+    call uses the source opened to check the options; later calls (a restarted run) open a fresh one."""
+    sources = [first]
+
+    def factory(listener: LiveListener) -> LiveRunner:
+        source = sources.pop() if sources else make_source(args)
+        return LiveRunner(source, listener, advisor=advisor, baseline_seconds=args.baseline_seconds)
+
+    return factory
+
+
+class HeadlessWriter:
+    """The headless LiveListener: one JSON object per line, flushed, from the inference thread."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.runner: LiveRunner | None = None
+        self._last: tuple[str, str] | None = None
+        self._lock = threading.Lock()
+
+    def line(self, record: dict[str, Any]) -> None:
+        text = json.dumps(record, allow_nan=False)
+        with self._lock:
+            self.out.write(text + "\n")
+            self.out.flush()
+
+    def on_status(self, status: LiveStatus) -> None:
+        key = (status.state, status.message)
+        if key == self._last:
+            return  # the panel wants a steady stream; a log only wants the changes
+        self._last = key
+        self.line({"type": "status", **dataclasses.asdict(status)})
+
+    def on_cue(self, cue: Any, latency_ms: float) -> None:
+        record = dict(cue.as_dict())
+        record["latency_ms"] = round(latency_ms, 1)
+        timings = self.runner.stats.cue_timings if self.runner is not None else []
+        if timings and timings[-1].cue is cue:
+            record["apex_latency_ms"] = round(timings[-1].apex_latency_ms, 1)
+        self.line(_finite(record))
+
+    def on_suggestion(self, suggestion: Suggestion) -> None:
+        self.line(_finite({"type": "suggestion", **dataclasses.asdict(suggestion)}))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = sys.stdout) -> int:
+    writer = HeadlessWriter(out)
+    runner = factory(writer)
+    writer.runner = runner
+    interrupted = False
+    runner.start()
+    try:
+        runner.wait(duration)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        runner.stop(timeout=2.0)
+    summary = runner.stats.as_dict()
+    if interrupted:
+        summary["end"] = "interrupted"
+    summary["clean_stop"] = runner.stopped
+    writer.line(_finite(summary))
+    if interrupted:
+        return 130
+    if runner.stats.end == "error":
+        err = runner.error
+        if isinstance(err, CallcoachError):
+            raise err
+        raise CallcoachError(f"live run failed: {runner.stats.end_message}")
+    return 0
+
+
+def main(args: argparse.Namespace) -> int:
+    _check(args)
+    source = make_source(args)
+    # The session record (cue events, suggestions, marks; never frames) starts when the runner is built.
+    recording = LiveRecording(source_kind=source.kind, source_name=source.name, context=args.context,
+                              enabled=not args.no_record_session)
+    if args.headless:
+        try:
+            return run_headless(recording.wrap_factory(runner_factory(args, source)), args.duration)
+        finally:
+            recording.finish(sys.stderr if sys.stderr.isatty() else None)  # stdout is jsonl: keep it clean
+    try:
+        from callcoach.ui.app import run_live_app
+    except ImportError as exc:
+        source.close()
+        raise CallcoachError(
+            f"the live panel is not available in this build ({exc}); use --headless for jsonl output"
+        ) from exc
+    advisor, selector = _advice(args.context)
+    factory = runner_factory(args, source, advisor)
+    try:
+        result = run_live_app(runner_factory=recording.wrap_factory(factory),
+                              selector=recording.wrap_selector(selector), context=args.context)
+    finally:
+        recording.finish(sys.stdout)
+    return int(result or 0)
+
+
+def _advice(context: str) -> tuple[Advisor | None, Any]:
+    """The playbook's selector (an Advisor the panel can also switch context on), as the demo finds it."""
+    try:
+        from callcoach.ui import demo
+    except ImportError:
+        return None, None
+    selector = demo.load_selector(context) if hasattr(demo, "load_selector") else None
+    if selector is not None:
+        return cast(Advisor, selector), selector
+    fallback = getattr(demo, "fallback_advisor", None)
+    return (fallback(context) if callable(fallback) else None), None

@@ -1,0 +1,238 @@
+"""``callcoach sessions list | show ID | delete ID | export ID | retention [DAYS]`` and ``callcoach summary [ID]``.
+
+Every failure is a ``CallcoachError`` (one line, exit 1; exit 2 for a malformed id or setting). Commands that
+only read never create the store: with no file yet, they say there are no sessions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from callcoach.errors import CallcoachError, UsageError
+from callcoach.session import settings
+from callcoach.session.store import SessionRow, SessionStore, StoreError
+
+NO_SESSIONS = "no sessions yet: 'callcoach live' keeps one per run (unless --no-record-session)"
+CSV_FIELDS = ("type", "t_s", "cue", "emotion", "scale", "onset_s", "apex_s", "offset_s", "intensity", "confidence",
+              "face", "latency_ms", "region", "plain", "move", "repair", "say_nothing", "strength", "context",
+              "supporting", "mark")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of whichever command is on the command line (one module serves all six)."""
+    action = parser.prog.split()[-1]
+    session_help = "session id from 'callcoach sessions list', or 'last'"
+    if action in ("show", "delete", "export"):
+        parser.add_argument("id", help=session_help)
+    if action == "export":
+        parser.add_argument("--format", choices=("json", "csv"), default="json", help="output format (default json)")
+        parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    elif action == "retention":
+        parser.add_argument("days", nargs="?", metavar="DAYS",
+                            help="delete sessions older than DAYS days ('off' keeps them until deleted); "
+                                 "without DAYS, show the setting")
+    elif action == "summary":
+        parser.add_argument("id", nargs="?", default="last", help=session_help + " (default: the last session)")
+        parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report (with the chart)")
+        parser.add_argument("--markdown", metavar="FILE", help="also write a Markdown report")
+
+
+def _open(*, create: bool = False) -> SessionStore:
+    path = settings.db_path()
+    if not create and not path.exists():
+        raise StoreError(NO_SESSIONS)
+    return SessionStore(path)
+
+
+def _session(store: SessionStore, text: str) -> SessionRow:
+    if text == "last":
+        row = store.last_session()
+        if row is None:
+            raise StoreError(NO_SESSIONS)
+        return row
+    try:
+        number = int(text)
+    except ValueError:
+        raise UsageError(f"a session id is a number from 'callcoach sessions list' (or 'last'), not {text!r}") from None
+    return store.session(number)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+# --- list, show, delete ---------------------------------------------------------------------------------
+
+
+def list_sessions(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from callcoach.session.report import clock, short_name, when
+
+    try:
+        store = _open()
+    except StoreError as exc:
+        if str(exc) != NO_SESSIONS:
+            raise
+        print("No sessions yet. 'callcoach live' keeps one per run (cue events only, never video).")
+        return 0
+    with store:
+        rows = store.sessions()
+    if not rows:
+        print("No sessions yet. 'callcoach live' keeps one per run (cue events only, never video).")
+        return 0
+    # A plain listing like ``ls -l`` fits 80 columns; only the source may wrap.
+    table = Table(box=None, padding=(0, 1, 0, 0), header_style="bold")
+    for name in ("id", "started", "length", "source", "context", "status", "cues", "sugg.", "marks"):
+        table.add_column(name, no_wrap=name != "source", overflow="fold",
+                         justify="right" if name in ("id", "cues", "sugg.", "marks") else "left")
+    for r in rows:
+        source = f"{r.source_kind}: {short_name(r.source_kind, r.source_name, 24)}"
+        table.add_row(str(r.id), when(r.started_at), clock(r.duration_s()), source, r.context, r.status,
+                      str(r.cues), str(r.suggestions), str(r.marks))
+    console = _console()
+    console.print(table)
+    console.print(f"{len(rows)} session(s) in {settings.db_path()}; "
+                  f"{settings.retention_text(settings.retention_days())}.", markup=False)
+    return 0
+
+
+def show(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from callcoach.session.report import clock, when
+
+    with _open() as store:
+        row = _session(store, args.id)
+        cues, suggestions = store.cue_events(row.id), store.suggestions(row.id)
+    console = _console()
+    console.print(f"Session {row.id}: {row.source_kind} '{row.source_name}', context {row.context}, {row.status}; "
+                  f"started {when(row.started_at)}, ended {when(row.ended_at)}, {clock(row.duration_s())} long; "
+                  f"playbook {row.playbook_version or '-'}", markup=False)
+    table = Table(title="Cue events (guesses)", title_justify="left")
+    for name in ("apex", "cue", "emotion", "scale", "intensity", "confidence", "face", "latency ms"):
+        table.add_column(name)
+    for c in cues:
+        table.add_row(clock(c.apex_s), c.cue, c.emotion or "-", c.scale, f"{c.intensity:.2f}", f"{c.confidence:.2f}",
+                      str(c.face), "-" if c.latency_ms is None else f"{c.latency_ms:.0f}")
+    console.print(table)
+    table = Table(title="Suggestions shown", title_justify="left")
+    for name in ("at", "cue", "suggestion", "move", "mark"):
+        table.add_column(name, overflow="fold")
+    for g in suggestions:
+        table.add_row(clock(g.t_s), g.cue, g.plain, g.move, g.mark or "-")
+    console.print(table)
+    console.print("Full report: callcoach summary " + str(row.id), markup=False)
+    return 0
+
+
+def delete(args: argparse.Namespace) -> int:
+    with _open() as store:
+        row = _session(store, args.id)
+        if row.status == "running":
+            raise CallcoachError(f"session {row.id} is still being recorded; end that 'callcoach live' first")
+        store.delete_session(row.id)
+    print(f"Deleted session {row.id} ({row.cues} cue events, {row.suggestions} suggestions, {row.marks} marks).")
+    return 0
+
+
+# --- export ---------------------------------------------------------------------------------------------
+
+
+def export_json(store: SessionStore, row: SessionRow) -> str:
+    record = {
+        "session": dataclasses.asdict(row),
+        "cue_events": [dataclasses.asdict(c) for c in store.cue_events(row.id)],
+        "suggestions": [dataclasses.asdict(g) for g in store.suggestions(row.id)],
+        "marks": [dataclasses.asdict(m) for m in store.marks(row.id)],
+    }
+    return json.dumps(record, indent=2, allow_nan=False) + "\n"
+
+
+def export_csv(store: SessionStore, row: SessionRow) -> str:
+    """One row per cue event and per suggestion, in time order (a suggestion carries its mark)."""
+    rows: list[dict[str, Any]] = []
+    for c in store.cue_events(row.id):
+        rows.append({"type": "cue", "t_s": c.apex_s, **dataclasses.asdict(c)})
+    for g in store.suggestions(row.id):
+        record = dataclasses.asdict(g)
+        record.pop("id")
+        record["supporting"] = " ".join(g.supporting)
+        rows.append({"type": "suggestion", **record})
+    rows.sort(key=lambda r: (r["t_s"], r["type"]))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def export(args: argparse.Namespace) -> int:
+    with _open() as store:
+        row = _session(store, args.id)
+        text = export_json(store, row) if args.format == "json" else export_csv(store, row)
+    if args.output:
+        _write(Path(args.output), text)
+        print(f"Wrote session {row.id} as {args.format} to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CallcoachError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+# --- retention, summary ---------------------------------------------------------------------------------
+
+
+def retention(args: argparse.Namespace) -> int:
+    if args.days is None:
+        days = settings.retention_days()
+        print(f"Sessions are {settings.retention_text(days)} (set with 'callcoach sessions retention DAYS|off'; "
+              f"{settings.RETENTION_ENV} overrides).")
+        return 0
+    days = settings.parse_retention(args.days, where="retention")
+    try:
+        path = settings.set_retention_days(days)
+    except OSError as exc:
+        raise CallcoachError(f"cannot save the retention setting: {exc}") from exc
+    deleted = 0
+    if days is not None and settings.db_path().exists():
+        with SessionStore(retention_days=None) as store:
+            deleted = store.delete_older_than(days)
+    print(f"Sessions are now {settings.retention_text(days)} (saved in {path}); {deleted} older session(s) deleted.")
+    return 0
+
+
+def summary(args: argparse.Namespace) -> int:
+    from callcoach.session.report import print_terminal, render_html, render_markdown
+    from callcoach.session.summary import build_summary
+
+    with _open() as store:
+        row = _session(store, args.id)
+        built = build_summary(store, row.id)
+    # Files first: a path that cannot be written is one error line, not a report followed by a failure.
+    written = []
+    if args.markdown:
+        _write(Path(args.markdown), render_markdown(built))
+        written.append(f"Wrote the Markdown report to {args.markdown}")
+    if args.html:
+        _write(Path(args.html), render_html(built))
+        written.append(f"Wrote the HTML report to {args.html}")
+    print_terminal(built, _console())
+    for line in written:
+        print(line)
+    return 0

@@ -1,0 +1,309 @@
+"""The live runner: a capture thread and an inference thread, publishing immutable states to a listener.
+
+Capture (``CaptureThread``) keeps only the newest frame. Inference takes whatever is newest, runs vision
+and the cue engine on it, and calls the listener from its own thread: ``on_cue`` with the latency of the
+frame that emitted the cue, ``on_suggestion`` when an advisor turns the cue into one, and ``on_status`` on
+every change of state and otherwise at most every ``status_interval_s``.
+
+Vision and the cue engine see times relative to ``start()`` (``origin_s``), so cue times read as seconds
+into the session; frames keep their capture time on ``time.monotonic()`` for the latency figures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from callcoach.analysis import FrameAnalyzer
+from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
+from callcoach.cues.vocabulary import Cue
+from callcoach.errors import CallcoachError
+from callcoach.live.blank import BlankDetector
+from callcoach.live.contract import Advisor, LiveListener
+from callcoach.live.state import LiveState, LiveStatus
+from callcoach.live.stats import CueTiming, RateMeter, RunStats
+from callcoach.sources.base import Frame, FrameSource
+from callcoach.sources.latest import CaptureThread, LatestFrame
+
+
+def default_vision() -> FrameAnalyzer:
+    from callcoach.vision.pipeline import VisionPipeline  # heavy: mediapipe and onnxruntime
+
+    return VisionPipeline(live=True)
+
+
+def default_engine(baseline_seconds: float) -> CueEngine:
+    return CueEngine(EngineConfig(baseline_seconds=baseline_seconds))
+
+
+class LiveRunner:
+    """Runs one source until ``stop()``, the source is lost, or an error; ``wait()`` blocks until then."""
+
+    def __init__(
+        self,
+        source: FrameSource,
+        listener: LiveListener,
+        *,
+        advisor: Advisor | None = None,
+        vision_factory: Callable[[], FrameAnalyzer] = default_vision,
+        engine_factory: Callable[[float], CueEngine] = default_engine,
+        baseline_seconds: float = 2.0,
+        status_interval_s: float = 0.2,
+        no_face_after_s: float = 0.3,
+        stall_after_s: float = 2.0,
+    ) -> None:
+        self.source = source
+        self.listener = listener
+        self.advisor = advisor
+        self.baseline_seconds = baseline_seconds
+        self.status_interval_s = status_interval_s
+        self.no_face_after_s = no_face_after_s
+        self.stall_after_s = stall_after_s
+        self._vision_factory = vision_factory
+        self._engine_factory = engine_factory
+        self.buffer = LatestFrame()
+        self.capture = CaptureThread(source, self.buffer)
+        self.stats = RunStats(source=source.name)
+        self.error: BaseException | None = None
+        self.origin_s = 0.0
+        self._blank = BlankDetector(source.kind)
+        self._meter = RateMeter()
+        self._stop = threading.Event()
+        self._paused = threading.Event()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="callcoach-inference", daemon=True)
+        self._status = LiveStatus(t_s=0.0, source=source.name, state="starting", message="starting")
+        self._published_at = -1e9
+        self._first_seen: dict[int, float] = {}
+        self._ready: set[int] = set()
+        self._last_face_t: float | None = None
+        self._last_frame_at = 0.0
+        self._dropped_before = 0
+        self._last_probe: np.ndarray | None = None
+
+    # --- control, from any thread ------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.origin_s = time.monotonic()
+        self._last_frame_at = self.origin_s
+        self.capture.start()  # opens the source while the inference thread loads the models
+        self._thread.start()
+
+    def pause(self) -> None:
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    @property
+    def status(self) -> LiveStatus:
+        return self._status
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run has ended by itself (source lost, error) or was stopped; True if it has."""
+        return self._done.wait(timeout)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop both threads, waiting up to ``timeout`` seconds; ``stopped`` tells whether they have ended."""
+        deadline = time.monotonic() + timeout
+        self._stop.set()
+        self.capture.stop(timeout)
+        self.buffer.close()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(max(0.0, deadline - time.monotonic()))
+
+    @property
+    def stopped(self) -> bool:
+        """Both threads have finished (after ``stop()``, or once the run ended by itself)."""
+        return not self._thread.is_alive() and not self.capture.is_alive()
+
+    # --- the inference thread ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        vision: FrameAnalyzer | None = None
+        try:
+            self._publish("starting", f"opening {self.source.name} and loading the face models", force=True)
+            vision = self._vision_factory()
+            engine = self._engine_factory(self.baseline_seconds)
+            self._dropped_before = self.buffer.dropped  # frames replaced while the models loaded are not drops
+            while not self._stop.is_set():
+                frame = self.buffer.get(timeout=0.1)
+                if frame is None:
+                    if self._idle():
+                        break
+                    continue
+                self._process(frame, vision, engine)
+        except BaseException as exc:  # reported as a state: a listener or a model failing must not hang the UI
+            self.error = exc
+            message = str(exc) if isinstance(exc, CallcoachError) else f"{type(exc).__name__}: {exc}"
+            self._end("error", " ".join(message.split()) or type(exc).__name__)
+        finally:
+            if vision is not None:
+                with contextlib.suppress(Exception):
+                    vision.close()
+            self._stop.set()
+            self.capture.stop(timeout=1.0)
+            self.stats.captured = self.buffer.put_count
+            self.stats.duration_s = time.monotonic() - self.origin_s
+            if self.stats.end == "running":
+                self.stats.end = "stopped"
+            self._done.set()
+
+    def _idle(self) -> bool:
+        """No frame arrived: say why when it matters. Returns True when the run is over."""
+        now = time.monotonic()
+        if self.capture.ended and not self.capture.is_alive():
+            err = self.capture.error
+            if err is None or isinstance(err, CallcoachError):
+                self._end("source_lost", str(err) if err else f"{self.source.name} stopped sending frames")
+            else:
+                self.error = err
+                self._end("error", f"capture failed: {type(err).__name__}: {err}")
+            return True
+        if self.paused:
+            self._publish("paused", "paused: nothing is analysed until you resume")
+            return False
+        waiting = getattr(self.source, "waiting", None)
+        if waiting is not None and now - self._last_frame_at > 0.5:
+            state, message = waiting
+            self._publish(state, message)
+        elif now - self._last_frame_at > self.stall_after_s:
+            # A fixed message: a ticking counter would count as a new state every second.
+            self._publish("source_lost", f"no picture from {self.source.name} for over {self.stall_after_s:g} s")
+        else:
+            self._publish(self._status.state, self._status.message)
+        return False
+
+    def _end(self, state: LiveState, message: str) -> None:
+        self.stats.end = state
+        self.stats.end_message = message
+        with contextlib.suppress(Exception):  # the listener may be what failed
+            self._publish(state, message, force=True)
+
+    def _process(self, frame: Frame, vision: FrameAnalyzer, engine: CueEngine) -> None:
+        self._last_frame_at = time.monotonic()
+        if self.paused:
+            self.stats.paused_frames += 1
+            self._publish("paused", "paused: nothing is analysed until you resume")
+            return
+        rel_t = frame.t_s - self.origin_s
+        blank = self._blank.update(frame.image, rel_t)
+        if self._blank.last_frame_blank:
+            # Never coach on a blank picture, not even in the few frames before the state turns.
+            self.stats.blank_frames += 1
+            self._meter.add(time.monotonic(), None)
+            if blank:
+                self._publish("blank", self._blank.message)
+            return
+        # Screen capture runs at a fixed rate whatever the call shows: a repeat of the last picture (the tile
+        # repaints at 15-25 fps, we grab at 30) has nothing new in it, and skipping it leaves the CPU to the
+        # next real frame. Compared on a 1-in-16 subsample, a few microseconds.
+        probe = frame.image[::16, ::16]
+        if self._last_probe is not None and probe.shape == self._last_probe.shape and \
+                np.array_equal(probe, self._last_probe):
+            self.stats.repeated_frames += 1
+            return
+        self._last_probe = probe.copy()
+        obs = vision.observe(Frame(index=frame.index, t_s=rel_t, image=frame.image))
+        events = list(engine.update(obs))
+        done = time.monotonic()
+        latency_ms = (done - frame.t_s) * 1000.0
+        stats = self.stats
+        stats.frames += 1
+        if stats.first_frame_s is None:
+            stats.first_frame_s = done - self.origin_s
+            stats.first_done_at = done
+        stats.last_done_at = done
+        stats.frame_latency_ms.append(latency_ms)
+        stats.dropped = self.buffer.dropped - self._dropped_before
+        self._meter.add(done, latency_ms)
+        if obs.faces:
+            stats.frames_with_face += 1
+            self._last_face_t = rel_t
+            for face in obs.faces:
+                stats.face_ids.add(face.face_id)
+                self._first_seen.setdefault(face.face_id, rel_t)
+        feedback = getattr(self.source, "feedback", None)
+        if callable(feedback):
+            feedback(frame.t_s, len(obs.faces))
+        for event in events:
+            if isinstance(event, BaselineEvent):
+                if event.status == "ready":
+                    self._ready.add(event.face)
+                    stats.baseline_ready = True
+            elif isinstance(event, Cue):
+                self._emit(event, frame)
+        self._face_state(rel_t, [f.face_id for f in obs.faces])
+
+    def _emit(self, cue: Cue, frame: Frame) -> None:
+        now = time.monotonic()
+        timing = CueTiming(
+            cue=cue,
+            latency_ms=(now - frame.t_s) * 1000.0,
+            apex_latency_ms=(now - (self.origin_s + cue.apex_s)) * 1000.0,
+        )
+        self.stats.cue_timings.append(timing)
+        self.stats.cues_by_name[cue.cue] += 1
+        self.listener.on_cue(cue, timing.latency_ms)
+        if self.advisor is not None:
+            suggestion = self.advisor(cue, self._status)
+            if suggestion is not None:
+                self.listener.on_suggestion(suggestion)
+
+    def _face_state(self, t: float, ids: list[int]) -> None:
+        if not ids:
+            since = self._last_face_t if self._last_face_t is not None else 0.0
+            if t - since >= self.no_face_after_s or self._status.state in ("starting", "blank", "source_lost"):
+                self._publish("no_face", f"no face in {self.source.name}: is the other person's video on?")
+            else:
+                self._publish(self._status.state, self._status.message, faces=0)
+            return
+        several = f" ({len(ids)} faces in view; each cue names its face)" if len(ids) > 1 else ""
+        if any(i in self._ready for i in ids):
+            self._publish("locked", f"face locked: coaching{several}", progress=1.0, faces=len(ids))
+            return
+        if self.baseline_seconds > 0:
+            progress = max(min(0.99, (t - self._first_seen[i]) / self.baseline_seconds) for i in ids)
+        else:
+            progress = 0.0
+        self._publish(
+            "calibrating", f"calibrating: learning this face's resting expression{several}",
+            progress=progress, faces=len(ids),
+        )
+
+    def _publish(
+        self, state: LiveState, message: str, *, progress: float | None = None, faces: int | None = None,
+        force: bool = False,
+    ) -> None:
+        now = time.monotonic()
+        old = self._status
+        changed = state != old.state or message != old.message
+        if not (changed or force or now - self._published_at >= self.status_interval_s):
+            return
+        status = LiveStatus(
+            t_s=round(now - self.origin_s, 3),
+            source=self.source.name,
+            state=state,
+            message=message,
+            baseline_progress=round(progress if progress is not None else old.baseline_progress, 3),
+            fps=round(self._meter.fps(now), 1),
+            latency_ms_p95=self._meter.p95(),
+            dropped_frames=max(0, self.buffer.dropped - self._dropped_before),
+            faces=faces if faces is not None else (old.faces if state in ("calibrating", "locked") else 0),
+        )
+        self._status = status
+        self._published_at = now
+        self.listener.on_status(status)
+

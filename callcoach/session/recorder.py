@@ -1,0 +1,300 @@
+"""Recording a live session: a ``LiveListener`` that keeps cue events, suggestions and marks in the store.
+
+The runner calls the listener from its inference thread, and nothing there may wait on the disk: each call
+only appends to a list under a lock and forwards to the inner listener (the panel or the headless writer).
+A writer thread commits the list in one transaction every ``flush_interval_s`` (0.5 s), so a killed
+process loses at most about that much. Marks arrive from the UI thread and are queued behind the
+suggestion they belong to, which is how they learn its row id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import sqlite3
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TextIO, TypeVar
+
+from callcoach.cues.vocabulary import Cue
+from callcoach.errors import CallcoachError
+from callcoach.live.contract import LiveListener
+from callcoach.live.state import LiveStatus
+from callcoach.playbook.types import Suggestion
+from callcoach.session.store import MARK_KINDS, CueRecord, SessionStore
+
+_log = logging.getLogger(__name__)
+#: Marks can only refer to suggestions still remembered; the panel only ever marks the newest one.
+_REMEMBERED = 256
+#: If the disk refuses writes for a long time, keep the newest events rather than grow without bound.
+_MAX_QUEUED = 50_000
+
+_recorders: weakref.WeakSet[SessionRecorder] = weakref.WeakSet()
+
+
+def recorder_for(inner: object) -> SessionRecorder | None:
+    """The newest recorder in front of ``inner`` (the panel's listener), so the panel can find its session."""
+    found = [r for r in list(_recorders) if r.inner is inner]
+    return max(found, key=lambda r: r.session_id) if found else None
+
+
+@dataclass
+class _Row:
+    """A suggestion's row id once the writer has inserted it."""
+
+    id: int | None = None
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def cue_record(cue: Cue, latency_ms: float | None = None) -> CueRecord:
+    return CueRecord(cue=cue.cue, emotion=cue.emotion, scale=cue.scale, onset_s=_finite(cue.onset_s) or 0.0,
+                     apex_s=_finite(cue.apex_s) or 0.0, offset_s=_finite(cue.offset_s),
+                     intensity=_finite(cue.intensity) or 0.0, confidence=_finite(cue.confidence) or 0.0,
+                     face=int(cue.face), latency_ms=_finite(latency_ms))
+
+
+class SessionRecorder:
+    """Records one session while forwarding every call to ``inner``. Thread-safe; ``close()`` ends it."""
+
+    def __init__(self, store: SessionStore, inner: LiveListener | None = None, *, source_kind: str,
+                 source_name: str, context: str, playbook_version: str | None = None,
+                 flush_interval_s: float = 0.5, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.inner = inner
+        self._clock = clock
+        self._interval = flush_interval_s
+        self.session_id = store.begin_session(source_kind=source_kind, source_name=source_name,
+                                              context=context, playbook_version=playbook_version)
+        self._cond = threading.Condition()
+        self._ops: list[tuple[Any, ...]] = []
+        self._seen_at: float | None = None
+        self._rows: OrderedDict[int, tuple[Suggestion, _Row]] = OrderedDict()
+        self._closed = False
+        self._requested = self._written = 0
+        self.counts = {"cues": 0, "suggestions": 0, "marks": 0}
+        #: The last write error, if any (the session goes on; the writer retries with the next batch).
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._write_loop, name="callcoach-session-writer", daemon=True)
+        self._thread.start()
+        _recorders.add(self)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # --- LiveListener, from the runner's thread ---------------------------------------------------------
+
+    def on_status(self, status: LiveStatus) -> None:
+        with self._cond:
+            if not self._closed:
+                self._seen_at = self._clock()  # the heartbeat: a recovered session ends at its last sign of life
+        if self.inner is not None:
+            self.inner.on_status(status)
+
+    def on_cue(self, cue: Cue, latency_ms: float) -> None:
+        self._put(("cue", cue_record(cue, latency_ms)), "cues")
+        if self.inner is not None:
+            self.inner.on_cue(cue, latency_ms)
+
+    def on_suggestion(self, suggestion: Suggestion) -> None:
+        row = _Row()
+        if self._put(("suggestion", suggestion, row), "suggestions"):
+            with self._cond:
+                self._rows[id(suggestion)] = (suggestion, row)  # the object is kept, so its id is not reused
+                while len(self._rows) > _REMEMBERED:
+                    self._rows.popitem(last=False)
+        if self.inner is not None:
+            self.inner.on_suggestion(suggestion)
+
+    # --- from the UI thread -----------------------------------------------------------------------------
+
+    def mark(self, suggestion: Suggestion, kind: str) -> bool:
+        """Keep the user's verdict on a suggestion this recorder saw; False if it is unknown or closed."""
+        if kind not in MARK_KINDS:
+            raise ValueError(f"a mark is 'helped' or 'misread', not {kind!r}")
+        with self._cond:
+            entry = self._rows.get(id(suggestion))
+            if entry is None or entry[0] is not suggestion:
+                return False
+        return self._put(("mark", entry[1], kind), "marks")
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Write everything queued so far now; True once it is committed."""
+        with self._cond:
+            self._requested += 1
+            wanted = self._requested
+            self._cond.notify_all()
+            return self._cond.wait_for(lambda: self._written >= wanted or not self._thread.is_alive(), timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued and mark the session ended. Later calls only forward to ``inner``."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout)
+        try:
+            self.store.end_session(self.session_id, ended_at=self._clock())
+        except Exception as exc:  # a full disk must not turn quitting into a crash
+            self.error = exc
+            _log.warning("could not close session %s: %s", self.session_id, exc)
+
+    # --- the writer thread ------------------------------------------------------------------------------
+
+    def _put(self, op: tuple[Any, ...], counter: str) -> bool:
+        with self._cond:
+            if self._closed:
+                return False
+            self._ops.append((*op, self._clock()))
+            self.counts[counter] += 1
+            return True
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._cond:
+                if not self._closed and self._requested == self._written:
+                    self._cond.wait(self._interval)
+                batch, self._ops = self._ops, []
+                seen, self._seen_at = self._seen_at, None
+                requested, closing = self._requested, self._closed
+            if batch or seen is not None:
+                self._write(batch, seen)
+            with self._cond:
+                self._written = max(self._written, requested)
+                self._cond.notify_all()
+            if closing:
+                return
+
+    def _write(self, batch: list[tuple[Any, ...]], seen: float | None) -> None:
+        assigned: list[_Row] = []
+        last = seen
+        try:
+            with self.store.transaction() as conn:
+                for kind, item, *rest in batch:
+                    at = rest[-1]
+                    last = at if last is None else max(last, at)
+                    if kind == "cue":
+                        self.store.insert_cue(conn, self.session_id, item, at)
+                    elif kind == "suggestion":
+                        item_row: _Row = rest[0]
+                        item_row.id = self.store.insert_suggestion(conn, self.session_id, item, at)
+                        assigned.append(item_row)
+                    elif item.id is not None:  # a mark; its suggestion was written in this batch or before
+                        self.store.insert_mark(conn, item.id, rest[0], at)
+                if last is not None:
+                    self.store.touch(conn, self.session_id, last)
+        except Exception as exc:
+            self.error = exc
+            _log.warning("session %s: could not write %d events (%s); retrying", self.session_id, len(batch), exc)
+            for row in assigned:
+                row.id = None  # rolled back with the transaction
+            with self._cond:
+                self._ops[:0] = batch
+                del self._ops[:-_MAX_QUEUED]
+                if seen is not None and self._seen_at is None:
+                    self._seen_at = seen
+
+
+# --- wiring for `callcoach live` --------------------------------------------------------------------------
+
+R = TypeVar("R")
+
+
+def playbook_version(selector: Any) -> str | None:
+    """The playbook in force as "v<format>+<hash of its content>", so a summary can tell playbook edits apart."""
+    playbook = getattr(selector, "playbook", None)
+    dump = getattr(playbook, "model_dump_json", None)
+    if not callable(dump):
+        return None
+    digest = hashlib.sha256(str(dump()).encode()).hexdigest()[:12]
+    return f"v{getattr(playbook, 'version', '?')}+{digest}"
+
+
+class MarkingSelector:
+    """The panel's selector, with its helped/misread marks also kept in the session record."""
+
+    def __init__(self, inner: Any, recording: LiveRecording) -> None:
+        self._inner = inner
+        self._recording = recording
+
+    def set_context(self, name: str) -> None:
+        self._inner.set_context(name)
+
+    def mark(self, suggestion: Suggestion, verdict: Any) -> None:
+        recorder = self._recording.recorder
+        if recorder is not None:
+            recorder.mark(suggestion, verdict)
+        self._inner.mark(suggestion, verdict)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class LiveRecording:
+    """One ``callcoach live`` run's session record, or a pass-through when ``enabled`` is False.
+
+    Failing to open the store never stops coaching: the run goes on unrecorded and ``finish`` says why.
+    """
+
+    def __init__(self, *, source_kind: str, source_name: str, context: str, selector: Any = None,
+                 enabled: bool = True, open_store: Callable[[], SessionStore] = SessionStore) -> None:
+        self.enabled = enabled
+        self.source_kind, self.source_name, self.context = source_kind, source_name, context
+        self.playbook_version = playbook_version(selector)
+        self._open_store = open_store
+        self.recorder: SessionRecorder | None = None
+        self.problem: str | None = None
+
+    def start(self, inner: LiveListener) -> LiveListener:
+        """The listener to give the runner: a recorder in front of ``inner`` (or ``inner`` itself)."""
+        if not self.enabled:
+            return inner
+        self.finish()  # a restarted run is a new session
+        store: SessionStore | None = None
+        try:
+            store = self._open_store()
+            self.recorder = SessionRecorder(store, inner, source_kind=self.source_kind,
+                                            source_name=self.source_name, context=self.context,
+                                            playbook_version=self.playbook_version)
+        except (CallcoachError, OSError, sqlite3.Error) as exc:
+            self.problem = " ".join(str(exc).split())
+            if store is not None:
+                store.close()
+            return inner
+        return self.recorder
+
+    def wrap_factory(self, factory: Callable[[LiveListener], R]) -> Callable[[LiveListener], R]:
+        return factory if not self.enabled else (lambda listener: factory(self.start(listener)))
+
+    def wrap_selector(self, selector: Any) -> Any:
+        """The panel's selector with marks kept too; also notes which playbook is in force."""
+        if selector is None or not self.enabled:
+            return selector
+        self.playbook_version = playbook_version(selector) or self.playbook_version
+        return MarkingSelector(selector, self)
+
+    def finish(self, out: TextIO | None = None) -> str | None:
+        """Close the session; return (and write to ``out``) one line saying where its summary is."""
+        recorder, self.recorder = self.recorder, None
+        line = None
+        if recorder is not None:
+            recorder.close()
+            recorder.store.close()
+            counts = recorder.counts
+            line = (f"callcoach: session {recorder.session_id} kept ({counts['cues']} cues, "
+                    f"{counts['suggestions']} suggestions, {counts['marks']} marks; cue events only, no video). "
+                    f"See it with: callcoach summary {recorder.session_id}")
+        elif self.problem is not None:
+            line = f"callcoach: this session was not kept ({self.problem})"
+        if line is not None and out is not None:
+            print(line, file=out, flush=True)
+        return line

@@ -1,0 +1,301 @@
+"""Renderers for a ``SessionSummary``: the terminal (rich), Markdown, and one self-contained HTML file.
+
+The HTML carries everything inline (CSS, the timeline chart as a base64 PNG drawn with matplotlib's Agg
+canvas, no script, no external URL), so it can be opened anywhere, mailed to oneself or archived, and it
+never reaches out to the network. Every string that came from a playbook or a window title is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.table import Table
+from rich.text import Text
+
+from callcoach.session.summary import (
+    MEASURE_LABELS,
+    VALENCE_WORDS,
+    Measures,
+    Moment,
+    SessionSummary,
+    label,
+    valence,
+)
+
+NOTE = ("Cues are guesses about brief facial movements, never verdicts about anyone. callcoach is not a lie "
+        "detector and makes no medical claim. Use this to reflect on your own approach.")
+CHART_KEY = ("Each dot is one cue, larger when the detector was surer. Triangles along the top are the suggestions "
+             "shown: green if you marked them helped, red if misread, grey if unmarked. Shaded bands are the "
+             "moments listed below.")
+COLORS = {1: "#2e8b57", -1: "#c0392b", 0: "#7f8c8d"}
+MARK_COLORS = {"helped": "#2e8b57", "misread": "#c0392b", None: "#95a5a6"}
+
+
+def clock(t_s: float) -> str:
+    minutes, seconds = divmod(int(max(0.0, t_s)), 60)
+    return f"{minutes}:{seconds:02d}"
+
+
+def when(epoch: float | None) -> str:
+    return "-" if epoch is None else datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M")
+
+
+def percent(rate: float | None, part: int | None = None, whole: int | None = None) -> str:
+    if rate is None:
+        return "n/a"
+    text = f"{rate:.0%}"
+    return f"{text} ({part} of {whole})" if part is not None and whole else text
+
+
+def measure_rows(m: Measures) -> list[tuple[str, str, str]]:
+    """(key, label, value) for each coaching measure, as every renderer shows them."""
+    dpm = "n/a" if m.detections_per_minute is None else f"{m.detections_per_minute:.1f} ({m.cues} cues)"
+    return [
+        ("detections_per_minute", MEASURE_LABELS["detections_per_minute"], dpm),
+        ("approach_success_rate", MEASURE_LABELS["approach_success_rate"],
+         percent(m.approach_success_rate, m.helped, m.marked)),
+        ("false_positive_rate", MEASURE_LABELS["false_positive_rate"],
+         percent(m.false_positive_rate, m.misread, m.marked)),
+        ("repair_success_rate", MEASURE_LABELS["repair_success_rate"],
+         percent(m.repair_success_rate, m.repaired, m.repairs_possible)),
+    ]
+
+
+def short_name(kind: str, name: str, limit: int = 40) -> str:
+    """A source name fit for a title: a file's own name rather than its path, long window titles cut."""
+    if kind in ("video", "images", "image"):
+        name = name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    elif name.startswith(kind + " "):  # window sources call themselves "window 'Title'"
+        name = name[len(kind) + 1 :].strip("'\"")
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+#: Which way is an improvement; more detections per minute is neither better nor worse.
+_BETTER = {"approach_success_rate": "up", "false_positive_rate": "down", "repair_success_rate": "up"}
+
+
+def trend_text(s: SessionSummary, key: str) -> str:
+    direction = s.trend_of(key)
+    if direction is None:
+        return "-"
+    if direction == "steady" or key not in _BETTER:
+        return direction
+    return f"{direction} ({'better' if direction == _BETTER[key] else 'worse'})"
+
+
+def headline(s: SessionSummary) -> str:
+    row = s.session
+    return (f"Session {row.id} · {when(row.started_at)} · {clock(s.duration_s)} long · {row.source_kind} "
+            f"'{short_name(row.source_kind, row.source_name)}' · context {row.context} · {row.status}")
+
+
+def moment_text(m: Moment) -> str:
+    cues = ", ".join(f"{label(c)} ×{n}" for c, n in m.cues)
+    return f"{clock(m.start_s)}–{clock(m.end_s)}: {cues}"
+
+
+def text_timeline(s: SessionSummary, width: int = 60) -> list[str]:
+    """One row per cue seen: a character per time slice, '·' none, '▪' one, '■' several."""
+    if not s.timeline:
+        return []
+    span = max(s.duration_s, max(p.t_s for p in s.timeline), 1.0)
+    names = [c for c, _ in sorted(s.per_cue, key=lambda kv: -valence(kv[0]))]
+    pad = max(len(label(c)) for c in names)
+    lines = []
+    for name in names:
+        cells = [0] * width
+        for p in s.timeline:
+            if p.cue == name:
+                cells[min(width - 1, int(p.t_s / span * width))] += 1
+        strip = "".join("·" if n == 0 else "▪" if n == 1 else "■" for n in cells)
+        lines.append(f"{label(name):<{pad}} |{strip}|")
+    lines.append(f"{'':<{pad}}  0:00{clock(span):>{width - 4}}")
+    return lines
+
+
+# --- the tables every renderer shows ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+def _trend_rows(s: SessionSummary) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for p in s.trend:
+        m = p.measures
+        dpm = "n/a" if m.detections_per_minute is None else f"{m.detections_per_minute:.1f}"
+        rows.append((str(p.session_id), when(p.started_at), dpm, percent(m.approach_success_rate),
+                     percent(m.false_positive_rate), percent(m.repair_success_rate)))
+    return rows
+
+
+def sections(s: SessionSummary) -> list[Section]:
+    """The report's tables in reading order, the timeline chart going after the first."""
+    def moments(items: tuple[Moment, ...]) -> tuple[tuple[str, ...], ...]:
+        return tuple((f"{clock(m.start_s)}–{clock(m.end_s)}", moment_text(m).split(": ", 1)[1],
+                      "; ".join(m.suggestions) or "-") for m in items)
+
+    return [
+        Section("measures", "Coaching measures", ("measure", "this session", "trend"),
+                tuple((lbl, value, trend_text(s, key)) for key, lbl, value in measure_rows(s.measures))),
+        Section("cues", "Cues", ("cue", "in plain words", "reading", "count"),
+                tuple((c, label(c), VALENCE_WORDS[valence(c)], str(n)) for c, n in s.per_cue)),
+        Section("regions", "By region", ("region", "count"), tuple((r, str(n)) for r, n in s.per_region)),
+        Section("negative-moments", "Moments with the most negative-leaning cues", ("when", "cues", "suggested then"),
+                moments(s.negative_moments)),
+        Section("positive-moments", "Moments with the most positive-leaning cues", ("when", "cues", "suggested then"),
+                moments(s.positive_moments)),
+        Section("suggestions", "Suggestions shown and your marks", ("at", "cue", "suggestion", "move", "mark"),
+                tuple((clock(g.t_s), g.cue, g.plain, ("(say nothing) " if g.say_nothing else "") + g.move,
+                       g.mark or "-") for g in s.suggestions)),
+        Section("trend", "Trend over the last sessions",
+                ("session", "started", "det./min", "approach", "false pos.", "repair"), tuple(_trend_rows(s))),
+    ]
+
+
+# --- terminal --------------------------------------------------------------------------------------------
+
+
+def rich_table(section: Section) -> Table:
+    table = Table(title=section.title, title_justify="left", title_style="bold")
+    for h in section.headers:
+        table.add_column(h, overflow="fold")
+    for row in section.rows or (("none",) + ("",) * (len(section.headers) - 1),):
+        table.add_row(*(Text(x) for x in row))  # Text: a '[' in a playbook line is not rich markup
+    return table
+
+
+class _TextTimeline:
+    """The text timeline, as wide as the terminal allows."""
+
+    def __init__(self, summary: SessionSummary) -> None:
+        self.summary = summary
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        pad = max((len(label(c)) for c, _ in self.summary.per_cue), default=0)
+        width = max(10, min(80, options.max_width - pad - 3))
+        yield Text("\n".join(text_timeline(self.summary, width)), no_wrap=True, overflow="crop")
+
+
+def terminal_timeline(s: SessionSummary) -> RenderableType:
+    return _TextTimeline(s)
+
+
+def terminal_renderable(s: SessionSummary) -> RenderableType:
+    first, *rest = sections(s)
+    parts: list[RenderableType] = [Text(headline(s), style="bold"), Text(NOTE, style="dim"), rich_table(first)]
+    if s.timeline:
+        parts += [Text("Timeline (minutes into the call)", style="bold"), _TextTimeline(s)]
+    parts += [rich_table(section) for section in rest]
+    return Group(*parts)
+
+
+def print_terminal(s: SessionSummary, console: Console | None = None) -> None:
+    (console or Console()).print(terminal_renderable(s))
+
+
+# --- Markdown --------------------------------------------------------------------------------------------
+
+
+def _md_cell(value: str) -> str:
+    return value.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(section: Section) -> list[str]:
+    lines = [f"## {section.title}", "", "| " + " | ".join(section.headers) + " |", "|" + "---|" * len(section.headers)]
+    lines += ["| " + " | ".join(_md_cell(x) for x in r) + " |" for r in section.rows]
+    return lines + ([] if section.rows else ["", "none"]) + [""]
+
+
+def render_markdown(s: SessionSummary) -> str:
+    first, *rest = sections(s)
+    out = [f"# {headline(s)}", "", f"*{NOTE}*", "", *_md_table(first)]
+    if s.timeline:
+        out += ["## Timeline", "", "```", *text_timeline(s), "```", ""]
+    for section in rest:
+        out += _md_table(section)
+    return "\n".join(out)
+
+
+# --- HTML ------------------------------------------------------------------------------------------------
+
+
+def timeline_png(s: SessionSummary) -> bytes:
+    """The timeline chart: one row per cue, a dot per detection (size: confidence, colour: reading), the
+    suggestions along the top coloured by the user's mark, and the top moments shaded."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # Agg only: no display, no global pyplot state
+    from matplotlib.figure import Figure
+
+    names = [c for c, _ in sorted(s.per_cue, key=lambda kv: -valence(kv[0]))]
+    rows = {name: i + 1 for i, name in enumerate(reversed(names))}
+    top = len(names) + 1
+    fig = Figure(figsize=(10, 1.8 + 0.4 * top), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    span = max(s.duration_s, max([p.t_s for p in s.timeline] + [g.t_s for g in s.suggestions] + [60.0])) / 60
+    for moment in s.negative_moments + s.positive_moments:
+        ax.axvspan(moment.start_s / 60, moment.end_s / 60, color=COLORS[moment.valence], alpha=0.12, lw=0)
+    for p in s.timeline:
+        ax.scatter(p.t_s / 60, rows[p.cue], s=40 + 160 * p.confidence, color=COLORS[p.valence], alpha=0.85,
+                   edgecolors="white", linewidths=0.5)
+    for g in s.suggestions:
+        ax.scatter(g.t_s / 60, top, marker="v", s=90, color=MARK_COLORS.get(g.mark, MARK_COLORS[None]))
+    ax.set_yticks([*rows.values(), top], [*(label(n) for n in rows), "suggestions shown"])
+    ax.set_ylim(0.4, top + 0.6)
+    ax.set_xlim(-0.02 * span, 1.02 * span)  # dots at the very start or end stay whole
+    ax.set_xlabel("minutes into the call")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title("Cues over the call (guesses; green leans positive, red negative, grey neutral)", fontsize=10)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+_CSS = """
+body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;max-width:60rem;margin:2rem auto;
+padding:0 1rem}h1{font-size:1.35rem}h2{font-size:1.1rem;margin-top:2rem;border-bottom:1px solid #ddd}
+.note{color:#555;font-style:italic}table{border-collapse:collapse;margin:.5rem 0;width:100%}
+th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#f4f4f4}
+td:first-child{white-space:nowrap}
+img.chart{max-width:100%;height:auto;border:1px solid #eee}.positive{color:#2e8b57}.negative{color:#c0392b}
+"""
+
+
+def _html_table(section: Section) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in section.headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(x)}</td>" for x in r) + "</tr>" for r in section.rows)
+    if not section.rows:
+        body = f"<tr><td colspan='{len(section.headers)}'>none</td></tr>"
+    table = f'<table id="{section.id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return f"<h2>{html.escape(section.title)}</h2>{table}"
+
+
+def render_html(s: SessionSummary) -> str:
+    title = html.escape(headline(s))
+    first, *rest = sections(s)
+    png = base64.b64encode(timeline_png(s)).decode("ascii")
+    alt = html.escape(f"Timeline chart of {len(s.timeline)} cues and {len(s.suggestions)} suggestions over "
+                      f"{clock(s.duration_s)}")
+    return "\n".join([
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{title}</h1>",
+        f"<p class='note'>{html.escape(NOTE)}</p>",
+        _html_table(first),
+        "<h2>Timeline</h2>",
+        f'<img id="timeline-chart" class="chart" alt="{alt}" src="data:image/png;base64,{png}">',
+        f"<p class='note'>{html.escape(CHART_KEY)}</p>",
+        *(_html_table(section) for section in rest),
+        "</body></html>",
+    ])

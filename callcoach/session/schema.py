@@ -1,0 +1,98 @@
+"""The store's schema and its migrations: ``PRAGMA user_version`` is the number of steps applied.
+
+The columns are the whole list of what is ever kept (see docs/sessions.md): times, cue names, numbers and the
+playbook's own wording. No BLOB, no landmark or pixel-like column; tests/test_session_store.py checks it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from callcoach.errors import CallcoachError
+
+
+class StoreError(CallcoachError):
+    """The session store cannot be opened or used; ``str()`` names the file."""
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    # Times: *_at are Unix seconds (wall clock); *_s are seconds since the run started, as in the jsonl.
+    conn.execute("""CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        started_at REAL NOT NULL,
+        ended_at REAL,
+        source_kind TEXT NOT NULL,
+        source_name TEXT NOT NULL,
+        context TEXT NOT NULL,
+        playbook_version TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'ended', 'recovered')),
+        pid INTEGER,
+        pid_started TEXT,
+        last_seen_at REAL)""")
+    conn.execute("""CREATE TABLE cue_events (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        cue TEXT NOT NULL,
+        emotion TEXT,
+        scale TEXT NOT NULL,
+        onset_s REAL NOT NULL,
+        apex_s REAL NOT NULL,
+        offset_s REAL,
+        intensity REAL NOT NULL,
+        confidence REAL NOT NULL,
+        face INTEGER NOT NULL,
+        latency_ms REAL,
+        recorded_at REAL NOT NULL)""")
+    conn.execute("CREATE INDEX cue_events_by_session ON cue_events(session_id, apex_s)")
+    conn.execute("""CREATE TABLE suggestions (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        t_s REAL NOT NULL,
+        cue TEXT NOT NULL,
+        face INTEGER NOT NULL,
+        region TEXT NOT NULL,
+        plain TEXT NOT NULL,
+        move TEXT NOT NULL,
+        repair TEXT NOT NULL,
+        say_nothing INTEGER NOT NULL,
+        strength TEXT NOT NULL,
+        context TEXT NOT NULL,
+        confidence REAL NOT NULL,
+        supporting TEXT NOT NULL DEFAULT '',
+        recorded_at REAL NOT NULL)""")
+    conn.execute("CREATE INDEX suggestions_by_session ON suggestions(session_id, t_s)")
+    conn.execute("""CREATE TABLE marks (
+        id INTEGER PRIMARY KEY,
+        suggestion_id INTEGER NOT NULL REFERENCES suggestions(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('helped', 'misread')),
+        t REAL NOT NULL)""")
+    conn.execute("CREATE INDEX marks_by_suggestion ON marks(suggestion_id)")
+
+
+Migration = Callable[[sqlite3.Connection], None]
+#: ``MIGRATIONS[n]`` takes a database from ``user_version`` n to n + 1, inside one transaction. Append a
+#: step to change the schema; never edit one that has shipped.
+MIGRATIONS: list[Migration] = [_v1]
+
+
+def migrate(conn: sqlite3.Connection, where: str) -> int:
+    steps = list(MIGRATIONS)
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(steps):
+        raise StoreError(f"{where} was written by a newer callcoach (schema {version}, this one knows "
+                         f"{len(steps)}); upgrade callcoach to read it")
+    for target in range(version + 1, len(steps) + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while this one waited for the lock.
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= target:
+                conn.execute("ROLLBACK")
+                continue
+            steps[target - 1](conn)
+            conn.execute(f"PRAGMA user_version = {target}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(steps)

@@ -1,0 +1,355 @@
+"""The session store: one SQLite file of what a live session spotted, suggested and what the user marked.
+
+What is kept is listed by the schema (``callcoach.session.schema``) and nothing else: times, cue names,
+numbers, and the playbook's own suggestion text. Never frames, pixels, face crops or landmarks.
+
+Crash safety: WAL journal, small transactions committed by the recorder's writer at least once a second,
+``synchronous=NORMAL`` (in WAL mode a killed process loses nothing that was committed; only a power cut can
+lose the last commits). A session records its pid (and, on Linux, the process start time, so a reused pid
+is not mistaken for the writer); on open, ``running`` sessions whose process is gone become ``recovered``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from callcoach.session import settings
+from callcoach.session.schema import StoreError, migrate
+
+Status = Literal["running", "ended", "recovered"]
+MarkKind = Literal["helped", "misread"]
+MARK_KINDS: tuple[str, ...] = ("helped", "misread")
+
+
+class SessionNotFound(StoreError):
+    pass
+
+
+# --- rows -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: int
+    started_at: float
+    ended_at: float | None
+    source_kind: str
+    source_name: str
+    context: str
+    playbook_version: str | None
+    status: str
+    cues: int = 0
+    suggestions: int = 0
+    marks: int = 0
+
+    def duration_s(self, now: float | None = None) -> float:
+        end = self.ended_at if self.ended_at is not None else (time.time() if now is None else now)
+        return max(0.0, end - self.started_at)
+
+
+@dataclass(frozen=True)
+class CueRecord:
+    cue: str
+    emotion: str | None
+    scale: str
+    onset_s: float
+    apex_s: float
+    offset_s: float | None
+    intensity: float
+    confidence: float
+    face: int
+    latency_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class SuggestionRecord:
+    id: int
+    t_s: float
+    cue: str
+    face: int
+    region: str
+    plain: str
+    move: str
+    repair: str
+    say_nothing: bool
+    strength: str
+    context: str
+    confidence: float
+    supporting: tuple[str, ...] = ()
+    #: The user's last mark on it ("helped", "misread") or None.
+    mark: str | None = None
+
+
+@dataclass(frozen=True)
+class MarkRecord:
+    suggestion_id: int
+    kind: str
+    t: float
+
+
+_CUE_FIELDS = ("cue", "emotion", "scale", "onset_s", "apex_s", "offset_s", "intensity", "confidence", "face",
+               "latency_ms")
+_SUGGESTION_FIELDS = ("t_s", "cue", "face", "region", "plain", "move", "repair", "say_nothing", "strength",
+                      "context", "confidence")
+
+
+# --- is the writer still alive? ---------------------------------------------------------------------------
+
+
+def _process_started(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux), "zombie", or None where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()
+    if not fields:
+        return None
+    return "zombie" if fields[0] in ("Z", "X") else (fields[19] if len(fields) > 19 else None)
+
+
+_SILENT_FOR_S = 12 * 3600.0
+
+
+def _alive(pid: int | None, started: str | None, last_seen_at: float | None) -> bool:
+    if pid is None or pid <= 0:
+        return False
+    if os.name == "nt":
+        # os.kill would terminate the process on Windows: trust the writer's heartbeat instead.
+        return last_seen_at is not None and time.time() - last_seen_at < 120.0
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # someone else's process holds that pid: ours is gone unless the start time matches
+    except OSError:
+        return False
+    now = _process_started(pid)
+    if now == "zombie":
+        return False
+    if now is None or started is None:
+        # No start time to compare (not Linux): a live writer beats twice a second, so a pid that has been
+        # silent for half a day is someone else's by now.
+        return last_seen_at is None or time.time() - last_seen_at < _SILENT_FOR_S
+    return now == started
+
+
+# --- the store --------------------------------------------------------------------------------------------
+
+
+class SessionStore:
+    """One connection, shared by the recorder's writer thread and readers behind a lock.
+
+    Opening migrates the schema, recovers sessions left running by a dead process, and applies retention
+    (``retention_days``: the setting in force unless given; None keeps everything).
+    """
+
+    _UNSET: Any = object()
+
+    def __init__(self, path: Path | str | None = None, *, retention_days: int | None = _UNSET,
+                 recover: bool = True) -> None:
+        self.path = Path(path) if path is not None else settings.db_path()
+        days = settings.retention_days() if retention_days is self._UNSET else retention_days
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: transactions are explicit, so nothing is left open between batches.
+            self._conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the session store {self.path}: {exc}") from exc
+        try:
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA busy_timeout = 10000")
+            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"{self.path}: the session store needs WAL mode, the file system gave {mode!r}")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            migrate(self._conn, str(self.path))
+            if recover:
+                self.recover()
+            if days is not None:
+                self.delete_older_than(days)
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise StoreError(f"{self.path}: not a usable session store ({exc})") from exc
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SessionStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT), rolled back if the block raises."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    # --- writing ----------------------------------------------------------------------------------------
+
+    def begin_session(self, *, source_kind: str, source_name: str, context: str,
+                      playbook_version: str | None = None, started_at: float | None = None) -> int:
+        now = time.time() if started_at is None else started_at
+        pid = os.getpid()
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO sessions (started_at, source_kind, source_name, context, playbook_version, status,"
+                " pid, pid_started, last_seen_at) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                (now, source_kind, source_name, context, playbook_version, pid, _process_started(pid), now))
+        return int(cursor.lastrowid or 0)
+
+    @staticmethod
+    def insert_cue(conn: sqlite3.Connection, session_id: int, cue: CueRecord, recorded_at: float) -> None:
+        values = tuple(getattr(cue, name) for name in _CUE_FIELDS)
+        conn.execute(f"INSERT INTO cue_events (session_id, {', '.join(_CUE_FIELDS)}, recorded_at)"
+                     f" VALUES (?, {', '.join('?' * len(_CUE_FIELDS))}, ?)", (session_id, *values, recorded_at))
+
+    @staticmethod
+    def insert_suggestion(conn: sqlite3.Connection, session_id: int, suggestion: Any, recorded_at: float) -> int:
+        """``suggestion`` is a playbook ``Suggestion`` (or anything with its fields)."""
+        values = [getattr(suggestion, name) for name in _SUGGESTION_FIELDS]
+        values[_SUGGESTION_FIELDS.index("say_nothing")] = int(bool(suggestion.say_nothing))
+        supporting = ",".join(getattr(suggestion, "supporting", ()) or ())
+        cursor = conn.execute(
+            f"INSERT INTO suggestions (session_id, {', '.join(_SUGGESTION_FIELDS)}, supporting, recorded_at)"
+            f" VALUES (?, {', '.join('?' * len(_SUGGESTION_FIELDS))}, ?, ?)",
+            (session_id, *values, supporting, recorded_at))
+        return int(cursor.lastrowid or 0)
+
+    @staticmethod
+    def insert_mark(conn: sqlite3.Connection, suggestion_id: int, kind: str, t: float) -> None:
+        if kind not in MARK_KINDS:
+            raise ValueError(f"a mark is 'helped' or 'misread', not {kind!r}")
+        conn.execute("INSERT INTO marks (suggestion_id, kind, t) VALUES (?, ?, ?)", (suggestion_id, kind, t))
+
+    @staticmethod
+    def touch(conn: sqlite3.Connection, session_id: int, seen_at: float) -> None:
+        conn.execute("UPDATE sessions SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?) WHERE id = ?",
+                     (seen_at, session_id))
+
+    def end_session(self, session_id: int, ended_at: float | None = None, status: Status = "ended") -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE sessions SET status = ?, ended_at = ? WHERE id = ? AND status = 'running'",
+                         (status, time.time() if ended_at is None else ended_at, session_id))
+
+    # --- recovery and retention -------------------------------------------------------------------------
+
+    def _last_event_at(self, session_id: int) -> float | None:
+        row = self._query(
+            "SELECT MAX(t) FROM (SELECT last_seen_at AS t FROM sessions WHERE id = ?1"
+            " UNION ALL SELECT MAX(recorded_at) FROM cue_events WHERE session_id = ?1"
+            " UNION ALL SELECT MAX(recorded_at) FROM suggestions WHERE session_id = ?1"
+            " UNION ALL SELECT MAX(m.t) FROM marks m JOIN suggestions s ON s.id = m.suggestion_id"
+            " WHERE s.session_id = ?1)", (session_id,))
+        return None if row[0][0] is None else float(row[0][0])
+
+    def recover(self) -> list[int]:
+        """Close as ``recovered`` every running session whose process is gone; ended_at is its last event
+        (the last cue, suggestion, mark or status the recorder wrote). Returns their ids."""
+        stale = [r["id"] for r in self._query(
+            "SELECT id, pid, pid_started, last_seen_at FROM sessions WHERE status = 'running'")
+            if not _alive(r["pid"], r["pid_started"], r["last_seen_at"])]
+        for session_id in stale:
+            ended = self._last_event_at(session_id)
+            self.end_session(session_id, ended_at=ended, status="recovered")
+        return stale
+
+    def delete_older_than(self, days: float, now: float | None = None) -> int:
+        """Delete finished sessions that started more than ``days`` ago; a running one is never touched."""
+        cutoff = (time.time() if now is None else now) - days * 86400.0
+        ids = [r["id"] for r in self._query(
+            "SELECT id FROM sessions WHERE status != 'running' AND started_at < ?", (cutoff,))]
+        for session_id in ids:
+            self.delete_session(session_id)
+        return len(ids)
+
+    def delete_session(self, session_id: int) -> bool:
+        with self.transaction() as conn:
+            # Explicit, not only ON DELETE CASCADE: a connection opened without foreign_keys would skip it.
+            conn.execute("DELETE FROM marks WHERE suggestion_id IN (SELECT id FROM suggestions WHERE session_id = ?)",
+                         (session_id,))
+            conn.execute("DELETE FROM suggestions WHERE session_id = ?", (session_id,))
+            conn.execute("DELETE FROM cue_events WHERE session_id = ?", (session_id,))
+            return conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
+
+    # --- reading ----------------------------------------------------------------------------------------
+
+    _SESSION_SQL = (
+        "SELECT s.id, s.started_at, s.ended_at, s.source_kind, s.source_name, s.context, s.playbook_version,"
+        " s.status,"
+        " (SELECT COUNT(*) FROM cue_events c WHERE c.session_id = s.id) AS cues,"
+        " (SELECT COUNT(*) FROM suggestions g WHERE g.session_id = s.id) AS suggestions,"
+        " (SELECT COUNT(*) FROM marks m JOIN suggestions g ON g.id = m.suggestion_id"
+        "  WHERE g.session_id = s.id) AS marks FROM sessions s")
+
+    def sessions(self, limit: int | None = None, *, up_to: int | None = None) -> list[SessionRow]:
+        """Newest first; ``up_to`` keeps sessions that started no later than that one."""
+        sql = self._SESSION_SQL
+        params: tuple[Any, ...] = ()
+        if up_to is not None:
+            sql += " WHERE s.started_at <= (SELECT started_at FROM sessions WHERE id = ?)"
+            params = (up_to,)
+        sql += " ORDER BY s.started_at DESC, s.id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [SessionRow(**dict(r)) for r in self._query(sql, params)]
+
+    def session(self, session_id: int) -> SessionRow:
+        rows = self._query(self._SESSION_SQL + " WHERE s.id = ?", (session_id,))
+        if not rows:
+            raise SessionNotFound(f"no session {session_id}; 'callcoach sessions list' shows the ids")
+        return SessionRow(**dict(rows[0]))
+
+    def last_session(self) -> SessionRow | None:
+        rows = self.sessions(limit=1)
+        return rows[0] if rows else None
+
+    def cue_events(self, session_id: int) -> list[CueRecord]:
+        rows = self._query(f"SELECT {', '.join(_CUE_FIELDS)} FROM cue_events WHERE session_id = ?"
+                           " ORDER BY apex_s, id", (session_id,))
+        return [CueRecord(**dict(r)) for r in rows]
+
+    def suggestions(self, session_id: int) -> list[SuggestionRecord]:
+        rows = self._query(
+            f"SELECT g.id, {', '.join('g.' + f for f in _SUGGESTION_FIELDS)}, g.supporting,"
+            " (SELECT kind FROM marks m WHERE m.suggestion_id = g.id ORDER BY m.t DESC, m.id DESC LIMIT 1) AS mark"
+            " FROM suggestions g WHERE g.session_id = ? ORDER BY g.t_s, g.id", (session_id,))
+        out = []
+        for r in rows:
+            record = dict(r)
+            record["say_nothing"] = bool(record["say_nothing"])
+            record["supporting"] = tuple(x for x in record["supporting"].split(",") if x)
+            out.append(SuggestionRecord(**record))
+        return out
+
+    def marks(self, session_id: int) -> list[MarkRecord]:
+        rows = self._query("SELECT m.suggestion_id, m.kind, m.t FROM marks m JOIN suggestions g"
+                           " ON g.id = m.suggestion_id WHERE g.session_id = ? ORDER BY m.t, m.id", (session_id,))
+        return [MarkRecord(**dict(r)) for r in rows]

@@ -1,0 +1,95 @@
+"""A local camera through OpenCV, for coaching from a webcam or a capture card.
+
+``cap.read()`` blocks until the camera's next frame, so the camera paces itself. A camera that stops
+delivering (unplugged mid-call, taken by another app) ends the run as ``source_lost`` after a second of
+failed reads rather than at the first hiccup: USB cameras drop single frames routinely.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from callcoach.errors import SourceError
+from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.files import _cv2, _to_rgb
+from callcoach.sources.latest import SourceLost
+
+#: Failed reads for this long mean the camera is gone.
+LOST_AFTER_S = 1.0
+
+
+def _fix() -> str:
+    if sys.platform == "darwin":
+        return "check that it is plugged in, not used by another app, and that this terminal may use the Camera"
+    if sys.platform == "win32":
+        return "check that it is plugged in, not used by another app, and allowed under Privacy > Camera"
+    return "check that it is plugged in, not used by another app, and that you may read /dev/video*"
+
+
+class CameraSource:
+    """Frames of camera ``index``; ``t_s`` is ``time.monotonic()`` when the frame was read."""
+
+    kind: SourceKind = "camera"
+
+    def __init__(self, index: int, fps: float | None = None) -> None:
+        self.index = index
+        self.name = f"camera {index}"
+        self.frame_count: int | None = None
+        self._stop = threading.Event()
+        cv2 = _cv2()
+        try:
+            cap = cv2.VideoCapture(index)
+        except cv2.error as exc:
+            raise SourceError(f"cannot open camera {index} ({exc}); {_fix()}") from exc
+        if not cap.isOpened():
+            cap.release()
+            raise SourceError(f"cannot open camera {index}; {_fix()}")
+        if fps:
+            cap.set(cv2.CAP_PROP_FPS, float(fps))
+        ok, bgr = cap.read()  # an opened device that never delivers (busy, wrong node) fails here, not later
+        if not ok or bgr is None:
+            cap.release()
+            raise SourceError(f"camera {index} opened but sent no picture; {_fix()}")
+        reported = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = reported if 1.0 <= reported <= 240.0 else 30.0
+        self._cap: Any = cap
+        self._first: np.ndarray | None = _to_rgb(cv2, bgr)
+
+    def frames(self) -> Iterator[Frame]:
+        cv2 = _cv2()
+        index = 0
+        if self._first is not None:
+            yield Frame(index=0, t_s=time.monotonic(), image=self._first)
+            self._first = None
+            index = 1
+        failing_since: float | None = None
+        while not self._stop.is_set() and self._cap is not None:
+            try:
+                ok, bgr = self._cap.read()
+            except cv2.error:
+                ok, bgr = False, None
+            t = time.monotonic()
+            if not ok or bgr is None:
+                failing_since = failing_since or t
+                if t - failing_since >= LOST_AFTER_S:
+                    raise SourceLost(f"camera {self.index} stopped sending pictures (unplugged?)")
+                self._stop.wait(0.02)
+                continue
+            failing_since = None
+            yield Frame(index=index, t_s=t, image=_to_rgb(cv2, bgr))
+            index += 1
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None

@@ -1,0 +1,150 @@
+"""Live sources never queue: a capture thread keeps only the newest frame, and inference takes it.
+
+A queue in front of a model that is sometimes slower than the camera only adds latency: every queued frame
+is older than the one behind it. ``LatestFrame`` is one slot; a new frame replaces an unread one and the
+replaced frame is counted as dropped, so the status line can say how many frames inference skipped.
+
+A live source may also offer two optional hooks, looked up with ``getattr`` so plain sources need neither:
+
+- ``waiting -> tuple[LiveState, str] | None``: the source is alive but has nothing to show right now (a
+  minimised window, ``--auto`` still scanning for a face), with the state and message to publish;
+- ``feedback(t_s: float, faces: int) -> None``: called by the runner after each analysed frame (``t_s`` is
+  the frame's capture time), so ``--auto`` can re-lock once the face has been gone for a while.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+
+from callcoach.errors import SourceError
+from callcoach.sources.base import Frame, FrameSource
+
+
+class SourceLost(SourceError):
+    """A live source went away mid-run: the window closed, the camera was unplugged, the file ended."""
+
+
+class LatestFrame:
+    """A single-slot, drop-oldest hand-over between one producer and one consumer thread."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._frame: Frame | None = None
+        self._closed = False
+        #: Frames put into the slot, and frames replaced before anyone took them.
+        self.put_count = 0
+        self.dropped = 0
+
+    def put(self, frame: Frame) -> None:
+        with self._cond:
+            if self._frame is not None:
+                self.dropped += 1
+            self._frame = frame
+            self.put_count += 1
+            self._cond.notify()
+
+    def get(self, timeout: float | None = None) -> Frame | None:
+        """The newest unread frame, waiting up to ``timeout`` s; None on timeout or once closed and empty."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._frame is None and not self._closed:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return None
+                self._cond.wait(remaining)
+            frame, self._frame = self._frame, None
+            return frame
+
+    def close(self) -> None:
+        """Wake a waiting consumer; ``get`` returns whatever is left, then None."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+
+class CaptureThread:
+    """Reads ``source.frames()`` on its own thread into a ``LatestFrame``.
+
+    The source is iterated and closed on this thread only: mss and Xlib handles belong to the thread that
+    opened them. How the run ended is kept in ``error`` (None when it was stopped or the source ran dry
+    without complaint, then ``ended`` is True).
+    """
+
+    def __init__(self, source: FrameSource, buffer: LatestFrame | None = None, name: str = "callcoach-capture"):
+        self.source = source
+        self.buffer = buffer or LatestFrame()
+        self.error: BaseException | None = None
+        #: The source stopped by itself (a file ran out, a window closed) rather than by ``stop``.
+        self.ended = False
+        self.first_frame_at: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> CaptureThread:
+        self._thread.start()
+        return self
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        frames: Iterator[Frame] | None = None
+        try:
+            frames = iter(self.source.frames())
+            for frame in frames:
+                if self._stop.is_set():
+                    break
+                if self.first_frame_at is None:
+                    self.first_frame_at = time.monotonic()
+                self.buffer.put(frame)
+            else:
+                self.ended = not self._stop.is_set()  # a source returning because we asked is not an end
+        except BaseException as exc:  # reported to the runner, which turns it into a state
+            self.error = exc
+            self.ended = True
+        finally:
+            close = getattr(frames, "close", None)
+            if callable(close):
+                with contextlib.suppress(Exception):
+                    close()
+            with contextlib.suppress(Exception):
+                self.source.close()
+            self.buffer.close()
+
+    def stop(self, timeout: float = 2.0) -> bool:
+        """Ask the thread to finish and wait; True when it has (a source blocked in a read may take a frame)."""
+        self._stop.set()
+        stop_source = getattr(self.source, "request_stop", None)
+        if callable(stop_source):
+            stop_source()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+
+def pace(next_due: float, period: float, stop: threading.Event | None = None) -> float:
+    """Sleep until ``next_due`` (monotonic) and return the next due time; skips ahead when running late.
+
+    Live sources share this so that a slow grab never makes them burst to catch up: a late frame is taken
+    at once and the schedule restarts from now.
+    """
+    now = time.monotonic()
+    delay = next_due - now
+    if delay > 0:
+        if stop is not None:
+            stop.wait(delay)
+        else:
+            time.sleep(delay)
+        return next_due + period
+    return now + period

@@ -1,0 +1,144 @@
+"""A video file played at its real rate, as if it were a live camera (``callcoach live --video FILE``).
+
+The file is read on a wall clock: at each tick the frame due at that moment is shown and the ones in
+between are skipped, so motion stays real-time whatever the delivery rate (``fps=15`` on a 24 fps clip
+shows every 1.6th frame, not a slow-motion replay). ``tiles=N`` lays N copies side by side in a grid, each
+started at a different point of the clip, to stand in for a gallery view of N people.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from callcoach.errors import SourceError, UsageError
+from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.files import VideoFileSource, _cv2, _to_rgb
+from callcoach.sources.latest import SourceLost, pace
+
+
+class _Player:
+    """One decoder that can be asked for "the frame at position p" and only moves forwards."""
+
+    def __init__(self, path: Path, start_frame: int = 0, base: int = 0) -> None:
+        cv2 = _cv2()
+        self.cap: Any = cv2.VideoCapture(str(path))
+        if not self.cap.isOpened():
+            raise SourceError(f"OpenCV cannot open '{path}'")
+        #: Wall-clock frame number at which this player (re)started, and its position relative to that.
+        self.base = base
+        self.pos = -1
+        self.image: np.ndarray | None = None
+        for _ in range(start_frame):  # grab() skips without converting; seeking is imprecise on many codecs
+            if not self.cap.grab():
+                break
+
+    def frame_at(self, wanted: int) -> np.ndarray | None:
+        """The RGB frame due at wall-clock frame ``wanted``; None when the file has ended."""
+        cv2 = _cv2()
+        wanted -= self.base
+        while self.pos < wanted:
+            if self.pos < wanted - 1:
+                ok = self.cap.grab()
+            else:
+                ok, bgr = self.cap.read()
+                if ok and bgr is not None:
+                    self.image = _to_rgb(cv2, bgr)
+            if not ok:
+                return None
+            self.pos += 1
+        return self.image
+
+    def close(self) -> None:
+        self.cap.release()
+
+
+class PacedFileSource:
+    """Frames of a video file at its real pace; ``t_s`` is ``time.monotonic()`` when a frame is shown."""
+
+    kind: SourceKind = "video"
+
+    def __init__(self, path: str | Path, fps: float | None = None, loop: bool = False, tiles: int = 1) -> None:
+        if tiles < 1:
+            raise UsageError(f"tiles must be 1 or more, got {tiles}")
+        if fps is not None and not (math.isfinite(fps) and fps > 0):
+            raise UsageError(f"fps must be a positive number, got {fps}")
+        probe = VideoFileSource(path)  # the file sources' checks and one-line errors
+        try:
+            self.native_fps = probe.fps
+            self.frame_count_file = probe.frame_count or 0
+            self.width, self.height = probe.width, probe.height
+        finally:
+            probe.close()
+        self.path = Path(path)
+        self.fps = float(fps) if fps else self.native_fps
+        self.loop = loop
+        self.tiles = tiles
+        self.cols = math.ceil(math.sqrt(tiles))
+        self.rows = math.ceil(tiles / self.cols)
+        self.name = str(path) if tiles == 1 else f"{path} x{tiles}"
+        self.frame_count: int | None = None
+        #: Frames of the file skipped because they were not due at any tick (fps below the file's rate).
+        self.skipped = 0
+        self._stop = threading.Event()
+
+    def _players(self) -> list[_Player]:
+        # Each copy starts elsewhere in the clip so the N "people" do not move in lockstep.
+        step = self.frame_count_file // self.tiles if self.frame_count_file else 0
+        return [_Player(self.path, i * step) for i in range(self.tiles)]
+
+    def _compose(self, images: list[np.ndarray]) -> np.ndarray:
+        if len(images) == 1:
+            return images[0]
+        h, w = self.height, self.width
+        canvas = np.zeros((self.rows * h, self.cols * w, 3), dtype=np.uint8)
+        for i, image in enumerate(images):
+            r, c = divmod(i, self.cols)
+            canvas[r * h : r * h + image.shape[0], c * w : c * w + image.shape[1]] = image[:h, :w]
+        return canvas
+
+    def frames(self) -> Iterator[Frame]:
+        players = self._players()
+        try:
+            period = 1.0 / self.fps
+            start = due = time.monotonic()
+            index, last_wanted = 0, -1
+            while not self._stop.is_set():
+                due = pace(due, period, self._stop)
+                if self._stop.is_set():
+                    return
+                t = time.monotonic()
+                wanted = int((t - start) * self.native_fps)
+                images = []
+                for i, player in enumerate(players):
+                    image = player.frame_at(wanted)
+                    if image is None:
+                        # The other copies started mid-clip, so they wrap on their own; the first one's
+                        # end is the end of the video unless it loops.
+                        if i == 0 and not self.loop:
+                            raise SourceLost(f"the video '{self.path}' ended")
+                        player.close()
+                        player = players[i] = _Player(self.path, 0, base=wanted)
+                        image = player.frame_at(wanted)
+                        if image is None:
+                            raise SourceLost(f"the video '{self.path}' can no longer be read")
+                    images.append(image)
+                self.skipped += max(0, wanted - last_wanted - 1)
+                last_wanted = wanted
+                yield Frame(index=index, t_s=t, image=self._compose(images))
+                index += 1
+        finally:
+            for p in players:
+                p.close()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self._stop.set()

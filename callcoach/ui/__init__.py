@@ -1,0 +1,1 @@
+"""The live panel (Textual): the only package that imports Textual."""

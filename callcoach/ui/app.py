@@ -1,0 +1,324 @@
+"""The live panel: a Textual app fed by a runner through ``PanelListener``.
+
+The app owns no capture or inference. It builds the runner with ``runner_factory(listener)`` once the
+user has acknowledged the consent note, so tests (and the demo) can hand it any object with
+start/stop/pause/resume.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import ClassVar, Literal, Protocol
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Footer
+
+from callcoach.live.contract import LiveListener
+from callcoach.live.state import LiveStatus
+from callcoach.playbook.guardrails import CONSENT_TEXT, acknowledge_consent, consent_acknowledged
+from callcoach.playbook.types import CONTEXTS, Suggestion
+from callcoach.ui.messages import CueSpotted, PanelListener, StatusChanged, SuggestionOffered
+from callcoach.ui.playbook_screen import PlaybookScreen
+from callcoach.ui.screens import ConsentScreen, HelpScreen
+from callcoach.ui.summary_screen import end_of_session
+from callcoach.ui.widgets import TROUBLE_STATES, CueLog, Notice, StatusBar, SuggestionCard, TopBar
+
+Verdict = Literal["helped", "misread"]
+
+
+class RunnerLike(Protocol):
+    """What the panel needs from ``callcoach.live.runner.LiveRunner``."""
+
+    @property
+    def paused(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+
+class SelectorLike(Protocol):
+    """What the panel needs from the playbook's selector: the context and the user's feedback."""
+
+    def set_context(self, name: str) -> None: ...
+
+    def mark(self, suggestion: Suggestion, verdict: Verdict) -> None: ...
+
+
+RunnerFactory = Callable[[LiveListener], RunnerLike]
+
+
+@dataclass(frozen=True)
+class Consent:
+    text: str
+    acknowledged: bool
+    #: Called once when the user agrees, to remember it (None: ask again next time).
+    on_acknowledge: Callable[[], None] | None = None
+
+
+def load_consent() -> Consent:
+    """The playbook's consent & etiquette text, and whether this machine has acknowledged it."""
+    return Consent(CONSENT_TEXT, consent_acknowledged(), _remember_consent)
+
+
+def _remember_consent() -> None:
+    acknowledge_consent()
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class CoachApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "callcoach"
+    # The palette would add a key and a footer entry the panel does not need.
+    ENABLE_COMMAND_PALETTE = False
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "toggle_pause", "pause"),
+        Binding("c", "cycle_context", "context"),
+        Binding("h", "mark('helped')", "helped"),
+        Binding("m", "mark('misread')", "misread"),
+        Binding("d", "toggle_details", "details"),
+        Binding("b", "playbook", "playbook"),
+        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("q", "quit", "quit"),
+    ]
+    #: Panel keys do nothing until the user has agreed, or while another screen is on top.
+    _PANEL_ACTIONS = frozenset({"toggle_pause", "cycle_context", "mark", "toggle_details", "playbook", "help"})
+
+    def __init__(
+        self,
+        runner_factory: RunnerFactory,
+        *,
+        selector: SelectorLike | None = None,
+        context: str = "general",
+        consent_text: str = CONSENT_TEXT,
+        acknowledged: bool = False,
+        on_acknowledge: Callable[[], None] | None = None,
+        status_interval_s: float = 0.1,
+        stale_after_s: float = 20.0,
+    ) -> None:
+        super().__init__()
+        self._runner_factory = runner_factory
+        self.selector = selector
+        self.context = context if context in CONTEXTS else "general"
+        self._consent_text = consent_text
+        self.acknowledged = acknowledged
+        self._on_acknowledge = on_acknowledge
+        self._stale_after_s = stale_after_s
+        self.listener = PanelListener(self, min_interval_s=status_interval_s)
+        # The runner is built and started on a worker thread; quitting may race with that.
+        self._runner_lock = threading.Lock()
+        self._runner: RunnerLike | None = None
+        self._runner_closed = False
+        self.paused = False
+        self.status = LiveStatus(0.0, "", "starting", "")
+        self.suggestion: Suggestion | None = None
+        self._marked: Verdict | None = None
+        self._cues_seen = 0
+
+    @property
+    def runner(self) -> RunnerLike | None:
+        return self._runner
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(id="top")
+        with Vertical(id="main"):
+            yield Notice(id="notice")
+            yield SuggestionCard(id="card")
+            log = CueLog(id="details")
+            log.display = False
+            yield log
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(TopBar).set_context(self.context)
+        self._show_status()
+        if self.acknowledged:
+            self._begin()
+        else:
+            self.push_screen(ConsentScreen(self._consent_text), self._after_consent)
+
+    def _after_consent(self, agreed: bool | None) -> None:
+        if not agreed:
+            self.exit()
+            return
+        self.acknowledged = True
+        if self._on_acknowledge is not None:
+            try:
+                self._on_acknowledge()
+            except Exception as exc:  # a read-only config dir must not stop the session
+                self.notify(f"Could not save that you agreed ({_one_line(exc)}); you will be asked again.",
+                            severity="warning")
+        self.refresh_bindings()
+        self._begin()
+
+    def _begin(self) -> None:
+        if self.selector is not None:
+            self.selector.set_context(self.context)
+        # Opening a camera or loading models can take seconds: keep the panel responsive meanwhile.
+        self.run_worker(self._start_runner, thread=True, name="start runner", exit_on_error=False)
+
+    def _start_runner(self) -> None:
+        try:
+            with self._runner_lock:
+                if self._runner_closed:
+                    return
+                runner = self._runner_factory(self.listener)
+                self._runner = runner
+                runner.start()
+        except Exception as exc:
+            self.post_message(StatusChanged(LiveStatus(0.0, "", "error", f"Could not start: {_one_line(exc)}")))
+
+    def stop_runner(self) -> None:
+        """Stop the runner once; safe to call from anywhere, any number of times."""
+        with self._runner_lock:
+            self._runner_closed = True
+            runner, self._runner = self._runner, None
+        if runner is not None:
+            try:
+                runner.stop()
+            except Exception as exc:
+                self.log.error(f"runner.stop failed: {exc!r}")
+
+    # -- messages from the runner ------------------------------------------------------------------
+
+    def on_status_changed(self, message: StatusChanged) -> None:
+        changed = message.status.state != self.status.state
+        self.status = message.status
+        self._show_status()
+        if changed:
+            # Textual draws on stderr, and the vision stage points fd 2 at /dev/null for a moment while it
+            # loads models (to hush native logging); whatever was drawn then is lost. A full repaint on each
+            # change of state (a few per session) puts the screen right again.
+            self.screen.refresh()
+
+    def on_cue_spotted(self, message: CueSpotted) -> None:
+        self._cues_seen += 1
+        self.query_one(CueLog).add(message.cue, message.latency_ms)
+        if self.suggestion is None:
+            self.query_one(SuggestionCard).show_waiting(self._cues_seen)
+
+    def on_suggestion_offered(self, message: SuggestionOffered) -> None:
+        self.suggestion = message.suggestion
+        self._marked = None
+        self.query_one(SuggestionCard).border_subtitle = None
+        self._show_card()
+
+    def _shown_status(self) -> LiveStatus:
+        status = self.status
+        # The runner may report "paused" late (or not at all); the user's key press wins at once.
+        if self.paused and status.state not in ("error", "source_lost"):
+            return replace(status, state="paused", message="")
+        return status
+
+    def _show_status(self) -> None:
+        status = self._shown_status()
+        self.query_one(Notice).show(status)
+        self.query_one(StatusBar).show(status)
+        self._show_card()
+
+    def _show_card(self) -> None:
+        card = self.query_one(SuggestionCard)
+        if self.suggestion is None:
+            card.show_waiting(self._cues_seen)
+            return
+        status = self._shown_status()
+        stale = status.state in TROUBLE_STATES or status.t_s - self.suggestion.t_s > self._stale_after_s
+        card.show_suggestion(self.suggestion, stale=stale)
+
+    # -- keys -------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self._PANEL_ACTIONS:
+            return self.acknowledged and len(self.screen_stack) == 1
+        return True
+
+    def action_toggle_pause(self) -> None:
+        runner = self._runner
+        if runner is None:
+            self.notify("Not started yet.", timeout=2)
+            return
+        if runner.paused:
+            runner.resume()
+            if self.status.state == "paused":
+                self.status = replace(self.status, state="starting", message="Resuming.")
+        else:
+            runner.pause()
+        self.paused = runner.paused
+        self._show_status()
+
+    def action_cycle_context(self) -> None:
+        index = CONTEXTS.index(self.context) if self.context in CONTEXTS else -1
+        self.context = CONTEXTS[(index + 1) % len(CONTEXTS)]
+        if self.selector is not None:
+            self.selector.set_context(self.context)
+        self.query_one(TopBar).set_context(self.context)
+
+    def action_mark(self, verdict: Verdict) -> None:
+        suggestion = self.suggestion
+        if suggestion is None:
+            self.notify("No suggestion to mark yet.", timeout=2)
+            return
+        if self._marked is not None:
+            self.notify(f"Already marked as {self._marked}.", timeout=2)
+            return
+        if self.selector is None:
+            self.notify("No playbook in this session: marks are not kept.", severity="warning", timeout=3)
+            return
+        self.selector.mark(suggestion, verdict)
+        self._marked = verdict
+        self.query_one(SuggestionCard).border_subtitle = f"marked: {verdict}"
+
+    def action_toggle_details(self) -> None:
+        log = self.query_one(CueLog)
+        log.display = not log.display
+
+    def action_playbook(self) -> None:
+        # The selector's own watcher, when there is one: an edit made there is what coaching uses next.
+        watcher = getattr(self.selector, "watcher", None)
+        self.push_screen(PlaybookScreen(watcher, context=self.context))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self._consent_text))
+
+    async def action_quit(self) -> None:
+        self.stop_runner()
+        if end_of_session(self):  # the recorded session's summary is now on screen; its q quits
+            return
+        self.exit()
+
+
+def run_live_app(
+    runner_factory: RunnerFactory,
+    *,
+    selector: SelectorLike | None = None,
+    context: str = "general",
+    consent: Consent | None = None,
+) -> int:
+    """Run the panel in this terminal until the user quits; the runner is stopped on every way out."""
+    consent = consent if consent is not None else load_consent()
+    app = CoachApp(
+        runner_factory,
+        selector=selector,
+        context=context,
+        consent_text=consent.text,
+        acknowledged=consent.acknowledged,
+        on_acknowledge=consent.on_acknowledge,
+    )
+    try:
+        app.run()
+    finally:
+        app.stop_runner()
+    return app.return_code or 0

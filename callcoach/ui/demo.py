@@ -1,0 +1,237 @@
+"""``callcoach demo``: the whole live panel on built-in synthetic clips, with no call, camera or display.
+
+The project's synthetic astronaut clips (``callcoach.bench.synth``, small set: every cue once, then two
+distractor clips with nothing to spot) are played at their real rate as a live source and go through the
+real runner, vision and cue engine, so what the panel shows is what a call would show. The first cue
+arrives a few seconds after the models load (a 2 s baseline, then the first event).
+
+``--headless-check N`` runs the same thing for N seconds without the terminal UI and prints, line by line,
+what the panel would show; it exits 1 if no cue reached the panel (for CI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from typing import TextIO, cast
+
+import numpy as np
+
+from callcoach.cues.vocabulary import REGION, Cue
+from callcoach.errors import CallcoachError, UsageError
+from callcoach.live.contract import Advisor
+from callcoach.live.state import LiveStatus
+from callcoach.playbook.types import CONTEXTS, Suggestion
+from callcoach.sources.base import Frame, SourceKind
+from callcoach.ui.app import SelectorLike
+from callcoach.ui.widgets import (
+    STATE_LABEL,
+    cue_line,
+    cue_words,
+    metrics_text,
+    status_text,
+    suggestion_view,
+)
+
+DEMO_FPS = 25.0
+
+
+class SynthSource:
+    """The small synthetic clip set as a live source: frames rendered on the fly and paced to real time.
+
+    ``t_s`` is ``time.monotonic()`` at delivery, as for a camera, so the runner's latency figures mean the
+    same thing here as on a call. Clips play back to back (one continuous "person", one baseline), and
+    loop until stopped. A little sensor noise is added: rendered stills are pixel-identical from frame to
+    frame, which no camera delivers, and the runner skips repeated pictures as "nothing new".
+    """
+
+    kind: SourceKind = "video"
+
+    def __init__(self, seed: int = 0, loop: bool = True) -> None:
+        self.name = "demo clips"
+        self.fps = DEMO_FPS
+        self.frame_count: int | None = None
+        self.seed = seed
+        self.loop = loop
+        self._stop = threading.Event()
+
+    def frames(self) -> Iterator[Frame]:
+        from callcoach.bench.synth import build_clip_set  # heavy (OpenCV, the face mesh): on the capture thread
+        from callcoach.sources.latest import SourceLost, pace
+
+        clips = build_clip_set(self.seed, "small")
+        rng = np.random.default_rng(self.seed)
+        noise: dict[tuple[int, ...], list[np.ndarray]] = {}
+        index = 0
+        due = time.monotonic()
+        while not self._stop.is_set():
+            for clip in clips:
+                period = 1.0 / clip.fps
+                for frame in clip.iter_frames():
+                    shape = frame.image.shape
+                    if shape not in noise:  # a few fixed patterns, cycled: fresh noise per frame costs ~5 ms
+                        noise[shape] = [rng.integers(-2, 3, shape, dtype=np.int16) for _ in range(4)]
+                    grain = noise[shape][index % len(noise[shape])]
+                    image = np.clip(frame.image.astype(np.int16) + grain, 0, 255).astype(np.uint8)
+                    due = pace(due, period, self._stop)
+                    if self._stop.is_set():
+                        return
+                    yield Frame(index=index, t_s=time.monotonic(), image=image)
+                    index += 1
+            if not self.loop:
+                raise SourceLost("the demo clips have ended")
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self._stop.set()
+
+
+def load_selector(context: str, out: TextIO = sys.stderr) -> SelectorLike | None:
+    """The playbook's selector (the user's playbook, or the default one); None if it cannot be loaded."""
+    try:
+        from callcoach.playbook.selector import default_selector
+    except ImportError:
+        return None
+    try:
+        return default_selector(context)
+    except CallcoachError as exc:  # a broken user playbook should not keep anyone from seeing the demo
+        print(f"callcoach demo: the playbook cannot be used ({exc}); showing cues without suggestions",
+              file=out, flush=True)
+        return None
+
+
+def fallback_advisor(context: str) -> Advisor:
+    """Without a playbook the panel still shows each cue, with one line saying why there is no advice."""
+
+    def advise(cue: Cue, status: LiveStatus) -> Suggestion:
+        return Suggestion(
+            t_s=cue.apex_s,
+            cue=cue.cue,
+            face=cue.face,
+            region=REGION.get(cue.cue, "face"),
+            plain=f"{cue_words(cue.cue)}, which may mean several things",
+            confidence=cue.confidence,
+            move="No playbook in this build, so no suggestion: keep listening.",
+            repair="",
+            say_nothing=False,
+            strength="gentle",
+            context=context,
+            supporting=(cue.cue,),
+        )
+
+    return advise
+
+
+def _advice(context: str) -> tuple[Advisor, SelectorLike | None]:
+    selector = load_selector(context)
+    if selector is not None:
+        return cast(Advisor, selector), selector
+    return fallback_advisor(context), None
+
+
+class PrintListener:
+    """Prints what the panel would show: state changes, cues, suggestions. Called from the runner thread."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.start = time.monotonic()
+        self.cues = 0
+        self.suggestions = 0
+        self.last: LiveStatus | None = None
+        self._shown_state: tuple[str, str] | None = None
+        self._lock = threading.Lock()
+
+    def _say(self, text: str) -> None:
+        with self._lock:
+            print(f"[{time.monotonic() - self.start:5.1f}s] {text}", file=self.out, flush=True)
+
+    def on_status(self, status: LiveStatus) -> None:
+        self.last = status
+        key = (status.state, status.message)
+        if key == self._shown_state:
+            return
+        self._shown_state = key
+        self._say(f"status  [{STATE_LABEL.get(status.state, status.state)}] {status_text(status)}")
+
+    def on_cue(self, cue: Cue, latency_ms: float) -> None:
+        self.cues += 1
+        self._say(f"cue     {cue_line(cue, latency_ms)}")
+
+    def on_suggestion(self, suggestion: Suggestion) -> None:
+        self.suggestions += 1
+        view = suggestion_view(suggestion)
+        lines = [f"suggest {view.heading}", f"        {view.where}"]
+        if view.say_nothing:
+            lines.append("        Better to say nothing right now.")
+        lines.append(f"        {view.move_label}: {view.move}")
+        if view.repair:
+            lines.append(f"        If wrong: {view.repair}")
+        self._say("\n".join(lines))
+
+
+def headless_check(seconds: float, *, seed: int = 0, context: str = "general", out: TextIO = sys.stdout) -> int:
+    """Run the demo for ``seconds`` without a UI; 0 when at least one cue (and its suggestion) was shown."""
+    from callcoach.live.runner import LiveRunner
+
+    advisor, selector = _advice(context)
+    listener = PrintListener(out)
+    source_note = "the playbook selector" if selector is not None else "no playbook (fallback line)"
+    print(f"callcoach demo: {seconds:g} s of synthetic clips, context {context}, suggestions from {source_note}",
+          file=out, flush=True)
+    runner = LiveRunner(SynthSource(seed=seed), listener, advisor=advisor)
+    runner.start()
+    try:
+        runner.wait(seconds)
+    finally:
+        runner.stop()
+    last = listener.last
+    metrics = metrics_text(last) if last is not None else "no status"
+    # The runner's own bookkeeping is optional here: the check is about what reached the listener.
+    frames = getattr(getattr(runner, "stats", None), "frames", "?")
+    print(f"summary: {listener.cues} cues, {listener.suggestions} suggestions, {metrics}, {frames} frames analysed",
+          file=out, flush=True)
+    if runner.error is not None:
+        raise CallcoachError(f"the demo failed: {runner.error}")
+    if listener.cues == 0 or listener.suggestions == 0:
+        raise CallcoachError(f"the demo showed no cue and suggestion within {seconds:g} s")
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--headless-check",
+        type=float,
+        default=None,
+        metavar="N",
+        help="run for N seconds without the terminal UI and print what the panel would show (for CI)",
+    )
+    parser.add_argument(
+        "--context", choices=CONTEXTS, default="general", help="playbook context to start in (default general)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="which synthetic clips to play (default 0)")
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.headless_check is not None:
+        if not args.headless_check > 0:
+            raise UsageError(f"--headless-check needs a positive number of seconds, got {args.headless_check}")
+        return headless_check(args.headless_check, seed=args.seed, context=args.context)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("callcoach demo needs a terminal; use --headless-check N to run it without one")
+
+    from callcoach.live.contract import LiveListener
+    from callcoach.live.runner import LiveRunner
+    from callcoach.ui.app import RunnerLike, run_live_app
+
+    advisor, selector = _advice(args.context)
+    seed = args.seed
+
+    def factory(listener: LiveListener) -> RunnerLike:
+        return LiveRunner(SynthSource(seed=seed), listener, advisor=advisor)
+
+    return run_live_app(factory, selector=selector, context=args.context)

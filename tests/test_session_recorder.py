@@ -1,0 +1,237 @@
+"""The session recorder: threaded writes and marks, retries, and its wiring into ``callcoach live``."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import queue
+import sqlite3
+import sys
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from session_fakes import data_dir, suggestion
+
+from callcoach.cues.vocabulary import CUE_NAMES, Cue
+from callcoach.live.state import LiveStatus
+from callcoach.playbook.types import Suggestion
+from callcoach.session.recorder import LiveRecording, SessionRecorder, recorder_for
+from callcoach.session.store import SessionStore
+
+__all__ = ["data_dir"]
+
+
+def cue(i: int) -> Cue:
+    return Cue(CUE_NAMES[i % len(CUE_NAMES)], None, "micro", i * 0.1, i * 0.1 + 0.05, i * 0.1 + 0.2, 0.4, 0.6, 0)
+
+
+class Collect:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def on_status(self, status: LiveStatus) -> None:
+        with self._lock:
+            self.calls.append(("status", status))
+
+    def on_cue(self, cue: Cue, latency_ms: float) -> None:
+        with self._lock:
+            self.calls.append(("cue", cue))
+
+    def on_suggestion(self, suggestion: Suggestion) -> None:
+        with self._lock:
+            self.calls.append(("suggestion", suggestion))
+
+
+def recorder(store: SessionStore, inner: Any = None) -> SessionRecorder:
+    return SessionRecorder(store, inner, source_kind="camera", source_name="cam 0", context="general",
+                           flush_interval_s=0.05)
+
+
+def test_threaded_cues_and_marks_from_another_thread_all_land(data_dir: Path) -> None:
+    inner = Collect()
+    store = SessionStore()
+    rec = recorder(store, inner)
+    shown: queue.Queue[Suggestion | None] = queue.Queue()
+
+    def runner(worker: int) -> None:
+        for i in range(200):
+            rec.on_status(LiveStatus(i * 0.1, "cam 0", "locked", ""))
+            rec.on_cue(cue(i), 20.0)
+            if i % 20 == 0:
+                s = suggestion(i * 0.1, "polite_smile", plain=f"w{worker} i{i}")
+                rec.on_suggestion(s)
+                shown.put(s)
+
+    threads = [threading.Thread(target=runner, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    marked: dict[str, str] = {}
+    while len(marked) < 40:  # the UI thread marks each suggestion as it appears, as a person would
+        s = shown.get(timeout=10)
+        assert s is not None
+        kind = "helped" if len(marked) % 3 else "misread"
+        assert rec.mark(s, kind)
+        marked[s.plain] = kind
+    for t in threads:
+        t.join()
+    rec.close()
+    assert rec.error is None
+    assert sum(1 for kind, _ in inner.calls if kind == "cue") == 800  # everything was forwarded
+    assert len(store.cue_events(rec.session_id)) == 800
+    kept = {g.plain: g.mark for g in store.suggestions(rec.session_id)}
+    assert kept == marked
+    row = store.session(rec.session_id)
+    assert row.status == "ended" and (row.cues, row.suggestions, row.marks) == (800, 40, 40)
+    store.close()
+
+
+def test_marks_find_suggestions_written_in_an_earlier_batch_and_refuse_strangers(data_dir: Path) -> None:
+    with SessionStore() as store:
+        rec = recorder(store)
+        s = suggestion(3.0, "eyebrow_flash")
+        rec.on_suggestion(s)
+        assert rec.flush()
+        assert rec.mark(s, "helped")
+        assert not rec.mark(suggestion(3.0, "eyebrow_flash"), "helped")  # equal, but never shown through it
+        with pytest.raises(ValueError, match="helped"):
+            rec.mark(s, "great")
+        rec.close()
+        assert not rec.mark(s, "misread")
+        assert [g.mark for g in store.suggestions(rec.session_id)] == ["helped"]
+
+
+def test_a_failed_write_is_retried_with_the_next_batch(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with SessionStore() as store:
+        rec = recorder(store)
+        real = SessionStore.insert_cue
+        failures = iter([True])
+
+        def flaky(conn: sqlite3.Connection, *args: Any) -> None:
+            if next(failures, False):
+                raise sqlite3.OperationalError("database or disk is full")
+            real(conn, *args)
+
+        monkeypatch.setattr(store, "insert_cue", flaky)
+        for i in range(5):
+            rec.on_cue(cue(i), 10.0)
+        rec.flush()
+        assert isinstance(rec.error, sqlite3.OperationalError)
+        rec.close()
+        assert [c.apex_s for c in store.cue_events(rec.session_id)] == [cue(i).apex_s for i in range(5)]
+
+
+def test_statuses_are_a_heartbeat(data_dir: Path) -> None:
+    with SessionStore() as store:
+        clock = iter(range(1_000, 2_000))
+        rec = SessionRecorder(store, None, source_kind="video", source_name="f.mp4", context="general",
+                              flush_interval_s=0.05, clock=lambda: float(next(clock)))
+        rec.on_status(LiveStatus(0.0, "f.mp4", "calibrating", ""))
+        rec.flush()
+        conn = sqlite3.connect(store.path)
+        assert conn.execute("SELECT last_seen_at FROM sessions").fetchone()[0] >= 1_000
+        conn.close()
+        rec.close()
+
+
+# --- the wiring used by `callcoach live` -----------------------------------------------------------------
+
+
+class FakeSelector:
+    def __init__(self) -> None:
+        self.marks: list[tuple[Suggestion, str]] = []
+        self.context = "general"
+
+    def set_context(self, name: str) -> None:
+        self.context = name
+
+    def mark(self, suggestion: Suggestion, verdict: str) -> None:
+        self.marks.append((suggestion, verdict))
+
+
+def test_live_recording_wraps_the_factory_and_the_selector(data_dir: Path) -> None:
+    recording = LiveRecording(source_kind="window", source_name="Zoom Meeting", context="sales")
+    panel = Collect()
+    made: list[Any] = []
+    factory = recording.wrap_factory(lambda listener: made.append(listener) or listener)
+    selector = FakeSelector()
+    wrapped = recording.wrap_selector(selector)
+    listener = factory(panel)
+    assert isinstance(listener, SessionRecorder) and listener.inner is panel and recorder_for(panel) is listener
+    s = suggestion(5.0, "micro_frown")
+    listener.on_cue(cue(1), 15.0)
+    listener.on_suggestion(s)
+    wrapped.mark(s, "misread")
+    wrapped.set_context("social")
+    assert selector.marks == [(s, "misread")] and selector.context == "social" and wrapped.context == "social"
+    out = io.StringIO()
+    line = recording.finish(out)
+    assert line is not None and out.getvalue() == line + "\n"
+    assert f"callcoach summary {listener.session_id}" in line and "1 cues, 1 suggestions, 1 marks" in line
+    with SessionStore() as store:
+        assert [g.mark for g in store.suggestions(listener.session_id)] == ["misread"]
+
+
+def test_recording_off_or_broken_never_stops_coaching(data_dir: Path) -> None:
+    off = LiveRecording(source_kind="window", source_name="x", context="general", enabled=False)
+    panel, selector = Collect(), FakeSelector()
+    assert off.wrap_factory(lambda listener: listener)(panel) is panel and off.wrap_selector(selector) is selector
+    assert off.finish(io.StringIO()) is None
+
+    broken = LiveRecording(source_kind="window", source_name="x", context="general", open_store=_broken)
+    assert broken.wrap_factory(lambda listener: listener)(panel) is panel
+    line = broken.finish()
+    assert line is not None and "not kept" in line and "read-only" in line
+
+
+def _broken() -> SessionStore:
+    from callcoach.session.store import StoreError
+
+    raise StoreError("cannot open the session store /x/sessions.db: read-only file system")
+
+
+class FakeLiveRunner:
+    """Stands in for LiveRunner in callcoach live's headless path: three cues, then the source ends."""
+
+    def __init__(self, source: Any, listener: Any, **_: Any) -> None:
+        self.listener = listener
+        self.stats = SimpleNamespace(as_dict=lambda: {"type": "summary"}, end="source_lost", cue_timings=[])
+        self.stopped, self.error = True, None
+
+    def start(self) -> None:
+        self.listener.on_status(LiveStatus(0.0, "clip", "locked", ""))
+        for i in range(3):
+            self.listener.on_cue(cue(i), 25.0)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return True
+
+    def stop(self, timeout: float = 2.0) -> None:
+        pass
+
+
+@pytest.mark.parametrize("record", [True, False])
+def test_callcoach_live_headless_records_unless_told_not_to(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], record: bool) -> None:
+    from callcoach.cli import live_cmd
+    from callcoach.cli.main import build_parser
+
+    monkeypatch.setattr(live_cmd, "make_source", lambda args: SimpleNamespace(kind="video", name="clip.mp4"))
+    monkeypatch.setattr(live_cmd, "LiveRunner", FakeLiveRunner)
+    # run_headless's default ``out`` is the sys.stdout of import time; capsys replaces it per test.
+    headless = live_cmd.run_headless
+    monkeypatch.setattr(live_cmd, "run_headless", lambda factory, duration: headless(factory, duration, sys.stdout))
+    argv = ["live", "--headless", "--video", "clip.mp4", *([] if record else ["--no-record-session"])]
+    args: argparse.Namespace = build_parser(argv).parse_args(argv)
+    assert live_cmd.main(args) == 0
+    out = capsys.readouterr()
+    assert out.out.count('"type": "cue"') == 3 and out.err == ""  # stdout stays jsonl; stderr is no terminal
+    if not record:
+        assert not (data_dir / "sessions.db").exists()
+        return
+    with SessionStore() as store:
+        (row,) = store.sessions()
+        assert (row.source_kind, row.source_name, row.status, row.cues) == ("video", "clip.mp4", "ended", 3)

@@ -1,0 +1,120 @@
+"""``callcoach sessions ...`` and ``callcoach summary`` end to end, in a private data directory."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from session_fakes import T0, data_dir, make_session, standard_session
+
+from callcoach.session.store import SessionStore
+
+__all__ = ["data_dir"]
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    # os.environ carries the data_dir fixture's CALLCOACH_DATA_DIR and XDG_CONFIG_HOME.
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), "COLUMNS": "120"}
+    return subprocess.run([sys.executable, "-m", "callcoach", *args], capture_output=True, text=True, env=env,
+                          cwd=REPO, stdin=subprocess.DEVNULL, timeout=120, check=False)
+
+
+def assert_clean_error(proc: subprocess.CompletedProcess[str], code: int, needle: str) -> None:
+    assert proc.returncode == code, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("callcoach: error: ") and needle in lines[0], proc.stderr
+    assert proc.stdout == ""
+
+
+@pytest.fixture
+def two_sessions(data_dir: Path) -> tuple[int, int]:
+    with SessionStore() as store:
+        return standard_session(store), make_session(store, started_at=T0 + 3600, source_name="Follow-up",
+                                                     cues=[(5.0, "polite_smile", 0.5)])
+
+
+def test_without_sessions(data_dir: Path) -> None:
+    listed = run("sessions", "list")
+    assert listed.returncode == 0 and listed.stdout.startswith("No sessions yet")
+    assert_clean_error(run("summary"), 1, "no sessions yet")
+    assert_clean_error(run("sessions", "show", "1"), 1, "no sessions yet")
+    assert not data_dir.exists()  # reading never creates the store
+
+
+def test_list_and_show(two_sessions: tuple[int, int]) -> None:
+    first, _ = two_sessions
+    listed = run("sessions", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "Weekly sync" in listed.stdout and "Follow-up" in listed.stdout and "2 session(s)" in listed.stdout
+    assert listed.stdout.index("Follow-up") < listed.stdout.index("Weekly sync")  # newest first
+    shown = run("sessions", "show", str(first))
+    assert shown.returncode == 0, shown.stderr
+    assert "micro_frown at 205s, maybe" in shown.stdout and "duchenne_smile" in shown.stdout
+    assert f"callcoach summary {first}" in shown.stdout
+    assert "Follow-up" in run("sessions", "show", "last").stdout
+    assert_clean_error(run("sessions", "show", "99"), 1, "no session 99")
+    assert_clean_error(run("sessions", "show", "abc"), 2, "not 'abc'")
+
+
+def test_export_json_and_csv(two_sessions: tuple[int, int], tmp_path: Path) -> None:
+    first, _ = two_sessions
+    proc = run("sessions", "export", str(first), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(proc.stdout)
+    assert record["session"]["id"] == first and record["session"]["source_name"] == "Weekly sync"
+    assert len(record["cue_events"]) == 20 and len(record["suggestions"]) == 8 and len(record["marks"]) == 6
+    assert set(record["cue_events"][0]) >= {"cue", "apex_s", "confidence", "latency_ms"}
+    target = tmp_path / "one.csv"
+    proc = run("sessions", "export", str(first), "--format", "csv", "-o", str(target))
+    assert proc.returncode == 0 and proc.stdout == "", proc.stderr
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert len(rows) == 28 and [r["type"] for r in rows].count("suggestion") == 8
+    assert [float(r["t_s"]) for r in rows] == sorted(float(r["t_s"]) for r in rows)
+    assert [r["mark"] for r in rows if r["type"] == "suggestion"][:2] == ["helped", "misread"]
+    assert_clean_error(run("sessions", "export", "7"), 1, "no session 7")
+
+
+def test_delete(two_sessions: tuple[int, int]) -> None:
+    first, second = two_sessions
+    proc = run("sessions", "delete", str(second))
+    assert proc.returncode == 0 and proc.stdout.startswith(f"Deleted session {second}"), proc.stderr
+    assert_clean_error(run("sessions", "delete", str(second)), 1, f"no session {second}")
+    with SessionStore() as store:
+        assert [r.id for r in store.sessions()] == [first]
+
+
+def test_summary_in_the_terminal_and_as_files(two_sessions: tuple[int, int], tmp_path: Path) -> None:
+    first, second = two_sessions
+    last = run("summary")
+    assert last.returncode == 0, last.stderr
+    assert f"Session {second}" in last.stdout and "Coaching measures" in last.stdout
+    html, md = tmp_path / "report.html", tmp_path / "report.md"
+    proc = run("summary", str(first), "--html", str(html), "--markdown", str(md))
+    assert proc.returncode == 0, proc.stderr
+    assert "50% (3 of 6)" in proc.stdout and f"Wrote the HTML report to {html}" in proc.stdout
+    assert 'id="timeline-chart"' in html.read_text(encoding="utf-8")
+    assert md.read_text(encoding="utf-8").startswith(f"# Session {first}")
+    assert_clean_error(run("summary", "12"), 1, "no session 12")
+    assert_clean_error(run("summary", str(first), "--html", str(tmp_path / "missing" / "r.html")), 1, "cannot write")
+
+
+def test_retention_setting(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CALLCOACH_RETENTION_DAYS")
+    with SessionStore(retention_days=None) as store:
+        make_session(store, started_at=time.time() - 40 * 86400)
+        make_session(store, started_at=time.time() - 86400)
+    shown = run("sessions", "retention")
+    assert shown.returncode == 0 and "deleted after 90 days" in shown.stdout
+    proc = run("sessions", "retention", "30")
+    assert proc.returncode == 0 and "1 older session(s) deleted" in proc.stdout, proc.stderr
+    assert "deleted after 30 days" in run("sessions", "list").stdout
+    assert "kept until you delete them" in run("sessions", "retention", "off").stdout
+    assert_clean_error(run("sessions", "retention", "-3"), 2, "number of days or 'off'")

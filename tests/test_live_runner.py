@@ -35,8 +35,8 @@ class FakeSource:
     frame_count: int | None = None
 
     def __init__(self, fps: float = 25.0, seconds: float | None = None, blank: tuple[Span, ...] = (),
-                 fail_at: float | None = None, hang_at: float | None = None) -> None:
-        self.fps, self.seconds, self.blank = fps, seconds, blank
+                 fail_at: float | None = None, hang_at: float | None = None, dark: tuple[Span, ...] = ()) -> None:
+        self.fps, self.seconds, self.blank, self.dark = fps, seconds, blank, dark
         self.fail_at, self.hang_at = fail_at, hang_at
         self.closed = False
         self._stop = threading.Event()
@@ -59,10 +59,13 @@ class FakeSource:
                 self.waiting = ("source_lost", "the window 'fake' is minimised or hidden: bring it back")
                 self._stop.wait(30)
                 return
+            # 180x320: the scripted face (half the frame's height) is big enough to read.
             if any(a <= rel < b for a, b in self.blank):
-                image = np.zeros((48, 64, 3), np.uint8)
+                image = np.zeros((180, 320, 3), np.uint8)
+            elif any(a <= rel < b for a, b in self.dark):
+                image = rng.integers(0, 40, (180, 320, 3), dtype=np.uint8)  # a dim room: mean level ~20
             else:
-                image = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
+                image = rng.integers(0, 255, (180, 320, 3), dtype=np.uint8)
             yield Frame(index=i, t_s=t, image=image)
             i += 1
 
@@ -281,3 +284,15 @@ def test_zero_baseline_locks_on_the_first_face(seconds: float) -> None:
     runner.start()
     assert runner.wait(5)
     assert "calibrating" not in rec.states() and "locked" in rec.states()
+
+
+def test_a_face_too_dark_to_read_says_so_instead_of_coaching() -> None:
+    script = Script(duration=60.0, fps=25.0)
+    source = FakeSource(seconds=5.0, dark=((2.5, 5.0),))
+    runner, rec = make(source, ScriptedVision(script), baseline_seconds=1.0)
+    runner.start()
+    assert runner.wait(15.0)
+    states = rec.states()
+    assert is_subsequence(["calibrating", "locked", "unreadable"], states), states
+    dark = next(s for s in rec.statuses if s.state == "unreadable")
+    assert "can't read reliably" in dark.message and "dark" in dark.message

@@ -79,6 +79,8 @@ class _Face:
     mouth: deque[tuple[float, float]] = field(default_factory=deque)
     emotion_mean: dict[str, float] | None = None
     pending: list[Excursion] = field(default_factory=list)
+    #: False while the head turns fast or sits far from its baseline pose (channels muted).
+    reliable: bool = True
 
 
 class CueEngine:
@@ -91,6 +93,11 @@ class CueEngine:
     @property
     def any_baseline_ready(self) -> bool:
         return any(f.baseline.ready for f in self._faces.values())
+
+    def face_reliable(self, face_id: int) -> bool:
+        """Whether the last frame of this face could be read (pose within the gates)."""
+        state = self._faces.get(face_id)
+        return state is None or state.reliable
 
     def _new_face(self, face_id: int) -> _Face:
         spotters = {c: Spotter(c, min_s=0.03 if c != "gaze" else 0.25) for c in CHANNELS}
@@ -137,6 +144,7 @@ class CueEngine:
         d = base.deviation(x)
         pose_off = max(abs(d[INDEX["yaw"]]) * FLOORS[INDEX["yaw"]], abs(d[INDEX["pitch"]]) * FLOORS[INDEX["pitch"]])
         reliable = st.head_speed <= self.config.max_head_speed and pose_off <= self.config.max_pose_offset
+        st.reliable = reliable
         if not reliable:
             for spotter in st.spotters.values():
                 spotter.interrupt(t)  # dropped: a half-seen movement during a turn is not evidence

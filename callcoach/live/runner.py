@@ -28,6 +28,12 @@ from callcoach.live.state import LiveState, LiveStatus
 from callcoach.live.stats import CueTiming, RateMeter, RunStats
 from callcoach.sources.base import Frame, FrameSource
 from callcoach.sources.latest import CaptureThread, LatestFrame
+from callcoach.vision.types import FrameObservation
+
+# A face under ~40 px tall gives landmarks too coarse for millimetre movements; mean RGB levels outside
+# 35..235 (of 255) leave too little contrast on the face to read.
+_MIN_FACE_PX = 40
+_DARK, _BRIGHT = 35.0, 235.0
 
 
 def default_vision() -> FrameAnalyzer:
@@ -81,6 +87,7 @@ class LiveRunner:
         self._first_seen: dict[int, float] = {}
         self._ready: set[int] = set()
         self._last_face_t: float | None = None
+        self._unreadable_since: float | None = None
         self._last_frame_at = 0.0
         self._dropped_before = 0
         self._last_probe: np.ndarray | None = None
@@ -245,7 +252,7 @@ class LiveRunner:
                     stats.baseline_ready = True
             elif isinstance(event, Cue):
                 self._emit(event, frame)
-        self._face_state(rel_t, [f.face_id for f in obs.faces])
+        self._face_state(rel_t, [f.face_id for f in obs.faces], self._unreadable(obs, frame.image, engine, rel_t))
 
     def _emit(self, cue: Cue, frame: Frame) -> None:
         now = time.monotonic()
@@ -262,13 +269,45 @@ class LiveRunner:
             if suggestion is not None:
                 self.listener.on_suggestion(suggestion)
 
-    def _face_state(self, t: float, ids: list[int]) -> None:
+    def _unreadable(self, obs: FrameObservation, image: np.ndarray, engine: CueEngine, t: float) -> str | None:
+        """Why the faces in view cannot be read reliably, once that has lasted half a second; else None.
+
+        Too dark or washed out, too small, or turned away: a guess from such a picture would be noise, so
+        the panel says "can't read reliably" instead (and the selector offers nothing meanwhile).
+        """
+        if not obs.faces:
+            self._unreadable_since = None
+            return None
+        height, width = image.shape[:2]
+        reasons = []
+        for face in obs.faces:
+            x, y, w, h = face.bbox
+            x0, y0 = max(0, int(x * width)), max(0, int(y * height))
+            patch = image[y0 : y0 + max(1, int(h * height)) : 4, x0 : x0 + max(1, int(w * width)) : 4]
+            level = float(patch.mean()) if patch.size else 0.0
+            if h * height < _MIN_FACE_PX:
+                reasons.append("the face is too small")
+            elif level < _DARK or level > _BRIGHT:
+                reasons.append("the lighting is too dark" if level < _DARK else "the face is washed out")
+            elif not engine.face_reliable(face.face_id):
+                reasons.append("the head is turned away")
+            else:
+                self._unreadable_since = None  # one readable face is enough to coach
+                return None
+        if self._unreadable_since is None:
+            self._unreadable_since = t
+        return reasons[0] if t - self._unreadable_since >= 0.5 else None
+
+    def _face_state(self, t: float, ids: list[int], unreadable: str | None = None) -> None:
         if not ids:
             since = self._last_face_t if self._last_face_t is not None else 0.0
             if t - since >= self.no_face_after_s or self._status.state in ("starting", "blank", "source_lost"):
                 self._publish("no_face", f"no face in {self.source.name}: is the other person's video on?")
             else:
                 self._publish(self._status.state, self._status.message, faces=0)
+            return
+        if unreadable is not None:
+            self._publish("unreadable", f"can't read reliably: {unreadable}")
             return
         several = f" ({len(ids)} faces in view; each cue names its face)" if len(ids) > 1 else ""
         if any(i in self._ready for i in ids):

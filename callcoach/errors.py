@@ -37,3 +37,7 @@ class CueError(CallcoachError):
 
 class PlaybookError(CallcoachError):
     """The playbook cannot be read or does not validate; ``str()`` names the file, line and field."""
+
+
+class VcamError(CallcoachError):
+    """The virtual camera cannot be opened or written to; ``str()`` says what to do on this platform."""

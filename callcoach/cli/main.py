@@ -116,6 +116,8 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
                     "show or set how many days sessions are kept ('off': until deleted)"),
     ExternalCommand(("summary",), "callcoach.cli.sessions_cmd:summary",
                     "the post-call summary of a session (default: the last), in the terminal, HTML or Markdown"),
+    ExternalCommand(("vcam",), "callcoach.cli.vcam_cmd:main",
+                    "pass the webcam through, unchanged, to the 'CallCoach Camera' virtual camera"),
 )
 
 

@@ -1,0 +1,142 @@
+"""Where pass-through frames go: the ``FrameSink`` boundary, an in-memory sink for tests, and pyvirtualcam.
+
+A sink is opened once with the source's native size and rate, then given RGB frames (uint8, H x W x 3,
+C-contiguous) exactly as they came from the camera. Sinks never alter a frame; only ``MemorySink`` keeps
+any, and only because tests ask it to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+import time
+from typing import Any, Protocol
+
+import numpy as np
+
+from callcoach.errors import VcamError
+
+#: What the user has to do once so that a virtual camera device exists, per platform.
+LINUX_FIX = 'sudo modprobe v4l2loopback exclusive_caps=1 card_label="CallCoach Camera"'
+OBS_FIX = "install OBS Studio and start its Virtual Camera once (then stop it and close OBS)"
+
+
+def device_fix(platform: str | None = None) -> str:
+    """The one thing to do on ``platform`` (default: this one) for a virtual camera device to exist."""
+    platform = sys.platform if platform is None else platform
+    if platform.startswith("linux"):
+        return f"run {LINUX_FIX} (needs the v4l2loopback module, e.g. the v4l2loopback-dkms package)"
+    return OBS_FIX
+
+
+class FrameSink(Protocol):
+    """Anything pass-through frames can be sent to."""
+
+    def open(self, width: int, height: int, fps: float) -> None: ...
+
+    def send(self, rgb: np.ndarray) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class MemorySink:
+    """Keeps what it is sent, for tests: the frames (or only their bytes) and the monotonic send times.
+
+    ``delay_s`` makes every ``send`` take that long, to stand in for a slow virtual camera.
+    """
+
+    def __init__(self, *, keep: str = "frames", delay_s: float = 0.0) -> None:
+        if keep not in ("frames", "bytes", "none"):
+            raise ValueError(f"keep must be 'frames', 'bytes' or 'none', got {keep!r}")
+        self.keep = keep
+        self.delay_s = delay_s
+        self.size: tuple[int, int] | None = None
+        self.fps: float | None = None
+        self.opened = 0
+        self.closed = False
+        self.frames: list[np.ndarray] = []
+        self.data: list[bytes] = []
+        self.times: list[float] = []
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def open(self, width: int, height: int, fps: float) -> None:
+        self.size = (width, height)
+        self.fps = fps
+        self.opened += 1
+        self.closed = False
+
+    def send(self, rgb: np.ndarray) -> None:
+        if self.size is None or self.closed:
+            raise VcamError("MemorySink.send before open")
+        if (rgb.shape[1], rgb.shape[0]) != self.size:
+            raise VcamError(f"frame is {rgb.shape[1]}x{rgb.shape[0]}, sink was opened at {self.size[0]}x{self.size[1]}")
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        with self._lock:
+            self.times.append(time.monotonic())
+            self.count += 1
+            if self.keep == "frames":
+                self.frames.append(rgb.copy())
+            elif self.keep == "bytes":
+                self.data.append(rgb.tobytes())
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class PyVirtualCamSink:
+    """The system's virtual camera through pyvirtualcam (v4l2loopback on Linux, OBS on Windows and macOS).
+
+    ``pace=True`` also sleeps until the camera's next frame slot after each send; the pass-through leaves it
+    off because the webcam already paces itself and sleeping would only add latency.
+    """
+
+    def __init__(self, device: str | None = None, backend: str | None = None, *, pace: bool = False) -> None:
+        self.device = device
+        self.backend = backend
+        self.pace = pace
+        self._cam: Any = None
+
+    @property
+    def device_name(self) -> str | None:
+        """The device actually opened (e.g. ``/dev/video4``), once open."""
+        return None if self._cam is None else str(self._cam.device)
+
+    def open(self, width: int, height: int, fps: float) -> None:
+        try:
+            import pyvirtualcam
+        except ImportError as exc:
+            raise VcamError(
+                "the virtual camera needs the Python package 'pyvirtualcam'; pip install pyvirtualcam"
+            ) from exc
+        self.close()
+        try:
+            self._cam = pyvirtualcam.Camera(
+                width, height, fps, fmt=pyvirtualcam.PixelFormat.RGB, device=self.device, backend=self.backend
+            )
+        except RuntimeError as exc:
+            raise VcamError(f"no virtual camera device; {device_fix()} ({_one_line(exc)})") from exc
+        except ValueError as exc:
+            raise VcamError(f"the virtual camera refused {width}x{height} at {fps:g} fps ({_one_line(exc)})") from exc
+
+    def send(self, rgb: np.ndarray) -> None:
+        if self._cam is None:
+            raise VcamError("the virtual camera is not open")
+        try:
+            self._cam.send(rgb)
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise VcamError(f"the virtual camera stopped taking frames ({_one_line(exc)})") from exc
+        if self.pace:
+            self._cam.sleep_until_next_frame()
+
+    def close(self) -> None:
+        cam, self._cam = self._cam, None
+        if cam is not None:
+            with contextlib.suppress(Exception):  # a device that went away must not hide why it went away
+                cam.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -53,6 +53,21 @@ REGION: dict[str, str] = {
     "micro_surprise": "brows+eyes",
 }
 
+#: Each cue in plain words, as people read it in the panel and the summary.
+PLAIN_WORDS: dict[str, str] = {
+    "duchenne_smile": "smile reaching the eyes",
+    "polite_smile": "smile of the mouth only",
+    "eyebrow_flash": "quick eyebrow raise",
+    "lip_compression": "lips pressed together",
+    "unilateral_lip_pull": "one-sided lip pull",
+    "nose_wrinkle": "nose wrinkle",
+    "blink_cluster": "burst of blinks",
+    "gaze_aversion": "glance away",
+    "micro_frown": "brief frown",
+    "micro_anger": "brief tightening of brows and lips",
+    "micro_surprise": "brief surprise",
+}
+
 #: Micro-expressions last 1/25 to 1/2 s; anything longer is reported as macro.
 MICRO_MAX_S = 0.5
 

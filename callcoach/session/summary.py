@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from callcoach.cues.vocabulary import CUE_NAMES, REGION
+from callcoach.cues.vocabulary import CUE_NAMES, PLAIN_WORDS, REGION
 from callcoach.session.store import CueRecord, SessionRow, SessionStore, StoreError, SuggestionRecord
 
 VALENCE: dict[str, int] = {
@@ -43,19 +43,7 @@ VALENCE: dict[str, int] = {
 }
 VALENCE_WORDS = {1: "positive", -1: "negative", 0: "neutral"}
 #: Plain words for each cue (the panel's wording).
-CUE_LABEL: dict[str, str] = {
-    "duchenne_smile": "smile reaching the eyes",
-    "polite_smile": "smile of the mouth only",
-    "eyebrow_flash": "quick eyebrow raise",
-    "lip_compression": "lips pressed together",
-    "unilateral_lip_pull": "one-sided lip pull",
-    "nose_wrinkle": "nose wrinkle",
-    "blink_cluster": "burst of blinks",
-    "gaze_aversion": "glance away",
-    "micro_frown": "brief frown",
-    "micro_anger": "brief tightening of brows and lips",
-    "micro_surprise": "brief surprise",
-}
+CUE_LABEL: dict[str, str] = PLAIN_WORDS
 MOMENT_WINDOW_S = 15.0
 TOP_MOMENTS = 3
 TREND_SESSIONS = 5

@@ -14,26 +14,14 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Label, ProgressBar, Static
 
-from callcoach.cues.vocabulary import REGION, Cue
+from callcoach.cues.vocabulary import PLAIN_WORDS, REGION, Cue
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import CONTEXT_LABELS, Suggestion
 
 PRIVACY_BADGE = "local only · not recording"
 
 #: Cue names in plain words, for the details log (suggestions bring their own wording).
-CUE_WORDS: dict[str, str] = {
-    "duchenne_smile": "smile reaching the eyes",
-    "polite_smile": "smile of the mouth only",
-    "eyebrow_flash": "quick eyebrow raise",
-    "lip_compression": "lips pressed together",
-    "unilateral_lip_pull": "one-sided lip pull",
-    "nose_wrinkle": "nose wrinkle",
-    "blink_cluster": "burst of blinks",
-    "gaze_aversion": "glance away",
-    "micro_frown": "brief frown",
-    "micro_anger": "brief tightening of brows and lips",
-    "micro_surprise": "brief surprise",
-}
+CUE_WORDS: dict[str, str] = PLAIN_WORDS
 
 #: Shown when a status arrives without its own message; the runner's message wins when it has one.
 STATE_TEXT: dict[str, str] = {

@@ -329,3 +329,11 @@ def test_reader_closing_the_pipe_is_not_an_error(real_media: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["type"] in {"baseline", "frame"}
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_bench_speed_refuses_a_photo_and_a_missing_file(real_media: Path, tmp_path: Path) -> None:
+    photo = run_cli("bench", "speed", str(real_media / "single_face.jpg"))
+    assert photo.returncode == 1 and photo.stderr.count("\n") == 1 and "at least 20 frames" in photo.stderr
+    missing = run_cli("bench", "speed", str(tmp_path / "absent.mp4"))
+    assert missing.returncode == 1 and "absent.mp4" in missing.stderr and "Traceback" not in missing.stderr

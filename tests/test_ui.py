@@ -8,14 +8,26 @@ import threading
 
 import pytest
 from textual.widgets import ProgressBar, Static
-from ui_fakes import CONSENT, CUE, SAY_NOTHING, SUGGESTION, FakeRunner, Harness, pilot_test, started, status, text_of
+from ui_fakes import (
+    CONSENT,
+    CUE,
+    MIRROR_MISSED,
+    SAY_NOTHING,
+    SUGGESTION,
+    FakeRunner,
+    Harness,
+    pilot_test,
+    started,
+    status,
+    text_of,
+)
 
 from callcoach.live.contract import LiveListener
 from callcoach.playbook.types import CONTEXTS
 from callcoach.ui.app import CoachApp
 from callcoach.ui.messages import PanelListener, StatusChanged
 from callcoach.ui.screens import ConsentScreen, HelpScreen
-from callcoach.ui.widgets import CueLog, Notice, SuggestionCard, confidence_words, suggestion_view
+from callcoach.ui.widgets import CueLog, Notice, SelfLine, SuggestionCard, confidence_words, suggestion_view
 
 # --- wording ---------------------------------------------------------------------------------------------
 
@@ -390,3 +402,54 @@ async def test_demo_runs_in_the_panel_through_the_real_pipeline() -> None:
         assert app.suggestion is not None
         await pilot.press("q")
     assert runners[0].wait(5.0)
+
+
+# --- --vcam: the camera's state, the privacy key, the user's own line -------------------------------------
+
+
+@pilot_test
+async def test_privacy_key_only_with_a_virtual_camera_and_notes_show_quietly() -> None:
+    h = Harness()
+    app = h.app()
+    async with app.run_test() as pilot:
+        await started(pilot, app)
+        runner = h.runner
+        assert app.check_action("privacy", ()) is False  # hidden from the footer without --vcam
+        await pilot.press("v")
+        assert "privacy" not in runner.calls
+        assert not app.query_one(SelfLine).display
+
+        runner.privacy = False
+        runner.listener.on_vcam("live", "live: passing the camera through")  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert app.check_action("privacy", ()) is True
+        assert "camera live" in text_of(app, "#vcam")
+        await pilot.press("v")
+        assert runner.privacy is True and "camera private" in text_of(app, "#vcam")
+        await pilot.press("v")
+        assert runner.privacy is False and "camera live" in text_of(app, "#vcam")
+
+        runner.listener.on_self(MIRROR_MISSED)  # type: ignore[attr-defined]
+        await pilot.pause()
+        line = app.query_one(SelfLine)
+        assert line.display and "a smile back might land well" in str(line.render())
+        assert str(line.render()).startswith("you · 0:12.4")
+        # A note never takes the card's place.
+        assert app.suggestion is None
+
+
+@pilot_test
+async def test_missing_virtual_camera_is_a_notification_and_coaching_goes_on() -> None:
+    h = Harness()
+    app = h.app()
+    async with app.run_test() as pilot:
+        await started(pilot, app)
+        listener = h.runner.listener
+        listener.on_vcam("unavailable", "no virtual camera device; coaching from the screen goes on")  # type: ignore[attr-defined]
+        listener.on_status(status("locked", message="face locked: coaching"))
+        listener.on_suggestion(SUGGESTION)
+        await pilot.pause()
+        assert any("coaching from the screen goes on" in str(n.message) for n in app._notifications)
+        assert "no virtual camera" in text_of(app, "#vcam")
+        assert app.check_action("privacy", ()) is False
+        assert app.suggestion == SUGGESTION

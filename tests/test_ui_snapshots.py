@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from ui_fakes import CUE, SAY_NOTHING, SUGGESTION, Harness, started, status
+from ui_fakes import CUE, MIRROR_MISSED, SAY_NOTHING, SUGGESTION, Harness, started, status
 
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import Suggestion
@@ -67,6 +67,20 @@ def test_source_lost(snap_compare: Any) -> None:
     h = Harness()
     lost = status("source_lost", t_s=9.0, message="the window 'Team call' has closed")
     assert snap_compare(h.app(), run_before=scripted(h, LOCKED, SUGGESTION, lost))
+
+
+def test_self_line_and_camera(snap_compare: Any) -> None:
+    """With --vcam: the camera's state in the status bar, the privacy key, the user's own quiet line."""
+    h = Harness()
+    base = scripted(h, LOCKED, (CUE, 150.0), SUGGESTION)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await base(pilot)
+        h.runner.listener.on_vcam("live", "live: passing the camera through")  # type: ignore[attr-defined]
+        h.runner.listener.on_self(MIRROR_MISSED)  # type: ignore[attr-defined]
+        await pilot.pause()
+
+    assert snap_compare(h.app(), run_before=run_before)
 
 
 def test_help(snap_compare: Any) -> None:

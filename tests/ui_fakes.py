@@ -32,6 +32,8 @@ class FakeRunner:
         self.listener = listener
         self.calls: list[str] = []
         self.paused = False
+        #: None: no virtual camera in this run (as LiveRunner.toggle_privacy says); else the privacy state.
+        self.privacy: bool | None = None
 
     def start(self) -> None:
         self.calls.append("start")
@@ -46,6 +48,22 @@ class FakeRunner:
     def resume(self) -> None:
         self.calls.append("resume")
         self.paused = False
+
+    def toggle_privacy(self) -> bool | None:
+        self.calls.append("privacy")
+        if self.privacy is not None:
+            self.privacy = not self.privacy
+        return self.privacy
+
+
+@dataclass(frozen=True)
+class SelfNoteStub:
+    """The fields of callcoach.live.selfcoach.SelfNote the panel reads."""
+
+    kind: str
+    t_s: float
+    cue: str
+    message: str
 
 
 @dataclass
@@ -101,6 +119,8 @@ SAY_NOTHING = Suggestion(
     confidence=0.48, move="They may be choosing their words: give them the pause.", repair="",
     say_nothing=True, strength="gentle", context="general",
 )
+MIRROR_MISSED = SelfNoteStub("mirror_missed", 12.4, "duchenne_smile",
+                             "they smiled warmly; a smile back might land well")
 CUE = Cue("eyebrow_flash", None, "micro", 3.84, 3.96, 4.2, 0.67, 0.70, 0)
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, TextIO, cast
 
 from callcoach.errors import CallcoachError, UsageError
+from callcoach.live.companion import Companion
 from callcoach.live.contract import Advisor, LiveListener
 from callcoach.live.runner import LiveRunner
 from callcoach.live.state import LiveStatus
@@ -52,6 +53,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="coaching context for the panel's suggestions (the panel can switch it)")
     parser.add_argument("--baseline-seconds", type=float, default=2.0, metavar="S",
                         help="seconds of a face used as its neutral baseline (default 2.0)")
+    cam = parser.add_argument_group("your own camera (optional)")
+    cam.add_argument("--vcam", action="store_true",
+                     help="also pass your webcam through to the 'CallCoach Camera' virtual camera (pick it in the "
+                     "call app) and coach your own face on the side; without a virtual camera device, coaching "
+                     "from the screen goes on")
+    cam.add_argument("--vcam-camera", type=int, metavar="N", help="--vcam: your webcam's number (default 0)")
+    cam.add_argument("--vcam-video", metavar="FILE", help="--vcam: a video file standing in for your webcam")
+    cam.add_argument("--vcam-device", metavar="PATH", help="--vcam: virtual camera device (default: first free)")
+    cam.add_argument("--vcam-backend", metavar="NAME", help="--vcam: pyvirtualcam backend (default: the platform's)")
+    cam.add_argument("--no-self-coach", action="store_true",
+                     help="--vcam: only pass the webcam through; do not analyse your own face")
     parser.add_argument("--no-record-session", action="store_true",
                         help="keep no session record. A record holds only cue events, the suggestions shown and "
                         "your marks, never frames or pictures; 'callcoach summary' reads it")
@@ -74,6 +86,16 @@ def _check(args: argparse.Namespace) -> None:
             raise UsageError(f"--{name.replace('_', '-')} must be a positive number, got {value}")
     if args.duration is not None and not args.headless:
         raise UsageError("--duration is for --headless runs; in the panel, quit with q")
+    vcam_only = [o for o in ("vcam_camera", "vcam_video", "vcam_device", "vcam_backend")
+                 if getattr(args, o) is not None] + (["no_self_coach"] if args.no_self_coach else [])
+    if vcam_only and not args.vcam:
+        raise UsageError(f"--{vcam_only[0].replace('_', '-')} goes with --vcam")
+    if args.vcam_camera is not None and args.vcam_video is not None:
+        raise UsageError("choose one of --vcam-camera and --vcam-video")
+    if args.vcam and args.camera is not None and args.vcam_video is None and \
+            args.camera == (args.vcam_camera or 0):
+        raise UsageError(f"--camera {args.camera} is also the webcam --vcam passes through; watch the other person "
+                         "with --window, --region or --auto")
     if not args.headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("the live panel needs a terminal; use --headless for jsonl output")
 
@@ -105,6 +127,20 @@ def make_source(args: argparse.Namespace) -> FrameSource:
     return PacedFileSource(args.video, fps=args.fps, loop=args.loop)
 
 
+def make_companion(args: argparse.Namespace) -> Companion | None:
+    """The webcam pass-through and self-coach for --vcam; a failure to open them never stops the run."""
+    if not args.vcam:
+        return None
+    from callcoach.live.companion import UnavailableCompanion, build_companion
+
+    try:
+        return build_companion(camera=args.vcam_camera, video=args.vcam_video, device=args.vcam_device,
+                               backend=args.vcam_backend, self_coach=not args.no_self_coach,
+                               baseline_seconds=args.baseline_seconds)
+    except CallcoachError as exc:
+        return UnavailableCompanion(f"--vcam: {' '.join(str(exc).split())}")
+
+
 def runner_factory(args: argparse.Namespace, first: FrameSource, advisor: Advisor | None = None) -> RunnerFactory:
     """``factory(listener) -> LiveRunner`` (not started), as the panel's ``run_live_app`` wants it. The first
     call uses the source opened to check the options; later calls (a restarted run) open a fresh one."""
@@ -112,7 +148,8 @@ def runner_factory(args: argparse.Namespace, first: FrameSource, advisor: Adviso
 
     def factory(listener: LiveListener) -> LiveRunner:
         source = sources.pop() if sources else make_source(args)
-        return LiveRunner(source, listener, advisor=advisor, baseline_seconds=args.baseline_seconds)
+        return LiveRunner(source, listener, advisor=advisor, baseline_seconds=args.baseline_seconds,
+                          companion=make_companion(args))
 
     return factory
 
@@ -150,6 +187,12 @@ class HeadlessWriter:
     def on_suggestion(self, suggestion: Suggestion) -> None:
         self.line(_finite({"type": "suggestion", **dataclasses.asdict(suggestion)}))
 
+    def on_self(self, note: Any) -> None:
+        self.line(_finite(dict(note.as_dict())))
+
+    def on_vcam(self, state: str, message: str) -> None:
+        self.line({"type": "vcam", "state": state, "message": message})
+
 
 def _finite(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
@@ -177,6 +220,9 @@ def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = s
     if interrupted:
         summary["end"] = "interrupted"
     summary["clean_stop"] = runner.stopped
+    if runner.companion is not None:
+        summary["vcam"] = runner.companion.state
+        summary["self_notes"] = runner.self_notes
     writer.line(_finite(summary))
     if interrupted:
         return 130
@@ -196,7 +242,8 @@ def main(args: argparse.Namespace) -> int:
                               enabled=not args.no_record_session)
     if args.headless:
         try:
-            return run_headless(recording.wrap_factory(runner_factory(args, source)), args.duration)
+            advisor = _headless_advisor(args.context)
+            return run_headless(recording.wrap_factory(runner_factory(args, source, advisor)), args.duration)
         finally:
             recording.finish(sys.stderr if sys.stderr.isatty() else None)  # stdout is jsonl: keep it clean
     try:
@@ -214,6 +261,19 @@ def main(args: argparse.Namespace) -> int:
     finally:
         recording.finish(sys.stdout)
     return int(result or 0)
+
+
+def _headless_advisor(context: str) -> Advisor | None:
+    """The playbook's selector for jsonl runs (no Textual needed); a broken playbook is said once on stderr and
+    the run goes on with cue lines only, as the panel does."""
+    from callcoach.playbook.selector import default_selector
+
+    try:
+        return cast(Advisor, default_selector(context))
+    except CallcoachError as exc:
+        print(f"callcoach: the playbook cannot be used ({' '.join(str(exc).split())}); "
+              "printing cues without suggestions", file=sys.stderr, flush=True)
+        return None
 
 
 def _advice(context: str) -> tuple[Advisor | None, Any]:

@@ -24,3 +24,15 @@ class LiveListener(Protocol):
 
 #: Turns a cue (and the state it arrived in) into at most one suggestion; the playbook's selector.
 Advisor = Callable[[Cue, LiveStatus], Suggestion | None]
+
+
+class CompanionListener(Protocol):
+    """Optional extra methods of a ``LiveListener`` for runs with ``--vcam`` (looked up with ``getattr``).
+
+    ``on_self`` gets the user's own notes (a ``callcoach.live.selfcoach.SelfNote``) from the self-coach's
+    thread; ``on_vcam`` gets the virtual camera's state changes (see ``callcoach.live.companion``).
+    """
+
+    def on_self(self, note: object) -> None: ...
+
+    def on_vcam(self, state: str, message: str) -> None: ...

@@ -23,6 +23,7 @@ from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
 from callcoach.cues.vocabulary import Cue
 from callcoach.errors import CallcoachError
 from callcoach.live.blank import BlankDetector
+from callcoach.live.companion import Companion
 from callcoach.live.contract import Advisor, LiveListener
 from callcoach.live.state import LiveState, LiveStatus
 from callcoach.live.stats import CueTiming, RateMeter, RunStats
@@ -61,8 +62,13 @@ class LiveRunner:
         status_interval_s: float = 0.2,
         no_face_after_s: float = 0.3,
         stall_after_s: float = 2.0,
+        companion: Companion | None = None,
     ) -> None:
         self.source = source
+        #: The user's side (webcam -> virtual camera, own-face coaching); it outlives the remote source:
+        #: the call's video must keep flowing when the watched window closes, so only ``stop()`` ends it.
+        self.companion = companion
+        self.self_notes = 0
         self.listener = listener
         self.advisor = advisor
         self.baseline_seconds = baseline_seconds
@@ -91,6 +97,8 @@ class LiveRunner:
         self._last_frame_at = 0.0
         self._dropped_before = 0
         self._last_probe: np.ndarray | None = None
+        self._engine: CueEngine | None = None
+        self._faces_in_view: tuple[int, ...] = ()
 
     # --- control, from any thread ------------------------------------------------------------------
 
@@ -99,12 +107,39 @@ class LiveRunner:
         self._last_frame_at = self.origin_s
         self.capture.start()  # opens the source while the inference thread loads the models
         self._thread.start()
+        if self.companion is not None:
+            self.companion.start(self.origin_s, on_note=self._on_note, on_state=self._on_vcam,
+                                 remote_talking=self.remote_talking)
 
     def pause(self) -> None:
         self._paused.set()
+        if self.companion is not None:
+            self.companion.set_coaching(False)
 
     def resume(self) -> None:
         self._paused.clear()
+        if self.companion is not None:
+            self.companion.set_coaching(True)
+
+    def toggle_privacy(self) -> bool | None:
+        """Flip the virtual camera's privacy pause; None when no virtual camera is running."""
+        return self.companion.toggle_privacy() if self.companion is not None else None
+
+    def remote_talking(self) -> bool:
+        """Whether a face in view was speaking on the last analysed frame (read by the self-coach's thread)."""
+        engine = self._engine
+        return engine is not None and any(engine.face_talking(i) for i in self._faces_in_view)
+
+    def _on_note(self, note: object) -> None:
+        self.self_notes += 1
+        on_self = getattr(self.listener, "on_self", None)
+        if on_self is not None:
+            on_self(note)
+
+    def _on_vcam(self, state: str, message: str) -> None:
+        on_vcam = getattr(self.listener, "on_vcam", None)
+        if on_vcam is not None:
+            on_vcam(state, message)
 
     @property
     def paused(self) -> bool:
@@ -126,6 +161,8 @@ class LiveRunner:
         """Stop both threads, waiting up to ``timeout`` seconds; ``stopped`` tells whether they have ended."""
         deadline = time.monotonic() + timeout
         self._stop.set()
+        if self.companion is not None:
+            self.companion.stop(timeout)
         self.capture.stop(timeout)
         self.buffer.close()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
@@ -143,7 +180,7 @@ class LiveRunner:
         try:
             self._publish("starting", f"opening {self.source.name} and loading the face models", force=True)
             vision = self._vision_factory()
-            engine = self._engine_factory(self.baseline_seconds)
+            engine = self._engine = self._engine_factory(self.baseline_seconds)
             self._dropped_before = self.buffer.dropped  # frames replaced while the models loaded are not drops
             while not self._stop.is_set():
                 frame = self.buffer.get(timeout=0.1)
@@ -236,6 +273,7 @@ class LiveRunner:
         stats.frame_latency_ms.append(latency_ms)
         stats.dropped = self.buffer.dropped - self._dropped_before
         self._meter.add(done, latency_ms)
+        self._faces_in_view = tuple(f.face_id for f in obs.faces)
         if obs.faces:
             stats.frames_with_face += 1
             self._last_face_t = rel_t
@@ -264,6 +302,8 @@ class LiveRunner:
         self.stats.cue_timings.append(timing)
         self.stats.cues_by_name[cue.cue] += 1
         self.listener.on_cue(cue, timing.latency_ms)
+        if self.companion is not None:
+            self.companion.note_remote_cue(cue)
         if self.advisor is not None:
             suggestion = self.advisor(cue, self._status)
             if suggestion is not None:

@@ -17,15 +17,16 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Footer
 
+from callcoach.live.companion import VCAM_LABEL
 from callcoach.live.contract import LiveListener
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.guardrails import CONSENT_TEXT, acknowledge_consent, consent_acknowledged
 from callcoach.playbook.types import CONTEXTS, Suggestion
-from callcoach.ui.messages import CueSpotted, PanelListener, StatusChanged, SuggestionOffered
+from callcoach.ui.messages import CueSpotted, PanelListener, SelfNoted, StatusChanged, SuggestionOffered, VcamChanged
 from callcoach.ui.playbook_screen import PlaybookScreen
 from callcoach.ui.screens import ConsentScreen, HelpScreen
 from callcoach.ui.summary_screen import end_of_session
-from callcoach.ui.widgets import TROUBLE_STATES, CueLog, Notice, StatusBar, SuggestionCard, TopBar
+from callcoach.ui.widgets import TROUBLE_STATES, CueLog, Notice, SelfLine, StatusBar, SuggestionCard, TopBar
 
 Verdict = Literal["helped", "misread"]
 
@@ -90,11 +91,15 @@ class CoachApp(App[None]):
         Binding("m", "mark('misread')", "misread"),
         Binding("d", "toggle_details", "details"),
         Binding("b", "playbook", "playbook"),
+        Binding("v", "privacy", "blur"),  # the privacy pause: the call sees a blurred still
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),
     ]
     #: Panel keys do nothing until the user has agreed, or while another screen is on top.
-    _PANEL_ACTIONS = frozenset({"toggle_pause", "cycle_context", "mark", "toggle_details", "playbook", "help"})
+    _PANEL_ACTIONS = frozenset({"toggle_pause", "cycle_context", "mark", "toggle_details", "playbook", "help",
+                                "privacy"})
+    #: Virtual camera states in which the privacy key does something.
+    _VCAM_ON = frozenset({"starting", "live", "paused"})
 
     def __init__(
         self,
@@ -126,6 +131,8 @@ class CoachApp(App[None]):
         self.suggestion: Suggestion | None = None
         self._marked: Verdict | None = None
         self._cues_seen = 0
+        #: The virtual camera's state ("" without --vcam: the privacy key is then hidden).
+        self.vcam_state = ""
 
     @property
     def runner(self) -> RunnerLike | None:
@@ -136,11 +143,12 @@ class CoachApp(App[None]):
         with Vertical(id="main"):
             yield Notice(id="notice")
             yield SuggestionCard(id="card")
+            yield SelfLine(id="self-line")
             log = CueLog(id="details")
             log.display = False
             yield log
         yield StatusBar(id="status")
-        yield Footer()
+        yield Footer(compact=True)  # nine keys must fit in 80 columns
 
     def on_mount(self) -> None:
         self.query_one(TopBar).set_context(self.context)
@@ -216,6 +224,20 @@ class CoachApp(App[None]):
         self.query_one(SuggestionCard).border_subtitle = None
         self._show_card()
 
+    def on_self_noted(self, message: SelfNoted) -> None:
+        self.query_one(SelfLine).show_note(message.note)
+
+    def on_vcam_changed(self, message: VcamChanged) -> None:
+        first = not self.vcam_state
+        self.vcam_state = message.state
+        trouble = message.state in ("unavailable", "lost", "self_error")
+        if message.state != "self_error":
+            self.query_one(StatusBar).show_vcam(VCAM_LABEL.get(message.state, message.state), trouble)
+        if trouble:
+            self.notify(message.message, title="Your camera", severity="warning", timeout=12)
+        if first or message.state in ("unavailable", "lost"):
+            self.refresh_bindings()
+
     def _shown_status(self) -> LiveStatus:
         status = self.status
         # The runner may report "paused" late (or not at all); the user's key press wins at once.
@@ -241,6 +263,8 @@ class CoachApp(App[None]):
     # -- keys -------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "privacy" and self.vcam_state not in self._VCAM_ON:
+            return False  # no virtual camera in this run: keep the key out of the footer
         if action in self._PANEL_ACTIONS:
             return self.acknowledged and len(self.screen_stack) == 1
         return True
@@ -258,6 +282,17 @@ class CoachApp(App[None]):
             runner.pause()
         self.paused = runner.paused
         self._show_status()
+
+    def action_privacy(self) -> None:
+        toggle = getattr(self._runner, "toggle_privacy", None)
+        on = toggle() if callable(toggle) else None
+        if on is None:
+            self.notify("No virtual camera is running in this session.", timeout=3)
+            return
+        self.vcam_state = "paused" if on else "live"
+        self.query_one(StatusBar).show_vcam(VCAM_LABEL[self.vcam_state], False)
+        self.notify("Privacy pause: the call now sees a still, blurred picture. v to go live again." if on
+                    else "Live again: the call sees your camera.", title="Your camera", timeout=4)
 
     def action_cycle_context(self) -> None:
         index = CONTEXTS.index(self.context) if self.context in CONTEXTS else -1

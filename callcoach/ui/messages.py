@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -74,6 +75,41 @@ class SuggestionOffered(Message):
         return f"SuggestionOffered({self._suggestion.cue!r})"
 
 
+class SelfNoted(Message):
+    """A note about the user's own face (``callcoach.live.selfcoach.SelfNote``): the panel's quiet line."""
+
+    def __init__(self, note: Any) -> None:
+        super().__init__()
+        self._note = note
+
+    @property
+    def note(self) -> Any:
+        return self._note
+
+    def __repr__(self) -> str:
+        return f"SelfNoted({getattr(self._note, 'kind', '?')!r})"
+
+
+class VcamChanged(Message):
+    """The virtual camera's state changed (live, private, unavailable, lost...)."""
+
+    def __init__(self, state: str, message: str) -> None:
+        super().__init__()
+        self._state = state
+        self._message = message
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def message(self) -> str:
+        return self._message
+
+    def __repr__(self) -> str:
+        return f"VcamChanged({self._state!r})"
+
+
 class PanelListener:
     """A ``LiveListener`` that forwards into a Textual app (or any message pump).
 
@@ -111,3 +147,9 @@ class PanelListener:
 
     def on_suggestion(self, suggestion: Suggestion) -> None:
         self._target.post_message(SuggestionOffered(suggestion))
+
+    def on_self(self, note: Any) -> None:
+        self._target.post_message(SelfNoted(note))
+
+    def on_vcam(self, state: str, message: str) -> None:
+        self._target.post_message(VcamChanged(state, message))

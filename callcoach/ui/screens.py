@@ -19,6 +19,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("m", "the last suggestion was a misread"),
     ("d", "show or hide the last few cues with their times"),
     ("b", "the playbook: browse cues and contexts, preview a suggestion, edit"),
+    ("v", "with --vcam: privacy pause, the call sees a still, blurred picture of you until you press v again"),
     ("?", "this help"),
     ("q", "quit (stops capture cleanly)"),
 )
@@ -41,6 +42,10 @@ One suggestion at a time: the cue in plain words, where it was seen, how sure (f
 with the number), a small move to try, and a way out if the guess was wrong. Sometimes the better move
 is to say nothing. A suggestion is marked *earlier* and greyed once it no longer fits what is on screen.
 Cues are guesses, never verdicts.
+
+With `--vcam`, a quieter line starting with *you* is about your own face: a brief expression of yours
+the other person may have seen, or whether you smiled back after they smiled. It is shown only here,
+never on the video the call receives.
 
 ## States
 

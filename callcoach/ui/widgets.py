@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -212,6 +213,22 @@ class CueLog(Static):
         self.update(Content("\n".join(self._lines) if self._lines else "No cues yet."))
 
 
+class SelfLine(Static):
+    """The user's own face, in one quiet line under the card: shown only to the user, hidden until a note."""
+
+    def on_mount(self) -> None:
+        self.display = False
+
+    def show_note(self, note: Any) -> None:
+        message = str(getattr(note, "message", "")).strip()
+        if not message:
+            return
+        when = clock_text(float(getattr(note, "t_s", 0.0)))
+        self.update(Content(f"you · {when} · {message}"))
+        self.set_class(getattr(note, "kind", "") == "mirror_met", "met")
+        self.display = True
+
+
 class StatusBar(Horizontal):
     """Face locked or lost, baseline progress while calibrating, fps and capture-to-panel latency."""
 
@@ -220,7 +237,17 @@ class StatusBar(Horizontal):
         bar = ProgressBar(total=1.0, show_eta=False, id="baseline")
         bar.display = False
         yield bar
+        yield Static(id="vcam")
         yield Static(id="metrics")
+
+    def on_mount(self) -> None:
+        self.query_one("#vcam", Static).display = False
+
+    def show_vcam(self, label: str, trouble: bool) -> None:
+        vcam = self.query_one("#vcam", Static)
+        vcam.update(Content(label))
+        vcam.set_class(trouble, "trouble")
+        vcam.display = bool(label)
 
     def show(self, status: LiveStatus) -> None:
         label = STATE_LABEL.get(status.state, status.state)

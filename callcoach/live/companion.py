@@ -1,0 +1,246 @@
+"""The user's side of a live run: their webcam passed through to the virtual camera, their own face coached.
+
+``callcoach live --vcam`` runs a ``CameraCompanion`` next to the ``LiveRunner`` that watches the other
+person. The companion owns two things:
+
+- a ``PassThrough`` (callcoach.vcam): webcam -> virtual camera, frames unchanged, at most one frame late;
+- optionally a self-coach (callcoach.live.selfcoach), fed through the pass-through's ``on_frame`` hook, so
+  it sees exactly the frames the call sees and never any while the privacy pause is on.
+
+The remote run is what matters most: when the virtual camera is missing or fails, the companion says
+so once (with what to do) and steps aside, and screen coaching goes on. Nothing here raises into the
+runner's threads; states are reported through ``on_vcam(state, message)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from callcoach.cues.vocabulary import Cue
+from callcoach.sources.base import Frame
+
+#: What the panel and the jsonl show for the virtual camera (short words for the status bar).
+VCAM_LABEL: dict[str, str] = {
+    "starting": "camera starting",
+    "live": "camera live",
+    "paused": "camera private",
+    "unavailable": "no virtual camera",
+    "lost": "camera lost",
+    "ended": "camera ended",
+    "stopped": "camera off",
+}
+
+
+class PassThroughLike(Protocol):
+    state: str
+    message: str
+    on_frame: Callable[[Frame], None] | None
+    on_state: Callable[[str, str], None] | None
+
+    @property
+    def paused(self) -> bool: ...
+
+    def start(self) -> Any: ...
+
+    def stop(self, timeout: float = 2.0) -> None: ...
+
+    def toggle_privacy(self) -> bool: ...
+
+
+class SelfCoachLike(Protocol):
+    def start(self, origin_s: float) -> None: ...
+
+    def offer(self, frame: Frame) -> None: ...
+
+    def note_remote_cue(self, cue: Cue) -> None: ...
+
+    def stop(self, timeout: float = 2.0) -> None: ...
+
+
+NoteCallback = Callable[[Any], None]
+StateCallback = Callable[[str, str], None]
+#: ``factory(on_note, remote_talking) -> self-coach`` (not started).
+SelfCoachFactory = Callable[[NoteCallback, Callable[[], bool]], SelfCoachLike]
+
+
+class CameraCompanion:
+    """Pass-through plus self-coaching, started and stopped with the live runner."""
+
+    def __init__(self, passthrough: PassThroughLike, *, selfcoach_factory: SelfCoachFactory | None = None) -> None:
+        self.passthrough = passthrough
+        self._selfcoach_factory = selfcoach_factory
+        self.selfcoach: SelfCoachLike | None = None
+        self.state = "starting"
+        self.message = "starting the camera pass-through"
+        self._on_note: NoteCallback = _ignore_note
+        self._on_state: StateCallback = _ignore_state
+        self._coaching = threading.Event()  # cleared while the user has paused coaching
+        self._coaching.set()
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    @property
+    def privacy(self) -> bool:
+        return self.passthrough.paused
+
+    def start(self, origin_s: float, *, on_note: NoteCallback, on_state: StateCallback,
+              remote_talking: Callable[[], bool]) -> None:
+        self._on_note, self._on_state = on_note, on_state
+        if self._selfcoach_factory is not None:
+            try:
+                self.selfcoach = self._selfcoach_factory(on_note, remote_talking)
+                self.selfcoach.start(origin_s)
+            except Exception as exc:  # coaching the user is a bonus; the call's video must still flow
+                self.selfcoach = None
+                self._report("self_error", f"coaching your own face is off: {_one_line(exc)}")
+        self.passthrough.on_frame = self._offer
+        self.passthrough.on_state = self._pass_state
+        try:
+            self.passthrough.start()
+        except Exception as exc:
+            self._pass_state("sink_error", _one_line(exc))
+
+    def _offer(self, frame: Frame) -> None:
+        coach = self.selfcoach
+        if coach is not None and self._coaching.is_set():
+            coach.offer(frame)
+
+    def _pass_state(self, state: str, message: str) -> None:
+        if state == "sink_error":
+            # Without a virtual camera the webcam is released (the call app may want it back) and the
+            # self-coach, which only sees what the call sees, stops with it.
+            self._stop_selfcoach()
+            self._report("unavailable", f"{message}; coaching from the screen goes on")
+            return
+        if state == "lost":
+            self._stop_selfcoach()
+        self._report(state, message)
+
+    def _report(self, state: str, message: str) -> None:
+        with self._lock:
+            if state != "self_error":
+                self.state = state
+                self.message = message
+        with contextlib.suppress(Exception):  # a display failing must not stop the video
+            self._on_state(state, message)
+
+    def note_remote_cue(self, cue: Cue) -> None:
+        coach = self.selfcoach
+        if coach is not None:
+            with contextlib.suppress(Exception):
+                coach.note_remote_cue(cue)
+
+    def set_coaching(self, on: bool) -> None:
+        """Pause or resume the self-coach with the panel's pause; the video keeps flowing either way."""
+        if on:
+            self._coaching.set()
+        else:
+            self._coaching.clear()
+
+    def toggle_privacy(self) -> bool | None:
+        """Flip the privacy pause of the outgoing video; None when there is no live pass-through."""
+        if self.state not in ("live", "paused", "starting"):
+            return None
+        return self.passthrough.toggle_privacy()
+
+    def _stop_selfcoach(self) -> None:
+        coach, self.selfcoach = self.selfcoach, None
+        if coach is not None:
+            with contextlib.suppress(Exception):
+                coach.stop(timeout=2.0)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        # The send thread first: once it has ended nothing more is offered to the self-coach.
+        with contextlib.suppress(Exception):
+            self.passthrough.stop(timeout)
+        self._stop_selfcoach()
+
+
+class UnavailableCompanion:
+    """Stands in when the webcam or the virtual camera could not even be opened: says why, once, at start."""
+
+    selfcoach = None
+    privacy = False
+
+    def __init__(self, message: str) -> None:
+        self.state = "unavailable"
+        self.message = f"{message}; coaching from the screen goes on"
+
+    def start(self, origin_s: float, *, on_note: NoteCallback, on_state: StateCallback,
+              remote_talking: Callable[[], bool]) -> None:
+        with contextlib.suppress(Exception):
+            on_state(self.state, self.message)
+
+    def note_remote_cue(self, cue: Cue) -> None:
+        return None
+
+    def set_coaching(self, on: bool) -> None:
+        return None
+
+    def toggle_privacy(self) -> bool | None:
+        return None
+
+    def stop(self, timeout: float = 2.0) -> None:
+        return None
+
+
+class Companion(Protocol):
+    """What the live runner needs from its companion (``CameraCompanion`` or ``UnavailableCompanion``)."""
+
+    state: str
+    message: str
+
+    def start(self, origin_s: float, *, on_note: NoteCallback, on_state: StateCallback,
+              remote_talking: Callable[[], bool]) -> None: ...
+
+    def note_remote_cue(self, cue: Cue) -> None: ...
+
+    def set_coaching(self, on: bool) -> None: ...
+
+    def toggle_privacy(self) -> bool | None: ...
+
+    def stop(self, timeout: float = 2.0) -> None: ...
+
+
+def _ignore_note(note: Any) -> None:
+    return None
+
+
+def _ignore_state(state: str, message: str) -> None:
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def build_companion(*, camera: int | None, video: str | None, device: str | None, backend: str | None,
+                    self_coach: bool, baseline_seconds: float) -> CameraCompanion:
+    """The real thing: a camera (or a paced video file standing in for one) into pyvirtualcam."""
+    from callcoach.vcam.passthrough import PassThrough
+    from callcoach.vcam.sink import PyVirtualCamSink
+
+    if video is not None:
+        from callcoach.sources.paced import PacedFileSource
+
+        source: Any = PacedFileSource(video, loop=True)
+    else:
+        from callcoach.sources.camera import CameraSource
+
+        source = CameraSource(0 if camera is None else camera)
+    passthrough = PassThrough(source, PyVirtualCamSink(device=device, backend=backend))
+    factory: SelfCoachFactory | None = None
+    if self_coach:
+        def factory(on_note: NoteCallback, remote_talking: Callable[[], bool]) -> SelfCoachLike:
+            from callcoach.live.selfcoach import SelfCoach
+
+            return SelfCoach(on_note, remote_talking=remote_talking, baseline_seconds=baseline_seconds)
+
+    return CameraCompanion(passthrough, selfcoach_factory=factory)

@@ -1,0 +1,248 @@
+"""``callcoach live --vcam``: the webcam pass-through and the self-coach run beside the remote runner.
+
+The remote side is the runner of tests/test_live_runner.py (fake screen, scripted vision, the real cue
+engine); the user's side is a real ``PassThrough`` from a fake webcam into a ``MemorySink``, with a fake
+self-coach that records what it is handed. No device, no model.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scripted import BROW_RAISE, JAW_DROP, Move, Script
+from test_live_runner import FakeSource, Recorder, ScriptedVision
+
+from callcoach.cues.vocabulary import Cue
+from callcoach.errors import VcamError
+from callcoach.live.companion import CameraCompanion, UnavailableCompanion
+from callcoach.live.runner import LiveRunner, default_engine
+from callcoach.sources.base import Frame, SourceKind
+from callcoach.vcam.passthrough import PassThrough
+from callcoach.vcam.sink import MemorySink
+
+
+class FakeWebcam:
+    """Distinct noise pictures at ``fps``, 642x362 (not a multiple of 4), until stopped or ``seconds``."""
+
+    kind: SourceKind = "camera"
+    name = "camera 0"
+    frame_count: int | None = None
+
+    def __init__(self, fps: float = 30.0, seconds: float | None = None) -> None:
+        self.fps, self.seconds = fps, seconds
+        self.sent: list[np.ndarray] = []
+        self.closed = False
+        self._stop = threading.Event()
+
+    def frames(self) -> Iterator[Frame]:
+        rng = np.random.default_rng(7)
+        start = time.monotonic()
+        i = 0
+        while not self._stop.is_set():
+            self._stop.wait(max(0.0, start + i / self.fps - time.monotonic()))
+            if self.seconds is not None and time.monotonic() - start >= self.seconds:
+                return
+            image = rng.integers(0, 255, (362, 642, 3), dtype=np.uint8)
+            self.sent.append(image)
+            yield Frame(index=i, t_s=time.monotonic(), image=image)
+            i += 1
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@dataclass(frozen=True)
+class Note:
+    kind: str
+    t_s: float
+    cue: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": "self", "kind": self.kind, "t_s": self.t_s, "cue": self.cue, "message": self.message}
+
+
+class FakeSelfCoach:
+    def __init__(self, on_note: Any, remote_talking: Any) -> None:
+        self.on_note, self.remote_talking = on_note, remote_talking
+        self.frames: list[Frame] = []
+        self.remote: list[Cue] = []
+        self.origin: float | None = None
+        self.stopped = False
+        self.talking_samples: list[bool] = []
+
+    def start(self, origin_s: float) -> None:
+        self.origin = origin_s
+
+    def offer(self, frame: Frame) -> None:
+        self.frames.append(frame)
+        self.talking_samples.append(self.remote_talking())
+
+    def note_remote_cue(self, cue: Cue) -> None:
+        self.remote.append(cue)
+        self.on_note(Note("mirror_missed", cue.apex_s, cue.cue, "they raised their brows: a nod back may land"))
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self.stopped = True
+
+
+class ListenerWithCompanion(Recorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.notes: list[Any] = []
+        self.vcam: list[tuple[str, str]] = []
+
+    def on_self(self, note: Any) -> None:
+        self.notes.append(note)
+
+    def on_vcam(self, state: str, message: str) -> None:
+        self.vcam.append((state, message))
+
+
+class BrokenSink(MemorySink):
+    def open(self, width: int, height: int, fps: float) -> None:
+        raise VcamError("no virtual camera device: sudo modprobe v4l2loopback exclusive_caps=1 "
+                        'card_label="CallCoach Camera"')
+
+
+#: The remote person speaks from 1.8 s to 2.8 s: the jaw opens and closes four times a second.
+SPEECH = [Move(1.8 + 0.25 * k, 1.95 + 0.25 * k, JAW_DROP) for k in range(4)]
+
+
+def _run(companion: Any, seconds: float, *, act: Any = None) -> tuple[LiveRunner, ListenerWithCompanion]:
+    script = Script(duration=60.0, fps=25.0, moves=[Move(1.2, 1.5, BROW_RAISE), *SPEECH])
+    vision = ScriptedVision(script)
+    rec = ListenerWithCompanion()
+    runner = LiveRunner(FakeSource(fps=25.0), rec, vision_factory=lambda: vision, engine_factory=default_engine,
+                        baseline_seconds=1.0, companion=companion)
+    rec.runner, rec.vision = runner, vision
+    runner.start()
+    try:
+        if act is not None:
+            act(runner)
+        time.sleep(max(0.0, seconds - (time.monotonic() - runner.origin_s)))
+    finally:
+        runner.stop()
+    return runner, rec
+
+
+def test_webcam_passes_through_unchanged_while_the_self_coach_sees_the_same_frames() -> None:
+    webcam, sink = FakeWebcam(fps=30.0), MemorySink()
+    coaches: list[FakeSelfCoach] = []
+
+    def factory(on_note: Any, remote_talking: Any) -> FakeSelfCoach:
+        coaches.append(FakeSelfCoach(on_note, remote_talking))
+        return coaches[-1]
+
+    companion = CameraCompanion(PassThrough(webcam, sink), selfcoach_factory=factory)
+    runner, rec = _run(companion, 3.0)
+    coach = coaches[0]
+
+    assert runner.stopped and webcam.closed and coach.stopped and sink.closed
+    assert coach.origin == runner.origin_s  # both sides count seconds from the same start
+    assert sink.size == (642, 362) and sink.fps == 30.0 and sink.count >= 30
+    for sent in sink.frames[:10]:
+        assert sent.dtype == np.uint8 and any(np.array_equal(sent, w) for w in webcam.sent[:20])
+    # The self-coach is handed exactly the frames the call got (same arrays, no copies).
+    assert len(coach.frames) == sink.count
+    assert all(any(f.image is w for w in webcam.sent) for f in coach.frames[:5])
+    # Remote cues reach the self-coach; its notes reach the listener beside the remote cues.
+    assert [c.cue for c in coach.remote] == [c[0].cue for c in rec.cues] and coach.remote
+    assert [n.cue for n in rec.notes] == [c.cue for c in coach.remote]
+    assert runner.self_notes == len(rec.notes)
+    assert ("live", "live: passing the camera through") in rec.vcam
+    assert companion.state == "stopped"
+    # The remote engine's speech gate is readable from the self-coach's thread, and follows the speech.
+    origin = runner.origin_s
+    during = [t for f, t in zip(coach.frames, coach.talking_samples, strict=True) if 2.2 < f.t_s - origin < 2.9]
+    before = [t for f, t in zip(coach.frames, coach.talking_samples, strict=True) if f.t_s - origin < 1.7]
+    assert any(during) and not any(before), (during, before)
+
+
+def test_pause_stops_self_coaching_but_not_the_video_and_privacy_blurs_it() -> None:
+    webcam, sink = FakeWebcam(fps=30.0), MemorySink(keep="none")
+    coaches: list[FakeSelfCoach] = []
+    seen: dict[str, int] = {}
+
+    def factory(on_note: Any, remote_talking: Any) -> FakeSelfCoach:
+        coaches.append(FakeSelfCoach(on_note, remote_talking))
+        return coaches[-1]
+
+    companion = CameraCompanion(PassThrough(webcam, sink), selfcoach_factory=factory)
+
+    def act(runner: LiveRunner) -> None:
+        time.sleep(0.8)
+        runner.pause()
+        seen["paused_at"], seen["sent_at_pause"] = len(coaches[0].frames), sink.count
+        time.sleep(0.6)
+        seen["after_pause"] = len(coaches[0].frames)
+        seen["sent_after_pause"] = sink.count
+        runner.resume()
+        assert runner.toggle_privacy() is True
+        time.sleep(0.5)
+        seen["privacy_offers"] = len(coaches[0].frames)
+        time.sleep(0.3)
+        seen["privacy_offers_later"] = len(coaches[0].frames)
+        assert runner.toggle_privacy() is False
+
+    _runner, rec = _run(companion, 2.6, act=act)
+    # Pausing coaching leaves the call's video alone and stops feeding the self-coach.
+    assert seen["sent_after_pause"] - seen["sent_at_pause"] >= 10
+    assert seen["after_pause"] - seen["paused_at"] <= 1
+    # The privacy pause sends a blurred still, and the self-coach sees nothing meanwhile.
+    assert seen["privacy_offers_later"] == seen["privacy_offers"]
+    states = [s for s, _ in rec.vcam]
+    assert "paused" in states and states.index("paused") < len(states) - 1
+    assert companion.passthrough.still_sent > 0  # type: ignore[attr-defined]
+
+
+def test_no_virtual_camera_device_says_what_to_do_and_screen_coaching_goes_on() -> None:
+    webcam = FakeWebcam(fps=30.0)
+    coaches: list[FakeSelfCoach] = []
+
+    def factory(on_note: Any, remote_talking: Any) -> FakeSelfCoach:
+        coaches.append(FakeSelfCoach(on_note, remote_talking))
+        return coaches[-1]
+
+    companion = CameraCompanion(PassThrough(webcam, BrokenSink()), selfcoach_factory=factory)
+    runner, rec = _run(companion, 2.5)
+    unavailable = [m for s, m in rec.vcam if s == "unavailable"]
+    assert len(unavailable) == 1 and "modprobe v4l2loopback" in unavailable[0]
+    assert unavailable[0].endswith("coaching from the screen goes on")
+    assert webcam.closed and coaches[0].stopped  # the webcam is handed back to the call app
+    assert rec.cues and rec.states()[-1] == "locked"  # the remote run did not notice
+    assert runner.toggle_privacy() is None
+
+
+def test_a_webcam_that_cannot_be_opened_is_reported_once_at_start() -> None:
+    runner, rec = _run(UnavailableCompanion("--vcam: cannot open camera 0; check that it is plugged in"), 1.5)
+    assert rec.vcam == [("unavailable", "--vcam: cannot open camera 0; check that it is plugged in; "
+                         "coaching from the screen goes on")]
+    assert rec.statuses[-1].state in ("calibrating", "locked")
+    assert runner.toggle_privacy() is None
+
+
+def test_the_video_outlives_the_watched_window() -> None:
+    """The remote window closing ends coaching, not the user's video in the call."""
+    webcam, sink = FakeWebcam(fps=30.0), MemorySink(keep="none")
+    companion = CameraCompanion(PassThrough(webcam, sink))
+    vision = ScriptedVision(Script(duration=60.0, fps=25.0))
+    rec = ListenerWithCompanion()
+    runner = LiveRunner(FakeSource(fps=25.0, seconds=0.8), rec, vision_factory=lambda: vision,
+                        engine_factory=default_engine, companion=companion)
+    rec.runner, rec.vision = runner, vision
+    runner.start()
+    assert runner.wait(5)
+    count = sink.count
+    time.sleep(0.4)
+    assert sink.count > count + 5, "the pass-through stopped with the remote source"
+    runner.stop()
+    assert companion.state == "stopped" and webcam.closed

@@ -46,9 +46,45 @@ def check_display() -> None:
     raise SourceError(NO_DISPLAY_FIX)
 
 
+_TERMINALS = {"Apple_Terminal": "Terminal", "iTerm.app": "iTerm", "vscode": "Visual Studio Code"}
+
+_asked_for_access = False
+
+
+def check_screen_permission(platform: str | None = None, quartz: Any = None) -> None:
+    """On macOS 10.15+, fail with what to do when this process may not record the screen.
+
+    Without the permission mss does not fail: it returns black or wallpaper-only frames, which would then be
+    coached on. ``quartz`` stands in for the ``Quartz`` module (pyobjc) in tests.
+    """
+    if (platform or sys.platform) != "darwin":
+        return
+    if quartz is None:
+        try:
+            import Quartz
+        except ImportError:
+            return  # pyobjc is a dependency on macOS; without it the blank-frame state still catches black frames
+        quartz = Quartz
+    preflight = getattr(quartz, "CGPreflightScreenCaptureAccess", None)
+    if preflight is None or preflight():  # no such permission before 10.15
+        return
+    global _asked_for_access
+    if not _asked_for_access:
+        _asked_for_access = True
+        request = getattr(quartz, "CGRequestScreenCaptureAccess", None)
+        if request is not None:
+            request()  # shows the system prompt, which also adds the terminal to the list to tick
+    app = _TERMINALS.get(os.environ.get("TERM_PROGRAM", ""), "the terminal app you run callcoach from")
+    raise SourceError(
+        f"macOS does not allow {app} to record the screen, so capture would see only black or the wallpaper: "
+        f"open System Settings > Privacy & Security > Screen Recording, allow {app}, then quit and restart it"
+    )
+
+
 def open_mss() -> Any:
     """An ``mss.MSS`` handle, or a SourceError saying why the screen cannot be read."""
     check_display()
+    check_screen_permission()
     import mss
 
     try:

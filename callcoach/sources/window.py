@@ -1,10 +1,11 @@
 """Follow a window by (part of) its title and capture what it shows, as it moves and resizes.
 
-X11 only for now. The window list comes from EWMH's ``_NET_CLIENT_LIST`` when a window manager publishes
-it, else from the root window's children (bare X servers, Xvfb, old window managers). Titles are read
-from ``_NET_WM_NAME`` (UTF-8) with ``WM_NAME`` as the fallback. The window's position is translated to
-root coordinates (a reparenting window manager puts the client inside its frame) and re-read every half
-second, so the capture follows drags and resizes; a destroyed window ends the run as ``source_lost``.
+The window list comes from a small per-platform backend (``WindowBackend``): X11 through EWMH/Xlib
+(``window_x11``), Windows through user32's window list (``window_win``), macOS through Quartz's
+``CGWindowListCopyWindowInfo`` (``window_mac``). ``WindowSource`` is the same everywhere: it picks the
+largest visible window whose title contains the text, re-reads its box every half second so the capture
+follows drags and resizes, reports a minimised or hidden window as ``source_lost`` until it comes back,
+and ends the run as ``source_lost`` when the window is gone and no other window has the title.
 
 Pixels are taken from the screen at the window's place, so whatever covers the window is captured too.
 """
@@ -14,14 +15,14 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple, Protocol
 
 from callcoach.errors import SourceError
 from callcoach.live.state import LiveState
 from callcoach.sources.base import Frame, SourceKind
 from callcoach.sources.latest import SourceLost, pace
-from callcoach.sources.screen import LIVE_FPS, Box, check_display, clip, grab, monitor_box, open_mss
+from callcoach.sources.screen import LIVE_FPS, Box, clip, grab, monitor_box, open_mss
 
 #: How often the window's geometry is looked up again while capturing.
 REFRESH_S = 0.5
@@ -29,112 +30,104 @@ REFRESH_S = 0.5
 # A terminal's title often shows the command it runs ("callcoach live --window Zoom"), which would match.
 _OWN_TITLE = "callcoach live"
 
+_INSTEAD = "use --region X,Y,W,H, --monitor N or --auto"
 
-def _platform_limit() -> None:
-    if sys.platform == "win32":
-        raise SourceError(
-            "--window is not available on Windows yet (window lists are only read on X11 in this version); "
-            "use --region X,Y,W,H, --monitor N or --auto"
-        )
-    if sys.platform == "darwin":
-        raise SourceError(
-            "--window is not available on macOS yet (window lists are only read on X11 in this version); "
-            "use --region X,Y,W,H, --monitor N or --auto, after allowing Screen Recording for this terminal"
-        )
+# Unix-likes whose desktops are X11 (or XWayland); check_display() explains a Wayland-only session.
+_X11_PLATFORMS = ("linux", "freebsd", "openbsd", "netbsd", "dragonfly", "sunos")
 
 
-class X11Windows:
-    """A display connection and the few EWMH/ICCCM look-ups window following needs."""
+class Listed(NamedTuple):
+    """One top-level window as a backend lists it."""
 
-    def __init__(self) -> None:
-        check_display()
-        from Xlib import X, display, error
+    wid: int
+    title: str
+    #: The owning application's name where the platform gives it (macOS), else "".
+    owner: str = ""
 
-        self._X = X
-        self.errors: tuple[type[BaseException], ...] = (error.XError, error.BadWindow, error.BadDrawable)
-        try:
-            self.display = display.Display()
-        except Exception as exc:  # DisplayNameError, DisplayConnectionError, socket errors
-            raise SourceError(f"cannot open the X display ({' '.join(str(exc).split())})") from exc
-        self.root = self.display.screen().root
-        self._client_list = self.display.intern_atom("_NET_CLIENT_LIST")
-        self._net_name = self.display.intern_atom("_NET_WM_NAME")
-        self._utf8 = self.display.intern_atom("UTF8_STRING")
 
-    def close(self) -> None:
-        self.display.close()
+class WindowGone(Exception):
+    """Raised by ``WindowBackend.geometry`` when the window no longer exists (internal, never shown)."""
 
-    def title(self, win: Any) -> str:
-        try:
-            prop = win.get_full_property(self._net_name, self._utf8)
-            if prop is not None and prop.value:
-                value = prop.value
-                return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-            name = win.get_wm_name()
-        except self.errors:
-            return ""
-        if isinstance(name, bytes):
-            return name.decode("latin-1")
-        return name or ""
 
-    def _candidates(self) -> list[Any]:
-        prop = self.root.get_full_property(self._client_list, self._X.AnyPropertyType)
-        if prop is not None and len(prop.value):
-            return [self.display.create_resource_object("window", int(wid)) for wid in prop.value]
-        # No EWMH window manager: clients are the root's children, or one level down under a plain
-        # reparenting manager that names only the client.
-        found = []
-        for child in self.root.query_tree().children:
-            found.append(child)
-            try:
-                found.extend(child.query_tree().children)
-            except self.errors:
-                continue
-        return found
+class WindowBackend(Protocol):
+    """What window following needs from a platform's window list.
 
-    def titled(self) -> list[tuple[Any, str]]:
-        out = []
-        for win in self._candidates():
-            name = self.title(win)
-            if name:
-                out.append((win, name))
-        return out
+    Boxes are in the coordinates ``mss`` grabs in, after ``calibrate`` has seen ``mss``'s monitor list.
+    """
 
-    def geometry(self, win: Any) -> Box | None:
-        """Root-relative box of a viewable window, None while it is unmapped (minimised, other desktop).
+    def titled(self) -> list[Listed]:
+        """Every listed top-level window that has a title (or, on macOS, an owner name)."""
+        ...
 
-        Raises one of ``self.errors`` when the window no longer exists.
-        """
-        if win.get_attributes().map_state != self._X.IsViewable:
-            return None
-        geom = win.get_geometry()
-        pos = self.root.translate_coords(win, 0, 0)
-        return (int(pos.x), int(pos.y), int(geom.width), int(geom.height))
+    def geometry(self, wid: int) -> Box | None:
+        """The window's screen box; None while it is minimised or hidden; raises ``WindowGone`` if it is gone."""
+        ...
 
-    def find(self, title: str) -> tuple[Any, str, Box] | None:
-        """The largest viewable window whose title contains ``title`` (case-insensitive)."""
-        want = title.casefold()
-        best: tuple[Any, str, Box] | None = None
-        for win, name in self.titled():
-            folded = name.casefold()
-            if want not in folded or _OWN_TITLE in folded:
+    def calibrate(self, monitors: list[dict[str, int]]) -> None:
+        """Align the backend's coordinates with ``mss``'s (macOS points vs pixels); a no-op elsewhere."""
+        ...
+
+    def close(self) -> None: ...
+
+
+BackendFactory = Callable[[], WindowBackend]
+
+
+def backend_for(platform: str) -> BackendFactory:
+    """The window-list backend for ``sys.platform``-style ``platform``; a SourceError where there is none."""
+    if platform == "win32":
+        from callcoach.sources.window_win import WinWindows
+
+        return WinWindows
+    if platform == "darwin":
+        from callcoach.sources.window_mac import MacWindows
+
+        return MacWindows
+    if platform.startswith(_X11_PLATFORMS):
+        from callcoach.sources.window_x11 import X11Windows
+
+        return X11Windows
+    raise SourceError(
+        f"--window is not available on {platform}: window lists are only read on X11, Windows and macOS; {_INSTEAD}"
+    )
+
+
+def find_window(windows: WindowBackend, title: str) -> tuple[int, str, Box] | None:
+    """The largest visible window whose title contains ``title`` (case-insensitive), as (id, name, box).
+
+    When no title matches, owner names are tried: macOS hides titles from apps without the Screen
+    Recording permission, and some call windows are untitled, while the owner ("zoom.us") is always given.
+    """
+    want = title.casefold()
+    listed = windows.titled()
+    for field in ("title", "owner"):
+        best: tuple[int, str, Box] | None = None
+        for entry in listed:
+            text = getattr(entry, field).casefold()
+            if not text or want not in text or _OWN_TITLE in entry.title.casefold():
                 continue
             try:
-                box = self.geometry(win)
-            except self.errors:
+                box = windows.geometry(entry.wid)
+            except WindowGone:
                 continue
             if box is not None and (best is None or box[2] * box[3] > best[2][2] * best[2][3]):
-                best = (win, name, box)
-        return best
+                best = (entry.wid, entry.title or entry.owner, box)
+        if best is not None:
+            return best
+    return None
 
 
 class WindowSource:
-    """Frames of the window whose title contains ``title``; ``t_s`` is ``time.monotonic()``."""
+    """Frames of the window whose title contains ``title``; ``t_s`` is ``time.monotonic()``.
+
+    ``backend`` builds the window list (default: the one for ``sys.platform``) and ``open_screen`` the
+    ``mss`` handle (default ``open_mss``); both are called once here and once on the capture thread.
+    """
 
     kind: SourceKind = "window"
 
-    def __init__(self, title: str, fps: float = LIVE_FPS) -> None:
-        _platform_limit()
+    def __init__(self, title: str, fps: float = LIVE_FPS, *, backend: BackendFactory | None = None,
+                 open_screen: Callable[[], Any] | None = None) -> None:
         if not title.strip():
             raise SourceError("--window needs part of a window title, e.g. --window 'Zoom Meeting'")
         self.title = title
@@ -142,20 +135,25 @@ class WindowSource:
         self.frame_count: int | None = None
         self._stop = threading.Event()
         self._waiting: tuple[LiveState, str] | None = None
-        x11 = X11Windows()
+        self._backend = backend or backend_for(sys.platform)
+        self._open_screen = open_screen or open_mss
+        windows = self._backend()
         try:
-            found = x11.find(title)
+            # Opened before the look-up: on macOS this is where a missing Screen Recording permission is
+            # reported, and without it the window titles would be unreadable anyway.
+            with self._open_screen() as sct:
+                windows.calibrate(sct.monitors)
+            found = find_window(windows, title)
             if found is None:
-                names = sorted({n for _, n in x11.titled() if n.strip()})[:8]
+                names = sorted({e.title or e.owner for e in windows.titled() if (e.title or e.owner).strip()})[:8]
                 listed = "; ".join(repr(n) for n in names) or "none"
                 raise SourceError(
                     f"no visible window has {title!r} in its title (open windows: {listed}); "
                     "start the call first, or pass part of a title from that list"
                 )
-            win, self.window_title, self.box = found
-            self.window_id = int(win.id)
+            self.window_id, self.window_title, self.box = found
         finally:
-            x11.close()
+            windows.close()
         self.name = f"window {self.window_title!r}"
 
     @property
@@ -163,15 +161,15 @@ class WindowSource:
         return self._waiting
 
     def frames(self) -> Iterator[Frame]:
-        x11 = X11Windows()
+        windows = self._backend()
         try:
-            with open_mss() as sct:
-                yield from self._capture(x11, sct)
+            with self._open_screen() as sct:
+                windows.calibrate(sct.monitors)
+                yield from self._capture(windows, sct)
         finally:
-            x11.close()
+            windows.close()
 
-    def _capture(self, x11: X11Windows, sct: Any) -> Iterator[Frame]:
-        win = x11.display.create_resource_object("window", self.window_id)
+    def _capture(self, windows: WindowBackend, sct: Any) -> Iterator[Frame]:
         screen = monitor_box(sct.monitors[0])
         period = 1.0 / self.fps
         due = time.monotonic()
@@ -184,7 +182,7 @@ class WindowSource:
                 return
             if time.monotonic() - checked >= REFRESH_S:
                 checked = time.monotonic()
-                win, box = self._locate(x11, win)
+                box = self._locate(windows)
                 if box is not None:
                     box = clip(box, screen)
                     if box is None:
@@ -207,18 +205,17 @@ class WindowSource:
             yield Frame(index=index, t_s=t, image=image)
             index += 1
 
-    def _locate(self, x11: X11Windows, win: Any) -> tuple[Any, Box | None]:
+    def _locate(self, windows: WindowBackend) -> Box | None:
         try:
-            return win, x11.geometry(win)
-        except x11.errors:
+            return windows.geometry(self.window_id)
+        except WindowGone:
             pass
         # Gone. Some apps replace their window (a lobby turning into the meeting); follow the title once.
-        found = x11.find(self.title)
+        found = find_window(windows, self.title)
         if found is None:
             raise SourceLost(f"the window {self.window_title!r} was closed")
-        new, self.window_title, box = found
-        self.window_id = int(new.id)
-        return new, box
+        self.window_id, self.window_title, box = found
+        return box
 
     def request_stop(self) -> None:
         self._stop.set()

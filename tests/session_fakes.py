@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 import pytest
 
 from callcoach.cues.vocabulary import REGION
 from callcoach.playbook.types import Suggestion
+from callcoach.session.recorder import self_note_record
 from callcoach.session.store import CueRecord, SessionStore
 
 #: 2024-03-05 10:00:00 UTC: a fixed start, so ids, times and trends do not depend on the day the tests run.
@@ -31,11 +34,48 @@ def suggestion(t_s: float, cue: str, *, plain: str | None = None, context: str =
                       say_nothing=False, strength="gentle", context=context)
 
 
+@dataclass(frozen=True)
+class SelfNote:
+    """Stands in for ``callcoach.live.selfcoach.SelfNote``: the same fields, so the session code is tested
+    against the shape it is promised, not against that module."""
+
+    kind: Literal["leak", "mirror_met", "mirror_missed"]
+    t_s: float
+    cue: str
+    face: int | None
+    message: str
+    confidence: float
+    remote_talking: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def leak(t_s: float, cue: str, *, talking: bool = True, confidence: float = 0.6) -> SelfNote:
+    return SelfNote("leak", t_s, cue, None, f"Your lips may have tightened at {t_s:g}s; breathe out.", confidence,
+                    talking)
+
+
+def mirror(t_s: float, met: bool, cue: str = "duchenne_smile", face: int = 0) -> SelfNote:
+    message = "You smiled back." if met else "A smile back may help next time."
+    return SelfNote("mirror_met" if met else "mirror_missed", t_s, cue, face, message, 0.7, False)
+
+
+#: Over the 10 minutes of the standard session: 4 leaks (3 while the other person talked), 3 mirror checks.
+SELF_NOTES: tuple[SelfNote, ...] = (
+    mirror(12.0, True), leak(201.0, "lip_compression"), leak(206.0, "unilateral_lip_pull"),
+    leak(403.0, "lip_compression", talking=False), mirror(362.0, False, "polite_smile"), mirror(503.0, True),
+    leak(551.0, "lip_compression"),
+)
+
+
 def make_session(store: SessionStore, *, started_at: float = T0, duration_s: float = 600.0,
                  cues: Sequence[tuple[float, str, float]] = (),
                  suggestions: Sequence[tuple[float, str, str | None]] = (),
+                 self_notes: Sequence[SelfNote] = (),
                  status: str = "ended", source_name: str = "Weekly sync") -> int:
-    """A finished session: cues are (apex_s, cue, confidence), suggestions (t_s, cue, mark or None)."""
+    """A finished session: cues are (apex_s, cue, confidence), suggestions (t_s, cue, mark or None), self
+    notes about the user's own face as ``SelfNote``."""
     session_id = store.begin_session(source_kind="window", source_name=source_name, context="sales",
                                      playbook_version="v1+test", started_at=started_at)
     with store.transaction() as conn:
@@ -46,6 +86,8 @@ def make_session(store: SessionStore, *, started_at: float = T0, duration_s: flo
             row = store.insert_suggestion(conn, session_id, suggestion(t_s, name), started_at + t_s)
             if mark is not None:
                 store.insert_mark(conn, row, mark, started_at + t_s + 2)
+        for note in self_notes:
+            store.insert_self_note(conn, session_id, self_note_record(note), started_at + note.t_s)
     if status != "running":
         store.end_session(session_id, ended_at=started_at + duration_s, status=status)  # type: ignore[arg-type]
     return session_id

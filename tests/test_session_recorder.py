@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from session_fakes import data_dir, suggestion
+from session_fakes import SelfNote, data_dir, leak, mirror, suggestion
 
 from callcoach.cues.vocabulary import CUE_NAMES, Cue
 from callcoach.live.state import LiveStatus
@@ -124,6 +124,105 @@ def test_a_failed_write_is_retried_with_the_next_batch(data_dir: Path, monkeypat
         assert [c.apex_s for c in store.cue_events(rec.session_id)] == [cue(i).apex_s for i in range(5)]
 
 
+class CollectSelf(Collect):
+    """A panel that shows self-coaching notes too."""
+
+    def on_self(self, note: Any) -> None:
+        with self._lock:
+            self.calls.append(("self", note))
+
+
+class SlowStore(SessionStore):
+    """Every write transaction waits on the disk for a while."""
+
+    def transaction(self) -> Any:
+        import time
+
+        time.sleep(0.3)
+        return super().transaction()
+
+
+def test_self_notes_from_several_threads_are_written_and_forwarded(data_dir: Path) -> None:
+    inner = CollectSelf()
+    store = SessionStore()
+    rec = recorder(store, inner)
+
+    def runner(worker: int) -> None:
+        for i in range(100):
+            rec.on_cue(cue(i), 20.0)
+            rec.on_self(leak(worker * 100 + i, "lip_compression", talking=i % 2 == 0) if i % 3 else
+                        mirror(worker * 100 + i, met=i % 2 == 0))
+
+    threads = [threading.Thread(target=runner, args=(w,)) for w in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert rec.flush()
+    kept = store.self_notes(rec.session_id)  # written before the session ends: the writer's own batches
+    assert len(kept) == 300 == rec.counts["self_notes"]
+    assert [n.t_s for n in kept] == sorted(float(t) for t in range(300))
+    assert sum(n.kind == "leak" for n in kept) == 198 and {n.kind for n in kept} == {"leak", "mirror_met",
+                                                                                   "mirror_missed"}
+    assert sum(1 for kind, _ in inner.calls if kind == "self") == 300
+    rec.close()
+    assert rec.error is None and store.session(rec.session_id).self_notes == 300
+    store.close()
+
+
+def test_on_self_never_waits_for_the_disk_and_keeps_the_note_as_given(data_dir: Path) -> None:
+    import time
+
+    with SlowStore() as store:
+        rec = recorder(store, CollectSelf())
+        note = SelfNote("leak", 12.5, "unilateral_lip_pull", None, "A lip pull may have shown.", 0.55, True)
+        started = time.perf_counter()
+        for _ in range(50):
+            rec.on_self(note)
+        assert time.perf_counter() - started < 0.1  # 50 calls while the writer sits in a 0.3 s transaction
+        assert rec.flush()
+        rec.close()
+        first = store.self_notes(rec.session_id)[0]
+    assert (first.kind, first.t_s, first.cue, first.face, first.message, first.confidence, first.remote_talking) == (
+        "leak", 12.5, "unilateral_lip_pull", None, "A lip pull may have shown.", 0.55, True)
+
+
+def test_on_self_without_an_inner_on_self_and_with_a_bad_note(data_dir: Path) -> None:
+    with SessionStore() as store:
+        inner = Collect()  # a listener that does not show self notes: they are only kept
+        rec = recorder(store, inner)
+        rec.on_self(mirror(3.0, met=False))
+        rec.on_self(SelfNote("wink", 4.0, "eyebrow_flash", None, "?", 0.5, False))  # type: ignore[arg-type]
+        rec.on_self(SelfNote("leak", float("nan"), "micro_frown", None, "A frown may have shown.", float("inf"),
+                             True))
+        rec.on_cue(cue(1), 10.0)  # the bad note did not poison the batch
+        assert rec.flush() and rec.error is None
+        rec.close()
+        rec.on_self(mirror(9.0, met=True))  # after close: not kept, no error
+        kept = store.self_notes(rec.session_id)
+        assert [(n.kind, n.t_s, n.confidence) for n in kept] == [("leak", 0.0, 0.0), ("mirror_missed", 3.0, 0.7)]
+        assert rec.counts["self_notes"] == 2 and len(store.cue_events(rec.session_id)) == 1
+        assert inner.calls == [("cue", cue(1))]
+        bare = recorder(store, None)  # no inner listener at all
+        bare.on_self(mirror(1.0, met=True))
+        bare.close()
+        assert len(store.self_notes(bare.session_id)) == 1
+
+
+def test_the_finish_line_mentions_self_notes_only_when_there_are_some(data_dir: Path) -> None:
+    lines = []
+    for notes in ((), (leak(1.0, "micro_frown"), mirror(2.0, met=True))):
+        recording = LiveRecording(source_kind="camera", source_name="cam 0", context="general")
+        listener = recording.start(CollectSelf())
+        assert isinstance(listener, SessionRecorder)
+        listener.on_cue(cue(1), 15.0)
+        for note in notes:
+            listener.on_self(note)
+        lines.append(recording.finish() or "")
+    assert "1 cues, 0 suggestions, 0 marks; cue events only" in lines[0] and "own face" not in lines[0]
+    assert "1 cues, 0 suggestions, 0 marks, 2 notes on your own face; cue events only" in lines[1]
+
+
 def test_statuses_are_a_heartbeat(data_dir: Path) -> None:
     with SessionStore() as store:
         clock = iter(range(1_000, 2_000))
@@ -200,6 +299,7 @@ class FakeLiveRunner:
         self.listener = listener
         self.stats = SimpleNamespace(as_dict=lambda: {"type": "summary"}, end="source_lost", cue_timings=[])
         self.stopped, self.error = True, None
+        self.companion, self.self_notes = None, 0  # no --vcam
 
     def start(self) -> None:
         self.listener.on_status(LiveStatus(0.0, "clip", "locked", ""))

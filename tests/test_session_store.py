@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import signal
@@ -12,11 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
-from session_fakes import T0, data_dir, make_session, standard_session
+from session_fakes import SELF_NOTES, T0, data_dir, leak, make_session, mirror, standard_session
 
 import callcoach.session.schema as schema_module
 from callcoach.errors import UsageError
 from callcoach.session import settings
+from callcoach.session.recorder import self_note_record
 from callcoach.session.store import SessionNotFound, SessionStore, StoreError
 from callcoach.session.summary import build_summary
 
@@ -67,14 +69,14 @@ def test_the_store_lives_in_the_data_dir_in_wal_mode_at_the_current_version(data
         assert store.path == data_dir / "sessions.db"
     conn = sqlite3.connect(data_dir / "sessions.db")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(schema_module.MIGRATIONS) == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(schema_module.MIGRATIONS) == 2
     conn.close()
 
 
 def test_schema_holds_no_pictures_and_no_landmarks(data_dir: Path) -> None:
     SessionStore().close()
     schema = columns(data_dir / "sessions.db")
-    assert set(schema) == {"sessions", "cue_events", "suggestions", "marks"}
+    assert set(schema) == {"sessions", "cue_events", "suggestions", "marks", "self_notes"}
     for table, cols in schema.items():
         for name, kind in cols:
             # An undeclared type has BLOB affinity in SQLite, so every column must name one of these.
@@ -83,6 +85,8 @@ def test_schema_holds_no_pictures_and_no_landmarks(data_dir: Path) -> None:
     cue_columns = {name for name, _ in schema["cue_events"]}
     assert {"cue", "emotion", "scale", "onset_s", "apex_s", "offset_s", "intensity", "confidence", "face",
             "latency_ms"} <= cue_columns
+    assert {name for name, _ in schema["self_notes"]} == {
+        "id", "session_id", "t_s", "kind", "cue", "face", "confidence", "remote_talking", "message", "recorded_at"}
 
 
 def test_an_empty_v0_file_is_migrated(data_dir: Path) -> None:
@@ -93,24 +97,47 @@ def test_an_empty_v0_file_is_migrated(data_dir: Path) -> None:
     assert "cue_events" in columns(data_dir / "sessions.db")
 
 
-def v2(conn: sqlite3.Connection) -> None:
+def v_next(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE sessions ADD COLUMN title TEXT")
     conn.execute("UPDATE sessions SET title = source_name")
 
 
-def test_a_hand_made_v1_database_migrates_to_v2_keeping_its_data(
-        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def hand_made_v1(data_dir: Path) -> Path:
     data_dir.mkdir(parents=True)
     db = data_dir / "sessions.db"
     conn = sqlite3.connect(db)
     conn.executescript(V1_DDL)
     conn.close()
-    monkeypatch.setattr(schema_module, "MIGRATIONS", [*schema_module.MIGRATIONS, v2])
+    return db
+
+
+def test_a_hand_made_v1_database_migrates_to_v2_keeping_its_data(data_dir: Path) -> None:
+    db = hand_made_v1(data_dir)
+    with SessionStore() as store:
+        summary = build_summary(store, 1)
+        assert summary.per_cue == (("polite_smile", 1),) and summary.measures.helped == 1
+        assert summary.own is None and store.self_notes(1) == []  # an old session has no "Your own face" part
+        row = store.session(1)
+        assert (row.source_name, row.status, row.cues, row.suggestions, row.marks, row.self_notes) == (
+            "Old call", "ended", 1, 1, 1, 0)
+        new = make_session(store, self_notes=[leak(3.0, "micro_frown")])  # the new table works at once
+        assert store.session(new).self_notes == 1
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert "self_notes_by_session" in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
+    assert "self_notes" in columns(db)
+
+
+def test_migrations_go_on_from_the_current_version_keeping_the_data(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = hand_made_v1(data_dir)
+    monkeypatch.setattr(schema_module, "MIGRATIONS", [*schema_module.MIGRATIONS, v_next])
     with SessionStore() as store:
         summary = build_summary(store, 1)
     assert summary.per_cue == (("polite_smile", 1),) and summary.measures.helped == 1
     conn = sqlite3.connect(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
     assert conn.execute("SELECT title FROM sessions").fetchall() == [("Old call",)]
     conn.close()
 
@@ -143,17 +170,53 @@ def test_not_a_database_is_one_clear_error(data_dir: Path) -> None:
         SessionStore()
 
 
+TABLES = ("cue_events", "suggestions", "marks", "self_notes")
+
+
+def table_counts(db: Path) -> list[int]:
+    conn = sqlite3.connect(db)
+    try:
+        return [conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES]
+    finally:
+        conn.close()
+
+
 def test_delete_removes_every_row_of_a_session(data_dir: Path) -> None:
     with SessionStore() as store:
-        gone, kept = standard_session(store), standard_session(store, started_at=T0 + 3600)
+        gone = standard_session(store, self_notes=SELF_NOTES)
+        kept = standard_session(store, started_at=T0 + 3600, self_notes=SELF_NOTES[:2])
+        assert store.session(gone).self_notes == 7
         assert store.delete_session(gone) and not store.delete_session(gone)
         with pytest.raises(SessionNotFound, match=f"no session {gone}"):
             store.session(gone)
-        assert store.session(kept).marks == 6
-    conn = sqlite3.connect(data_dir / "sessions.db")
-    counts = [conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("cue_events", "suggestions", "marks")]
-    assert counts == [20, 8, 6]
+        assert store.session(kept).marks == 6 and store.session(kept).self_notes == 2
+        assert store.self_notes(gone) == []
+    assert table_counts(data_dir / "sessions.db") == [20, 8, 6, 2]
+
+
+def test_the_schema_itself_cascades_a_deleted_session(data_dir: Path) -> None:
+    with SessionStore() as store:
+        gone = standard_session(store, self_notes=SELF_NOTES)
+        make_session(store, started_at=T0 + 3600, self_notes=[mirror(4.0, False)])
+    conn = sqlite3.connect(data_dir / "sessions.db")  # another program, bypassing delete_session
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("DELETE FROM sessions WHERE id = ?", (gone,))
+    conn.commit()
     conn.close()
+    assert table_counts(data_dir / "sessions.db") == [0, 0, 0, 1]
+
+
+def test_self_notes_read_back_in_time_order_with_their_fields(data_dir: Path) -> None:
+    with SessionStore() as store:
+        session_id = make_session(store, self_notes=SELF_NOTES)
+        notes = store.self_notes(session_id)
+    assert [n.t_s for n in notes] == sorted(n.t_s for n in SELF_NOTES)
+    first, second = notes[0], notes[1]
+    assert (first.kind, first.cue, first.face, first.remote_talking) == ("mirror_met", "duchenne_smile", 0, False)
+    assert (second.kind, second.cue, second.face, second.remote_talking) == ("leak", "lip_compression", None, True)
+    assert second.message == SELF_NOTES[1].message and second.confidence == 0.6
+    with SessionStore() as store, pytest.raises(ValueError, match="mirror_met"), store.transaction() as conn:
+        store.insert_self_note(conn, session_id, dataclasses.replace(first, kind="wink"), T0)
 
 
 def test_retention_deletes_old_finished_sessions_only(data_dir: Path) -> None:
@@ -162,9 +225,15 @@ def test_retention_deletes_old_finished_sessions_only(data_dir: Path) -> None:
         old = make_session(store, started_at=now - 40 * 86400)
         running = make_session(store, started_at=now - 40 * 86400, status="running")
         recent = make_session(store, started_at=now - 5 * 86400)
+        for session_id in (old, running, recent):
+            with store.transaction() as conn:
+                store.insert_self_note(conn, session_id, self_note_record(leak(1.0, "micro_frown")), now)
         assert store.delete_older_than(30) == 1
         assert [r.id for r in store.sessions()] == [recent, running]
+        assert store.self_notes(old) == [] and len(store.self_notes(recent)) == 1
     assert old not in (recent, running)
+    assert table_counts(data_dir / "sessions.db")[-1] == 2
+
 
 
 def test_retention_setting_is_applied_on_open(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -192,7 +261,7 @@ def test_a_session_left_running_by_a_dead_process_is_recovered(data_dir: Path) -
                           check=True)
     with SessionStore() as store:
         session_id = make_session(store, cues=[(5.0, "polite_smile", 0.5), (42.0, "eyebrow_flash", 0.5)],
-                                  status="running")
+                                  self_notes=[leak(47.0, "micro_frown")], status="running")
         mine = make_session(store, status="running")
     conn = sqlite3.connect(data_dir / "sessions.db")
     conn.execute("UPDATE sessions SET pid = ?, last_seen_at = ? WHERE id = ?", (int(gone.stdout), T0 + 30, session_id))
@@ -200,7 +269,7 @@ def test_a_session_left_running_by_a_dead_process_is_recovered(data_dir: Path) -
     conn.close()
     with SessionStore() as store:
         row = store.session(session_id)
-        assert row.status == "recovered" and row.ended_at == T0 + 42.0  # the last event, not the heartbeat
+        assert row.status == "recovered" and row.ended_at == T0 + 47.0  # the last event (a self note)
         assert store.session(mine).status == "running"  # this process is alive
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from session_fakes import T0, data_dir, make_session, standard_session
+from session_fakes import SELF_NOTES, T0, SelfNote, data_dir, leak, make_session, mirror, standard_session
 
 from callcoach.playbook.guardrails import comments_on_their_face, forbidden_claims
 from callcoach.session.report import print_terminal, render_html, render_markdown
@@ -151,3 +151,87 @@ def test_terminal_report(store: SessionStore) -> None:
     text = out.getvalue()
     assert "Session 1" in text and "Coaching measures" in text and "50% (3 of 6)" in text
     assert "Timeline (minutes into the call)" in text and "Moments with the most negative-leaning cues" in text
+
+
+# --- "Your own face": self-coaching notes (sessions run with --vcam) -------------------------------------
+
+OWN_TABLES = ["own-overview", "own-cues", "own-notes"]
+
+
+def test_own_face_numbers(store: SessionStore) -> None:
+    own = summary_of(store, self_notes=SELF_NOTES).own
+    assert own is not None
+    assert (own.leaks, own.leaks_while_talking, own.mirror_met, own.mirror_missed) == (4, 3, 2, 1)
+    assert own.leaks_by_cue == (("lip_compression", 3, 2), ("unilateral_lip_pull", 1, 1))
+    assert own.mirror_checks == 3 and own.mirror_met_rate == pytest.approx(2 / 3)
+    assert [n.t_s for n in own.notes] == sorted(n.t_s for n in SELF_NOTES)
+    only_leaks = build_summary(store, make_session(store, started_at=T0 + DAY, self_notes=[leak(5.0, "micro_frown")]))
+    assert only_leaks.own is not None and only_leaks.own.mirror_met_rate is None
+    assert "| mirror checks met (you smiled back) | n/a |" in render_markdown(only_leaks)
+
+
+def test_own_face_notes_never_touch_the_measures_or_the_trend(store: SessionStore) -> None:
+    plain = build_summary(store, standard_session(store))
+    with_own = build_summary(store, standard_session(store, started_at=T0 + 1, self_notes=SELF_NOTES))
+    assert with_own.measures == plain.measures and with_own.per_cue == plain.per_cue
+    assert with_own.negative_moments == plain.negative_moments
+
+
+def test_own_face_in_markdown(store: SessionStore) -> None:
+    md = render_markdown(summary_of(store, self_notes=SELF_NOTES))
+    assert md.index("## Trend over the last sessions") < md.index("## Your own face: overview")
+    assert "*From your own camera, for you only: guesses" in md
+    assert "| your own brief cues that may have shown | 4 (3 while the other person was talking) |" in md
+    assert "| mirror checks met (you smiled back) | 67% (2 of 3) |" in md and "| mirror checks missed | 1 |" in md
+    assert "| lip_compression | lips pressed together | 3 | 2 |" in md
+    assert "| 0:12 | mirror check met, after their smile reaching the eyes | You smiled back. |" in md
+    assert ("| 3:21 | may have shown: lips pressed together while the other person was talking |"
+            " Your lips may have tightened at 201s; breathe out. |") in md
+    assert "| 6:43 | may have shown: lips pressed together | " in md  # not while they talked
+    assert forbidden_claims(md) == [] and comments_on_their_face(md) == []
+
+
+def test_a_long_list_of_own_notes_is_cut_short(store: SessionStore) -> None:
+    notes = [leak(10.0 * i, "lip_compression") for i in range(15)]
+    md = render_markdown(summary_of(store, self_notes=notes))
+    assert "| 1:50 |" in md and "| 2:00 |" not in md
+    assert "| … | 3 more notes | all of them: callcoach sessions export |" in md
+
+
+def test_own_face_in_html(store: SessionStore) -> None:
+    notes = [*SELF_NOTES, SelfNote("leak", 30.0, "micro_frown", None, "<script>alert(2)</script>", 0.5, True)]
+    text = render_html(summary_of(store, self_notes=notes))
+    page = Page()
+    page.feed(text)
+    assert page.tables == ["measures", "cues", "regions", "negative-moments", "positive-moments", "suggestions",
+                           "trend", *OWN_TABLES]
+    assert page.urls == [] and "<script>" not in text and "&lt;script&gt;alert(2)" in text
+    assert '<table id="own-overview" class="quiet"' in text and "67% (2 of 3)" in text
+    (chart,) = page.images
+    assert (chart["src"] or "").startswith("data:image/png;base64,")
+    assert forbidden_claims(text) == [] and comments_on_their_face(text.replace("alert(2)", "")) == []
+
+
+def test_own_face_in_the_terminal(store: SessionStore) -> None:
+    out = io.StringIO()
+    print_terminal(summary_of(store, self_notes=SELF_NOTES), Console(file=out, width=140, color_system=None))
+    text = out.getvalue()
+    assert text.index("Trend over the last sessions") < text.index("Your own face: overview")
+    assert "From your own camera, for you only" in text and "67% (2 of 3)" in text
+    assert "Your own face: cues that may have shown" in text and "lips pressed together" in text
+    assert "Your own face: notes over the call" in text and "You smiled back." in text
+
+
+def test_without_own_notes_there_is_no_own_face_part(store: SessionStore) -> None:
+    s = summary_of(store)
+    assert s.own is None
+    out = io.StringIO()
+    print_terminal(s, Console(file=out, width=140, color_system=None))
+    for text in (out.getvalue(), render_markdown(s), render_html(s)):
+        assert "own face" not in text.lower() and "mirror check" not in text
+
+
+def test_own_notes_extend_the_session_length_when_they_come_last(store: SessionStore) -> None:
+    s = build_summary(store, make_session(store, duration_s=0.0, cues=[(5.0, "polite_smile", 0.5)],
+                                          self_notes=[mirror(40.0, met=True)]))
+    assert s.duration_s == 40.0

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from session_fakes import T0, data_dir, make_session, standard_session
+from session_fakes import SELF_NOTES, T0, data_dir, make_session, standard_session
 
 from callcoach.session.store import SessionStore
 
@@ -80,6 +80,54 @@ def test_export_json_and_csv(two_sessions: tuple[int, int], tmp_path: Path) -> N
     assert [float(r["t_s"]) for r in rows] == sorted(float(r["t_s"]) for r in rows)
     assert [r["mark"] for r in rows if r["type"] == "suggestion"][:2] == ["helped", "misread"]
     assert_clean_error(run("sessions", "export", "7"), 1, "no session 7")
+
+
+@pytest.fixture
+def own_session(data_dir: Path) -> int:
+    with SessionStore() as store:
+        return standard_session(store, self_notes=SELF_NOTES)
+
+
+def test_export_includes_self_notes(own_session: int, tmp_path: Path) -> None:
+    proc = run("sessions", "export", str(own_session))
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(proc.stdout)
+    notes = record["self_notes"]
+    assert record["session"]["self_notes"] == 7 and len(notes) == 7
+    assert notes[0] == {"kind": "mirror_met", "t_s": 12.0, "cue": "duchenne_smile", "face": 0,
+                        "message": "You smiled back.", "confidence": 0.7, "remote_talking": False}
+    assert notes[1]["kind"] == "leak" and notes[1]["face"] is None and notes[1]["remote_talking"] is True
+    proc = run("sessions", "export", str(own_session), "--format", "csv")
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    assert len(rows) == 35 and [float(r["t_s"]) for r in rows] == sorted(float(r["t_s"]) for r in rows)
+    own = [r for r in rows if r["type"] == "self"]
+    assert [r["kind"] for r in own].count("leak") == 4 and len(own) == 7
+    first = own[0]
+    assert (first["t_s"], first["kind"], first["cue"], first["face"], first["remote_talking"], first["message"]) == (
+        "12.0", "mirror_met", "duchenne_smile", "0", "0", "You smiled back.")
+    assert own[1]["face"] == "" and own[1]["remote_talking"] == "1"
+    assert all(r["kind"] == r["message"] == r["remote_talking"] == "" for r in rows if r["type"] != "self")
+
+
+def test_a_session_without_self_notes_exports_an_empty_list(two_sessions: tuple[int, int]) -> None:
+    record = json.loads(run("sessions", "export", str(two_sessions[0])).stdout)
+    assert record["self_notes"] == [] and record["session"]["self_notes"] == 0
+    assert "Notes on your own face" not in run("sessions", "show", str(two_sessions[0])).stdout
+
+
+def test_show_summary_and_delete_with_self_notes(own_session: int, tmp_path: Path) -> None:
+    shown = run("sessions", "show", str(own_session))
+    assert shown.returncode == 0, shown.stderr
+    assert "Notes on your own face" in shown.stdout and "mirror_missed" in shown.stdout
+    md = tmp_path / "report.md"
+    proc = run("summary", str(own_session), "--markdown", str(md))
+    assert proc.returncode == 0, proc.stderr
+    assert "Your own face: overview" in proc.stdout and "67% (2 of 3)" in proc.stdout
+    assert "## Your own face: notes over the call" in md.read_text(encoding="utf-8")
+    assert run("sessions", "delete", str(own_session)).returncode == 0
+    with SessionStore() as store:
+        assert store.self_notes(own_session) == [] and store.sessions() == []
 
 
 def test_delete(two_sessions: tuple[int, int]) -> None:

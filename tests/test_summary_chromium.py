@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from session_fakes import data_dir, standard_session
+from session_fakes import SELF_NOTES, data_dir, standard_session
 
 from callcoach.session.report import render_html
 from callcoach.session.store import SessionStore
@@ -88,3 +88,24 @@ def test_html_report_renders_in_chromium_with_its_chart_and_tables(data_dir: Pat
         assert proc.returncode == 0 and shot.exists(), proc.stderr[-2000:]
     green, red = coloured_pixels(shot)
     assert green > 200 and red > 200, f"the chart's dots are not on screen (green {green}, red {red} pixels)"
+
+
+@pytest.mark.slow
+def test_the_own_face_tables_are_in_the_dom_only_with_self_notes(data_dir: Path, tmp_path: Path) -> None:
+    browser = chromium()
+    doms = []
+    with SessionStore() as store:
+        for name, notes in (("with", SELF_NOTES), ("without", ())):
+            page = tmp_path / f"{name}.html"
+            page.write_text(render_html(build_summary(store, standard_session(store, self_notes=notes))),
+                            encoding="utf-8")
+            proc = browse(browser, page, tmp_path / f"profile-{name}", "--dump-dom")
+            assert proc.returncode == 0, proc.stderr[-2000:]
+            dom = Dom()
+            dom.feed(proc.stdout)
+            doms.append(dom)
+    with_notes, without = doms
+    assert with_notes.tables == [*TABLES, "own-overview", "own-cues", "own-notes"]
+    assert "67% (2 of 3)" in with_notes.cells and "4 (3 while the other person was talking)" in with_notes.cells
+    assert "lips pressed together" in with_notes.cells and "You smiled back." in with_notes.cells
+    assert without.tables == TABLES and "You smiled back." not in without.cells

@@ -35,7 +35,8 @@ _SOURCES = ("window", "region", "auto", "camera", "video")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     src = parser.add_argument_group("what to watch (one of)")
-    src.add_argument("--window", metavar="TITLE", help="follow the window whose title contains TITLE (X11, Windows, macOS)")
+    src.add_argument("--window", metavar="TITLE",
+                     help="follow the window whose title contains TITLE (X11, Windows, macOS)")
     src.add_argument("--region", metavar="X,Y,W,H", help="a fixed screen region, in pixels")
     src.add_argument("--monitor", type=int, metavar="N", help="a whole monitor (1 = first; 0 = all); "
                      "with --auto, the monitor to scan")

@@ -20,9 +20,11 @@ from callcoach.session import settings
 from callcoach.session.store import SessionRow, SessionStore, StoreError
 
 NO_SESSIONS = "no sessions yet: 'callcoach live' keeps one per run (unless --no-record-session)"
+#: One table for three kinds of row (``type``: cue, suggestion, self); a row leaves the others' columns empty.
+#: The self-coaching columns come last so that readers written for the older header keep working.
 CSV_FIELDS = ("type", "t_s", "cue", "emotion", "scale", "onset_s", "apex_s", "offset_s", "intensity", "confidence",
               "face", "latency_ms", "region", "plain", "move", "repair", "say_nothing", "strength", "context",
-              "supporting", "mark")
+              "supporting", "mark", "kind", "remote_talking", "message")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -113,7 +115,7 @@ def show(args: argparse.Namespace) -> int:
 
     with _open() as store:
         row = _session(store, args.id)
-        cues, suggestions = store.cue_events(row.id), store.suggestions(row.id)
+        cues, suggestions, own = store.cue_events(row.id), store.suggestions(row.id), store.self_notes(row.id)
     console = _console()
     console.print(f"Session {row.id}: {row.source_kind} '{row.source_name}', context {row.context}, {row.status}; "
                   f"started {when(row.started_at)}, ended {when(row.ended_at)}, {clock(row.duration_s())} long; "
@@ -131,6 +133,14 @@ def show(args: argparse.Namespace) -> int:
     for g in suggestions:
         table.add_row(clock(g.t_s), g.cue, g.plain, g.move, g.mark or "-")
     console.print(table)
+    if own:  # only sessions with self-coaching (vcam) have these
+        table = Table(title="Notes on your own face (guesses, for you only)", title_justify="left")
+        for name in ("at", "kind", "cue", "while they talked", "confidence", "note"):
+            table.add_column(name, overflow="fold")
+        for n in own:
+            table.add_row(clock(n.t_s), n.kind, n.cue, "yes" if n.remote_talking else "no", f"{n.confidence:.2f}",
+                          n.message)
+        console.print(table)
     console.print("Full report: callcoach summary " + str(row.id), markup=False)
     return 0
 
@@ -154,12 +164,13 @@ def export_json(store: SessionStore, row: SessionRow) -> str:
         "cue_events": [dataclasses.asdict(c) for c in store.cue_events(row.id)],
         "suggestions": [dataclasses.asdict(g) for g in store.suggestions(row.id)],
         "marks": [dataclasses.asdict(m) for m in store.marks(row.id)],
+        "self_notes": [dataclasses.asdict(n) for n in store.self_notes(row.id)],
     }
     return json.dumps(record, indent=2, allow_nan=False) + "\n"
 
 
 def export_csv(store: SessionStore, row: SessionRow) -> str:
-    """One row per cue event and per suggestion, in time order (a suggestion carries its mark)."""
+    """One row per cue event, suggestion and self-coaching note, in time order (a suggestion carries its mark)."""
     rows: list[dict[str, Any]] = []
     for c in store.cue_events(row.id):
         rows.append({"type": "cue", "t_s": c.apex_s, **dataclasses.asdict(c)})
@@ -168,6 +179,8 @@ def export_csv(store: SessionStore, row: SessionRow) -> str:
         record.pop("id")
         record["supporting"] = " ".join(g.supporting)
         rows.append({"type": "suggestion", **record})
+    for n in store.self_notes(row.id):
+        rows.append({"type": "self", **dataclasses.asdict(n), "remote_talking": int(n.remote_talking)})
     rows.sort(key=lambda r: (r["t_s"], r["type"]))
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")

@@ -1,10 +1,12 @@
-"""Recording a live session: a ``LiveListener`` that keeps cue events, suggestions and marks in the store.
+"""Recording a live session: a ``LiveListener`` that keeps cue events, suggestions, marks and self-coaching
+notes in the store.
 
 The runner calls the listener from its inference thread, and nothing there may wait on the disk: each call
 only appends to a list under a lock and forwards to the inner listener (the panel or the headless writer).
 A writer thread commits the list in one transaction every ``flush_interval_s`` (0.5 s), so a killed
 process loses at most about that much. Marks arrive from the UI thread and are queued behind the
-suggestion they belong to, which is how they learn its row id.
+suggestion they belong to, which is how they learn its row id. Self-coaching notes (``on_self``, from the
+user's own camera) take the same queue.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TextIO, TypeVar
+from typing import Any, Protocol, TextIO, TypeVar
 
 from callcoach.cues.vocabulary import Cue
 from callcoach.errors import CallcoachError
 from callcoach.live.contract import LiveListener
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import Suggestion
-from callcoach.session.store import MARK_KINDS, CueRecord, SessionStore
+from callcoach.session.store import MARK_KINDS, SELF_KINDS, CueRecord, SelfNoteRecord, SessionStore
 
 _log = logging.getLogger(__name__)
 #: Marks can only refer to suggestions still remembered; the panel only ever marks the newest one.
@@ -61,6 +63,32 @@ def cue_record(cue: Cue, latency_ms: float | None = None) -> CueRecord:
                      face=int(cue.face), latency_ms=_finite(latency_ms))
 
 
+class SelfNoteLike(Protocol):
+    """What ``on_self`` takes: ``callcoach.live.selfcoach.SelfNote`` or anything with its fields. A Protocol,
+    not an import, so the session package does not depend on the self-coaching code."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def t_s(self) -> float: ...
+    @property
+    def cue(self) -> str: ...
+    @property
+    def face(self) -> int | None: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def remote_talking(self) -> bool: ...
+
+
+def self_note_record(note: SelfNoteLike) -> SelfNoteRecord:
+    return SelfNoteRecord(kind=str(note.kind), t_s=_finite(note.t_s) or 0.0, cue=str(note.cue),
+                          face=None if note.face is None else int(note.face), message=str(note.message),
+                          confidence=_finite(note.confidence) or 0.0, remote_talking=bool(note.remote_talking))
+
+
 class SessionRecorder:
     """Records one session while forwarding every call to ``inner``. Thread-safe; ``close()`` ends it."""
 
@@ -79,7 +107,7 @@ class SessionRecorder:
         self._rows: OrderedDict[int, tuple[Suggestion, _Row]] = OrderedDict()
         self._closed = False
         self._requested = self._written = 0
-        self.counts = {"cues": 0, "suggestions": 0, "marks": 0}
+        self.counts = {"cues": 0, "suggestions": 0, "marks": 0, "self_notes": 0}
         #: The last write error, if any (the session goes on; the writer retries with the next batch).
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._write_loop, name="callcoach-session-writer", daemon=True)
@@ -113,6 +141,18 @@ class SessionRecorder:
                     self._rows.popitem(last=False)
         if self.inner is not None:
             self.inner.on_suggestion(suggestion)
+
+    def on_self(self, note: SelfNoteLike) -> None:
+        """A self-coaching note about the user's own face: queued like a cue, then passed on to ``inner``
+        if it takes them (a listener without ``on_self`` simply does not show them)."""
+        if note.kind in SELF_KINDS:
+            self._put(("self", self_note_record(note)), "self_notes")
+        else:
+            # Queued, it would fail the whole batch's CHECK on every retry; dropping it keeps the rest.
+            _log.warning("session %s: not keeping a self note of unknown kind %r", self.session_id, note.kind)
+        forward = getattr(self.inner, "on_self", None)
+        if callable(forward):
+            forward(note)
 
     # --- from the UI thread -----------------------------------------------------------------------------
 
@@ -184,6 +224,8 @@ class SessionRecorder:
                     last = at if last is None else max(last, at)
                     if kind == "cue":
                         self.store.insert_cue(conn, self.session_id, item, at)
+                    elif kind == "self":
+                        self.store.insert_self_note(conn, self.session_id, item, at)
                     elif kind == "suggestion":
                         item_row: _Row = rest[0]
                         item_row.id = self.store.insert_suggestion(conn, self.session_id, item, at)
@@ -290,8 +332,9 @@ class LiveRecording:
             recorder.close()
             recorder.store.close()
             counts = recorder.counts
+            own = f", {counts['self_notes']} notes on your own face" if counts["self_notes"] else ""
             line = (f"callcoach: session {recorder.session_id} kept ({counts['cues']} cues, "
-                    f"{counts['suggestions']} suggestions, {counts['marks']} marks; cue events only, no video). "
+                    f"{counts['suggestions']} suggestions, {counts['marks']} marks{own}; cue events only, no video). "
                     f"See it with: callcoach summary {recorder.session_id}")
         elif self.problem is not None:
             line = f"callcoach: this session was not kept ({self.problem})"

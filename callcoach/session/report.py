@@ -2,7 +2,9 @@
 
 The HTML carries everything inline (CSS, the timeline chart as a base64 PNG drawn with matplotlib's Agg
 canvas, no script, no external URL), so it can be opened anywhere, mailed to oneself or archived, and it
-never reaches out to the network. Every string that came from a playbook or a window title is escaped.
+never reaches out to the network. Every string that came from a playbook, a window title or a self-coaching
+note is escaped. The "Your own face" tables (``self_summary``) come last, quieter, and only when the session
+has self-coaching notes, so a session without them renders exactly as before.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.table import Table
 from rich.text import Text
 
+from callcoach.session import self_summary
 from callcoach.session.summary import (
     MEASURE_LABELS,
     VALENCE_WORDS,
@@ -32,8 +35,12 @@ NOTE = ("Cues are guesses about brief facial movements, never verdicts about any
 CHART_KEY = ("Each dot is one cue, larger when the detector was surer. Triangles along the top are the suggestions "
              "shown: green if you marked them helped, red if misread, grey if unmarked. Shaded bands are the "
              "moments listed below.")
+OWN_CHART_KEY = ("The bottom row is your own face: a cross where one of your own cues may have shown, a ring for "
+                 "each mirror check (green if you smiled back, red if not).")
 COLORS = {1: "#2e8b57", -1: "#c0392b", 0: "#7f8c8d"}
 MARK_COLORS = {"helped": "#2e8b57", "misread": "#c0392b", None: "#95a5a6"}
+#: The user's own notes on the chart: leaks as grey crosses, mirror checks as rings (met green, missed red).
+OWN_MARKERS = {"leak": ("x", "#7f8c8d"), "mirror_met": ("o", "#2e8b57"), "mirror_missed": ("o", "#c0392b")}
 
 
 def clock(t_s: float) -> str:
@@ -127,6 +134,9 @@ class Section:
     title: str
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    #: A line under the title; and whether to show the table quieter (the user's own notes).
+    note: str = ""
+    quiet: bool = False
 
 
 def _trend_rows(s: SessionSummary) -> list[tuple[str, ...]]:
@@ -160,6 +170,24 @@ def sections(s: SessionSummary) -> list[Section]:
                        g.mark or "-") for g in s.suggestions)),
         Section("trend", "Trend over the last sessions",
                 ("session", "started", "det./min", "approach", "false pos.", "repair"), tuple(_trend_rows(s))),
+        *own_sections(s),
+    ]
+
+
+def own_sections(s: SessionSummary) -> list[Section]:
+    """The "Your own face" tables; none for a session without self-coaching notes."""
+    own = s.own
+    if own is None:
+        return []
+    title = self_summary.TITLE
+    return [
+        Section("own-overview", f"{title}: overview", ("measure", "this session"), self_summary.overview_rows(own),
+                note=self_summary.NOTE, quiet=True),
+        Section("own-cues", f"{title}: cues that may have shown",
+                ("cue", "in plain words", "count", "while the other person talked"), self_summary.leak_rows(own),
+                quiet=True),
+        Section("own-notes", f"{title}: notes over the call", ("at", "about", "note shown"),
+                self_summary.note_rows(own, clock), quiet=True),
     ]
 
 
@@ -167,7 +195,9 @@ def sections(s: SessionSummary) -> list[Section]:
 
 
 def rich_table(section: Section) -> Table:
-    table = Table(title=section.title, title_justify="left", title_style="bold")
+    table = Table(title=section.title, title_justify="left", title_style="bold dim" if section.quiet else "bold",
+                  border_style="dim" if section.quiet else None, caption=section.note or None,
+                  caption_justify="left", caption_style="dim")
     for h in section.headers:
         table.add_column(h, overflow="fold")
     for row in section.rows or (("none",) + ("",) * (len(section.headers) - 1),):
@@ -212,7 +242,8 @@ def _md_cell(value: str) -> str:
 
 
 def _md_table(section: Section) -> list[str]:
-    lines = [f"## {section.title}", "", "| " + " | ".join(section.headers) + " |", "|" + "---|" * len(section.headers)]
+    lines = [f"## {section.title}", "", *([f"*{section.note}*", ""] if section.note else []),
+             "| " + " | ".join(section.headers) + " |", "|" + "---|" * len(section.headers)]
     lines += ["| " + " | ".join(_md_cell(x) for x in r) + " |" for r in section.rows]
     return lines + ([] if section.rows else ["", "none"]) + [""]
 
@@ -242,7 +273,9 @@ def timeline_png(s: SessionSummary) -> bytes:
     fig = Figure(figsize=(10, 1.8 + 0.4 * top), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    span = max(s.duration_s, max([p.t_s for p in s.timeline] + [g.t_s for g in s.suggestions] + [60.0])) / 60
+    own_times = [n.t_s for n in s.own.notes] if s.own is not None else []
+    span = max(s.duration_s, max([p.t_s for p in s.timeline] + [g.t_s for g in s.suggestions] + own_times
+                                 + [60.0])) / 60
     for moment in s.negative_moments + s.positive_moments:
         ax.axvspan(moment.start_s / 60, moment.end_s / 60, color=COLORS[moment.valence], alpha=0.12, lw=0)
     for p in s.timeline:
@@ -250,8 +283,16 @@ def timeline_png(s: SessionSummary) -> bytes:
                    edgecolors="white", linewidths=0.5)
     for g in s.suggestions:
         ax.scatter(g.t_s / 60, top, marker="v", s=90, color=MARK_COLORS.get(g.mark, MARK_COLORS[None]))
-    ax.set_yticks([*rows.values(), top], [*(label(n) for n in rows), "suggestions shown"])
-    ax.set_ylim(0.4, top + 0.6)
+    ticks, names_shown = [*rows.values(), top], [*(label(n) for n in rows), "suggestions shown"]
+    if s.own is not None:  # a row of its own under the other person's cues
+        for kind, (marker, color) in OWN_MARKERS.items():
+            times = [n.t_s / 60 for n in s.own.notes if n.kind == kind]
+            if times:
+                ax.scatter(times, [0] * len(times), marker=marker, s=70, linewidths=1.5, color=color,
+                           facecolors="none" if marker == "o" else color)
+        ticks, names_shown = [0, *ticks], ["your own face", *names_shown]
+    ax.set_yticks(ticks, names_shown)
+    ax.set_ylim(-0.6 if s.own is not None else 0.4, top + 0.6)
     ax.set_xlim(-0.02 * span, 1.02 * span)  # dots at the very start or end stay whole
     ax.set_xlabel("minutes into the call")
     ax.grid(axis="x", alpha=0.3)
@@ -277,8 +318,10 @@ def _html_table(section: Section) -> str:
     body = "".join("<tr>" + "".join(f"<td>{html.escape(x)}</td>" for x in r) + "</tr>" for r in section.rows)
     if not section.rows:
         body = f"<tr><td colspan='{len(section.headers)}'>none</td></tr>"
-    table = f'<table id="{section.id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-    return f"<h2>{html.escape(section.title)}</h2>{table}"
+    quiet = ' class="quiet" style="color:#555"' if section.quiet else ""
+    table = f'<table id="{section.id}"{quiet}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    note = f"<p class='note'>{html.escape(section.note)}</p>" if section.note else ""
+    return f"<h2>{html.escape(section.title)}</h2>{note}{table}"
 
 
 def render_html(s: SessionSummary) -> str:
@@ -295,7 +338,7 @@ def render_html(s: SessionSummary) -> str:
         _html_table(first),
         "<h2>Timeline</h2>",
         f'<img id="timeline-chart" class="chart" alt="{alt}" src="data:image/png;base64,{png}">',
-        f"<p class='note'>{html.escape(CHART_KEY)}</p>",
+        f"<p class='note'>{html.escape(CHART_KEY if s.own is None else CHART_KEY + ' ' + OWN_CHART_KEY)}</p>",
         *(_html_table(section) for section in rest),
         "</body></html>",
     ])

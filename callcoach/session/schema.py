@@ -70,10 +70,28 @@ def _v1(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX marks_by_suggestion ON marks(suggestion_id)")
 
 
+def _v2(conn: sqlite3.Connection) -> None:
+    # Self-coaching (the user's own camera): notes about the user, kept apart from the other person's cues so
+    # a summary, an export or a deletion can never mix the two faces up. ``face`` is the remote face of a
+    # mirror check and NULL for a leak (the user's own face has no tracker number worth keeping).
+    conn.execute("""CREATE TABLE self_notes (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        t_s REAL NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('leak', 'mirror_met', 'mirror_missed')),
+        cue TEXT NOT NULL,
+        face INTEGER,
+        confidence REAL NOT NULL,
+        remote_talking INTEGER NOT NULL,
+        message TEXT NOT NULL,
+        recorded_at REAL NOT NULL)""")
+    conn.execute("CREATE INDEX self_notes_by_session ON self_notes(session_id, t_s)")
+
+
 Migration = Callable[[sqlite3.Connection], None]
 #: ``MIGRATIONS[n]`` takes a database from ``user_version`` n to n + 1, inside one transaction. Append a
 #: step to change the schema; never edit one that has shipped.
-MIGRATIONS: list[Migration] = [_v1]
+MIGRATIONS: list[Migration] = [_v1, _v2]
 
 
 def migrate(conn: sqlite3.Connection, where: str) -> int:

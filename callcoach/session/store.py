@@ -1,7 +1,8 @@
 """The session store: one SQLite file of what a live session spotted, suggested and what the user marked.
 
 What is kept is listed by the schema (``callcoach.session.schema``) and nothing else: times, cue names,
-numbers, and the playbook's own suggestion text. Never frames, pixels, face crops or landmarks.
+numbers, the playbook's own suggestion text and the self-coaching notes about the user's own face (also
+names, times and one short line each). Never frames, pixels, face crops or landmarks.
 
 Crash safety: WAL journal, small transactions committed by the recorder's writer at least once a second,
 ``synchronous=NORMAL`` (in WAL mode a killed process loses nothing that was committed; only a power cut can
@@ -27,6 +28,7 @@ from callcoach.session.schema import StoreError, migrate
 Status = Literal["running", "ended", "recovered"]
 MarkKind = Literal["helped", "misread"]
 MARK_KINDS: tuple[str, ...] = ("helped", "misread")
+SELF_KINDS: tuple[str, ...] = ("leak", "mirror_met", "mirror_missed")
 
 
 class SessionNotFound(StoreError):
@@ -49,6 +51,7 @@ class SessionRow:
     cues: int = 0
     suggestions: int = 0
     marks: int = 0
+    self_notes: int = 0
 
     def duration_s(self, now: float | None = None) -> float:
         end = self.ended_at if self.ended_at is not None else (time.time() if now is None else now)
@@ -89,6 +92,20 @@ class SuggestionRecord:
 
 
 @dataclass(frozen=True)
+class SelfNoteRecord:
+    """A self-coaching note about the user's own face (``callcoach.live.selfcoach.SelfNote``'s fields)."""
+
+    kind: str
+    t_s: float
+    #: The user's own cue for a leak; the other person's warm cue for a mirror check.
+    cue: str
+    face: int | None
+    message: str
+    confidence: float
+    remote_talking: bool
+
+
+@dataclass(frozen=True)
 class MarkRecord:
     suggestion_id: int
     kind: str
@@ -99,6 +116,7 @@ _CUE_FIELDS = ("cue", "emotion", "scale", "onset_s", "apex_s", "offset_s", "inte
                "latency_ms")
 _SUGGESTION_FIELDS = ("t_s", "cue", "face", "region", "plain", "move", "repair", "say_nothing", "strength",
                       "context", "confidence")
+_SELF_FIELDS = ("kind", "t_s", "cue", "face", "message", "confidence", "remote_talking")
 
 
 # --- is the writer still alive? ---------------------------------------------------------------------------
@@ -250,6 +268,16 @@ class SessionStore:
         conn.execute("INSERT INTO marks (suggestion_id, kind, t) VALUES (?, ?, ?)", (suggestion_id, kind, t))
 
     @staticmethod
+    def insert_self_note(conn: sqlite3.Connection, session_id: int, note: SelfNoteRecord,
+                         recorded_at: float) -> None:
+        if note.kind not in SELF_KINDS:
+            raise ValueError(f"a self note is one of {', '.join(SELF_KINDS)}, not {note.kind!r}")
+        values = [getattr(note, name) for name in _SELF_FIELDS]
+        values[_SELF_FIELDS.index("remote_talking")] = int(bool(note.remote_talking))
+        conn.execute(f"INSERT INTO self_notes (session_id, {', '.join(_SELF_FIELDS)}, recorded_at)"
+                     f" VALUES (?, {', '.join('?' * len(_SELF_FIELDS))}, ?)", (session_id, *values, recorded_at))
+
+    @staticmethod
     def touch(conn: sqlite3.Connection, session_id: int, seen_at: float) -> None:
         conn.execute("UPDATE sessions SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?) WHERE id = ?",
                      (seen_at, session_id))
@@ -266,13 +294,14 @@ class SessionStore:
             "SELECT MAX(t) FROM (SELECT last_seen_at AS t FROM sessions WHERE id = ?1"
             " UNION ALL SELECT MAX(recorded_at) FROM cue_events WHERE session_id = ?1"
             " UNION ALL SELECT MAX(recorded_at) FROM suggestions WHERE session_id = ?1"
+            " UNION ALL SELECT MAX(recorded_at) FROM self_notes WHERE session_id = ?1"
             " UNION ALL SELECT MAX(m.t) FROM marks m JOIN suggestions s ON s.id = m.suggestion_id"
             " WHERE s.session_id = ?1)", (session_id,))
         return None if row[0][0] is None else float(row[0][0])
 
     def recover(self) -> list[int]:
         """Close as ``recovered`` every running session whose process is gone; ended_at is its last event
-        (the last cue, suggestion, mark or status the recorder wrote). Returns their ids."""
+        (the last cue, suggestion, mark, self note or status the recorder wrote). Returns their ids."""
         stale = [r["id"] for r in self._query(
             "SELECT id, pid, pid_started, last_seen_at FROM sessions WHERE status = 'running'")
             if not _alive(r["pid"], r["pid_started"], r["last_seen_at"])]
@@ -297,6 +326,7 @@ class SessionStore:
                          (session_id,))
             conn.execute("DELETE FROM suggestions WHERE session_id = ?", (session_id,))
             conn.execute("DELETE FROM cue_events WHERE session_id = ?", (session_id,))
+            conn.execute("DELETE FROM self_notes WHERE session_id = ?", (session_id,))
             return conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
 
     # --- reading ----------------------------------------------------------------------------------------
@@ -307,7 +337,8 @@ class SessionStore:
         " (SELECT COUNT(*) FROM cue_events c WHERE c.session_id = s.id) AS cues,"
         " (SELECT COUNT(*) FROM suggestions g WHERE g.session_id = s.id) AS suggestions,"
         " (SELECT COUNT(*) FROM marks m JOIN suggestions g ON g.id = m.suggestion_id"
-        "  WHERE g.session_id = s.id) AS marks FROM sessions s")
+        "  WHERE g.session_id = s.id) AS marks,"
+        " (SELECT COUNT(*) FROM self_notes n WHERE n.session_id = s.id) AS self_notes FROM sessions s")
 
     def sessions(self, limit: int | None = None, *, up_to: int | None = None) -> list[SessionRow]:
         """Newest first; ``up_to`` keeps sessions that started no later than that one."""
@@ -353,3 +384,8 @@ class SessionStore:
         rows = self._query("SELECT m.suggestion_id, m.kind, m.t FROM marks m JOIN suggestions g"
                            " ON g.id = m.suggestion_id WHERE g.session_id = ? ORDER BY m.t, m.id", (session_id,))
         return [MarkRecord(**dict(r)) for r in rows]
+
+    def self_notes(self, session_id: int) -> list[SelfNoteRecord]:
+        rows = self._query(f"SELECT {', '.join(_SELF_FIELDS)} FROM self_notes WHERE session_id = ?"
+                           " ORDER BY t_s, id", (session_id,))
+        return [SelfNoteRecord(**{**dict(r), "remote_talking": bool(r["remote_talking"])}) for r in rows]

@@ -21,6 +21,9 @@ Coaching measures (a suggestion's mark is the user's last mark on it):
   the share where one of the next ``REPAIR_WITHIN`` (2) suggestions was marked *helped*.
 
 A rate is None (shown as "n/a") when nothing counts towards it, never 0.
+
+Self-coaching notes about the user's own face, when the session has any, are summarised apart
+(``callcoach.session.self_summary``) and never enter the measures, moments or trend above.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callcoach.cues.vocabulary import CUE_NAMES, PLAIN_WORDS, REGION
+from callcoach.session.self_summary import SelfSummary, build_self_summary
 from callcoach.session.store import CueRecord, SessionRow, SessionStore, StoreError, SuggestionRecord
 
 VALENCE: dict[str, int] = {
@@ -153,6 +157,8 @@ class SessionSummary:
     measures: Measures
     #: This session and up to ``TREND_SESSIONS - 1`` before it, oldest first.
     trend: tuple[TrendPoint, ...]
+    #: The "Your own face" part; None when the session has no self-coaching notes (no vcam).
+    own: SelfSummary | None = None
 
     def trend_of(self, measure: str) -> str | None:
         """"up", "down" or "steady" against the average of the earlier sessions; None without a comparison."""
@@ -214,7 +220,9 @@ def build_summary(store: SessionStore, session_id: int | None = None, *,
     row = store.session(session_id)
     cues = store.cue_events(session_id)
     suggestions = store.suggestions(session_id)
-    last_t = max([c.offset_s or c.apex_s for c in cues] + [s.t_s for s in suggestions] + [0.0])
+    own = store.self_notes(session_id)
+    last_t = max([c.offset_s or c.apex_s for c in cues] + [s.t_s for s in suggestions] + [n.t_s for n in own]
+                 + [0.0])
     duration = max(row.duration_s(), last_t)
     timeline = tuple(TimelinePoint(c.apex_s, c.cue, REGION.get(c.cue, "face"), valence(c.cue), c.confidence, c.scale)
                      for c in cues)
@@ -234,4 +242,5 @@ def build_summary(store: SessionStore, session_id: int | None = None, *,
         suggestions=tuple(suggestions),
         measures=measures,
         trend=(*trend, TrendPoint(row.id, row.started_at, measures)),
+        own=build_self_summary(own),
     )

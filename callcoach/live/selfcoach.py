@@ -1,0 +1,399 @@
+"""Self-coaching: the user's own face through the same vision and cue engine, on its own thread.
+
+Shown only to the user, never drawn on the outgoing video. Two kinds of note come out (``SelfNote``):
+
+- leaks: the user's own lip compression, one-sided lip pull, brief anger, nose wrinkle or frown while the
+  other person was talking (by default only then: that is when the user's face is the listener's answer,
+  and the user's own speech moves the lips for reasons of its own);
+- the mirror check (``callcoach.live.mirror``): after a smile reaching the other person's eyes, did the
+  user smile back within a few seconds?
+
+Frames come from the virtual camera's send thread through ``offer`` (a one-slot drop-oldest hand-over,
+never blocking); remote cues come from the remote inference thread through ``note_remote_cue``. Both
+pipelines share one clock: ``start(origin_s)`` takes the live runner's ``origin_s``, so the user's cue
+times and the remote cue times are seconds into the same session. Nothing raises out of this thread: a
+failing model or listener ends the self-coach in the ``error`` state, and the pass-through carries on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from callcoach.analysis import FrameAnalyzer
+from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
+from callcoach.cues.vocabulary import Cue
+from callcoach.errors import CallcoachError
+from callcoach.live.mirror import WARM_CUES, MirrorResult, MirrorTracker
+from callcoach.sources.base import Frame
+from callcoach.sources.latest import LatestFrame
+from callcoach.vision.types import FrameObservation
+
+NoteKind = Literal["leak", "mirror_met", "mirror_missed"]
+SelfState = Literal["starting", "calibrating", "ready", "no_face", "unreadable", "idle", "error", "stopped"]
+LeakMode = Literal["listening", "always"]
+
+#: The user's own cues reported as leaks, each line a guess about the user's own face; ``{when}`` is "while
+#: they were talking", or nothing outside listening (only shown with ``leak_mode="always"``). Left out:
+#: gaze_aversion (on a call the eyes go to the screen, notes and the other tile, not the camera, so a
+#: glance away is the normal state), blink_cluster (screens and dry eyes), micro_surprise and
+#: eyebrow_flash (engaged reactions, not leaks), and smiles (the mirror check's business).
+LEAK_LINES: dict[str, str] = {
+    "lip_compression": "you may have pressed your lips together{when}",
+    "unilateral_lip_pull": "one side of your mouth may have pulled up{when} (it can read as doubt)",
+    "micro_anger": "your brows and lips may have tightened for a moment{when}",
+    "nose_wrinkle": "your nose may have wrinkled for a moment{when}",
+    "micro_frown": "you may have frowned for a moment{when}",
+}
+_MIRROR_LINES = {"mirror_met": "you smiled back", "mirror_missed": "they smiled: a smile back might land well"}
+_ABSENT_AFTER_S = 0.5  # a face missing or unreadable this long is said so (a frame or two is not)
+_IDLE_AFTER_S = 1.0
+
+
+def default_vision() -> FrameAnalyzer:
+    from callcoach.vision.pipeline import VisionConfig, VisionPipeline  # heavy: mediapipe and onnxruntime
+
+    # One face: a webcam shows the user; capping at one also spares the tiled search for small faces,
+    # whose spikes would make this side drop frames (a poster or a passer-by is not the user).
+    return VisionPipeline(live=True, config=VisionConfig(max_faces=1))
+
+
+def default_engine(baseline_seconds: float) -> CueEngine:
+    return CueEngine(EngineConfig(baseline_seconds=baseline_seconds))
+
+
+@dataclass(frozen=True)
+class SelfNote:
+    """One self-coaching line: about the user's own face, a guess, never a verdict. No pixels."""
+
+    kind: NoteKind
+    #: Seconds since the session's origin: the user's cue apex (leak) or the remote cue's apex (mirror).
+    t_s: float
+    #: The user's own cue (leak), or the remote warm cue that started the check (mirror).
+    cue: str
+    #: The remote face of a mirror check; None for leaks (always the user's own face).
+    face: int | None
+    message: str
+    confidence: float
+    #: The other person was talking at the cue's apex (or had just stopped).
+    remote_talking: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {"type": "self", "kind": self.kind, "t_s": round(self.t_s, 3), "cue": self.cue, "face": self.face,
+                "message": self.message, "confidence": round(self.confidence, 3),
+                "remote_talking": self.remote_talking}
+
+
+@dataclass(frozen=True)
+class SelfStatus:
+    state: SelfState
+    #: One plain line for the panel's self-coaching row.
+    message: str
+    baseline_progress: float = 0.0
+
+
+@dataclass(frozen=True)
+class SelfStats:
+    """A snapshot of the counters; ``SelfCoach.stats`` makes a new one on each read."""
+
+    offered: int = 0
+    frames: int = 0
+    dropped: int = 0
+    skipped: int = 0
+    frames_with_face: int = 0
+    face_seen: bool = False
+    baseline_ready: bool = False
+    baseline_progress: float = 0.0
+    leaks: int = 0
+    leaks_quiet: int = 0
+    mirror_checks: int = 0
+    #: Warm remote cues inside an earlier check's window: answered by that check.
+    mirror_merged: int = 0
+    mirror_met: int = 0
+    mirror_missed: int = 0
+    mirror_unresolved: int = 0
+    errors: int = 0
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"type": "self_summary", **{k: round(v, 3) if isinstance(v, float) else v
+                                            for k, v in self.__dict__.items()}}
+
+
+class SelfCoach:
+    """The user's own cues, coached quietly. ``start`` once, ``offer`` frames, ``stop`` at the end."""
+
+    def __init__(
+        self,
+        listener: Callable[[SelfNote], None],
+        *,
+        remote_talking: Callable[[], bool] = lambda: False,
+        vision_factory: Callable[[], FrameAnalyzer] = default_vision,
+        engine_factory: Callable[[float], CueEngine] = default_engine,
+        on_status: Callable[[SelfStatus], None] | None = None,
+        baseline_seconds: float = 2.0,
+        mirror_window_s: float = 3.0,
+        leak_cooldown_s: float = 30.0,
+        leak_gap_s: float = 10.0,
+        leak_min_confidence: float = 0.55,
+        leak_mode: LeakMode = "listening",
+        listen_grace_s: float = 1.0,
+        warm_cues: frozenset[str] = WARM_CUES,
+        max_fps: float | None = 15.0,
+        origin_s: float | None = None,
+    ) -> None:
+        self.listener = listener
+        self.on_status = on_status
+        self.baseline_seconds = baseline_seconds
+        self.leak_cooldown_s = leak_cooldown_s
+        self.leak_gap_s = leak_gap_s
+        self.leak_min_confidence = leak_min_confidence
+        self.leak_mode = leak_mode
+        self.listen_grace_s = listen_grace_s
+        self.max_fps = max_fps
+        self.origin_s = origin_s if origin_s is not None else 0.0
+        self._origin_given = origin_s is not None
+        self._remote_talking = remote_talking
+        self._vision_factory = vision_factory
+        self._engine_factory = engine_factory
+        self.mirror = MirrorTracker(mirror_window_s, warm_cues=warm_cues)
+        self.buffer = LatestFrame()
+        self.error: BaseException | None = None
+        self._inbox: deque[Cue] = deque(maxlen=64)  # deque append/popleft are atomic: no lock needed
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="callcoach-selfcoach", daemon=True)
+        self._status = SelfStatus("starting", "starting self-coaching: loading the face models")
+        self._n = {"frames": 0, "skipped": 0, "with_face": 0, "leaks": 0, "leaks_quiet": 0, "errors": 0}
+        self._ready: set[int] = set()
+        self._progress = 0.0
+        self._face_id: int | None = None
+        self._first_seen: dict[int, float] = {}
+        self._talk: deque[tuple[float, bool]] = deque()
+        self._last_leak: dict[str, float] = {}
+        self._last_any_leak = -1e9
+        self._last_t: float | None = None
+        self._due = -1e9
+        self._last_face_t: float | None = None
+        self._unreadable_since: float | None = None
+        self._last_frame_at = 0.0
+
+    # --- control, from any thread ------------------------------------------------------------------
+
+    def start(self, origin_s: float | None = None) -> None:
+        """Start the thread; pass the live runner's ``origin_s`` so both sides share one clock."""
+        if origin_s is not None:
+            self.origin_s = origin_s
+        elif not self._origin_given:
+            self.origin_s = time.monotonic()
+        self._last_frame_at = time.monotonic()
+        self._thread.start()
+
+    def offer(self, frame: Frame) -> None:
+        """Hand over one webcam frame; returns at once (safe as ``PassThrough``'s ``on_frame``)."""
+        if self._done.is_set() or self._stop.is_set():
+            return
+        self.buffer.put(frame)
+
+    def note_remote_cue(self, cue: Cue) -> None:
+        """A remote final cue (any thread); warm ones start a mirror check on the self thread."""
+        if cue.cue in self.mirror.warm_cues:
+            self._inbox.append(cue)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        self.buffer.close()
+        if self._thread.ident is None:  # never started
+            self._publish("stopped", "self-coaching stopped")
+            self._done.set()
+        elif self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the self-coach has ended (stopped or failed); True if it has."""
+        return self._done.wait(timeout)
+
+    @property
+    def stopped(self) -> bool:
+        return not self._thread.is_alive()
+
+    @property
+    def status(self) -> SelfStatus:
+        return self._status
+
+    @property
+    def stats(self) -> SelfStats:
+        n, m = self._n, self.mirror
+        return SelfStats(
+            offered=self.buffer.put_count, frames=n["frames"], dropped=self.buffer.dropped, skipped=n["skipped"],
+            frames_with_face=n["with_face"], face_seen=n["with_face"] > 0, baseline_ready=bool(self._ready),
+            baseline_progress=self._progress, leaks=n["leaks"], leaks_quiet=n["leaks_quiet"],
+            mirror_checks=m.checks, mirror_merged=m.merged, mirror_met=m.met, mirror_missed=m.missed,
+            mirror_unresolved=m.unresolved, errors=n["errors"],
+            error=None if self.error is None else self._status.message,
+        )
+
+    # --- the self thread ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        vision: FrameAnalyzer | None = None
+        try:
+            vision = self._vision_factory()
+            engine = self._engine_factory(self.baseline_seconds)
+            self._publish("idle", "self-coaching: waiting for your camera")
+            while not self._stop.is_set():
+                frame = self.buffer.get(timeout=0.1)
+                self._take_remote()
+                if frame is None:
+                    self._idle()
+                    continue
+                self._process(frame, vision, engine)
+            self._take_remote()
+            self._deliver_mirror(self.mirror.resolve(final=True))
+            self._publish("stopped", "self-coaching stopped")
+        except BaseException as exc:  # a model or the listener failing must not touch the outgoing video
+            self.error = exc
+            self._n["errors"] += 1
+            message = str(exc) if isinstance(exc, CallcoachError) else f"{type(exc).__name__}: {exc}"
+            with contextlib.suppress(Exception):  # on_status may be what failed
+                self._publish("error", "self-coaching stopped: " + (" ".join(message.split()) or "error"))
+        finally:
+            self._stop.set()
+            self.buffer.close()
+            if vision is not None:
+                with contextlib.suppress(Exception):
+                    vision.close()
+            self._done.set()
+
+    def _idle(self) -> None:
+        now = time.monotonic()
+        if now - self._last_frame_at < _IDLE_AFTER_S:
+            return
+        # No pictures (privacy pause, camera gone): checks whose window has passed will get no more data.
+        self._deliver_mirror(self.mirror.resolve(now_s=now - self.origin_s))
+        self._publish("idle", "self-coaching: no picture from your camera", self._progress)
+
+    def _take_remote(self) -> None:
+        while self._inbox:
+            self.mirror.add_remote(self._inbox.popleft())
+        self._deliver_mirror(self.mirror.resolve())
+
+    def _process(self, frame: Frame, vision: FrameAnalyzer, engine: CueEngine) -> None:
+        self._last_frame_at = time.monotonic()
+        t = frame.t_s - self.origin_s
+        if self._last_t is not None and t <= self._last_t:
+            self._n["skipped"] += 1  # the engine needs rising times
+            return
+        if self.max_fps:
+            # On a schedule rather than "a period since the last one": at 25 fps in, 10 fps out, not 8.
+            period = 1.0 / self.max_fps
+            if t < self._due - 0.1 * period:
+                self._n["skipped"] += 1  # leaves the CPU to the remote side, which is the main coaching
+                return
+            self._due = self._due + period if t < self._due + period else t + period
+        self._last_t = t
+        obs = vision.observe(Frame(index=frame.index, t_s=t, image=frame.image))
+        obs = self._one_face(obs)
+        events = list(engine.update(obs))
+        # Sampled per frame: a leak cue is named seconds after its apex, and the question is about the apex.
+        self._talk.append((t, bool(self._remote_talking())))
+        while self._talk and t - self._talk[0][0] > 15.0:
+            self._talk.popleft()
+        face_id = obs.faces[0].face_id if obs.faces else None
+        # Activations are empty until the baseline is ready and while the head is turned away.
+        acts = engine.face_activations(face_id) if face_id is not None else {}
+        readable = face_id is not None and bool(acts) and engine.face_reliable(face_id)
+        if face_id is not None:
+            self._n["with_face"] += 1
+            self._last_face_t = t
+            self._first_seen.setdefault(face_id, t)
+        self.mirror.add_sample(t, acts.get("smile", 0.0) if readable else None)
+        for event in events:
+            if isinstance(event, BaselineEvent):
+                if event.status == "ready":
+                    self._ready.add(event.face)
+            elif isinstance(event, Cue):
+                self.mirror.add_smile(event)
+                self._leak(event)
+        self._take_remote()
+        self._face_state(t, face_id, readable)
+        self._n["frames"] += 1  # counted once fully handled: a caller may wait on it (the tests do)
+
+    def _one_face(self, obs: FrameObservation) -> FrameObservation:
+        """The user's face only: the tracked one while it is in view, else the largest."""
+        if not obs.faces:
+            return obs
+        face = next((f for f in obs.faces if f.face_id == self._face_id), None)
+        if face is None:
+            face = max(obs.faces, key=lambda f: f.bbox[2] * f.bbox[3])
+            self._face_id = face.face_id
+        return obs if len(obs.faces) == 1 else replace(obs, faces=(face,))
+
+    def _talking_near(self, t: float) -> bool:
+        """Whether the other person talked at ``t`` or within ``listen_grace_s`` before it: the grace covers
+        the pauses between phrases (the speech gate drops in them) and a reaction trailing the words."""
+        return any(on for ts, on in self._talk if t - self.listen_grace_s <= ts <= t + 0.05)
+
+    def _leak(self, cue: Cue) -> None:
+        line = LEAK_LINES.get(cue.cue)
+        if line is None:
+            return
+        listening = self._talking_near(cue.apex_s)
+        quiet = (
+            cue.confidence < self.leak_min_confidence
+            or (self.leak_mode == "listening" and not listening)
+            or cue.apex_s - self._last_leak.get(cue.cue, -1e9) < self.leak_cooldown_s
+            or cue.apex_s - self._last_any_leak < self.leak_gap_s
+        )
+        if quiet:
+            self._n["leaks_quiet"] += 1
+            return
+        self._last_leak[cue.cue] = self._last_any_leak = cue.apex_s
+        self._n["leaks"] += 1
+        message = line.format(when=" while they were talking" if listening else "")
+        self.listener(SelfNote("leak", cue.apex_s, cue.cue, None, message, cue.confidence, listening))
+
+    def _deliver_mirror(self, results: list[MirrorResult]) -> None:
+        for r in results:
+            confidence = r.cue.confidence * (1.0 if r.kind == "mirror_met" else r.coverage)
+            self.listener(SelfNote(r.kind, r.cue.apex_s, r.cue.cue, r.cue.face, _MIRROR_LINES[r.kind],
+                                   confidence, self._talking_near(r.cue.apex_s)))
+
+    def _face_state(self, t: float, face_id: int | None, readable: bool) -> None:
+        if face_id is None:
+            self._unreadable_since = None
+            since = self._last_face_t if self._last_face_t is not None else -1e9
+            if t - since >= _ABSENT_AFTER_S:
+                self._publish("no_face", "self-coaching: can't see your face in your camera", self._progress)
+            return
+        if face_id not in self._ready:
+            start = self._first_seen.get(face_id, t)
+            self._progress = min(0.99, (t - start) / self.baseline_seconds) if self.baseline_seconds > 0 else 0.0
+            self._publish("calibrating", "self-coaching: learning your resting expression", self._progress)
+            return
+        self._progress = 1.0
+        if readable:
+            self._unreadable_since = None
+            self._publish("ready", "self-coaching on (only you see this)", 1.0)
+            return
+        if self._unreadable_since is None:
+            self._unreadable_since = t
+        if t - self._unreadable_since >= _ABSENT_AFTER_S:
+            self._publish("unreadable", "self-coaching: can't read your face reliably (head turned?)", 1.0)
+
+    def _publish(self, state: SelfState, message: str, progress: float | None = None) -> None:
+        old = self._status
+        status = SelfStatus(state, message, round(progress if progress is not None else old.baseline_progress, 3))
+        self._status = status
+        # Progress alone changes every frame while calibrating: the panel polls ``status`` for it.
+        if (state, message) != (old.state, old.message) and self.on_status is not None:
+            self.on_status(status)
+
+
+__all__ = ["LEAK_LINES", "LeakMode", "NoteKind", "SelfCoach", "SelfNote", "SelfState", "SelfStats", "SelfStatus",
+           "default_engine", "default_vision"]

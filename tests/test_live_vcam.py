@@ -164,7 +164,8 @@ def test_webcam_passes_through_unchanged_while_the_self_coach_sees_the_same_fram
     origin = runner.origin_s
     during = [t for f, t in zip(coach.frames, coach.talking_samples, strict=True) if 2.2 < f.t_s - origin < 2.9]
     before = [t for f, t in zip(coach.frames, coach.talking_samples, strict=True) if f.t_s - origin < 1.7]
-    assert any(during) and not any(before), (during, before)
+    # (Tracker-like noise in the scripted face can fake a frame or two of speech; the speech is what stands out.)
+    assert during and before and sum(during) / len(during) > 0.6 > 0.2 > sum(before) / len(before), (during, before)
 
 
 def test_pause_stops_self_coaching_but_not_the_video_and_privacy_blurs_it() -> None:

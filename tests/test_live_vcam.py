@@ -7,13 +7,19 @@ self-coach that records what it is handed. No device, no model.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from scripted import BROW_RAISE, JAW_DROP, Move, Script
 from test_live_runner import FakeSource, Recorder, ScriptedVision
 
@@ -24,6 +30,8 @@ from callcoach.live.runner import LiveRunner, default_engine
 from callcoach.sources.base import Frame, SourceKind
 from callcoach.vcam.passthrough import PassThrough
 from callcoach.vcam.sink import MemorySink
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 class FakeWebcam:
@@ -92,6 +100,10 @@ class FakeSelfCoach:
 
     def stop(self, timeout: float = 2.0) -> None:
         self.stopped = True
+
+    @property
+    def stats(self) -> Any:
+        return Note("stats", 0.0, "", f"{len(self.frames)} frames")
 
 
 class ListenerWithCompanion(Recorder):
@@ -247,3 +259,48 @@ def test_the_video_outlives_the_watched_window() -> None:
     assert sink.count > count + 5, "the pass-through stopped with the remote source"
     runner.stop()
     assert companion.state == "stopped" and webcam.closed
+
+
+@pytest.mark.slow
+def test_cli_live_vcam_without_a_device_keeps_coaching_from_the_screen(real_media: Path) -> None:
+    clip = real_media / "WolfgangLanger_Pexels.mp4"
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "callcoach", "live", "--video", str(clip), "--headless", "--duration", "6",
+         "--vcam", "--vcam-video", str(clip), "--no-record-session"],
+        capture_output=True, text=True, env=env, cwd=REPO, stdin=subprocess.DEVNULL, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    vcam = [r for r in records if r["type"] == "vcam"]
+    summary = records[-1]
+    assert summary["type"] == "summary" and summary["frames"] > 60
+    assert any(r["type"] == "status" and r["state"] in ("calibrating", "locked") for r in records)
+    if any(r["state"] == "live" for r in vcam):  # a machine with a loopback device: the real thing ran
+        assert summary["vcam"] == "stopped"
+        return
+    # No device here: one line saying what to do, and screen coaching went on regardless.
+    unavailable = [r for r in vcam if r["state"] == "unavailable"]
+    assert len(unavailable) == 1, vcam
+    assert "v4l2loopback" in unavailable[0]["message"] or "OBS" in unavailable[0]["message"]
+    assert unavailable[0]["message"].endswith("coaching from the screen goes on")
+    assert summary["vcam"] == "unavailable" and summary["end"] == "stopped"
+
+
+def test_vcam_options_are_checked_before_anything_opens() -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "callcoach", "live", *args], capture_output=True, text=True,
+                              env=env, cwd=REPO, stdin=subprocess.DEVNULL, timeout=60, check=False)
+
+    for args, needle in (
+        (("--video", "x.mp4", "--headless", "--vcam-camera", "1"), "--vcam-camera goes with --vcam"),
+        (("--camera", "0", "--headless", "--vcam"), "--camera 0 is also the webcam --vcam passes through"),
+        (("--video", "x.mp4", "--headless", "--vcam", "--vcam-camera", "1", "--vcam-video", "y.mp4"),
+         "choose one of --vcam-camera and --vcam-video"),
+    ):
+        proc = run(*args)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.count("\n") == 1 and needle in proc.stderr, proc.stderr

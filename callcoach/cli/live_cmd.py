@@ -224,6 +224,8 @@ def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = s
     if runner.companion is not None:
         summary["vcam"] = runner.companion.state
         summary["self_notes"] = runner.self_notes
+        if runner.companion.self_stats is not None:
+            summary["self"] = runner.companion.self_stats
     writer.line(_finite(summary))
     if interrupted:
         return 130

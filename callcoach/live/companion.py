@@ -59,6 +59,9 @@ class SelfCoachLike(Protocol):
 
     def stop(self, timeout: float = 2.0) -> None: ...
 
+    @property
+    def stats(self) -> Any: ...
+
 
 NoteCallback = Callable[[Any], None]
 StateCallback = Callable[[str, str], None]
@@ -73,6 +76,8 @@ class CameraCompanion:
         self.passthrough = passthrough
         self._selfcoach_factory = selfcoach_factory
         self.selfcoach: SelfCoachLike | None = None
+        #: The self-coach's figures when it stopped (``SelfStats.as_dict()``), for the run's summary.
+        self.self_stats: dict[str, Any] | None = None
         self.state = "starting"
         self.message = "starting the camera pass-through"
         self._on_note: NoteCallback = _ignore_note
@@ -151,6 +156,8 @@ class CameraCompanion:
         if coach is not None:
             with contextlib.suppress(Exception):
                 coach.stop(timeout=2.0)
+            with contextlib.suppress(Exception):
+                self.self_stats = dict(coach.stats.as_dict())
 
     def stop(self, timeout: float = 2.0) -> None:
         with self._lock:
@@ -167,6 +174,7 @@ class UnavailableCompanion:
     """Stands in when the webcam or the virtual camera could not even be opened: says why, once, at start."""
 
     selfcoach = None
+    self_stats: dict[str, Any] | None = None
     privacy = False
 
     def __init__(self, message: str) -> None:
@@ -196,6 +204,7 @@ class Companion(Protocol):
 
     state: str
     message: str
+    self_stats: dict[str, Any] | None
 
     def start(self, origin_s: float, *, on_note: NoteCallback, on_state: StateCallback,
               remote_talking: Callable[[], bool]) -> None: ...

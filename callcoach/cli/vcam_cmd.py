@@ -1,7 +1,7 @@
 """``callcoach vcam``: the webcam passed through, unchanged, to the "CallCoach Camera" virtual camera.
 
-Pick "CallCoach Camera" in Zoom, Meet or Teams. In a terminal, Enter toggles the privacy pause (a still,
-blurred picture) and Ctrl+C stops. Without a virtual camera device the command prints one line saying
+Pick "CallCoach Camera" in Zoom, Meet or Teams. In a terminal, v (or space, or Enter) toggles the privacy
+pause (a still, blurred picture), q or Ctrl+C stops. Without a virtual camera device the command prints one line saying
 what to do on this platform and exits 1.
 """
 
@@ -11,8 +11,11 @@ import argparse
 import math
 import sys
 import threading
+import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from callcoach.cli.keys import single_keys
 from callcoach.errors import UsageError, VcamError
 from callcoach.sources.base import FrameSource
 
@@ -40,11 +43,16 @@ def _open_source(args: argparse.Namespace) -> FrameSource:
     return CameraSource(0 if args.camera is None else int(args.camera))
 
 
-def _privacy_keys(passthrough: PassThrough) -> None:
-    """Enter toggles the privacy pause; runs on a daemon thread while stdin is a terminal."""
-    for _line in sys.stdin:
-        on = passthrough.toggle_privacy()
-        print("privacy pause on: sending a still, blurred picture" if on else "live again", file=sys.stderr)
+def _privacy_keys(passthrough: PassThrough, keys: Iterator[str], quit_event: threading.Event) -> None:
+    """v, space or Enter toggle the privacy pause, q stops; runs on a daemon thread while stdin is a terminal."""
+    for key in keys:
+        if key in ("q", "Q", "\x03", "\x04"):
+            quit_event.set()
+            return
+        if key in ("v", "V", " ", "\r", "\n"):
+            on = passthrough.toggle_privacy()
+            print("privacy pause on: sending a still, blurred picture (v: live again)" if on else "live again",
+                  file=sys.stderr, flush=True)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -62,18 +70,24 @@ def main(args: argparse.Namespace) -> int:
         if state == "live":
             where = sink.device_name or "the virtual camera"
             print(f"callcoach vcam: {source.name} -> {where}; pick it in your call app"
-                  + (" (Enter: privacy pause, Ctrl+C: stop)" if sys.stdin.isatty() else ""), file=sys.stderr)
+                  + (" (v: privacy pause, q: stop)" if sys.stdin.isatty() else ""), file=sys.stderr, flush=True)
 
     passthrough = PassThrough(source, sink, on_state=on_state)
-    if sys.stdin.isatty():
-        threading.Thread(target=_privacy_keys, args=(passthrough,), daemon=True).start()
-    try:
-        passthrough.start()
-        passthrough.wait(duration)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        passthrough.stop()
+    quit_event = threading.Event()
+    with single_keys(sys.stdin) as keys:
+        if keys is not None:
+            threading.Thread(target=_privacy_keys, args=(passthrough, keys, quit_event), daemon=True).start()
+        try:
+            passthrough.start()
+            deadline = None if duration is None else time.monotonic() + duration
+            # Short waits, so that q (from the key thread) and Ctrl+C are both taken at once.
+            while not passthrough.wait(0.1) and not quit_event.is_set():
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+        except KeyboardInterrupt:
+            pass
+        finally:
+            passthrough.stop()
     state = passthrough.state
     if state == "sink_error":
         error = passthrough.error

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
-from callcoach.cues.vocabulary import Cue
+from callcoach.cues.vocabulary import Cue, EarlyCue
 from callcoach.errors import CallcoachError
 from callcoach.sources.base import Frame, FrameSource
 from callcoach.vision.types import FrameObservation
@@ -88,6 +88,8 @@ def analyze_frames(
                 face_ids.update(f.face_id for f in obs.faces)
             yield obs
             for event in engine.update(obs):
+                if isinstance(event, EarlyCue):
+                    continue  # provisional, for the live panel; a file's analysis reports final cues only
                 if isinstance(event, Cue):
                     counts[event.cue] += 1
                 yield event

@@ -20,9 +20,10 @@ import numpy as np
 
 from callcoach.cues.baseline import RobustBaseline
 from callcoach.cues.channels import CHANNELS, TALK_GAIN, activations, apex_reading, name_cue
+from callcoach.cues.early import EarlyAnnouncer, EarlyRule
 from callcoach.cues.features import FLOORS, INDEX, feature_vector
 from callcoach.cues.spotter import BlinkCluster, BlinkClusterSpotter, Excursion, Spotter
-from callcoach.cues.vocabulary import MICRO_MAX_S, Cue
+from callcoach.cues.vocabulary import MICRO_MAX_S, Cue, EarlyCue
 from callcoach.errors import CueError
 from callcoach.vision.types import FaceObservation, FrameObservation
 
@@ -48,6 +49,10 @@ class EngineConfig:
     max_pose_offset: float = 25.0
     #: A face unseen this long ends its events (they are dropped, not guessed).
     lost_after_s: float = 0.5
+    #: Also name movements while they are under way, once the apex has passed (``EarlyCue``); the
+    #: final cues are the same either way.
+    early: bool = False
+    early_rule: EarlyRule = field(default_factory=EarlyRule)
 
     def __post_init__(self) -> None:
         if self.baseline_seconds < 0 or not math.isfinite(self.baseline_seconds):
@@ -84,10 +89,15 @@ class _Face:
     #: Speech seen on the last frame, and the channel activations it was read with (empty until ready).
     talking: bool = False
     acts: dict[str, float] = field(default_factory=dict)
+    early: EarlyAnnouncer | None = None
 
 
 class CueEngine:
-    """Feed ``update`` one ``FrameObservation`` at a time; it yields baseline events and cues."""
+    """Feed ``update`` one ``FrameObservation`` at a time; it yields baseline events and cues.
+
+    With ``EngineConfig(early=True)`` it also yields an ``EarlyCue`` for a movement still under way
+    once its apex has passed; its final ``Cue`` follows as usual.
+    """
 
     def __init__(self, config: EngineConfig | None = None) -> None:
         self.config = config or EngineConfig()
@@ -114,9 +124,11 @@ class CueEngine:
 
     def _new_face(self, face_id: int) -> _Face:
         spotters = {c: Spotter(c, min_s=0.03 if c != "gaze" else 0.25) for c in CHANNELS}
-        return _Face(face_id, RobustBaseline(FLOORS, warmup_s=self.config.baseline_seconds), spotters)
+        early = EarlyAnnouncer(self.config.early_rule, _COMPETE, _MERGE_GAP_S) if self.config.early else None
+        return _Face(face_id, RobustBaseline(FLOORS, warmup_s=self.config.baseline_seconds), spotters,
+                     early=early)
 
-    def update(self, obs: FrameObservation) -> Iterator[BaselineEvent | Cue]:
+    def update(self, obs: FrameObservation) -> Iterator[BaselineEvent | Cue | EarlyCue]:
         seen = set()
         for face in obs.faces:
             seen.add(face.face_id)
@@ -133,7 +145,7 @@ class CueEngine:
             if face_id not in seen:
                 yield from self._release(state, obs.t_s)
 
-    def _update_face(self, st: _Face, face: FaceObservation, t: float) -> Iterator[BaselineEvent | Cue]:
+    def _update_face(self, st: _Face, face: FaceObservation, t: float) -> Iterator[BaselineEvent | Cue | EarlyCue]:
         x = feature_vector(face)
         dt = max(1e-3, t - st.last_t) if st.last_pose is not None else 0.0
         if st.last_pose is not None and dt > 0:
@@ -170,10 +182,17 @@ class CueEngine:
         acts = activations(d, talking)
         st.talking, st.acts = talking, acts
         emotion = dict(face.emotion) if face.emotion else None
+        ended: dict[str, Excursion] = {}
         for name, spotter in st.spotters.items():
             done = spotter.update(t, acts[name], (d, emotion))
             if done is not None:
-                _add_or_merge(st.pending, done)
+                ended[name] = done
+        if st.early is not None:
+            # Before the merge: what an ended excursion merges into tells whether it was announced.
+            for ex in st.early.ready(t, st.spotters, ended, st.pending):
+                yield self._early_cue(st, ex, t)
+        for done in ended.values():
+            _add_or_merge(st.pending, done)
         cluster = st.blinks.update(t, closed)
         if cluster is not None:
             yield self._blink_cue(st, cluster)
@@ -247,7 +266,9 @@ class CueEngine:
             yield self._cue(st, ex)
         st.pending = keep
 
-    def _cue(self, st: _Face, ex: Excursion) -> Cue:
+    @staticmethod
+    def _describe(st: _Face, ex: Excursion) -> tuple[str, str | None, float, float]:
+        """Name, emotion, intensity and confidence, from what was seen at the apex (early or final)."""
         d, emotion_probs = ex.apex_data if isinstance(ex.apex_data, tuple) else (None, None)
         apex = apex_reading(d) if d is not None else apex_reading(np.zeros(len(FLOORS)))
         name, emotion = name_cue(ex.channel, apex, emotion_probs)
@@ -256,13 +277,22 @@ class CueEngine:
         if emotion in _FER_EMOTIONS and emotion_probs and st.emotion_mean:
             support = max(-0.5, min(1.0, 4.0 * (emotion_probs[emotion] - st.emotion_mean.get(emotion, 0.0))))
         confidence = min(0.99, max(0.05, 0.45 + 0.3 * margin + 0.2 * support))
+        return name, emotion, 1.0 - math.exp(-ex.peak / 2.5), confidence
+
+    def _cue(self, st: _Face, ex: Excursion) -> Cue:
+        name, emotion, intensity, confidence = self._describe(st, ex)
         end = ex.offset_s if ex.offset_s is not None else ex.apex_s
         duration = end - ex.onset_s
         return Cue(
             cue=name, emotion=emotion, scale="micro" if duration <= MICRO_MAX_S else "macro",
             onset_s=ex.onset_s, apex_s=ex.apex_s, offset_s=ex.offset_s,
-            intensity=1.0 - math.exp(-ex.peak / 2.5), confidence=confidence, face=st.face_id,
+            intensity=intensity, confidence=confidence, face=st.face_id,
         )
+
+    def _early_cue(self, st: _Face, ex: Excursion, t: float) -> EarlyCue:
+        name, emotion, intensity, confidence = self._describe(st, ex)
+        return EarlyCue(cue=name, emotion=emotion, onset_s=ex.onset_s, apex_s=ex.apex_s, t_s=t,
+                        intensity=intensity, confidence=confidence, face=st.face_id)
 
     @staticmethod
     def _blink_cue(st: _Face, c: BlinkCluster) -> Cue:
@@ -323,4 +353,4 @@ def _overlap(a: Excursion, b: Excursion) -> bool:
     return union == math.inf or inter / union >= 0.3
 
 
-__all__ = ["TALK_GAIN", "BaselineEvent", "CueEngine", "EngineConfig"]
+__all__ = ["TALK_GAIN", "BaselineEvent", "CueEngine", "EarlyCue", "EarlyRule", "EngineConfig"]

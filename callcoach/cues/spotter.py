@@ -44,6 +44,17 @@ class Spotter:
     def active(self) -> bool:
         return self._active
 
+    def recent_max(self, frames: int) -> float:
+        """The largest of the last ``frames`` activations fed in."""
+        n = min(frames, len(self._history))
+        return max((self._history[-1 - i][1] for i in range(n)), default=0.0)
+
+    def current(self) -> Excursion | None:
+        """The excursion under way so far (no offset yet), None when idle."""
+        if not self._active:
+            return None
+        return Excursion(self.channel, self._onset, self._apex_t, None, self._peak, self._apex_data)
+
     @property
     def onset_s(self) -> float | None:
         """Onset of the excursion under way, None when idle."""

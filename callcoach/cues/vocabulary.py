@@ -103,3 +103,36 @@ class Cue:
             "confidence": round(self.confidence, 3),
             "face": self.face,
         }
+
+
+@dataclass(frozen=True)
+class EarlyCue:
+    """A movement named while it is still under way, once its apex has passed (``EngineConfig(early=True)``).
+
+    A provisional guess: the final ``Cue`` for the same movement follows when it ends, usually with the
+    same name; rarely none follows (a stronger competing movement took over, or a head turn cut it).
+    Scale and offset are not known yet.
+    """
+
+    cue: str
+    emotion: str | None
+    onset_s: float
+    apex_s: float
+    #: When it was announced: the time of the frame that showed the apex had passed.
+    t_s: float
+    intensity: float
+    confidence: float
+    face: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "type": "early_cue",
+            "cue": self.cue,
+            "emotion": self.emotion,
+            "onset_s": round(self.onset_s, 3),
+            "apex_s": round(self.apex_s, 3),
+            "t_s": round(self.t_s, 3),
+            "intensity": round(self.intensity, 3),
+            "confidence": round(self.confidence, 3),
+            "face": self.face,
+        }

@@ -1,0 +1,154 @@
+"""Early cues on scripted signal series: named while the movement is under way, never changing the final cues."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from scripted import BLINK, BROW_RAISE, CRINKLE, EYES_WIDE, JAW_DROP, LIP_PRESS, SMILE, Move, Script
+
+from callcoach.cues.early import EarlyRule
+from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
+from callcoach.cues.vocabulary import Cue, EarlyCue
+from callcoach.vision.types import HeadPose
+
+Timed = tuple[float, BaselineEvent | Cue | EarlyCue]
+
+#: A one-sided corner pull (contempt), strong enough to outrank a light lip press.
+LIP_PULL = {"mouth_corner_l": 0.1, "mouthSmileLeft": 0.3}
+LIGHT_PRESS = {"lip_upper": -0.015, "lip_lower": -0.015, "mouthPressLeft": 0.15, "mouthPressRight": 0.15}
+
+
+def stream(script: Script, early: bool, faces: int = 1) -> list[Timed]:
+    """Every event with the time of the frame whose processing emitted it (inf: flushed at the end)."""
+    engine = CueEngine(EngineConfig(early=early))
+    out: list[Timed] = []
+    for obs in script.frames(faces):
+        out.extend((obs.t_s, e) for e in engine.update(obs))
+    out.extend((math.inf, e) for e in engine.finish())
+    return out
+
+
+def early_and_final(script: Script) -> tuple[list[Timed], list[Timed]]:
+    events = stream(script, early=True)
+    return ([(t, e) for t, e in events if isinstance(e, EarlyCue)],
+            [(t, e) for t, e in events if isinstance(e, Cue)])
+
+
+@pytest.mark.parametrize(("deltas", "name"), [
+    (BROW_RAISE, "eyebrow_flash"),
+    ({**BROW_RAISE, **EYES_WIDE, **JAW_DROP}, "micro_surprise"),
+    ({**SMILE, **CRINKLE}, "duchenne_smile"),
+    (SMILE, "polite_smile"),
+    (LIP_PRESS, "lip_compression"),
+    (LIP_PULL, "unilateral_lip_pull"),
+    ({"gaze_x": 0.3, "gaze_y": -0.1}, "gaze_aversion"),
+])
+@pytest.mark.parametrize("length", [0.3, 1.2])
+def test_early_cue_comes_soon_after_the_apex_with_the_final_name(deltas: dict[str, float], name: str,
+                                                                  length: float) -> None:
+    early, final = early_and_final(Script(duration=7.0, moves=[Move(3.0, 3.0 + length, deltas)]))
+    assert [c.cue for _, c in final] == [name]
+    assert len(early) == 1, early
+    t_early, cue = early[0]
+    assert isinstance(cue, EarlyCue)
+    t_final, last = final[0]
+    assert isinstance(last, Cue)
+    assert cue.cue == name and cue.emotion == last.emotion and cue.face == last.face
+    assert cue.t_s == t_early < t_final
+    assert cue.onset_s == last.onset_s and abs(cue.apex_s - last.apex_s) <= 0.1
+    assert 0.0 <= cue.t_s - cue.apex_s <= 0.25
+    # Named while the movement was under way, or at the latest on the frame that ended it.
+    assert last.offset_s is not None and cue.t_s <= last.offset_s
+
+
+def test_a_held_expression_is_named_before_it_ends() -> None:
+    # Up in half a second, then a slow four-second release: no quick fall to wait for.
+    moves = [Move(3.0, 3.5, SMILE, apex=3.5), Move(3.5, 7.5, SMILE, apex=3.5)]
+    early, final = early_and_final(Script(duration=10.0, moves=moves))
+    assert [c.cue for _, c in final] == ["polite_smile"]
+    assert [c.cue for _, c in early] == ["polite_smile"]
+    assert early[0][0] <= 4.3  # the apex is at 3.5
+    final_cue = final[0][1]
+    assert isinstance(final_cue, Cue) and final_cue.offset_s is not None and final_cue.offset_s > 6.0
+
+
+def test_a_stronger_competing_movement_holds_back_the_weaker_one() -> None:
+    # A light lip press inside a stronger one-sided pull: the final cues keep only the pull, and so do
+    # the early ones.
+    moves = [Move(3.0, 4.6, LIP_PULL), Move(3.4, 4.1, LIGHT_PRESS)]
+    early, final = early_and_final(Script(duration=8.0, moves=moves))
+    assert [c.cue for _, c in final] == ["unilateral_lip_pull"]
+    assert [c.cue for _, c in early] == ["unilateral_lip_pull"]
+
+
+def test_the_light_press_alone_is_announced() -> None:
+    early, final = early_and_final(Script(duration=6.0, moves=[Move(3.4, 4.1, LIGHT_PRESS)]))
+    assert [c.cue for _, c in final] == [c.cue for _, c in early] == ["lip_compression"]
+
+
+def test_a_movement_that_dips_for_a_frame_is_announced_once() -> None:
+    moves = [Move(3.0, 3.5, LIP_PRESS, apex=3.4), Move(3.56, 4.0, LIP_PRESS, apex=3.62)]
+    early, final = early_and_final(Script(duration=6.0, moves=moves))
+    assert [c.cue for _, c in final] == ["lip_compression"]
+    assert [c.cue for _, c in early] == ["lip_compression"]
+
+
+def test_a_channel_can_be_made_to_wait_after_its_apex() -> None:
+    engine = CueEngine(EngineConfig(early=True, early_rule=EarlyRule(settle_s=(("brow_raise", 0.3),))))
+    early = [e for obs in Script(duration=7.0, moves=[Move(3.0, 4.2, BROW_RAISE)]).frames()
+             for e in engine.update(obs) if isinstance(e, EarlyCue)]
+    assert len(early) == 1 and early[0].t_s - early[0].apex_s >= 0.3
+
+
+def test_blink_clusters_get_no_early_cue() -> None:
+    cluster = [Move(3.0 + k * 0.45, 3.0 + k * 0.45 + 0.15, BLINK) for k in range(4)]
+    early, final = early_and_final(Script(duration=7.0, moves=cluster))
+    assert [c.cue for _, c in final] == ["blink_cluster"]
+    assert early == []
+
+
+def test_default_config_yields_no_early_cue() -> None:
+    moves = [Move(3.0, 3.4, BROW_RAISE), Move(5.0, 5.4, LIP_PRESS), Move(7.0, 8.0, {**SMILE, **CRINKLE})]
+    events = stream(Script(duration=10.0, moves=moves), early=False)
+    assert not any(isinstance(e, EarlyCue) for _, e in events)
+    assert len([e for _, e in events if isinstance(e, Cue)]) == 3
+
+
+def test_as_dict_has_no_scale_or_offset() -> None:
+    early, _ = early_and_final(Script(duration=6.0, moves=[Move(3.0, 3.4, BROW_RAISE)]))
+    line = early[0][1].as_dict()
+    assert line["type"] == "early_cue"
+    assert set(line) == {"type", "cue", "emotion", "onset_s", "apex_s", "t_s", "intensity", "confidence", "face"}
+
+
+def _turn(t: float) -> HeadPose:
+    w = max(0.0, math.sin(math.pi * (t - 6.0))) if 6.0 <= t <= 7.0 else 0.0
+    return HeadPose(yaw=35 * w, pitch=0.0, roll=0.0)
+
+
+SCRIPTS = {
+    "quiet": Script(duration=6.0),
+    "several": Script(duration=12.0, moves=[Move(3.0, 3.4, BROW_RAISE), Move(5.0, 5.4, LIP_PRESS),
+                                            Move(7.0, 8.0, {**SMILE, **CRINKLE}), Move(9.0, 10.5, SMILE)]),
+    "overlapping": Script(duration=9.0, moves=[Move(3.0, 4.6, LIP_PULL), Move(3.4, 4.1, LIGHT_PRESS),
+                                               Move(3.2, 4.4, {"gaze_x": 0.3}), Move(5.5, 6.0, BROW_RAISE),
+                                               Move(5.6, 6.1, {**EYES_WIDE, **JAW_DROP})]),
+    "dip": Script(duration=6.0, moves=[Move(3.0, 3.5, LIP_PRESS, apex=3.4), Move(3.56, 4.0, LIP_PRESS, apex=3.62)]),
+    "blinks": Script(duration=8.0, moves=[Move(3.0 + k * 0.45, 3.15 + k * 0.45, BLINK) for k in range(4)]
+                     + [Move(3.2, 4.0, SMILE)]),
+    "talking": Script(duration=9.0, moves=[Move(2.5 + k * 0.25, 2.72 + k * 0.25, {**JAW_DROP, "lip_upper": -0.02})
+                                           for k in range(20)] + [Move(4.0, 5.0, BROW_RAISE)]),
+    "turn": Script(duration=9.0, pose=_turn, moves=[Move(5.5, 6.6, SMILE), Move(6.0, 7.0, {"mouth_corner_r": 0.06})]),
+    "unfinished": Script(duration=4.0, moves=[Move(3.0, 5.0, BROW_RAISE, apex=3.5)]),
+    "noisy": Script(duration=20.0, noise=0.6, seed=3, moves=[Move(4.0 + 2 * k, 4.5 + 2 * k, d) for k, d in
+                                                             enumerate([SMILE, LIP_PRESS, BROW_RAISE, LIP_PULL] * 2)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+@pytest.mark.parametrize("faces", [1, 2])
+def test_final_stream_is_identical_with_and_without_early_cues(name: str, faces: int) -> None:
+    plain = stream(SCRIPTS[name], early=False, faces=faces)
+    with_early = [(t, e) for t, e in stream(SCRIPTS[name], early=True, faces=faces) if not isinstance(e, EarlyCue)]
+    assert with_early == plain

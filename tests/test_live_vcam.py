@@ -150,7 +150,7 @@ def test_webcam_passes_through_unchanged_while_the_self_coach_sees_the_same_fram
     webcam, sink = FakeWebcam(fps=30.0), MemorySink()
     coaches: list[FakeSelfCoach] = []
 
-    def factory(on_note: Any, remote_talking: Any) -> FakeSelfCoach:
+    def factory(on_note: Any, remote_talking: Any, on_status: Any) -> FakeSelfCoach:
         coaches.append(FakeSelfCoach(on_note, remote_talking))
         return coaches[-1]
 
@@ -185,7 +185,7 @@ def test_pause_stops_self_coaching_but_not_the_video_and_privacy_blurs_it() -> N
     coaches: list[FakeSelfCoach] = []
     seen: dict[str, int] = {}
 
-    def factory(on_note: Any, remote_talking: Any) -> FakeSelfCoach:
+    def factory(on_note: Any, remote_talking: Any, on_status: Any) -> FakeSelfCoach:
         coaches.append(FakeSelfCoach(on_note, remote_talking))
         return coaches[-1]
 
@@ -221,7 +221,7 @@ def test_no_virtual_camera_device_says_what_to_do_and_screen_coaching_goes_on() 
     webcam = FakeWebcam(fps=30.0)
     coaches: list[FakeSelfCoach] = []
 
-    def factory(on_note: Any, remote_talking: Any) -> FakeSelfCoach:
+    def factory(on_note: Any, remote_talking: Any, on_status: Any) -> FakeSelfCoach:
         coaches.append(FakeSelfCoach(on_note, remote_talking))
         return coaches[-1]
 

@@ -61,7 +61,8 @@ def _call(remote: Path, webcam: Path) -> tuple[Listener, CameraCompanion, Memory
     listener, sink = Listener(), MemorySink(keep="none")
     companion = CameraCompanion(
         PassThrough(PacedFileSource(webcam, loop=True), sink),
-        selfcoach_factory=lambda on_note, talking: SelfCoach(on_note, remote_talking=talking),
+        selfcoach_factory=lambda on_note, talking, on_status: SelfCoach(on_note, remote_talking=talking,
+                                                                        on_status=on_status),
     )
     runner = LiveRunner(PacedFileSource(remote), listener, companion=companion)
     runner.start()
@@ -81,6 +82,8 @@ def test_smiling_back_is_seen_as_met(clips: dict[str, Path]) -> None:
     assert "mirror_met" in kinds and "mirror_missed" not in kinds, listener.notes
     assert all(n.kind != "leak" for n in listener.notes)
     assert sink.count > 100 and ("live", "live: passing the camera through") in listener.vcam
+    self_states = [s for s, _ in listener.vcam if s.startswith("self_")]
+    assert "self_calibrating" in self_states and "self_ready" in self_states, listener.vcam
     stats = companion.self_stats
     assert stats is not None and stats["baseline_ready"] and stats["errors"] == 0 and stats["mirror_met"] >= 1
 

@@ -192,7 +192,10 @@ class HeadlessWriter:
         self.line(_finite(dict(note.as_dict())))
 
     def on_vcam(self, state: str, message: str) -> None:
-        self.line({"type": "vcam", "state": state, "message": message})
+        if state.startswith("self_"):
+            self.line({"type": "self_status", "state": state.removeprefix("self_"), "message": message})
+        else:
+            self.line({"type": "vcam", "state": state, "message": message})
 
 
 def _finite(value: Any) -> Any:

@@ -65,8 +65,9 @@ class SelfCoachLike(Protocol):
 
 NoteCallback = Callable[[Any], None]
 StateCallback = Callable[[str, str], None]
-#: ``factory(on_note, remote_talking) -> self-coach`` (not started).
-SelfCoachFactory = Callable[[NoteCallback, Callable[[], bool]], SelfCoachLike]
+#: ``factory(on_note, remote_talking, on_status) -> self-coach`` (not started); ``on_status`` takes a
+#: ``SelfStatus`` (``.state``, ``.message``) and is reported as state ``"self_" + status.state``.
+SelfCoachFactory = Callable[[NoteCallback, Callable[[], bool], Callable[[Any], None]], SelfCoachLike]
 
 
 class CameraCompanion:
@@ -96,17 +97,20 @@ class CameraCompanion:
         self._on_note, self._on_state = on_note, on_state
         if self._selfcoach_factory is not None:
             try:
-                self.selfcoach = self._selfcoach_factory(on_note, remote_talking)
+                self.selfcoach = self._selfcoach_factory(on_note, remote_talking, self._self_status)
                 self.selfcoach.start(origin_s)
             except Exception as exc:  # coaching the user is a bonus; the call's video must still flow
                 self.selfcoach = None
-                self._report("self_error", f"coaching your own face is off: {_one_line(exc)}")
+                self._report("self_error", f"self-coaching is off: {_one_line(exc)}")
         self.passthrough.on_frame = self._offer
         self.passthrough.on_state = self._pass_state
         try:
             self.passthrough.start()
         except Exception as exc:
             self._pass_state("sink_error", _one_line(exc))
+
+    def _self_status(self, status: Any) -> None:
+        self._report(f"self_{status.state}", str(status.message))
 
     def _offer(self, frame: Frame) -> None:
         coach = self.selfcoach
@@ -126,7 +130,7 @@ class CameraCompanion:
 
     def _report(self, state: str, message: str) -> None:
         with self._lock:
-            if state != "self_error":
+            if not state.startswith("self_"):  # the self-coach's states are reported, not the camera's
                 self.state = state
                 self.message = message
         with contextlib.suppress(Exception):  # a display failing must not stop the video
@@ -247,9 +251,11 @@ def build_companion(*, camera: int | None, video: str | None, device: str | None
     passthrough = PassThrough(source, PyVirtualCamSink(device=device, backend=backend))
     factory: SelfCoachFactory | None = None
     if self_coach:
-        def factory(on_note: NoteCallback, remote_talking: Callable[[], bool]) -> SelfCoachLike:
+        def factory(on_note: NoteCallback, remote_talking: Callable[[], bool],
+                    on_status: Callable[[Any], None]) -> SelfCoachLike:
             from callcoach.live.selfcoach import SelfCoach
 
-            return SelfCoach(on_note, remote_talking=remote_talking, baseline_seconds=baseline_seconds)
+            return SelfCoach(on_note, remote_talking=remote_talking, on_status=on_status,
+                             baseline_seconds=baseline_seconds)
 
     return CameraCompanion(passthrough, selfcoach_factory=factory)

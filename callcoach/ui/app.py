@@ -228,11 +228,15 @@ class CoachApp(App[None]):
         self.query_one(SelfLine).show_note(message.note)
 
     def on_vcam_changed(self, message: VcamChanged) -> None:
+        if message.state.startswith("self_"):
+            self.query_one(StatusBar).show_self(message.state.removeprefix("self_"))
+            if message.state == "self_error":
+                self.notify(message.message, title="Your face", severity="warning", timeout=8)
+            return
         first = not self.vcam_state
         self.vcam_state = message.state
-        trouble = message.state in ("unavailable", "lost", "self_error")
-        if message.state != "self_error":
-            self.query_one(StatusBar).show_vcam(VCAM_LABEL.get(message.state, message.state), trouble)
+        trouble = message.state in ("unavailable", "lost")
+        self.query_one(StatusBar).show_vcam(VCAM_LABEL.get(message.state, message.state), trouble)
         if trouble:
             self.notify(message.message, title="Your camera", severity="warning", timeout=12)
         if first or message.state in ("unavailable", "lost"):

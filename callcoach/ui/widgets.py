@@ -229,6 +229,19 @@ class SelfLine(Static):
         self.display = True
 
 
+#: The self-coach's state in the status bar, after the camera's (empty: nothing to say).
+SELF_LABEL: dict[str, str] = {
+    "starting": "you: starting",
+    "calibrating": "you: calibrating",
+    "ready": "you: on",
+    "no_face": "you: no face",
+    "unreadable": "you: unreadable",
+    "idle": "you: waiting",
+    "error": "you: off",
+    "stopped": "",
+}
+
+
 class StatusBar(Horizontal):
     """Face locked or lost, baseline progress while calibrating, fps and capture-to-panel latency."""
 
@@ -238,10 +251,19 @@ class StatusBar(Horizontal):
         bar.display = False
         yield bar
         yield Static(id="vcam")
+        yield Static(id="self-state")
         yield Static(id="metrics")
 
     def on_mount(self) -> None:
         self.query_one("#vcam", Static).display = False
+        self.query_one("#self-state", Static).display = False
+
+    def show_self(self, state: str) -> None:
+        label = SELF_LABEL.get(state, f"you: {state}")
+        widget = self.query_one("#self-state", Static)
+        widget.update(Content(label))
+        widget.set_class(state in ("no_face", "unreadable", "error"), "trouble")
+        widget.display = bool(label)
 
     def show_vcam(self, label: str, trouble: bool) -> None:
         vcam = self.query_one("#vcam", Static)

@@ -296,3 +296,50 @@ def test_a_face_too_dark_to_read_says_so_instead_of_coaching() -> None:
     assert is_subsequence(["calibrating", "locked", "unreadable"], states), states
     dark = next(s for s in rec.statuses if s.state == "unreadable")
     assert "can't read reliably" in dark.message and "dark" in dark.message
+
+
+class EarlyRecorder(Recorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.early: list[tuple[object, float, float]] = []  # early cue, latency_ms, arrival (monotonic)
+        self.arrivals: dict[str, list[float]] = {"cue": [], "suggestion": []}
+
+    def on_early_cue(self, early: object, latency_ms: float) -> None:
+        self.early.append((early, latency_ms, time.monotonic()))
+
+    def on_cue(self, cue: Cue, latency_ms: float) -> None:
+        super().on_cue(cue, latency_ms)
+        self.arrivals["cue"].append(time.monotonic())
+
+    def on_suggestion(self, suggestion: Suggestion) -> None:
+        super().on_suggestion(suggestion)
+        self.arrivals["suggestion"].append(time.monotonic())
+
+
+def test_suggestions_follow_the_early_cue_and_the_final_cue_does_not_repeat_them() -> None:
+    script = Script(duration=60.0, fps=25.0, moves=[Move(1.5, 2.3, BROW_RAISE), Move(5.0, 5.2, BROW_RAISE)])
+    vision = ScriptedVision(script)
+
+    def advise(cue: Cue, status: LiveStatus) -> Suggestion:
+        return Suggestion(cue.apex_s, cue.cue, cue.face, "brows", "a raise", cue.confidence, "invite", "", False,
+                          "gentle", "general")
+
+    rec = EarlyRecorder()
+    runner = LiveRunner(FakeSource(fps=25.0, seconds=6.5), rec, vision_factory=lambda: vision,
+                        engine_factory=default_engine, baseline_seconds=1.0, advisor=advise)
+    rec.runner, rec.vision = runner, vision
+    runner.start()
+    assert runner.wait(15)
+    runner.stop()
+
+    finals = [c[0] for c in rec.cues]
+    assert len(finals) == 2 and len(rec.early) == 2, (finals, rec.early)
+    # One suggestion per movement, made at the early cue, before the final cue arrived.
+    assert len(rec.suggestions) == 2
+    for sent, final_at in zip(rec.arrivals["suggestion"], rec.arrivals["cue"], strict=True):
+        assert sent < final_at
+    stats = runner.stats.as_dict()
+    assert stats["early_cues"] == 2 and stats["suggestions"] == 2
+    early_apex = stats["early_apex_latency_ms"]["max"]
+    assert early_apex is not None and early_apex < stats["apex_latency_ms"]["p50"]
+    assert stats["suggestion_apex_latency_ms"]["max"] == pytest.approx(early_apex, abs=50)

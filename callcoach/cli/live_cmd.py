@@ -185,6 +185,14 @@ class HeadlessWriter:
             record["apex_latency_ms"] = round(timings[-1].apex_latency_ms, 1)
         self.line(_finite(record))
 
+    def on_early_cue(self, early: Any, latency_ms: float) -> None:
+        record = dict(early.as_dict())
+        record["latency_ms"] = round(latency_ms, 1)
+        timings = self.runner.stats.early_timings if self.runner is not None else []
+        if timings and timings[-1].cue == early.cue:
+            record["apex_latency_ms"] = round(timings[-1].apex_latency_ms, 1)
+        self.line(_finite(record))
+
     def on_suggestion(self, suggestion: Suggestion) -> None:
         self.line(_finite({"type": "suggestion", **dataclasses.asdict(suggestion)}))
 

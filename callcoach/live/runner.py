@@ -20,21 +20,18 @@ import numpy as np
 
 from callcoach.analysis import FrameAnalyzer
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
-from callcoach.cues.vocabulary import Cue
+from callcoach.cues.vocabulary import Cue, EarlyCue
 from callcoach.errors import CallcoachError
+from callcoach.live.advice import EarlyAdvice, provisional_cue
 from callcoach.live.blank import BlankDetector
 from callcoach.live.companion import Companion
 from callcoach.live.contract import Advisor, LiveListener
+from callcoach.live.readable import unreadable_reason
 from callcoach.live.state import LiveState, LiveStatus
-from callcoach.live.stats import CueTiming, RateMeter, RunStats
+from callcoach.live.stats import CueTiming, EarlyTiming, RateMeter, RunStats
 from callcoach.sources.base import Frame, FrameSource
 from callcoach.sources.latest import CaptureThread, LatestFrame
 from callcoach.vision.types import FrameObservation
-
-# A face under ~40 px tall gives landmarks too coarse for millimetre movements; mean RGB levels outside
-# 35..235 (of 255) leave too little contrast on the face to read.
-_MIN_FACE_PX = 40
-_DARK, _BRIGHT = 35.0, 235.0
 
 
 def default_vision() -> FrameAnalyzer:
@@ -44,7 +41,8 @@ def default_vision() -> FrameAnalyzer:
 
 
 def default_engine(baseline_seconds: float) -> CueEngine:
-    return CueEngine(EngineConfig(baseline_seconds=baseline_seconds))
+    # Early cues: a suggestion can follow a movement's apex by a few hundred ms instead of its end.
+    return CueEngine(EngineConfig(baseline_seconds=baseline_seconds, early=True))
 
 
 class LiveRunner:
@@ -98,6 +96,7 @@ class LiveRunner:
         self._dropped_before = 0
         self._last_probe: np.ndarray | None = None
         self._engine: CueEngine | None = None
+        self._early = EarlyAdvice()
         self._faces_in_view: tuple[int, ...] = ()
 
     # --- control, from any thread ------------------------------------------------------------------
@@ -288,6 +287,8 @@ class LiveRunner:
                 if event.status == "ready":
                     self._ready.add(event.face)
                     stats.baseline_ready = True
+            elif isinstance(event, EarlyCue):
+                self._emit_early(event, frame)
             elif isinstance(event, Cue):
                 self._emit(event, frame)
         self._face_state(rel_t, [f.face_id for f in obs.faces], self._unreadable(obs, frame.image, engine, rel_t))
@@ -304,39 +305,41 @@ class LiveRunner:
         self.listener.on_cue(cue, timing.latency_ms)
         if self.companion is not None:
             self.companion.note_remote_cue(cue)
+        if not self._early.already_advised(cue):
+            self._advise(cue)
+
+    def _emit_early(self, early: EarlyCue, frame: Frame) -> None:
+        now = time.monotonic()
+        timing = EarlyTiming(early.cue, (now - frame.t_s) * 1000.0, (now - (self.origin_s + early.apex_s)) * 1000.0)
+        self.stats.early_timings.append(timing)
+        on_early = getattr(self.listener, "on_early_cue", None)
+        if on_early is not None:
+            on_early(early, timing.latency_ms)
         if self.advisor is not None:
-            suggestion = self.advisor(cue, self._status)
-            if suggestion is not None:
-                self.listener.on_suggestion(suggestion)
+            self._early.advised_early(early)
+            self._advise(provisional_cue(early))
+
+    def _advise(self, cue: Cue) -> None:
+        if self.advisor is None:
+            return
+        suggestion = self.advisor(cue, self._status)
+        if suggestion is not None:
+            self.stats.suggestion_apex_latency_ms.append((time.monotonic() - (self.origin_s + cue.apex_s)) * 1000.0)
+            self.listener.on_suggestion(suggestion)
 
     def _unreadable(self, obs: FrameObservation, image: np.ndarray, engine: CueEngine, t: float) -> str | None:
         """Why the faces in view cannot be read reliably, once that has lasted half a second; else None.
 
-        Too dark or washed out, too small, or turned away: a guess from such a picture would be noise, so
-        the panel says "can't read reliably" instead (and the selector offers nothing meanwhile).
+        A guess from such a picture would be noise, so the panel says "can't read reliably" instead (and the
+        selector offers nothing meanwhile).
         """
-        if not obs.faces:
+        reason = unreadable_reason(obs, image, engine)
+        if reason is None:
             self._unreadable_since = None
             return None
-        height, width = image.shape[:2]
-        reasons = []
-        for face in obs.faces:
-            x, y, w, h = face.bbox
-            x0, y0 = max(0, int(x * width)), max(0, int(y * height))
-            patch = image[y0 : y0 + max(1, int(h * height)) : 4, x0 : x0 + max(1, int(w * width)) : 4]
-            level = float(patch.mean()) if patch.size else 0.0
-            if h * height < _MIN_FACE_PX:
-                reasons.append("the face is too small")
-            elif level < _DARK or level > _BRIGHT:
-                reasons.append("the lighting is too dark" if level < _DARK else "the face is washed out")
-            elif not engine.face_reliable(face.face_id):
-                reasons.append("the head is turned away")
-            else:
-                self._unreadable_since = None  # one readable face is enough to coach
-                return None
         if self._unreadable_since is None:
             self._unreadable_since = t
-        return reasons[0] if t - self._unreadable_since >= 0.5 else None
+        return reason if t - self._unreadable_since >= 0.5 else None
 
     def _face_state(self, t: float, ids: list[int], unreadable: str | None = None) -> None:
         if not ids:

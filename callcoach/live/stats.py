@@ -44,6 +44,15 @@ class CueTiming:
     apex_latency_ms: float
 
 
+@dataclass(frozen=True)
+class EarlyTiming:
+    """An early cue (named once its apex had passed): the same two latencies as a ``CueTiming``."""
+
+    cue: str
+    latency_ms: float
+    apex_latency_ms: float
+
+
 @dataclass
 class RunStats:
     source: str = ""
@@ -63,6 +72,9 @@ class RunStats:
     last_done_at: float | None = None
     frame_latency_ms: list[float] = field(default_factory=list)
     cue_timings: list[CueTiming] = field(default_factory=list)
+    early_timings: list[EarlyTiming] = field(default_factory=list)
+    #: For each suggestion: its emission time minus the capture time of its cue's apex (what the user waits).
+    suggestion_apex_latency_ms: list[float] = field(default_factory=list)
     face_ids: set[int] = field(default_factory=set)
     cues_by_name: Counter[str] = field(default_factory=Counter)
     baseline_ready: bool = False
@@ -100,6 +112,10 @@ class RunStats:
             "frame_latency_ms": spread(self.frame_latency_ms),
             "latency_ms": spread([c.latency_ms for c in self.cue_timings]),
             "apex_latency_ms": spread([c.apex_latency_ms for c in self.cue_timings]),
+            "early_cues": len(self.early_timings),
+            "early_apex_latency_ms": spread([c.apex_latency_ms for c in self.early_timings]),
+            "suggestions": len(self.suggestion_apex_latency_ms),
+            "suggestion_apex_latency_ms": spread(self.suggestion_apex_latency_ms),
             "end": self.end,
             "end_message": self.end_message,
         }

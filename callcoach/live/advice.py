@@ -1,0 +1,53 @@
+"""Suggestions as soon as a movement has peaked: early cues advise, and their final cue does not repeat it.
+
+The engine names a movement twice when run with ``EngineConfig(early=True)``: an ``EarlyCue`` once its apex
+has passed (0.2-0.4 s after the apex on the synthetic set, instead of 0.6-1.3 s for the final ``Cue``),
+and the final ``Cue`` once it has ended. The panel should answer the first, so the advisor sees the early
+cue as a provisional ``Cue`` (no offset yet), and the final cue of the same movement (same face, same name,
+its span covering the early apex) is passed over. A final cue with a different name than its early one,
+which the measurements have not shown yet, is advised on its own.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from callcoach.cues.vocabulary import MICRO_MAX_S, Cue, EarlyCue, Scale
+
+#: Early cues remembered per run, to match finals against (a movement's final comes within ~3 s).
+_REMEMBERED = 64
+
+
+def provisional_cue(early: EarlyCue) -> Cue:
+    """The early cue in the shape the advisor takes: no offset yet; scale from how long it has lasted."""
+    scale: Scale = "micro" if early.t_s - early.onset_s <= MICRO_MAX_S else "macro"
+    return Cue(cue=early.cue, emotion=early.emotion, scale=scale, onset_s=early.onset_s, apex_s=early.apex_s,
+               offset_s=None, intensity=early.intensity, confidence=early.confidence, face=early.face)
+
+
+@dataclass(frozen=True)
+class _Advised:
+    face: int
+    cue: str
+    onset_s: float
+    apex_s: float
+
+
+class EarlyAdvice:
+    """Remembers which early cues were put to the advisor, so their final cues are not put to it again."""
+
+    def __init__(self) -> None:
+        self._advised: deque[_Advised] = deque(maxlen=_REMEMBERED)
+
+    def advised_early(self, early: EarlyCue) -> None:
+        self._advised.append(_Advised(early.face, early.cue, early.onset_s, early.apex_s))
+
+    def already_advised(self, cue: Cue) -> bool:
+        """True when ``cue`` is the final cue of a movement whose early cue was advised on."""
+        end = cue.offset_s if cue.offset_s is not None else cue.apex_s
+        for seen in self._advised:
+            if seen.face == cue.face and seen.cue == cue.cue and cue.onset_s - 1e-6 <= seen.apex_s <= end + 1e-6:
+                self._advised.remove(seen)
+                return True
+        return False

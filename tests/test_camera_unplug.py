@@ -96,5 +96,3 @@ def test_pass_through_on_an_unplugged_camera_reports_lost(unplugged: UnpluggedCa
     assert sink.size == (641, 359) and sink.fps == 15.0 and sink.count >= 10
     assert states[-1] == ("lost", "source lost: camera 0 stopped sending pictures (unplugged?)")
     assert unplugged.released and sink.closed
-
-

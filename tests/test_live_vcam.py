@@ -229,16 +229,38 @@ def test_no_virtual_camera_device_says_what_to_do_and_screen_coaching_goes_on() 
     runner, rec = _run(companion, 2.5)
     unavailable = [m for s, m in rec.vcam if s == "unavailable"]
     assert len(unavailable) == 1 and "modprobe v4l2loopback" in unavailable[0]
-    assert unavailable[0].endswith("coaching from the screen goes on")
+    assert unavailable[0].endswith("coaching the other person goes on")
     assert webcam.closed and coaches[0].stopped  # the webcam is handed back to the call app
     assert rec.cues and rec.states()[-1] == "locked"  # the remote run did not notice
     assert runner.toggle_privacy() is None
 
 
+def test_without_a_device_a_video_standing_in_for_the_webcam_still_feeds_the_self_coach() -> None:
+    coaches: list[FakeSelfCoach] = []
+    previews: list[PassThrough] = []
+
+    def factory(on_note: Any, remote_talking: Any, on_status: Any) -> FakeSelfCoach:
+        coaches.append(FakeSelfCoach(on_note, remote_talking))
+        return coaches[-1]
+
+    def preview() -> PassThrough:
+        previews.append(PassThrough(FakeWebcam(fps=30.0), MemorySink(keep="none")))
+        return previews[-1]
+
+    companion = CameraCompanion(PassThrough(FakeWebcam(fps=30.0), BrokenSink()), selfcoach_factory=factory,
+                                preview_factory=preview)
+    runner, rec = _run(companion, 2.0)
+    unavailable = [m for s, m in rec.vcam if s == "unavailable"]
+    assert len(unavailable) == 1 and unavailable[0].endswith("still coached from the video file")
+    assert len(previews) == 1 and previews[0].done  # stopped with the run
+    assert len(coaches[0].frames) > 20 and coaches[0].stopped
+    assert runner.toggle_privacy() is None  # nothing goes to a call: no privacy pause to take
+
+
 def test_a_webcam_that_cannot_be_opened_is_reported_once_at_start() -> None:
     runner, rec = _run(UnavailableCompanion("--vcam: cannot open camera 0; check that it is plugged in"), 1.5)
     assert rec.vcam == [("unavailable", "--vcam: cannot open camera 0; check that it is plugged in; "
-                         "coaching from the screen goes on")]
+                         "coaching the other person goes on")]
     assert rec.statuses[-1].state in ("calibrating", "locked")
     assert runner.toggle_privacy() is None
 
@@ -267,7 +289,7 @@ def test_cli_live_vcam_without_a_device_keeps_coaching_from_the_screen(real_medi
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run(
         [sys.executable, "-m", "callcoach", "live", "--video", str(clip), "--headless", "--duration", "6",
-         "--vcam", "--vcam-video", str(clip), "--no-record-session"],
+         "--vcam", "--vcam-video", str(clip)],
         capture_output=True, text=True, env=env, cwd=REPO, stdin=subprocess.DEVNULL, timeout=120, check=False,
     )
     assert proc.returncode == 0, proc.stderr
@@ -284,8 +306,11 @@ def test_cli_live_vcam_without_a_device_keeps_coaching_from_the_screen(real_medi
     unavailable = [r for r in vcam if r["state"] == "unavailable"]
     assert len(unavailable) == 1, vcam
     assert "v4l2loopback" in unavailable[0]["message"] or "OBS" in unavailable[0]["message"]
-    assert unavailable[0]["message"].endswith("coaching from the screen goes on")
+    assert unavailable[0]["message"].endswith("your own face is still coached from the video file")
     assert summary["vcam"] == "unavailable" and summary["end"] == "stopped"
+    # The video standing in for the webcam still feeds the self-coach without a device.
+    assert summary["self"]["frames"] > 30 and summary["self"]["baseline_ready"], summary["self"]
+    assert any(r["type"] == "self_status" and r["state"] == "ready" for r in records)
 
 
 def test_vcam_options_are_checked_before_anything_opens() -> None:
@@ -304,3 +329,8 @@ def test_vcam_options_are_checked_before_anything_opens() -> None:
         proc = run(*args)
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr.count("\n") == 1 and needle in proc.stderr, proc.stderr
+    # A --vcam-video that is not there is a mistake to fix now, named by its option.
+    proc = run("--video", str(REPO / "README.md"), "--headless", "--vcam", "--vcam-video", "/nonexistent/me.mp4")
+    assert proc.returncode == 1 and proc.stdout == "", proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("callcoach: error: --vcam-video: "), proc.stderr
+    assert "/nonexistent/me.mp4" in proc.stderr

@@ -335,3 +335,29 @@ def test_callcoach_live_headless_records_unless_told_not_to(
     with SessionStore() as store:
         (row,) = store.sessions()
         assert (row.source_kind, row.source_name, row.status, row.cues) == ("video", "clip.mp4", "ended", 3)
+
+
+class CollectEverything(CollectSelf):
+    """A panel or jsonl writer that also shows early cues and the virtual camera's state."""
+
+    def on_early_cue(self, early: Any, latency_ms: float) -> None:
+        with self._lock:
+            self.calls.append(("early", early))
+
+    def on_vcam(self, state: str, message: str) -> None:
+        with self._lock:
+            self.calls.append(("vcam", state))
+
+
+def test_early_cues_and_camera_states_pass_through_the_recorder_unkept(data_dir: Path) -> None:
+    store = SessionStore()
+    inner = CollectEverything()
+    rec = recorder(store, inner)
+    rec.on_early_cue("an early cue", 12.0)
+    rec.on_vcam("unavailable", "no virtual camera device; coaching the other person goes on")
+    rec.on_vcam("self_ready", "self-coaching on (only you see this)")
+    assert inner.calls == [("early", "an early cue"), ("vcam", "unavailable"), ("vcam", "self_ready")]
+    recorder(store, Collect()).on_early_cue("a listener without the method", 1.0)  # nothing to forward to
+    rec.close()
+    assert store.cue_events(rec.session_id) == []  # the final cue is what a session keeps
+    store.close()

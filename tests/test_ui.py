@@ -445,11 +445,11 @@ async def test_missing_virtual_camera_is_a_notification_and_coaching_goes_on() -
     async with app.run_test() as pilot:
         await started(pilot, app)
         listener = h.runner.listener
-        listener.on_vcam("unavailable", "no virtual camera device; coaching from the screen goes on")  # type: ignore[attr-defined]
+        listener.on_vcam("unavailable", "no virtual camera device; coaching the other person goes on")  # type: ignore[attr-defined]
         listener.on_status(status("locked", message="face locked: coaching"))
         listener.on_suggestion(SUGGESTION)
         await pilot.pause()
-        assert any("coaching from the screen goes on" in str(n.message) for n in app._notifications)
+        assert any("coaching the other person goes on" in str(n.message) for n in app._notifications)
         assert "no virtual camera" in text_of(app, "#vcam")
         assert app.check_action("privacy", ()) is False
         assert app.suggestion == SUGGESTION

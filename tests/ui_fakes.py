@@ -120,7 +120,7 @@ SAY_NOTHING = Suggestion(
     say_nothing=True, strength="gentle", context="general",
 )
 MIRROR_MISSED = SelfNoteStub("mirror_missed", 12.4, "duchenne_smile",
-                             "they smiled warmly; a smile back might land well")
+                             "they may have smiled warmly: a smile back might land well")
 CUE = Cue("eyebrow_flash", None, "micro", 3.84, 3.96, 4.2, 0.67, 0.70, 0)
 
 

@@ -16,13 +16,13 @@ import threading
 from collections.abc import Callable
 from typing import Any, TextIO, cast
 
-from callcoach.errors import CallcoachError, UsageError
+from callcoach.errors import CallcoachError, SourceError, UsageError
 from callcoach.live.companion import Companion
 from callcoach.live.contract import Advisor, LiveListener
 from callcoach.live.runner import LiveRunner
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import CONTEXTS, Suggestion
-from callcoach.session.recorder import LiveRecording
+from callcoach.session.recorder import LiveRecording, playbook_version
 from callcoach.sources.base import FrameSource
 
 #: Screen capture rate when --fps is not given (kept here so parsing the options imports no mss).
@@ -57,8 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cam = parser.add_argument_group("your own camera (optional)")
     cam.add_argument("--vcam", action="store_true",
                      help="also pass your webcam through to the 'CallCoach Camera' virtual camera (pick it in the "
-                     "call app) and coach your own face on the side; without a virtual camera device, coaching "
-                     "from the screen goes on")
+                     "call app) and coach your own face on a quieter line. Without a virtual camera device you "
+                     "are told what to do, the webcam is released and coaching the other person goes on "
+                     "(with --vcam-video, your own face is still coached from the file)")
     cam.add_argument("--vcam-camera", type=int, metavar="N", help="--vcam: your webcam's number (default 0)")
     cam.add_argument("--vcam-video", metavar="FILE", help="--vcam: a video file standing in for your webcam")
     cam.add_argument("--vcam-device", metavar="PATH", help="--vcam: virtual camera device (default: first free)")
@@ -66,8 +67,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cam.add_argument("--no-self-coach", action="store_true",
                      help="--vcam: only pass the webcam through; do not analyse your own face")
     parser.add_argument("--no-record-session", action="store_true",
-                        help="keep no session record. A record holds only cue events, the suggestions shown and "
-                        "your marks, never frames or pictures; 'callcoach summary' reads it")
+                        help="keep no session record. A record holds only cue events, the suggestions shown, "
+                        "your marks and (with --vcam) the notes about your own face, never frames or pictures; "
+                        "'callcoach summary' reads it")
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -194,7 +196,9 @@ class HeadlessWriter:
         self.line(_finite(record))
 
     def on_suggestion(self, suggestion: Suggestion) -> None:
-        self.line(_finite({"type": "suggestion", **dataclasses.asdict(suggestion)}))
+        record = {"type": "suggestion", **dataclasses.asdict(suggestion)}
+        record["t_s"], record["confidence"] = round(suggestion.t_s, 3), round(suggestion.confidence, 3)
+        self.line(_finite(record))
 
     def on_self(self, note: Any) -> None:
         self.line(_finite(dict(note.as_dict())))
@@ -248,8 +252,20 @@ def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = s
     return 0
 
 
+def _check_vcam_video(path: str) -> None:
+    """A missing or unreadable --vcam-video is the user's mistake: one line now, not a notice later."""
+    from callcoach.sources.paced import PacedFileSource
+
+    try:
+        PacedFileSource(path).close()
+    except CallcoachError as exc:
+        raise SourceError(f"--vcam-video: {' '.join(str(exc).split())}") from exc
+
+
 def main(args: argparse.Namespace) -> int:
     _check(args)
+    if args.vcam and args.vcam_video is not None:
+        _check_vcam_video(args.vcam_video)
     source = make_source(args)
     # The session record (cue events, suggestions, marks; never frames) starts when the runner is built.
     recording = LiveRecording(source_kind=source.kind, source_name=source.name, context=args.context,
@@ -257,6 +273,7 @@ def main(args: argparse.Namespace) -> int:
     if args.headless:
         try:
             advisor = _headless_advisor(args.context)
+            recording.playbook_version = playbook_version(advisor) or recording.playbook_version
             return run_headless(recording.wrap_factory(runner_factory(args, source, advisor)), args.duration)
         finally:
             recording.finish(sys.stderr if sys.stderr.isatty() else None)  # stdout is jsonl: keep it clean

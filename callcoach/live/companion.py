@@ -73,8 +73,12 @@ SelfCoachFactory = Callable[[NoteCallback, Callable[[], bool], Callable[[Any], N
 class CameraCompanion:
     """Pass-through plus self-coaching, started and stopped with the live runner."""
 
-    def __init__(self, passthrough: PassThroughLike, *, selfcoach_factory: SelfCoachFactory | None = None) -> None:
+    def __init__(self, passthrough: PassThroughLike, *, selfcoach_factory: SelfCoachFactory | None = None,
+                 preview_factory: Callable[[], PassThroughLike] | None = None) -> None:
         self.passthrough = passthrough
+        #: Without a virtual camera, a pass-through into nowhere that keeps the self-coach fed. Only for a
+        #: video file standing in for the webcam: a real webcam is released instead, for the call app.
+        self._preview_factory = preview_factory
         self._selfcoach_factory = selfcoach_factory
         self.selfcoach: SelfCoachLike | None = None
         #: The self-coach's figures when it stopped (``SelfStats.as_dict()``), for the run's summary.
@@ -109,6 +113,27 @@ class CameraCompanion:
         except Exception as exc:
             self._pass_state("sink_error", _one_line(exc))
 
+    def _start_preview(self) -> None:
+        assert self._preview_factory is not None
+        factory, self._preview_factory = self._preview_factory, None  # once: a failing preview is final
+        try:
+            preview = factory()
+            preview.on_frame = self._offer
+            preview.on_state = self._preview_state
+            with self._lock:
+                if self._stopped:
+                    return
+                self.passthrough = preview
+            preview.start()
+        except Exception as exc:
+            self._stop_selfcoach()
+            self._report("self_error", f"self-coaching is off: {_one_line(exc)}")
+
+    def _preview_state(self, state: str, message: str) -> None:
+        # The virtual camera is still "unavailable"; only the end of the file matters to the self-coach.
+        if state in ("lost", "sink_error"):
+            self._stop_selfcoach()
+
     def _self_status(self, status: Any) -> None:
         self._report(f"self_{status.state}", str(status.message))
 
@@ -119,10 +144,15 @@ class CameraCompanion:
 
     def _pass_state(self, state: str, message: str) -> None:
         if state == "sink_error":
+            if self._preview_factory is not None and self.selfcoach is not None and not self._stopped:
+                self._report("unavailable", f"{message}; coaching the other person goes on, and your own "
+                             "face is still coached from the video file")
+                self._start_preview()
+                return
             # Without a virtual camera the webcam is released (the call app may want it back) and the
             # self-coach, which only sees what the call sees, stops with it.
             self._stop_selfcoach()
-            self._report("unavailable", f"{message}; coaching from the screen goes on")
+            self._report("unavailable", f"{message}; coaching the other person goes on")
             return
         if state == "lost":
             self._stop_selfcoach()
@@ -183,7 +213,7 @@ class UnavailableCompanion:
 
     def __init__(self, message: str) -> None:
         self.state = "unavailable"
-        self.message = f"{message}; coaching from the screen goes on"
+        self.message = f"{message}; coaching the other person goes on"
 
     def start(self, origin_s: float, *, on_note: NoteCallback, on_state: StateCallback,
               remote_talking: Callable[[], bool]) -> None:
@@ -240,10 +270,15 @@ def build_companion(*, camera: int | None, video: str | None, device: str | None
     from callcoach.vcam.passthrough import PassThrough
     from callcoach.vcam.sink import PyVirtualCamSink
 
+    preview: Callable[[], PassThroughLike] | None = None
     if video is not None:
         from callcoach.sources.paced import PacedFileSource
+        from callcoach.vcam.sink import NullSink
 
         source: Any = PacedFileSource(video, loop=True)
+        if self_coach:
+            def preview() -> PassThroughLike:
+                return PassThrough(PacedFileSource(video, loop=True), NullSink())
     else:
         from callcoach.sources.camera import CameraSource
 
@@ -258,4 +293,4 @@ def build_companion(*, camera: int | None, video: str | None, device: str | None
             return SelfCoach(on_note, remote_talking=remote_talking, on_status=on_status,
                              baseline_seconds=baseline_seconds)
 
-    return CameraCompanion(passthrough, selfcoach_factory=factory)
+    return CameraCompanion(passthrough, selfcoach_factory=factory, preview_factory=preview)

@@ -50,7 +50,8 @@ LEAK_LINES: dict[str, str] = {
     "nose_wrinkle": "your nose may have wrinkled for a moment{when}",
     "micro_frown": "you may have frowned for a moment{when}",
 }
-_MIRROR_LINES = {"mirror_met": "you smiled back", "mirror_missed": "they smiled: a smile back might land well"}
+_MIRROR_LINES = {"mirror_met": "you seem to have smiled back",
+                 "mirror_missed": "they may have smiled warmly: a smile back might land well"}
 _ABSENT_AFTER_S = 0.5  # a face missing or unreadable this long is said so (a frame or two is not)
 _IDLE_AFTER_S = 1.0
 

@@ -154,6 +154,18 @@ class SessionRecorder:
         if callable(forward):
             forward(note)
 
+    def on_early_cue(self, early: Any, latency_ms: float) -> None:
+        """Not kept (the final cue of the movement is); passed on so the panel and jsonl still get it."""
+        forward = getattr(self.inner, "on_early_cue", None)
+        if callable(forward):
+            forward(early, latency_ms)
+
+    def on_vcam(self, state: str, message: str) -> None:
+        """The virtual camera's and the self-coach's states: not kept, passed on."""
+        forward = getattr(self.inner, "on_vcam", None)
+        if callable(forward):
+            forward(state, message)
+
     # --- from the UI thread -----------------------------------------------------------------------------
 
     def mark(self, suggestion: Suggestion, kind: str) -> bool:

@@ -193,7 +193,8 @@ def headless_check(seconds: float, *, seed: int = 0, context: str = "general", o
     metrics = metrics_text(last) if last is not None else "no status"
     # The runner's own bookkeeping is optional here: the check is about what reached the listener.
     frames = getattr(getattr(runner, "stats", None), "frames", "?")
-    print(f"summary: {listener.cues} cues, {listener.suggestions} suggestions, {metrics}, {frames} frames analysed",
+    print(f"summary: {_count(listener.cues, 'cue')}, {_count(listener.suggestions, 'suggestion')}, {metrics}, "
+          f"{frames} frames analysed",
           file=out, flush=True)
     if runner.error is not None:
         raise CallcoachError(f"the demo failed: {runner.error}")
@@ -235,3 +236,7 @@ def main(args: argparse.Namespace) -> int:
         return LiveRunner(SynthSource(seed=seed), listener, advisor=advisor)
 
     return run_live_app(factory, selector=selector, context=args.context)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -40,6 +40,19 @@ class FrameSink(Protocol):
     def close(self) -> None: ...
 
 
+class NullSink:
+    """Takes frames and keeps nothing: a pass-through with nowhere to go (self-coaching a video file)."""
+
+    def open(self, width: int, height: int, fps: float) -> None:
+        return None
+
+    def send(self, rgb: np.ndarray) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
 class MemorySink:
     """Keeps what it is sent, for tests: the frames (or only their bytes) and the monotonic send times.
 
@@ -117,7 +130,9 @@ class PyVirtualCamSink:
                 width, height, fps, fmt=pyvirtualcam.PixelFormat.RGB, device=self.device, backend=self.backend
             )
         except RuntimeError as exc:
-            raise VcamError(f"no virtual camera device; {device_fix()} ({_one_line(exc)})") from exc
+            # pyvirtualcam's own text repeats the fix; its first sentence says what it looked for.
+            found = _one_line(exc).split(". ")[0].rstrip(".")
+            raise VcamError(f"no virtual camera device ({found}): {device_fix()}") from exc
         except ValueError as exc:
             raise VcamError(f"the virtual camera refused {width}x{height} at {fps:g} fps ({_one_line(exc)})") from exc
 

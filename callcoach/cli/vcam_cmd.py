@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("keys, in a terminal: v (or space, or Enter) toggles the privacy pause (the call sees a still, "
+                     "blurred picture); q or Ctrl+C stops")
     src = parser.add_mutually_exclusive_group()
     src.add_argument("--camera", type=int, metavar="N", help="camera number N (default 0, the first)")
     src.add_argument("--video", metavar="FILE", help="a video file played at its real rate, instead of a camera")

@@ -9,7 +9,9 @@ inference thread):
   status line that follows an analysed frame (imports, model loading and the first frame included).
 Latencies: per frame (capture to analysed), per cue (capture of the emitting frame to emission) and per
 cue from the apex frame (see callcoach.live.stats). The first second after the first analysed frame is
-warm-up and is left out of the frame latencies. Figures are printed, never asserted.
+warm-up and is left out of the frame latencies. ``vision_ms`` is the vision stage's own time per analysed
+frame, with its per-stage means and maxima (landmarker, small-face search, appearance CNN, geometry), to
+show where a frame's budget goes. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -58,8 +60,29 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def _vision_figures(timings: dict[str, list[float]], skip: int) -> dict[str, Any]:
+    """Vision's own milliseconds per analysed frame (no capture wait, no cue engine), after warm-up."""
+    stages = {k: v[skip:] for k, v in timings.items() if len(v) > skip}
+    if not stages:
+        return {}
+    total = [sum(parts) for parts in zip(*stages.values(), strict=False)]
+    return {
+        "vision_ms": {**{f"p{q}": _round(percentile(total, q)) for q in (50, 95, 99)}, "max": _round(max(total))},
+        "stage_ms_mean": {k: _round(sum(v) / len(v), 2) for k, v in stages.items()},
+        "stage_ms_max": {k: _round(max(v)) for k, v in stages.items()},
+    }
+
+
 def run_once(source: FrameSource, duration: float, label: str) -> dict[str, Any]:
-    runner = LiveRunner(source, _Quiet())
+    visions: list[Any] = []
+
+    def vision_factory() -> Any:
+        from callcoach.live.runner import default_vision
+
+        visions.append(default_vision())
+        return visions[-1]
+
+    runner = LiveRunner(source, _Quiet(), vision_factory=vision_factory)
     runner.start()
     runner.wait(duration)
     t_stop = time.monotonic()
@@ -68,6 +91,7 @@ def run_once(source: FrameSource, duration: float, label: str) -> dict[str, Any]
     s = runner.stats
     # Frame latencies after warm-up: the first frames pay for lazy allocations in the models.
     steady = s.frame_latency_ms
+    skip = 0
     if s.first_done_at is not None and s.frames > 1 and s.last_done_at is not None:
         span = s.last_done_at - s.first_done_at
         skip = int(len(steady) * min(1.0, WARMUP_S / span)) if span > 0 else 0
@@ -96,6 +120,7 @@ def run_once(source: FrameSource, duration: float, label: str) -> dict[str, Any]
         "face_share": round(s.frames_with_face / s.frames, 3) if s.frames else 0.0,
         "stop_s": round(stop_s, 3),
         "end": s.end,
+        **_vision_figures(getattr(visions[0], "timings", {}) if visions else {}, skip),
     }
 
 
@@ -172,7 +197,7 @@ def _print(report: dict[str, Any], fmt: str) -> None:
             continue
         cells = []
         for r in runs:
-            v = r[key]
+            v = r.get(key, "")
             cells.append(" / ".join(f"{k} {x}" for k, x in v.items()) if isinstance(v, dict) else str(v))
         table.add_row(key, *cells)
     Console().print(table)

@@ -3,6 +3,11 @@
 Per frame: the full-frame landmarker (VIDEO mode, so it tracks instead of re-detecting), followed small
 faces on enlarged crops, a tiled search when faces are missing, pose, landmark geometry and the appearance
 model. Nothing here keeps a frame after ``observe`` returns.
+
+Live (``live=True``) keeps every frame under its budget instead of paying in spikes: the models are loaded
+and run once before the first frame, a search is spread over frames, and on a gallery each face's
+appearance CNN runs every second frame. ``live=False`` (`callcoach analyze`, the accuracy bench) computes
+exactly what it did before these live schedules existed.
 """
 
 from __future__ import annotations
@@ -14,13 +19,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from callcoach.sources.base import Frame
-from callcoach.vision.appearance import AppearanceModel
-from callcoach.vision.finder import Box, FaceFinder, iou, landmark_box
+from callcoach.vision.appearance import AppearanceModel, StaggeredAppearance
+from callcoach.vision.finder import Box, FaceFinder, SearchSweep, iou, landmark_box
 from callcoach.vision.geometry import measures
 from callcoach.vision.landmarker import Landmarker, RawFace
 from callcoach.vision.pose import canonical_points, head_pose
 from callcoach.vision.tracker import FaceTracker
 from callcoach.vision.types import FaceObservation, FrameObservation
+
+_LIVE_TIMINGS = 4096
+# A face found by the search but not yet landmarked is tried on later frames for this long (it moves
+# little in a third of a second, and the crop is 2.4 face sizes wide).
+_PENDING_S = 0.35
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,16 @@ class VisionConfig:
     search_interval_s: float = 1.0
     #: Faces smaller than this share of the frame's short side are followed on crops.
     small_face_share: float = 0.18
+    #: Live only: search regions per frame (a sweep of a 720p gallery then takes 17 frames), so a search is
+    #: a ~10 ms share of each frame instead of one 150-300 ms spike that drops frames. None: all at once.
+    live_search_regions_per_frame: int | None = 4
+    #: Live, several faces: each face's appearance CNN runs every this many frames; its last probabilities
+    #: are reused in between (the cue engine reads them at an event's apex and as a slow running mean).
+    live_appearance_period: int = 2
+    #: Live: faces found by a search that are landmarked on a crop per frame (10-15 ms each; a gallery's
+    #: first frame found three at once). The rest wait a frame or two, by when the full-frame landmarker
+    #: has often picked them up itself.
+    live_new_faces_per_frame: int | None = 1
 
 
 class VisionPipeline:
@@ -45,25 +65,36 @@ class VisionPipeline:
         self.config = config or VisionConfig()
         self.live = live
         self._full = Landmarker(max_faces=1, video=True)
+        self._multi: Landmarker | None = None
         self.multi_face = False
         self._finder = FaceFinder()
+        self._appearance: AppearanceModel | None = None
+        self._staggered: StaggeredAppearance | None = None
         try:
             self._appearance = AppearanceModel() if self.config.appearance else None
+            if live:
+                self._warm_up()
         except BaseException:
             # Close what was opened: MediaPipe's own finaliser fails noisily at interpreter exit.
-            self._full.close()
+            self.close()
             raise
+        self._staggered = StaggeredAppearance(self._appearance.predict) if self._appearance is not None else None
         self._tracker = FaceTracker()
+        self._sweep = SearchSweep(self.config.live_search_regions_per_frame if live else None)
+        self._pending: list[tuple[Box, float]] = []
         self._last_search_s = -1e9
         self._search_backoff = 1
         self._faces_at_last_search = -1
         self._frames_seen = 0
-        #: Milliseconds per stage, for `callcoach bench speed`.
+        #: Milliseconds per stage, for `callcoach bench speed` and `bench live`.
         self.timings: dict[str, list[float]] = defaultdict(list)
 
     def _timed(self, stage: str, start: float) -> float:
         now = time.perf_counter()
-        self.timings[stage].append((now - start) * 1000)
+        kept = self.timings[stage]
+        kept.append((now - start) * 1000)
+        if self.live and len(kept) > 2 * _LIVE_TIMINGS:
+            del kept[:-_LIVE_TIMINGS]  # a call can last hours: keep the recent frames only
         return now
 
     def observe(self, frame: Frame) -> FrameObservation:
@@ -85,27 +116,43 @@ class VisionPipeline:
                 boxes.append(landmark_box(face, width, height))
                 small.append(True)
 
-        if self._should_search(faces, boxes, width, height, frame.t_s):
+        if self._sweep.active and not self._search_useful(faces, boxes, width, height):
+            self._sweep.cancel()
+            self._pending = []
+        elif not self._sweep.active and self._should_search(faces, boxes, width, height, frame.t_s):
             self._last_search_s = frame.t_s
-            before = len(faces)
-            for box in self._finder.search(rgb):
-                # Tiles cut faces in half, so a tile's box can overlap a known face only a little.
-                if len(faces) >= self.config.max_faces or any(_covers(b, box) for b in boxes):
-                    continue
-                face = self._finder.landmark_crop(rgb, box)
-                if face is None:
-                    continue
-                found = landmark_box(face, width, height)
-                # The mesh must land where the detector saw a face: on an ear or a hand the landmarker
-                # tends to "find" a face elsewhere in the crop.
-                if iou(found, box) < 0.25 or any(_covers(b, found) for b in boxes):
-                    continue
-                faces.append(face)
-                boxes.append(found)
-                small.append(True)
-                self._go_multi_face()
-            # A search that finds nobody new on a steady gallery backs off (up to 8x), since each one is a
-            # 30-60 ms spike that makes a live source drop frames; a change in faces resets it.
+            self._sweep.start(width, height, len(faces))
+        searching = self._sweep.active
+        candidates = self._finder.search_regions(rgb, self._sweep.next_part(width, height)) if searching else []
+        # Live: faces found by earlier parts of the sweep and not landmarked yet (see below).
+        candidates = [b for b, t in self._pending if frame.t_s - t <= _PENDING_S] + candidates
+        self._pending = []
+        per_frame = self.config.live_new_faces_per_frame if self.live else None
+        crops = 0
+        for n, box in enumerate(candidates):
+            # Tiles cut faces in half, so a tile's box can overlap a known face only a little.
+            if len(faces) >= self.config.max_faces or any(_covers(b, box) for b in boxes):
+                continue
+            if per_frame is not None and crops >= per_frame:
+                self._pending = [(b, frame.t_s) for b in candidates[n:]]
+                break
+            crops += 1
+            face = self._finder.landmark_crop(rgb, box)
+            if face is None:
+                continue
+            found = landmark_box(face, width, height)
+            # The mesh must land where the detector saw a face: on an ear or a hand the landmarker
+            # tends to "find" a face elsewhere in the crop.
+            if iou(found, box) < 0.25 or any(_covers(b, found) for b in boxes):
+                continue
+            faces.append(face)
+            boxes.append(found)
+            small.append(True)
+            self._go_multi_face()
+        if searching and not self._sweep.active:
+            # A search that finds nobody new on a steady gallery backs off (up to 8x): it costs 66 detector
+            # runs on a 720p gallery, even spread over frames; a change in faces resets it.
+            before = self._sweep.faces_at_start
             steady = len(faces) == before and before == self._faces_at_last_search
             self._search_backoff = min(8, self._search_backoff * 2) if steady else 1
             self._faces_at_last_search = len(faces)
@@ -120,7 +167,11 @@ class VisionPipeline:
         scale = np.array([width, height, width], dtype=np.float32)
         pixels = [f.landmarks * scale for f in faces]
         emotions: list[dict[str, float] | None] = [None] * len(faces)
-        if self._appearance is not None and faces:
+        if self.live and self._staggered is not None:
+            # Unconfirmed faces are not reported, so live skips their crops.
+            period = self.config.live_appearance_period if self.multi_face else 1
+            emotions = self._staggered.predict(rgb, pixels, ids, period)
+        elif self._appearance is not None and faces:
             emotions = list(self._appearance.predict(rgb, pixels))
         t0 = self._timed("appearance", t0)
 
@@ -149,25 +200,50 @@ class VisionPipeline:
             return
         self.multi_face = True
         self._full.close()
-        self._full = Landmarker(max_faces=min(self.config.full_frame_faces, self.config.max_faces), video=True)
+        self._full = self._multi if self._multi is not None else self._multi_landmarker()
+        self._multi = None
+
+    def _multi_landmarker(self) -> Landmarker:
+        return Landmarker(max_faces=min(self.config.full_frame_faces, self.config.max_faces), video=True)
+
+    def _warm_up(self) -> None:
+        """Live: load now what the first frames would otherwise load or allocate while frames arrive.
+
+        Each costs 10-30 ms on first use (model creation, first-run allocations); on the first frames of a
+        gallery they came together and dropped frames. The multi-face landmarker is made in advance
+        (about 25 ms and a few MB) so the switch to a gallery is not a spike either.
+        """
+        blank = np.zeros((64, 64, 3), dtype=np.uint8)
+        if self.config.max_faces > 1:
+            self._finder.warm_up()
+            if self.config.full_frame_faces > 1:
+                self._multi = self._multi_landmarker()
+        if self._appearance is not None:
+            self._appearance.predict(blank, [np.full((478, 3), 32.0, dtype=np.float32)])
+
+    def _search_useful(self, faces: list[RawFace], boxes: list[Box], width: int, height: int) -> bool:
+        if len(faces) >= self.config.max_faces:
+            return False
+        # One face fills the frame: a call's speaker view, nobody else to find.
+        return not any(b[2] > 0.25 * width and b[3] > 0.35 * height for b in boxes)
 
     def _should_search(self, faces: list[RawFace], boxes: list[Box], width: int, height: int, t_s: float) -> bool:
-        """A search costs several detector runs (10-70 ms), so it runs only where it can find something."""
-        if len(faces) >= self.config.max_faces:
+        """A search costs many detector runs (10-300 ms), so it runs only where it can find something."""
+        if not self._search_useful(faces, boxes, width, height):
             return False
         if not faces:
             interval = 0.0 if not self.live else 0.25
-        elif any(b[2] > 0.25 * width and b[3] > 0.35 * height for b in boxes):
-            return False  # one face fills the frame: a call's speaker view, nobody else to find
         else:
             # Gallery or wide shot: look for more faces now and then.
             interval = self.config.search_interval_s * (1 if not self.live else 3) * self._search_backoff
         return t_s - self._last_search_s >= interval
 
     def close(self) -> None:
-        if self._appearance is not None:
-            self._appearance = None
-        self._full.close()
+        self._appearance = self._staggered = None
+        for marker in (self._full, self._multi):
+            if marker is not None:
+                marker.close()
+        self._multi = None
         self._finder.close()
 
 

@@ -32,7 +32,8 @@ class FaceObservation:
 
     ``geometry`` holds landmark measures normalised by face size (see ``callcoach.vision.geometry``);
     ``blendshapes`` the 52 MediaPipe scores; ``emotion`` the appearance model's probabilities over
-    ``APPEARANCE_CLASSES`` (None when the model was not run on this frame).
+    ``APPEARANCE_CLASSES`` (None when the model has not run on this face yet; on a live gallery of several
+    faces it runs on each face every second frame, and the frames between carry its last result).
     """
 
     face_id: int

@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="copies of the clip in the multi-face run, delivered at 15 fps (default 4; 0 = skip)")
     parser.add_argument("--fps", type=float, default=None, help="capture rate for --window/--region (default 30)")
     parser.add_argument("--no-startup", action="store_true", help="skip the whole-process start-up timing")
+    parser.add_argument("--self-video", metavar="FILE",
+                        help="also run the one-face clip with self-coaching (--vcam) on FILE standing in for your "
+                        "webcam, passed to no device: what coaching your own face costs the other side")
     parser.add_argument("--format", choices=("table", "json"), default="table")
 
 
@@ -73,7 +76,26 @@ def _vision_figures(timings: dict[str, list[float]], skip: int) -> dict[str, Any
     }
 
 
-def run_once(source: FrameSource, duration: float, label: str) -> dict[str, Any]:
+def _advisor() -> Any:
+    from callcoach.playbook.selector import default_selector
+
+    return default_selector("general")
+
+
+def _companion(video: str) -> Any:
+    from callcoach.live.companion import CameraCompanion
+    from callcoach.live.selfcoach import SelfCoach
+    from callcoach.sources.paced import PacedFileSource
+    from callcoach.vcam.passthrough import PassThrough
+    from callcoach.vcam.sink import NullSink
+
+    return CameraCompanion(
+        PassThrough(PacedFileSource(video, loop=True), NullSink()),
+        selfcoach_factory=lambda on_note, talking, on_status: SelfCoach(on_note, remote_talking=talking),
+    )
+
+
+def run_once(source: FrameSource, duration: float, label: str, companion: Any = None) -> dict[str, Any]:
     visions: list[Any] = []
 
     def vision_factory() -> Any:
@@ -82,7 +104,7 @@ def run_once(source: FrameSource, duration: float, label: str) -> dict[str, Any]
         visions.append(default_vision())
         return visions[-1]
 
-    runner = LiveRunner(source, _Quiet(), vision_factory=vision_factory)
+    runner = LiveRunner(source, _Quiet(), vision_factory=vision_factory, advisor=_advisor(), companion=companion)
     runner.start()
     runner.wait(duration)
     t_stop = time.monotonic()
@@ -116,12 +138,27 @@ def run_once(source: FrameSource, duration: float, label: str) -> dict[str, Any]
         "cues": len(cue_ms),
         "cue_latency_ms": {f"p{q}": _round(percentile(cue_ms, q)) for q in (50, 95, 99)},
         "apex_latency_ms": {f"p{q}": _round(percentile(apex_ms, q)) for q in (50, 95)},
+        "early_cues": len(s.early_timings),
+        "early_apex_latency_ms": {f"p{q}": _round(percentile([e.apex_latency_ms for e in s.early_timings], q))
+                                  for q in (50, 95)},
+        "suggestions": len(s.suggestion_apex_latency_ms),
+        "suggestion_apex_latency_ms": {f"p{q}": _round(percentile(s.suggestion_apex_latency_ms, q))
+                                       for q in (50, 95)},
         "faces_seen": len(s.face_ids),
         "face_share": round(s.frames_with_face / s.frames, 3) if s.frames else 0.0,
         "stop_s": round(stop_s, 3),
         "end": s.end,
         **_vision_figures(getattr(visions[0], "timings", {}) if visions else {}, skip),
+        **_self_figures(companion),
     }
+
+
+def _self_figures(companion: Any) -> dict[str, Any]:
+    stats = getattr(companion, "self_stats", None) if companion is not None else None
+    if not stats:
+        return {}
+    return {"self_frames": stats.get("frames"), "self_skipped": stats.get("skipped"),
+            "self_dropped": stats.get("dropped"), "self_baseline_ready": stats.get("baseline_ready")}
 
 
 def startup(video: str) -> float | None:
@@ -173,6 +210,12 @@ def main(args: argparse.Namespace) -> int:
     results = []
     for label, source in _sources(args):
         results.append(run_once(source, args.duration, label))
+    if args.self_video and args.video:
+        from callcoach.sources.paced import PacedFileSource
+
+        one = PacedFileSource(args.video, fps=args.fps, loop=True)
+        results.insert(1, run_once(one, args.duration, f"one face + self-coach, {one.fps:.0f} fps",
+                                   companion=_companion(args.self_video)))
     report: dict[str, Any] = {"runs": results, "cpus": os.cpu_count()}
     if args.video and not args.no_startup:
         report["startup_to_first_frame_s"] = _round(startup(args.video), 3)

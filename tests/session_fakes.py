@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
 
 import pytest
 
 from callcoach.cues.vocabulary import REGION
+from callcoach.live.selfcoach import SelfNote
 from callcoach.playbook.types import Suggestion
 from callcoach.session.recorder import self_note_record
 from callcoach.session.store import CueRecord, SessionStore
@@ -32,23 +31,6 @@ def suggestion(t_s: float, cue: str, *, plain: str | None = None, context: str =
     return Suggestion(t_s=t_s, cue=cue, face=0, region=REGION[cue], plain=plain or f"{cue} at {t_s:g}s, maybe",
                       confidence=0.6, move="Ask an open question.", repair="Happy to go back a step.",
                       say_nothing=False, strength="gentle", context=context)
-
-
-@dataclass(frozen=True)
-class SelfNote:
-    """Stands in for ``callcoach.live.selfcoach.SelfNote``: the same fields, so the session code is tested
-    against the shape it is promised, not against that module."""
-
-    kind: Literal["leak", "mirror_met", "mirror_missed"]
-    t_s: float
-    cue: str
-    face: int | None
-    message: str
-    confidence: float
-    remote_talking: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def leak(t_s: float, cue: str, *, talking: bool = True, confidence: float = 0.6) -> SelfNote:

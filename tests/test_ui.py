@@ -437,6 +437,16 @@ async def test_privacy_key_only_with_a_virtual_camera_and_notes_show_quietly() -
         # A note never takes the card's place.
         assert app.suggestion is None
 
+        # The self-coach's own state sits beside the camera's in the status bar.
+        runner.listener.on_vcam("self_calibrating", "self-coaching: learning your resting expression")  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert text_of(app, "#self-state") == "you: calibrating" and "camera live" in text_of(app, "#vcam")
+        runner.listener.on_vcam("self_error", "self-coaching stopped: model failed")  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert text_of(app, "#self-state") == "you: off"
+        assert any("self-coaching stopped" in str(n.message) for n in app._notifications)
+        assert app.check_action("privacy", ()) is True  # the video still flows: the key stays
+
 
 @pilot_test
 async def test_missing_virtual_camera_is_a_notification_and_coaching_goes_on() -> None:

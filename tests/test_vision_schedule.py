@@ -78,6 +78,24 @@ def test_a_new_or_returning_face_is_run_at_once() -> None:
     assert 0 in cnn.calls[-1] and out[0] is not None and out[0]["call"] == len(cnn.calls)
 
 
+def test_an_id_handed_to_a_face_elsewhere_is_run_again_not_reused() -> None:
+    cnn = FakeCNN()
+    stag = StaggeredAppearance(cnn)
+    image = np.zeros((8, 8, 3), dtype=np.uint8)
+    spread = np.stack([np.linspace(100, 140, 478), np.linspace(100, 150, 478), np.zeros(478)], axis=1)
+    stag.predict(image, [spread.astype(np.float32)], [4], period=2)  # frame 0: face 4 is new, runs at once
+    moved = spread.copy()
+    moved[:, 0] += 6.0  # frame 1, off face 4's phase: a small drift is still the same face, so reused
+    out = stag.predict(image, [moved.astype(np.float32)], [4], period=2)
+    assert len(cnn.calls) == 1 and out[0] is not None and out[0]["call"] == 1
+    stag.predict(image, [moved.astype(np.float32)], [4], period=2)  # frame 2: on its phase
+    assert len(cnn.calls) == 2
+    elsewhere = spread.copy()
+    elsewhere[:, 0] += 200.0  # frame 3, off phase: id 4 handed to a face far away, whose result may differ
+    out = stag.predict(image, [elsewhere.astype(np.float32)], [4], period=2)
+    assert len(cnn.calls) == 3 and out[0] is not None and out[0]["call"] == 3
+
+
 def test_no_face_no_call() -> None:
     cnn = FakeCNN()
     assert StaggeredAppearance(cnn).predict(np.zeros((8, 8, 3), dtype=np.uint8), [], [], period=2) == []

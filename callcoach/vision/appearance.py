@@ -98,25 +98,37 @@ class StaggeredAppearance:
 
     def __init__(self, predict: Callable[[np.ndarray, list[np.ndarray]], list[Probabilities]]) -> None:
         self._predict = predict
-        self._last: dict[int, Probabilities] = {}
+        #: Per face id: its last probabilities, and where its landmarks were centred and how wide they spread.
+        self._last: dict[int, tuple[Probabilities, np.ndarray, float]] = {}
         self._frame = 0
+
+    def _moved(self, face_id: int, face_px: np.ndarray) -> bool:
+        """A face far from where its id's probabilities were taken: the tracker may have handed the id on
+        (re-identification at about the same place), so those probabilities may be another person's."""
+        _, centre, size = self._last[face_id]
+        return bool(np.linalg.norm(face_px[:, :2].mean(axis=0) - centre) > 0.5 * size)
 
     def predict(self, rgb: np.ndarray, faces_px: list[np.ndarray], ids: list[int | None],
                 period: int = 1) -> list[Probabilities | None]:
         frame, self._frame = self._frame, self._frame + 1
         due = [i for i, face_id in enumerate(ids)
-               if face_id is not None and (face_id not in self._last or (frame + face_id) % period == 0)]
+               if face_id is not None and (face_id not in self._last or (frame + face_id) % period == 0
+                                           or self._moved(face_id, faces_px[i]))]
         fresh = dict(zip(due, self._predict(rgb, [faces_px[i] for i in due]), strict=True)) if due else {}
         out: list[Probabilities | None] = []
-        last: dict[int, Probabilities] = {}
+        last: dict[int, tuple[Probabilities, np.ndarray, float]] = {}
         for i, face_id in enumerate(ids):
             if face_id is None:
                 out.append(None)
                 continue
-            probs = fresh.get(i, self._last.get(face_id))
+            probs = fresh[i] if i in fresh else self._last[face_id][0]
             out.append(probs)
-            if probs is not None:
-                last[face_id] = probs
+            pts = faces_px[i][:, :2]
+            # Keep where the probabilities were taken, not where the face is now: a slow drift still counts.
+            if i in fresh or face_id not in self._last:
+                last[face_id] = (probs, pts.mean(axis=0), float(np.ptp(pts[:, 0])) or 1.0)
+            else:
+                last[face_id] = (probs, self._last[face_id][1], self._last[face_id][2])
         # Only faces in this frame are kept: one that comes back after a gap gets fresh probabilities.
         self._last = last
         return out

@@ -343,3 +343,26 @@ def test_suggestions_follow_the_early_cue_and_the_final_cue_does_not_repeat_them
     early_apex = stats["early_apex_latency_ms"]["max"]
     assert early_apex is not None and early_apex < stats["apex_latency_ms"]["p50"]
     assert stats["suggestion_apex_latency_ms"]["max"] == pytest.approx(early_apex, abs=50)
+
+
+def test_an_early_cue_the_selector_declines_leaves_the_final_cue_to_be_advised() -> None:
+    script = Script(duration=60.0, fps=25.0, moves=[Move(1.5, 2.3, BROW_RAISE)])
+    vision = ScriptedVision(script)
+    asked: list[bool] = []
+
+    def advise(cue: Cue, status: LiveStatus) -> Suggestion | None:
+        asked.append(cue.offset_s is None)
+        if cue.offset_s is None:
+            return None  # e.g. under the context's threshold at the first apex
+        return Suggestion(cue.apex_s, cue.cue, cue.face, "brows", "a raise", cue.confidence, "invite", "", False,
+                          "gentle", "general")
+
+    rec = EarlyRecorder()
+    runner = LiveRunner(FakeSource(fps=25.0, seconds=3.8), rec, vision_factory=lambda: vision,
+                        engine_factory=default_engine, baseline_seconds=1.0, advisor=advise)
+    rec.runner, rec.vision = runner, vision
+    runner.start()
+    assert runner.wait(15)
+    runner.stop()
+    assert asked == [True, False]  # asked at the early cue, and again at the final one
+    assert len(rec.suggestions) == 1 and len(rec.cues) == 1

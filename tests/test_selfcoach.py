@@ -260,19 +260,23 @@ def test_offer_never_blocks_on_slow_vision_and_stop_is_quick() -> None:
     origin = time.monotonic()
     coach.start(origin)
     took = []
+    fed_from = time.monotonic()
     for i in range(60):
         t0 = time.perf_counter()
         coach.offer(Frame(i, origin + i / FPS, IMAGE))
         took.append(time.perf_counter() - t0)
         time.sleep(0.005)
     # Never waits for an analysis (0.1 s each); at worst for the GIL on a busy machine.
+    fed_s = time.monotonic() - fed_from
     took.sort()
-    assert took[30] < 0.002 and took[-1] < 0.05, took[-5:]
+    # The median shows the design; the third-slowest allows for two scheduler hiccups on a loaded machine.
+    assert took[30] < 0.002 and took[-3] < 0.05, took[-5:]
     t0 = time.monotonic()
     coach.stop(timeout=2.0)
     assert coach.stopped and coach.wait(0) and time.monotonic() - t0 < 2.0
     stats = coach.stats
-    assert stats.offered == 60 and stats.dropped > 30 and 0 < stats.frames < 15
+    # At 0.1 s an analysis, at most one per 0.1 s of feeding (plus the one under way) can have been made.
+    assert stats.offered == 60 and stats.dropped > 30 and 0 < stats.frames <= fed_s / 0.1 + 2
     assert coach.status.state == "stopped" and vision.closed
     coach.offer(Frame(99, origin + 5.0, IMAGE))  # after stop: ignored, no error
     assert coach.stats.offered == 60

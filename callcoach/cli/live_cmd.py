@@ -14,7 +14,7 @@ import math
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from callcoach.errors import CallcoachError, SourceError, UsageError
 from callcoach.live.companion import Companion
@@ -24,6 +24,9 @@ from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import CONTEXTS, Suggestion
 from callcoach.session.recorder import LiveRecording, playbook_version
 from callcoach.sources.base import FrameSource
+
+if TYPE_CHECKING:
+    from callcoach.live.selfview import SelfViewReference
 
 #: Screen capture rate when --fps is not given (kept here so parsing the options imports no mss).
 LIVE_FPS = 30.0
@@ -40,7 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--region", metavar="X,Y,W,H", help="a fixed screen region, in pixels")
     src.add_argument("--monitor", type=int, metavar="N", help="a whole monitor (1 = first; 0 = all); "
                      "with --auto, the monitor to scan")
-    src.add_argument("--auto", action="store_true", help="find the other person's video tile on the screen")
+    src.add_argument("--auto", action="store_true",
+                     help="find the other person's video tile on the screen; with --vcam your own self-view "
+                     "tile is recognised by matching your webcam (else by size and place: a small corner face)")
     src.add_argument("--camera", type=int, metavar="N", help="camera number N (0 = the first)")
     src.add_argument("--video", metavar="FILE", help="a video file, played at its real rate")
     parser.add_argument("--loop", action="store_true", help="--video: start again at the end")
@@ -116,7 +121,8 @@ def make_source(args: argparse.Namespace) -> FrameSource:
     if args.auto:
         from callcoach.live.autolock import AutoLockSource
 
-        return AutoLockSource(monitor=1 if args.monitor is None else args.monitor, fps=args.fps or LIVE_FPS)
+        return AutoLockSource(monitor=1 if args.monitor is None else args.monitor, fps=args.fps or LIVE_FPS,
+                              self_view=self_view_reference(args))
     if args.monitor is not None:
         from callcoach.sources.screen import ScreenSource
 
@@ -130,6 +136,19 @@ def make_source(args: argparse.Namespace) -> FrameSource:
     return PacedFileSource(args.video, fps=args.fps, loop=args.loop)
 
 
+def self_view_reference(args: argparse.Namespace) -> SelfViewReference | None:
+    """With --auto and --vcam, one ``SelfViewReference`` shared by the source (reads it) and the self-coach
+    (feeds it): the self-view tile is recognised by matching the user's webcam. None otherwise."""
+    if not (args.auto and args.vcam and not args.no_self_coach):
+        return None
+    reference: SelfViewReference | None = getattr(args, "_self_view", None)
+    if reference is None:  # kept on args: a restarted run's source and companion share it too
+        from callcoach.live.selfview import SelfViewReference
+
+        reference = args._self_view = SelfViewReference()
+    return reference
+
+
 def make_companion(args: argparse.Namespace) -> Companion | None:
     """The webcam pass-through and self-coach for --vcam; a failure to open them never stops the run."""
     if not args.vcam:
@@ -139,7 +158,7 @@ def make_companion(args: argparse.Namespace) -> Companion | None:
     try:
         return build_companion(camera=args.vcam_camera, video=args.vcam_video, device=args.vcam_device,
                                backend=args.vcam_backend, self_coach=not args.no_self_coach,
-                               baseline_seconds=args.baseline_seconds)
+                               baseline_seconds=args.baseline_seconds, self_view=self_view_reference(args))
     except CallcoachError as exc:
         return UnavailableCompanion(f"--vcam: {' '.join(str(exc).split())}")
 
@@ -165,10 +184,14 @@ class HeadlessWriter:
         self.runner: LiveRunner | None = None
         self._last: tuple[str, str] | None = None
         self._lock = threading.Lock()
+        self._closed = False
 
-    def line(self, record: dict[str, Any]) -> None:
+    def line(self, record: dict[str, Any], *, last: bool = False) -> None:
         text = json.dumps(record, allow_nan=False)
         with self._lock:
+            if self._closed:
+                return  # a thread still winding down after the summary: the summary stays the last line
+            self._closed = last
             self.out.write(text + "\n")
             self.out.flush()
 
@@ -241,7 +264,7 @@ def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = s
         summary["self_notes"] = runner.self_notes
         if runner.companion.self_stats is not None:
             summary["self"] = runner.companion.self_stats
-    writer.line(_finite(summary))
+    writer.line(_finite(summary), last=True)
     if interrupted:
         return 130
     if runner.stats.end == "error":

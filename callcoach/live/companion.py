@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from callcoach.cues.vocabulary import Cue
 from callcoach.sources.base import Frame
+
+if TYPE_CHECKING:
+    from callcoach.live.selfview import SelfViewReference
 
 #: What the panel and the jsonl show for the virtual camera (short words for the status bar).
 VCAM_LABEL: dict[str, str] = {
@@ -131,10 +135,12 @@ class CameraCompanion:
 
     def _preview_state(self, state: str, message: str) -> None:
         # The virtual camera is still "unavailable"; only the end of the file matters to the self-coach.
-        if state in ("lost", "sink_error"):
+        if state in ("lost", "sink_error", "ended"):
             self._stop_selfcoach()
 
     def _self_status(self, status: Any) -> None:
+        if status.state == "idle" and not self._coaching.is_set():
+            return  # no frames because the user paused coaching: "paused" was said, not "no picture"
         self._report(f"self_{status.state}", str(status.message))
 
     def _offer(self, frame: Frame) -> None:
@@ -150,13 +156,14 @@ class CameraCompanion:
                 self._start_preview()
                 return
             # Without a virtual camera the webcam is released (the call app may want it back) and the
-            # self-coach, which only sees what the call sees, stops with it.
-            self._stop_selfcoach()
+            # self-coach, which only sees what the call sees, stops with it. Said first: stopping it may
+            # take a moment, and the privacy key must not act on a camera that is gone meanwhile.
             self._report("unavailable", f"{message}; coaching the other person goes on")
-            return
-        if state == "lost":
             self._stop_selfcoach()
+            return
         self._report(state, message)
+        if state in ("lost", "ended"):
+            self._stop_selfcoach()
 
     def _report(self, state: str, message: str) -> None:
         with self._lock:
@@ -174,22 +181,27 @@ class CameraCompanion:
 
     def set_coaching(self, on: bool) -> None:
         """Pause or resume the self-coach with the panel's pause; the video keeps flowing either way."""
+        if on == self._coaching.is_set():
+            return
         if on:
             self._coaching.set()
         else:
             self._coaching.clear()
+        if self.selfcoach is not None:
+            self._report("self_paused" if not on else "self_starting",
+                         "self-coaching paused" if not on else "self-coaching resuming")
 
     def toggle_privacy(self) -> bool | None:
         """Flip the privacy pause of the outgoing video; None when there is no live pass-through."""
-        if self.state not in ("live", "paused", "starting"):
+        if self.state not in ("live", "paused", "starting") or getattr(self.passthrough, "done", False):
             return None
         return self.passthrough.toggle_privacy()
 
-    def _stop_selfcoach(self) -> None:
+    def _stop_selfcoach(self, timeout: float = 2.0) -> None:
         coach, self.selfcoach = self.selfcoach, None
         if coach is not None:
             with contextlib.suppress(Exception):
-                coach.stop(timeout=2.0)
+                coach.stop(timeout=timeout)
             with contextlib.suppress(Exception):
                 self.self_stats = dict(coach.stats.as_dict())
 
@@ -198,10 +210,11 @@ class CameraCompanion:
             if self._stopped:
                 return
             self._stopped = True
+        deadline = time.monotonic() + timeout
         # The send thread first: once it has ended nothing more is offered to the self-coach.
         with contextlib.suppress(Exception):
             self.passthrough.stop(timeout)
-        self._stop_selfcoach()
+        self._stop_selfcoach(max(0.0, deadline - time.monotonic()))
 
 
 class UnavailableCompanion:
@@ -265,8 +278,10 @@ def _one_line(exc: BaseException) -> str:
 
 
 def build_companion(*, camera: int | None, video: str | None, device: str | None, backend: str | None,
-                    self_coach: bool, baseline_seconds: float) -> CameraCompanion:
-    """The real thing: a camera (or a paced video file standing in for one) into pyvirtualcam."""
+                    self_coach: bool, baseline_seconds: float,
+                    self_view: SelfViewReference | None = None) -> CameraCompanion:
+    """The real thing: a camera (or a paced video file standing in for one) into pyvirtualcam. ``self_view``
+    (for ``--auto``) is fed the user's face by the self-coach."""
     from callcoach.vcam.passthrough import PassThrough
     from callcoach.vcam.sink import PyVirtualCamSink
 
@@ -291,6 +306,7 @@ def build_companion(*, camera: int | None, video: str | None, device: str | None
             from callcoach.live.selfcoach import SelfCoach
 
             return SelfCoach(on_note, remote_talking=remote_talking, on_status=on_status,
-                             baseline_seconds=baseline_seconds)
+                             baseline_seconds=baseline_seconds,
+                             on_face=self_view.update if self_view is not None else None)
 
     return CameraCompanion(passthrough, selfcoach_factory=factory, preview_factory=preview)

@@ -98,6 +98,7 @@ class LiveRunner:
         self._engine: CueEngine | None = None
         self._early = EarlyAdvice()
         self._faces_in_view: tuple[int, ...] = ()
+        self._faces_seen_at = -1e9
 
     # --- control, from any thread ------------------------------------------------------------------
 
@@ -125,9 +126,15 @@ class LiveRunner:
         return self.companion.toggle_privacy() if self.companion is not None else None
 
     def remote_talking(self) -> bool:
-        """Whether a face in view was speaking on the last analysed frame (read by the self-coach's thread)."""
+        """Whether a face in view was speaking on the last analysed frame (read by the self-coach's thread).
+
+        Only a fresh answer counts: when no frame has been analysed for half a second (the window closed or
+        froze, the picture went blank, coaching is paused) nobody is known to be talking.
+        """
         engine = self._engine
-        return engine is not None and any(engine.face_talking(i) for i in self._faces_in_view)
+        if engine is None or time.monotonic() - self._faces_seen_at > 0.5:
+            return False
+        return any(engine.face_talking(i) for i in self._faces_in_view)
 
     def _on_note(self, note: object) -> None:
         self.self_notes += 1
@@ -159,13 +166,18 @@ class LiveRunner:
     def stop(self, timeout: float = 2.0) -> None:
         """Stop both threads, waiting up to ``timeout`` seconds; ``stopped`` tells whether they have ended."""
         deadline = time.monotonic() + timeout
+
+        def left() -> float:
+            return max(0.0, deadline - time.monotonic())
+
         self._stop.set()
-        if self.companion is not None:
-            self.companion.stop(timeout)
-        self.capture.stop(timeout)
+        self.capture.stop(left())
         self.buffer.close()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(max(0.0, deadline - time.monotonic()))
+            self._thread.join(left())
+        if self.companion is not None:
+            # Last, with what is left of the same budget: the other side's summary must not wait on it.
+            self.companion.stop(left())
 
     @property
     def stopped(self) -> bool:
@@ -272,7 +284,7 @@ class LiveRunner:
         stats.frame_latency_ms.append(latency_ms)
         stats.dropped = self.buffer.dropped - self._dropped_before
         self._meter.add(done, latency_ms)
-        self._faces_in_view = tuple(f.face_id for f in obs.faces)
+        self._faces_in_view, self._faces_seen_at = tuple(f.face_id for f in obs.faces), done
         if obs.faces:
             stats.frames_with_face += 1
             self._last_face_t = rel_t
@@ -315,17 +327,20 @@ class LiveRunner:
         on_early = getattr(self.listener, "on_early_cue", None)
         if on_early is not None:
             on_early(early, timing.latency_ms)
-        if self.advisor is not None:
+        # Only an early cue that made a suggestion stands for its movement: one the selector declined (under
+        # the threshold at the first apex, a cool-down) leaves the final cue to be judged on its own.
+        if self._advise(provisional_cue(early)):
             self._early.advised_early(early)
-            self._advise(provisional_cue(early))
 
-    def _advise(self, cue: Cue) -> None:
+    def _advise(self, cue: Cue) -> bool:
         if self.advisor is None:
-            return
+            return False
         suggestion = self.advisor(cue, self._status)
-        if suggestion is not None:
-            self.stats.suggestion_apex_latency_ms.append((time.monotonic() - (self.origin_s + cue.apex_s)) * 1000.0)
-            self.listener.on_suggestion(suggestion)
+        if suggestion is None:
+            return False
+        self.stats.suggestion_apex_latency_ms.append((time.monotonic() - (self.origin_s + cue.apex_s)) * 1000.0)
+        self.listener.on_suggestion(suggestion)
+        return True
 
     def _unreadable(self, obs: FrameObservation, image: np.ndarray, engine: CueEngine, t: float) -> str | None:
         """Why the faces in view cannot be read reliably, once that has lasted half a second; else None.

@@ -1,6 +1,6 @@
 """The "Your own face" part of the post-call summary: self-coaching notes from the user's own camera.
 
-Self-coaching (``callcoach vcam``) runs the user's own face through the cue engine and leaves two kinds of
+Self-coaching (``callcoach live --vcam``) runs the user's own face through the cue engine and leaves two kinds of
 note, both kept in the ``self_notes`` table:
 
 - a *leak*: one of the user's own cues (pressed lips, a one-sided lip pull...) that may have shown, mostly

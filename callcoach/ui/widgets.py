@@ -237,6 +237,7 @@ SELF_LABEL: dict[str, str] = {
     "no_face": "you: no face",
     "unreadable": "you: unreadable",
     "idle": "you: waiting",
+    "paused": "you: paused",
     "error": "you: off",
     "stopped": "",
 }

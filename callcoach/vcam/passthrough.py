@@ -136,11 +136,13 @@ class PassThrough:
         return self.paused
 
     def stop(self, timeout: float = 2.0) -> None:
+        """Stop both threads, waiting up to ``timeout`` seconds in all."""
+        deadline = time.monotonic() + timeout
         self._stop.set()
         self.capture.stop(timeout)
         self.buffer.close()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
+            self._thread.join(max(0.0, deadline - time.monotonic()))
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the pass-through has finished (or ``timeout``); True when it has."""

@@ -13,6 +13,8 @@ never blocking); remote cues come from the remote inference thread through ``not
 pipelines share one clock: ``start(origin_s)`` takes the live runner's ``origin_s``, so the user's cue
 times and the remote cue times are seconds into the same session. Nothing raises out of this thread: a
 failing model or listener ends the self-coach in the ``error`` state, and the pass-through carries on.
+``on_face`` (optional) gets the analysed picture and the user's face box twice a second, for ``--auto``'s
+self-view match (callcoach.live.selfview); the picture is never kept.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from callcoach.analysis import FrameAnalyzer
@@ -30,9 +32,9 @@ from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
 from callcoach.cues.vocabulary import Cue
 from callcoach.errors import CallcoachError
 from callcoach.live.mirror import WARM_CUES, MirrorResult, MirrorTracker
+from callcoach.live.selfview import FaceHook, FaceTap, user_face
 from callcoach.sources.base import Frame
 from callcoach.sources.latest import LatestFrame
-from callcoach.vision.types import FrameObservation
 
 NoteKind = Literal["leak", "mirror_met", "mirror_missed"]
 SelfState = Literal["starting", "calibrating", "ready", "no_face", "unreadable", "idle", "error", "stopped"]
@@ -147,6 +149,7 @@ class SelfCoach:
         warm_cues: frozenset[str] = WARM_CUES,
         max_fps: float | None = 15.0,
         origin_s: float | None = None,
+        on_face: FaceHook | None = None,
     ) -> None:
         self.listener = listener
         self.on_status = on_status
@@ -163,6 +166,7 @@ class SelfCoach:
         self._vision_factory = vision_factory
         self._engine_factory = engine_factory
         self.mirror = MirrorTracker(mirror_window_s, warm_cues=warm_cues)
+        self.face_tap = FaceTap(on_face)  # the webcam picture for --auto's self-view match, twice a second
         self.buffer = LatestFrame()
         self.error: BaseException | None = None
         self._inbox: deque[Cue] = deque(maxlen=64)  # deque append/popleft are atomic: no lock needed
@@ -299,7 +303,8 @@ class SelfCoach:
             self._due = self._due + period if t < self._due + period else t + period
         self._last_t = t
         obs = vision.observe(Frame(index=frame.index, t_s=t, image=frame.image))
-        obs = self._one_face(obs)
+        obs = user_face(obs, self._face_id)
+        self.face_tap(t, frame.image, obs)
         events = list(engine.update(obs))
         # Sampled per frame: a leak cue is named seconds after its apex, and the question is about the apex.
         self._talk.append((t, bool(self._remote_talking())))
@@ -310,6 +315,7 @@ class SelfCoach:
         acts = engine.face_activations(face_id) if face_id is not None else {}
         readable = face_id is not None and bool(acts) and engine.face_reliable(face_id)
         if face_id is not None:
+            self._face_id = face_id
             self._n["with_face"] += 1
             self._last_face_t = t
             self._first_seen.setdefault(face_id, t)
@@ -324,16 +330,6 @@ class SelfCoach:
         self._take_remote()
         self._face_state(t, face_id, readable)
         self._n["frames"] += 1  # counted once fully handled: a caller may wait on it (the tests do)
-
-    def _one_face(self, obs: FrameObservation) -> FrameObservation:
-        """The user's face only: the tracked one while it is in view, else the largest."""
-        if not obs.faces:
-            return obs
-        face = next((f for f in obs.faces if f.face_id == self._face_id), None)
-        if face is None:
-            face = max(obs.faces, key=lambda f: f.bbox[2] * f.bbox[3])
-            self._face_id = face.face_id
-        return obs if len(obs.faces) == 1 else replace(obs, faces=(face,))
 
     def _talking_near(self, t: float) -> bool:
         """Whether the other person talked at ``t`` or within ``listen_grace_s`` before it: the grace covers

@@ -10,10 +10,16 @@ which the measurements have not shown yet, is advised on its own.
 
 from __future__ import annotations
 
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from callcoach.cues.vocabulary import MICRO_MAX_S, Cue, EarlyCue, Scale
+from callcoach.live.contract import Advisor, LiveListener
+from callcoach.live.state import LiveStatus
+from callcoach.live.stats import CueTiming, EarlyTiming, RunStats
 
 #: Early cues remembered per run, to match finals against (a movement's final comes within ~3 s).
 _REMEMBERED = 64
@@ -51,3 +57,48 @@ class EarlyAdvice:
                 self._advised.remove(seen)
                 return True
         return False
+
+
+class CueDispatch:
+    """Hands each cue the runner's engine produced to the listener, the companion and the advisor, and keeps
+    its timings. Runs on the inference thread; ``origin_s`` and ``status`` are read when a cue arrives."""
+
+    def __init__(self, listener: LiveListener, stats: RunStats, *, advisor: Advisor | None, companion: Any,
+                 origin_s: Callable[[], float], status: Callable[[], LiveStatus]) -> None:
+        self.listener, self.stats, self.advisor, self.companion = listener, stats, advisor, companion
+        self._origin_s, self._status = origin_s, status
+        self._early = EarlyAdvice()
+
+    def final(self, cue: Cue, frame_t: float) -> None:
+        now = time.monotonic()
+        timing = CueTiming(cue=cue, latency_ms=(now - frame_t) * 1000.0,
+                           apex_latency_ms=(now - (self._origin_s() + cue.apex_s)) * 1000.0)
+        self.stats.cue_timings.append(timing)
+        self.stats.cues_by_name[cue.cue] += 1
+        self.listener.on_cue(cue, timing.latency_ms)
+        if self.companion is not None:
+            self.companion.note_remote_cue(cue)
+        if not self._early.already_advised(cue):
+            self._advise(cue)
+
+    def early(self, early: EarlyCue, frame_t: float) -> None:
+        now = time.monotonic()
+        timing = EarlyTiming(early.cue, (now - frame_t) * 1000.0, (now - (self._origin_s() + early.apex_s)) * 1000.0)
+        self.stats.early_timings.append(timing)
+        on_early = getattr(self.listener, "on_early_cue", None)
+        if on_early is not None:
+            on_early(early, timing.latency_ms)
+        # Only an early cue that made a suggestion stands for its movement: one the selector declined (under
+        # the threshold at the first apex, a cool-down) leaves the final cue to be judged on its own.
+        if self._advise(provisional_cue(early)):
+            self._early.advised_early(early)
+
+    def _advise(self, cue: Cue) -> bool:
+        if self.advisor is None:
+            return False
+        suggestion = self.advisor(cue, self._status())
+        if suggestion is None:
+            return False
+        self.stats.suggestion_apex_latency_ms.append((time.monotonic() - (self._origin_s() + cue.apex_s)) * 1000.0)
+        self.listener.on_suggestion(suggestion)
+        return True

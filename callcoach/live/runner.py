@@ -22,13 +22,13 @@ from callcoach.analysis import FrameAnalyzer
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
 from callcoach.cues.vocabulary import Cue, EarlyCue
 from callcoach.errors import CallcoachError
-from callcoach.live.advice import EarlyAdvice, provisional_cue
+from callcoach.live.advice import CueDispatch
 from callcoach.live.blank import BlankDetector
 from callcoach.live.companion import Companion
 from callcoach.live.contract import Advisor, LiveListener
 from callcoach.live.readable import unreadable_reason
 from callcoach.live.state import LiveState, LiveStatus
-from callcoach.live.stats import CueTiming, EarlyTiming, RateMeter, RunStats
+from callcoach.live.stats import RateMeter, RunStats
 from callcoach.sources.base import Frame, FrameSource
 from callcoach.sources.latest import CaptureThread, LatestFrame
 from callcoach.vision.types import FrameObservation
@@ -96,7 +96,8 @@ class LiveRunner:
         self._dropped_before = 0
         self._last_probe: np.ndarray | None = None
         self._engine: CueEngine | None = None
-        self._early = EarlyAdvice()
+        self._dispatch = CueDispatch(listener, self.stats, advisor=advisor, companion=companion,
+                                     origin_s=lambda: self.origin_s, status=lambda: self._status)
         self._faces_in_view: tuple[int, ...] = ()
         self._faces_seen_at = -1e9
 
@@ -300,47 +301,10 @@ class LiveRunner:
                     self._ready.add(event.face)
                     stats.baseline_ready = True
             elif isinstance(event, EarlyCue):
-                self._emit_early(event, frame)
+                self._dispatch.early(event, frame.t_s)
             elif isinstance(event, Cue):
-                self._emit(event, frame)
+                self._dispatch.final(event, frame.t_s)
         self._face_state(rel_t, [f.face_id for f in obs.faces], self._unreadable(obs, frame.image, engine, rel_t))
-
-    def _emit(self, cue: Cue, frame: Frame) -> None:
-        now = time.monotonic()
-        timing = CueTiming(
-            cue=cue,
-            latency_ms=(now - frame.t_s) * 1000.0,
-            apex_latency_ms=(now - (self.origin_s + cue.apex_s)) * 1000.0,
-        )
-        self.stats.cue_timings.append(timing)
-        self.stats.cues_by_name[cue.cue] += 1
-        self.listener.on_cue(cue, timing.latency_ms)
-        if self.companion is not None:
-            self.companion.note_remote_cue(cue)
-        if not self._early.already_advised(cue):
-            self._advise(cue)
-
-    def _emit_early(self, early: EarlyCue, frame: Frame) -> None:
-        now = time.monotonic()
-        timing = EarlyTiming(early.cue, (now - frame.t_s) * 1000.0, (now - (self.origin_s + early.apex_s)) * 1000.0)
-        self.stats.early_timings.append(timing)
-        on_early = getattr(self.listener, "on_early_cue", None)
-        if on_early is not None:
-            on_early(early, timing.latency_ms)
-        # Only an early cue that made a suggestion stands for its movement: one the selector declined (under
-        # the threshold at the first apex, a cool-down) leaves the final cue to be judged on its own.
-        if self._advise(provisional_cue(early)):
-            self._early.advised_early(early)
-
-    def _advise(self, cue: Cue) -> bool:
-        if self.advisor is None:
-            return False
-        suggestion = self.advisor(cue, self._status)
-        if suggestion is None:
-            return False
-        self.stats.suggestion_apex_latency_ms.append((time.monotonic() - (self.origin_s + cue.apex_s)) * 1000.0)
-        self.listener.on_suggestion(suggestion)
-        return True
 
     def _unreadable(self, obs: FrameObservation, image: np.ndarray, engine: CueEngine, t: float) -> str | None:
         """Why the faces in view cannot be read reliably, once that has lasted half a second; else None.

@@ -348,6 +348,10 @@ class CollectEverything(CollectSelf):
         with self._lock:
             self.calls.append(("vcam", state))
 
+    def on_early_withdrawn(self, withdrawn: Any, advised: bool) -> None:
+        with self._lock:
+            self.calls.append(("withdrawn", withdrawn))
+
 
 def test_early_cues_and_camera_states_pass_through_the_recorder_unkept(data_dir: Path) -> None:
     store = SessionStore()
@@ -356,7 +360,9 @@ def test_early_cues_and_camera_states_pass_through_the_recorder_unkept(data_dir:
     rec.on_early_cue("an early cue", 12.0)
     rec.on_vcam("unavailable", "no virtual camera device; coaching the other person goes on")
     rec.on_vcam("self_ready", "self-coaching on (only you see this)")
-    assert inner.calls == [("early", "an early cue"), ("vcam", "unavailable"), ("vcam", "self_ready")]
+    rec.on_early_withdrawn("a withdrawn early cue", True)
+    assert inner.calls == [("early", "an early cue"), ("vcam", "unavailable"), ("vcam", "self_ready"),
+                           ("withdrawn", "a withdrawn early cue")]
     recorder(store, Collect()).on_early_cue("a listener without the method", 1.0)  # nothing to forward to
     rec.close()
     assert store.cue_events(rec.session_id) == []  # the final cue is what a session keeps

@@ -463,3 +463,32 @@ async def test_missing_virtual_camera_is_a_notification_and_coaching_goes_on() -
         assert "no virtual camera" in text_of(app, "#vcam")
         assert app.check_action("privacy", ()) is False
         assert app.suggestion == SUGGESTION
+
+
+@pilot_test
+async def test_a_suggestion_whose_early_cue_was_not_confirmed_turns_grey() -> None:
+    from types import SimpleNamespace
+
+    h = Harness()
+    app = h.app()
+    async with app.run_test() as pilot:
+        await started(pilot, app)
+        listener = h.runner.listener
+        listener.on_status(status("locked", t_s=4.2, message="face locked: coaching"))
+        listener.on_suggestion(SUGGESTION)  # made from an early cue with its apex at 4.0 s
+        await pilot.pause()
+        card = app.query_one(SuggestionCard)
+        assert card.border_title == "now"
+        other = SimpleNamespace(cue="lip_compression", face=0, onset_s=3.5, apex_s=3.7, t_s=4.3, reason="outranked")
+        listener.on_early_withdrawn(other, True)  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert card.border_title == "now"  # another cue's withdrawal leaves this card alone
+        mine = SimpleNamespace(cue=SUGGESTION.cue, face=SUGGESTION.face, onset_s=3.8, apex_s=SUGGESTION.t_s,
+                               t_s=4.4, reason="unreadable")
+        listener.on_early_withdrawn(mine, True)  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert card.border_title == "earlier" and card.border_subtitle == "not confirmed"
+        assert card.has_class("stale")
+        listener.on_suggestion(SAY_NOTHING)  # a new suggestion is current again
+        await pilot.pause()
+        assert card.border_title == "now" and card.border_subtitle is None

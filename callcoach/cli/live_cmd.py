@@ -218,6 +218,9 @@ class HeadlessWriter:
             record["apex_latency_ms"] = round(timings[-1].apex_latency_ms, 1)
         self.line(_finite(record))
 
+    def on_early_withdrawn(self, withdrawn: Any, advised: bool) -> None:
+        self.line(_finite({**withdrawn.as_dict(), "suggestion_withdrawn": advised}))
+
     def on_suggestion(self, suggestion: Suggestion) -> None:
         record = {"type": "suggestion", **dataclasses.asdict(suggestion)}
         record["t_s"], record["confidence"] = round(suggestion.t_s, 3), round(suggestion.confidence, 3)

@@ -49,6 +49,15 @@ class EarlyAdvice:
     def advised_early(self, early: EarlyCue) -> None:
         self._advised.append(_Advised(early.face, early.cue, early.onset_s, early.apex_s))
 
+    def withdraw(self, face: int, cue: str, onset_s: float, apex_s: float) -> bool:
+        """Forget an advised early cue whose movement was not confirmed; True if it had been advised."""
+        for seen in self._advised:
+            if seen.face == face and seen.cue == cue and abs(seen.apex_s - apex_s) < 1e-6 and \
+                    abs(seen.onset_s - onset_s) < 1e-6:
+                self._advised.remove(seen)
+                return True
+        return False
+
     def already_advised(self, cue: Cue) -> bool:
         """True when ``cue`` is the final cue of a movement whose early cue was advised on."""
         end = cue.offset_s if cue.offset_s is not None else cue.apex_s
@@ -92,6 +101,15 @@ class CueDispatch:
         # the threshold at the first apex, a cool-down) leaves the final cue to be judged on its own.
         if self._advise(provisional_cue(early)):
             self._early.advised_early(early)
+
+    def withdrawn(self, withdrawn: Any) -> None:
+        """An early cue's movement ended without its final cue (or with another name): say so, and whether a
+        suggestion had been made from it, so the panel can stop showing that suggestion as current."""
+        self.stats.early_withdrawn += 1
+        advised = self._early.withdraw(withdrawn.face, withdrawn.cue, withdrawn.onset_s, withdrawn.apex_s)
+        on_withdrawn = getattr(self.listener, "on_early_withdrawn", None)
+        if on_withdrawn is not None:
+            on_withdrawn(withdrawn, advised)
 
     def _advise(self, cue: Cue) -> bool:
         if self.advisor is None:

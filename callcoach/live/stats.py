@@ -73,6 +73,8 @@ class RunStats:
     frame_latency_ms: list[float] = field(default_factory=list)
     cue_timings: list[CueTiming] = field(default_factory=list)
     early_timings: list[EarlyTiming] = field(default_factory=list)
+    #: Early cues whose movement then ended without a final cue of the same name.
+    early_withdrawn: int = 0
     #: For each suggestion: its emission time minus the capture time of its cue's apex (what the user waits).
     suggestion_apex_latency_ms: list[float] = field(default_factory=list)
     face_ids: set[int] = field(default_factory=set)
@@ -113,6 +115,7 @@ class RunStats:
             "latency_ms": spread([c.latency_ms for c in self.cue_timings]),
             "apex_latency_ms": spread([c.apex_latency_ms for c in self.cue_timings]),
             "early_cues": len(self.early_timings),
+            "early_withdrawn": self.early_withdrawn,
             "early_apex_latency_ms": spread([c.apex_latency_ms for c in self.early_timings]),
             "suggestions": len(self.suggestion_apex_latency_ms),
             "suggestion_apex_latency_ms": spread(self.suggestion_apex_latency_ms),

@@ -160,6 +160,12 @@ class SessionRecorder:
         if callable(forward):
             forward(early, latency_ms)
 
+    def on_early_withdrawn(self, withdrawn: Any, advised: bool) -> None:
+        """Not kept (no final cue means no cue event); passed on so the panel can grey its suggestion."""
+        forward = getattr(self.inner, "on_early_withdrawn", None)
+        if callable(forward):
+            forward(withdrawn, advised)
+
     def on_vcam(self, state: str, message: str) -> None:
         """The virtual camera's and the self-coach's states: not kept, passed on."""
         forward = getattr(self.inner, "on_vcam", None)

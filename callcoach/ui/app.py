@@ -22,7 +22,15 @@ from callcoach.live.contract import LiveListener
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.guardrails import CONSENT_TEXT, acknowledge_consent, consent_acknowledged
 from callcoach.playbook.types import CONTEXTS, Suggestion
-from callcoach.ui.messages import CueSpotted, PanelListener, SelfNoted, StatusChanged, SuggestionOffered, VcamChanged
+from callcoach.ui.messages import (
+    CueSpotted,
+    EarlyWithdrawn,
+    PanelListener,
+    SelfNoted,
+    StatusChanged,
+    SuggestionOffered,
+    VcamChanged,
+)
 from callcoach.ui.playbook_screen import PlaybookScreen
 from callcoach.ui.screens import ConsentScreen, HelpScreen
 from callcoach.ui.summary_screen import end_of_session
@@ -130,6 +138,8 @@ class CoachApp(App[None]):
         self.status = LiveStatus(0.0, "", "starting", "")
         self.suggestion: Suggestion | None = None
         self._marked: Verdict | None = None
+        #: The suggestion on the card came from an early cue whose movement was then not confirmed.
+        self._unconfirmed = False
         self._cues_seen = 0
         #: The virtual camera's state ("" without --vcam: the privacy key is then hidden).
         self.vcam_state = ""
@@ -221,7 +231,18 @@ class CoachApp(App[None]):
     def on_suggestion_offered(self, message: SuggestionOffered) -> None:
         self.suggestion = message.suggestion
         self._marked = None
+        self._unconfirmed = False
         self.query_one(SuggestionCard).border_subtitle = None
+        self._show_card()
+
+    def on_early_withdrawn(self, message: EarlyWithdrawn) -> None:
+        s, w = self.suggestion, message.withdrawn
+        # The card's suggestion is the withdrawn cue's when they name the same face, cue and apex.
+        if s is None or (s.face, s.cue) != (w.face, w.cue) or abs(s.t_s - w.apex_s) > 1e-6:
+            return
+        self._unconfirmed = True
+        if self._marked is None:
+            self.query_one(SuggestionCard).border_subtitle = "not confirmed"
         self._show_card()
 
     def on_self_noted(self, message: SelfNoted) -> None:
@@ -261,7 +282,8 @@ class CoachApp(App[None]):
             card.show_waiting(self._cues_seen)
             return
         status = self._shown_status()
-        stale = status.state in TROUBLE_STATES or status.t_s - self.suggestion.t_s > self._stale_after_s
+        stale = (status.state in TROUBLE_STATES or status.t_s - self.suggestion.t_s > self._stale_after_s
+                 or self._unconfirmed)
         card.show_suggestion(self.suggestion, stale=stale)
 
     # -- keys -------------------------------------------------------------------------------------

@@ -110,6 +110,26 @@ class VcamChanged(Message):
         return f"VcamChanged({self._state!r})"
 
 
+class EarlyWithdrawn(Message):
+    """An early cue's movement was not confirmed; ``advised``: a suggestion had been made from it."""
+
+    def __init__(self, withdrawn: Any, advised: bool) -> None:
+        super().__init__()
+        self._withdrawn = withdrawn
+        self._advised = advised
+
+    @property
+    def withdrawn(self) -> Any:
+        return self._withdrawn
+
+    @property
+    def advised(self) -> bool:
+        return self._advised
+
+    def __repr__(self) -> str:
+        return f"EarlyWithdrawn({getattr(self._withdrawn, 'cue', '?')!r})"
+
+
 class PanelListener:
     """A ``LiveListener`` that forwards into a Textual app (or any message pump).
 
@@ -150,6 +170,10 @@ class PanelListener:
 
     def on_self(self, note: Any) -> None:
         self._target.post_message(SelfNoted(note))
+
+    def on_early_withdrawn(self, withdrawn: Any, advised: bool) -> None:
+        if advised:  # only a suggestion on screen can be affected
+            self._target.post_message(EarlyWithdrawn(withdrawn, advised))
 
     def on_vcam(self, state: str, message: str) -> None:
         self._target.post_message(VcamChanged(state, message))

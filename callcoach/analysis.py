@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
-from callcoach.cues.vocabulary import Cue, EarlyCue
+from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.errors import CallcoachError
 from callcoach.sources.base import Frame, FrameSource
 from callcoach.vision.types import FrameObservation
@@ -88,7 +88,7 @@ def analyze_frames(
                 face_ids.update(f.face_id for f in obs.faces)
             yield obs
             for event in engine.update(obs):
-                if isinstance(event, EarlyCue):
+                if isinstance(event, (EarlyCue, EarlyCueWithdrawn)):
                     continue  # provisional, for the live panel; a file's analysis reports final cues only
                 if isinstance(event, Cue):
                     counts[event.cue] += 1
@@ -98,6 +98,8 @@ def analyze_frames(
         # let the caller report the error.
         stopped = exc
     for event in engine.finish():
+        if isinstance(event, EarlyCueWithdrawn):
+            continue
         if isinstance(event, Cue):
             counts[event.cue] += 1
         yield event

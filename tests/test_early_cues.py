@@ -1,29 +1,34 @@
-"""Early cues on scripted signal series: named while the movement is under way, never changing the final cues."""
+"""Early cues on scripted signal series: named while the movement is under way, never changing the final cues,
+each settled once by a final cue of its name or by its withdrawal."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Iterable
+from pathlib import Path
 
 import pytest
 from scripted import BLINK, BROW_RAISE, CRINKLE, EYES_WIDE, JAW_DROP, LIP_PRESS, SMILE, Move, Script
 
+from callcoach.bench.early import settle
 from callcoach.cues.early import EarlyRule
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
-from callcoach.cues.vocabulary import Cue, EarlyCue
-from callcoach.vision.types import HeadPose
+from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
+from callcoach.vision.types import FrameObservation, HeadPose
 
-Timed = tuple[float, BaselineEvent | Cue | EarlyCue]
+Timed = tuple[float, BaselineEvent | Cue | EarlyCue | EarlyCueWithdrawn]
 
 #: A one-sided corner pull (contempt), strong enough to outrank a light lip press.
 LIP_PULL = {"mouth_corner_l": 0.1, "mouthSmileLeft": 0.3}
 LIGHT_PRESS = {"lip_upper": -0.015, "lip_lower": -0.015, "mouthPressLeft": 0.15, "mouthPressRight": 0.15}
 
 
-def stream(script: Script, early: bool, faces: int = 1) -> list[Timed]:
+def stream(script: Script | Iterable[FrameObservation], early: bool, faces: int = 1) -> list[Timed]:
     """Every event with the time of the frame whose processing emitted it (inf: flushed at the end)."""
     engine = CueEngine(EngineConfig(early=early))
     out: list[Timed] = []
-    for obs in script.frames(faces):
+    for obs in script.frames(faces) if isinstance(script, Script) else script:
         out.extend((obs.t_s, e) for e in engine.update(obs))
     out.extend((math.inf, e) for e in engine.finish())
     return out
@@ -150,5 +155,112 @@ SCRIPTS = {
 @pytest.mark.parametrize("faces", [1, 2])
 def test_final_stream_is_identical_with_and_without_early_cues(name: str, faces: int) -> None:
     plain = stream(SCRIPTS[name], early=False, faces=faces)
-    with_early = [(t, e) for t, e in stream(SCRIPTS[name], early=True, faces=faces) if not isinstance(e, EarlyCue)]
+    with_early = [(t, e) for t, e in stream(SCRIPTS[name], early=True, faces=faces)
+                  if not isinstance(e, (EarlyCue, EarlyCueWithdrawn))]
     assert with_early == plain
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+@pytest.mark.parametrize("faces", [1, 2])
+def test_each_early_cue_is_settled_once(name: str, faces: int) -> None:
+    events = [e for _, e in stream(SCRIPTS[name], early=True, faces=faces) if not isinstance(e, BaselineEvent)]
+    assert settle(events).problems == []
+
+
+# A smile up in half a second, then held with a slow four-second release: announced at ~4.2 s, under way
+# until ~7 s.
+HELD_SMILE = [Move(3.0, 3.5, SMILE, apex=3.5), Move(3.5, 7.5, SMILE, apex=3.5)]
+
+
+def _withdrawn(events: list[Timed]) -> list[tuple[float, EarlyCueWithdrawn]]:
+    return [(t, e) for t, e in events if isinstance(e, EarlyCueWithdrawn)]
+
+
+def _settled_as(events: list[Timed], reason: str, between: tuple[float, float]) -> EarlyCueWithdrawn:
+    """The first early cue was withdrawn for ``reason``, on a frame in ``between``; every early cue settled."""
+    earlies = [e for _, e in events if isinstance(e, EarlyCue)]
+    withdrawn = _withdrawn(events)
+    assert earlies and withdrawn, events
+    t, w = withdrawn[0]
+    assert w.reason == reason and w.withdraws(earlies[0])
+    assert w.t_s == t and between[0] <= t <= between[1]
+    assert not any(isinstance(e, Cue) and e.cue == w.cue and e.onset_s <= w.apex_s <= (e.offset_s or math.inf)
+                   for _, e in events)
+    assert settle([e for _, e in events if not isinstance(e, BaselineEvent)]).problems == []
+    return w
+
+
+def _turn_at_5(t: float) -> HeadPose:
+    w = max(0.0, math.sin(math.pi * (t - 5.0) / 0.6)) if 5.0 <= t <= 5.6 else 0.0
+    return HeadPose(yaw=30 * w, pitch=0.0, roll=0.0)
+
+
+def test_a_movement_cut_by_a_head_turn_is_withdrawn_as_unreadable() -> None:
+    events = stream(Script(duration=10.0, moves=HELD_SMILE, pose=_turn_at_5), early=True)
+    early = [e for _, e in events if isinstance(e, EarlyCue)]
+    assert early[0].cue == "polite_smile" and early[0].t_s < 5.0
+    w = _settled_as(events, "unreadable", (5.0, 5.3))  # the first frame muted by the turn
+    assert w.as_dict() == {"type": "early_cue_withdrawn", "cue": "polite_smile", "face": 0,
+                           "onset_s": round(early[0].onset_s, 3), "apex_s": round(early[0].apex_s, 3),
+                           "t_s": round(w.t_s, 3), "reason": "unreadable"}
+
+
+def test_a_face_lost_mid_movement_is_withdrawn_as_face_lost() -> None:
+    frames = [dataclasses.replace(o, faces=()) if 5.0 <= o.t_s <= 6.0 else o
+              for o in Script(duration=10.0, moves=HELD_SMILE).frames()]
+    events = stream(frames, early=True)
+    # Withdrawn once the face has been gone for lost_after_s (0.5 s).
+    _settled_as(events, "face_lost", (5.46, 5.5))  # last seen at 4.96 s
+
+
+def test_an_outranking_movement_after_the_announcement_withdraws_it() -> None:
+    # A light lip press peaks and is announced; a stronger one-sided pull begins after that and overlaps
+    # most of it: the final cues keep only the pull.
+    moves = [Move(3.0, 5.0, LIGHT_PRESS, apex=3.3), Move(3.6, 5.0, LIP_PULL)]
+    events = stream(Script(duration=8.0, moves=moves), early=True)
+    early = [e for _, e in events if isinstance(e, EarlyCue)]
+    assert early[0].cue == "lip_compression" and early[0].t_s < 3.7
+    assert [e.cue for _, e in events if isinstance(e, Cue)] == ["unilateral_lip_pull"]
+    _settled_as(events, "outranked", (4.0, 6.0))
+
+
+def test_a_final_cue_with_another_name_follows_the_withdrawal_at_once() -> None:
+    # Announced as a polite smile; a bigger smile reaching the eyes follows within the same movement.
+    moves = [Move(3.0, 5.0, SMILE, apex=3.3), Move(3.8, 4.8, {**SMILE, **CRINKLE})]
+    events = [(t, e) for t, e in stream(Script(duration=8.0, moves=moves), early=True)
+              if not isinstance(e, BaselineEvent)]
+    assert [type(e).__name__ for _, e in events] == ["EarlyCue", "EarlyCueWithdrawn", "Cue"]
+    (_, early), (t_w, w), (t_c, final) = events
+    assert isinstance(early, EarlyCue) and isinstance(w, EarlyCueWithdrawn) and isinstance(final, Cue)
+    assert early.cue == "polite_smile" and final.cue == "duchenne_smile"
+    assert w.reason == "renamed" and w.withdraws(early) and t_w == t_c == w.t_s
+    assert settle([e for _, e in events]).problems == []
+
+
+def test_a_movement_under_way_at_the_end_gets_its_final_cue_not_a_withdrawal() -> None:
+    events = stream(SCRIPTS["unfinished"], early=True)
+    assert [e.cue for _, e in events if isinstance(e, EarlyCue)] == ["eyebrow_flash"]
+    assert _withdrawn(events) == []
+    assert [(t, e.cue, e.offset_s) for t, e in events if isinstance(e, Cue)] == [(math.inf, "eyebrow_flash", None)]
+
+
+def test_no_withdrawal_without_early_cues() -> None:
+    events = stream(Script(duration=10.0, moves=HELD_SMILE, pose=_turn_at_5), early=False)
+    assert _withdrawn(events) == []
+
+
+@pytest.mark.slow
+def test_early_cues_on_a_real_clip_are_each_settled_once(real_media: Path) -> None:
+    from callcoach.bench.early import observe, run_engines
+    from callcoach.sources.files import open_source
+
+    source = open_source(str(real_media / "WolfgangLanger_Pexels.mp4"))
+    try:
+        result = run_engines("real", observe(source.frames()))
+    finally:
+        source.close()
+    assert result.identical
+    settled = settle(result.events)
+    assert settled.problems == []
+    assert set(settled.withdrawn) | set(settled.final) == set(range(len(result.earlies)))
+    assert settled.withdrawn  # head motion while she laughs: some early cues are withdrawn there

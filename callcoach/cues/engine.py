@@ -23,7 +23,7 @@ from callcoach.cues.channels import CHANNELS, TALK_GAIN, activations, apex_readi
 from callcoach.cues.early import EarlyAnnouncer, EarlyRule
 from callcoach.cues.features import FLOORS, INDEX, feature_vector
 from callcoach.cues.spotter import BlinkCluster, BlinkClusterSpotter, Excursion, Spotter
-from callcoach.cues.vocabulary import MICRO_MAX_S, Cue, EarlyCue
+from callcoach.cues.vocabulary import MICRO_MAX_S, Cue, EarlyCue, EarlyCueWithdrawn, WithdrawReason
 from callcoach.errors import CueError
 from callcoach.vision.types import FaceObservation, FrameObservation
 
@@ -96,12 +96,14 @@ class CueEngine:
     """Feed ``update`` one ``FrameObservation`` at a time; it yields baseline events and cues.
 
     With ``EngineConfig(early=True)`` it also yields an ``EarlyCue`` for a movement still under way
-    once its apex has passed; its final ``Cue`` follows as usual.
+    once its apex has passed; its final ``Cue`` follows as usual, or, when no final cue of that name will
+    come, an ``EarlyCueWithdrawn`` (see ``callcoach.cues.early``).
     """
 
     def __init__(self, config: EngineConfig | None = None) -> None:
         self.config = config or EngineConfig()
         self._faces: dict[int, _Face] = {}
+        self._t = 0.0  # the last frame's time: withdrawals made by finish() carry it
 
     @property
     def any_baseline_ready(self) -> bool:
@@ -128,8 +130,9 @@ class CueEngine:
         return _Face(face_id, RobustBaseline(FLOORS, warmup_s=self.config.baseline_seconds), spotters,
                      early=early)
 
-    def update(self, obs: FrameObservation) -> Iterator[BaselineEvent | Cue | EarlyCue]:
+    def update(self, obs: FrameObservation) -> Iterator[BaselineEvent | Cue | EarlyCue | EarlyCueWithdrawn]:
         seen = set()
+        self._t = obs.t_s
         for face in obs.faces:
             seen.add(face.face_id)
             state = self._faces.get(face.face_id)
@@ -142,10 +145,12 @@ class CueEngine:
             if face_id not in seen and obs.t_s - state.last_t > self.config.lost_after_s:
                 for spotter in state.spotters.values():
                     spotter.interrupt(obs.t_s)
+                yield from self._withdraw(state, obs.t_s, "face_lost")
             if face_id not in seen:
                 yield from self._release(state, obs.t_s)
 
-    def _update_face(self, st: _Face, face: FaceObservation, t: float) -> Iterator[BaselineEvent | Cue | EarlyCue]:
+    def _update_face(self, st: _Face, face: FaceObservation,
+                     t: float) -> Iterator[BaselineEvent | Cue | EarlyCue | EarlyCueWithdrawn]:
         x = feature_vector(face)
         dt = max(1e-3, t - st.last_t) if st.last_pose is not None else 0.0
         if st.last_pose is not None and dt > 0:
@@ -174,6 +179,7 @@ class CueEngine:
             st.acts = {}
             for spotter in st.spotters.values():
                 spotter.interrupt(t)  # dropped: a half-seen movement during a turn is not evidence
+            yield from self._withdraw(st, t, "unreadable")
             yield from self._release(st, t)
             return
         if not closed:
@@ -190,7 +196,9 @@ class CueEngine:
         if st.early is not None:
             # Before the merge: what an ended excursion merges into tells whether it was announced.
             for ex in st.early.ready(t, st.spotters, ended, st.pending):
-                yield self._early_cue(st, ex, t)
+                early = self._early_cue(st, ex, t)
+                st.early.announced(ex.channel, early)
+                yield early
         for done in ended.values():
             _add_or_merge(st.pending, done)
         cluster = st.blinks.update(t, closed)
@@ -246,15 +254,18 @@ class CueEngine:
         for k, v in face.emotion.items():
             st.emotion_mean[k] = (1 - weight) * st.emotion_mean.get(k, v) + weight * v
 
-    def _release(self, st: _Face, t: float) -> Iterator[Cue]:
-        """Emit pending events once no stronger overlapping event on a competing channel can still appear."""
+    def _release(self, st: _Face, t: float, now: float | None = None) -> Iterator[Cue | EarlyCueWithdrawn]:
+        """Emit pending events once no stronger overlapping event on a competing channel can still appear.
+
+        ``now`` is the frame time withdrawals carry, when ``t`` is not one (finish: inf)."""
         keep: list[Excursion] = []
         for ex in st.pending:
             assert ex.offset_s is not None
             rivals = [o for o in st.pending if o is not ex and frozenset((o.channel, ex.channel)) in _COMPETE
                       and _overlap(o, ex) and o.peak > ex.peak]
-            if rivals:
-                continue  # a stronger competing event explains this one
+            if rivals:  # a stronger competing event explains this one
+                yield from self._settle(st, ex, None, t if now is None else now)
+                continue
             active_rival = any(s.active and frozenset((s.channel, ex.channel)) in _COMPETE
                                for s in st.spotters.values())
             resumed = st.spotters[ex.channel].onset_s
@@ -263,8 +274,20 @@ class CueEngine:
             if t - ex.offset_s < _HOLD_S or (active_rival and t - ex.offset_s < 3.0):
                 keep.append(ex)
                 continue
-            yield self._cue(st, ex)
+            cue = self._cue(st, ex)
+            yield from self._settle(st, ex, cue, t if now is None else now)
+            yield cue
         st.pending = keep
+
+    @staticmethod
+    def _settle(st: _Face, ex: Excursion, cue: Cue | None, t: float) -> list[EarlyCueWithdrawn]:
+        """Early cues held by ``ex``, leaving as ``cue`` or dropped (None): withdrawn unless ``cue`` confirms."""
+        return st.early.settle(ex, cue, t) if st.early is not None else []
+
+    @staticmethod
+    def _withdraw(st: _Face, t: float, reason: WithdrawReason) -> list[EarlyCueWithdrawn]:
+        """Early cues whose movement was just cut (interrupted spotters) are withdrawn."""
+        return st.early.sweep(t, st.spotters, st.pending, reason) if st.early is not None else []
 
     @staticmethod
     def _describe(st: _Face, ex: Excursion) -> tuple[str, str | None, float, float]:
@@ -304,8 +327,11 @@ class CueEngine:
             face=st.face_id,
         )
 
-    def finish(self) -> Iterator[Cue]:
-        """End of input: flush everything, including events still under way (offset None)."""
+    def finish(self) -> Iterator[Cue | EarlyCueWithdrawn]:
+        """End of input: flush everything, including events still under way (offset None).
+
+        An early cue whose movement is still under way gets its final cue here; withdrawals carry the
+        last frame's time."""
         for st in self._faces.values():
             for spotter in st.spotters.values():
                 ex = spotter.finish()
@@ -317,16 +343,18 @@ class CueEngine:
             ended = [e for e in st.pending if e.offset_s is not None]
             open_ = [e for e in st.pending if e.offset_s is None]
             st.pending = ended
-            yield from self._release(st, math.inf)
+            yield from self._release(st, math.inf, self._t)
             named: set[str] = set()
             kept: list[Excursion] = []
             for ex in sorted(open_, key=lambda e: -e.peak):
                 # Still under way at the end: the same rule as for ended events, strongest first.
                 cue = self._cue(st, ex)
                 if cue.cue in named or any(frozenset((k.channel, ex.channel)) in _COMPETE for k in kept):
+                    yield from self._settle(st, ex, None, self._t)
                     continue
                 named.add(cue.cue)
                 kept.append(ex)
+                yield from self._settle(st, ex, cue, self._t)
                 yield cue
 
 
@@ -353,4 +381,4 @@ def _overlap(a: Excursion, b: Excursion) -> bool:
     return union == math.inf or inter / union >= 0.3
 
 
-__all__ = ["TALK_GAIN", "BaselineEvent", "CueEngine", "EarlyCue", "EarlyRule", "EngineConfig"]
+__all__ = ["TALK_GAIN", "BaselineEvent", "CueEngine", "EarlyCue", "EarlyCueWithdrawn", "EarlyRule", "EngineConfig"]

@@ -110,8 +110,8 @@ class EarlyCue:
     """A movement named while it is still under way, once its apex has passed (``EngineConfig(early=True)``).
 
     A provisional guess: the final ``Cue`` for the same movement follows when it ends, usually with the
-    same name; rarely none follows (a stronger competing movement took over, or a head turn cut it).
-    Scale and offset are not known yet.
+    same name; when none with that name follows, an ``EarlyCueWithdrawn`` for it does. Scale and offset are
+    not known yet.
     """
 
     cue: str
@@ -135,4 +135,44 @@ class EarlyCue:
             "intensity": round(self.intensity, 3),
             "confidence": round(self.confidence, 3),
             "face": self.face,
+        }
+
+
+#: Why an early cue was withdrawn: the face became unreadable (a head turn, fast motion) and the movement
+#: was dropped; the face was out of view too long; a stronger movement on a competing channel was kept
+#: instead; the movement's final cue came with another name (it follows the withdrawal at once).
+WithdrawReason = Literal["unreadable", "face_lost", "outranked", "renamed"]
+WITHDRAW_REASONS: tuple[WithdrawReason, ...] = ("unreadable", "face_lost", "outranked", "renamed")
+
+
+@dataclass(frozen=True)
+class EarlyCueWithdrawn:
+    """An ``EarlyCue`` that no final cue of the same name will confirm (``EngineConfig(early=True)``).
+
+    ``cue``, ``face``, ``onset_s`` and ``apex_s`` are those of the early cue withdrawn, so a consumer can
+    tell which one it was; ``t_s`` is the time of the frame that showed it. Each early cue is settled once:
+    by the final cue of the same name whose [onset_s, offset_s] holds its apex_s, or by this.
+    """
+
+    cue: str
+    face: int
+    onset_s: float
+    apex_s: float
+    t_s: float
+    reason: WithdrawReason
+
+    def withdraws(self, early: EarlyCue) -> bool:
+        """Whether this is the withdrawal of ``early``."""
+        return (early.face, early.cue, early.onset_s, early.apex_s) == (self.face, self.cue, self.onset_s,
+                                                                         self.apex_s)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "type": "early_cue_withdrawn",
+            "cue": self.cue,
+            "face": self.face,
+            "onset_s": round(self.onset_s, 3),
+            "apex_s": round(self.apex_s, 3),
+            "t_s": round(self.t_s, 3),
+            "reason": self.reason,
         }

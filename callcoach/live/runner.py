@@ -20,7 +20,7 @@ import numpy as np
 
 from callcoach.analysis import FrameAnalyzer
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
-from callcoach.cues.vocabulary import Cue, EarlyCue
+from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.errors import CallcoachError
 from callcoach.live.advice import CueDispatch
 from callcoach.live.blank import BlankDetector
@@ -302,6 +302,8 @@ class LiveRunner:
                     stats.baseline_ready = True
             elif isinstance(event, EarlyCue):
                 self._dispatch.early(event, frame.t_s)
+            elif isinstance(event, EarlyCueWithdrawn):
+                self._dispatch.withdrawn(event)
             elif isinstance(event, Cue):
                 self._dispatch.final(event, frame.t_s)
         self._face_state(rel_t, [f.face_id for f in obs.faces], self._unreadable(obs, frame.image, engine, rel_t))

@@ -98,6 +98,20 @@ def _import_mediapipe() -> tuple[Any, Any, Any]:
     return mp, BaseOptions, vision
 
 
+def _quiet_for(seen: set[tuple[int, ...]], shape: tuple[int, ...]) -> contextlib.AbstractContextManager[None]:
+    """Silence native stderr for the first call with each input size.
+
+    LiteRT reallocates its input tensors when the size changes and may log an alignment warning then
+    (the search's tiles come in several sizes: the warning came on the first tile, after a quiet first
+    frame, in about one run in six). Later calls of a size already seen stay unsilenced: redirecting fd 2
+    on every frame would also swallow anything else written meanwhile.
+    """
+    if shape in seen:
+        return contextlib.nullcontext()
+    seen.add(shape)
+    return quiet_native_stderr()
+
+
 class Landmarker:
     """Face Landmarker in VIDEO mode (tracks between frames) or IMAGE mode (detects on every call)."""
 
@@ -106,6 +120,7 @@ class Landmarker:
         self._video = video
         self._last_ts = -1
         self._calls = 0
+        self._shapes: set[tuple[int, ...]] = set()
         path = model_path("face_landmarker")
         options = vision.FaceLandmarkerOptions(
             base_options=base_options(model_asset_path=str(path)),
@@ -127,8 +142,7 @@ class Landmarker:
 
     def detect(self, rgb: np.ndarray, t_s: float = 0.0) -> list[RawFace]:
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=aligned_rgb(rgb))
-        # LiteRT logs an alignment warning on the first frame only; keep it off the user's terminal.
-        quiet = quiet_native_stderr() if self._calls == 0 else contextlib.nullcontext()
+        quiet = _quiet_for(self._shapes, rgb.shape)
         self._calls += 1
         try:
             with quiet:
@@ -163,6 +177,7 @@ class FaceDetector:
     def __init__(self, min_confidence: float = 0.5) -> None:
         self._mp, base_options, vision = _import_mediapipe()
         self._calls = 0
+        self._shapes: set[tuple[int, ...]] = set()
         path = model_path("face_landmarker")
         try:
             with zipfile.ZipFile(path) as bundle:
@@ -180,7 +195,7 @@ class FaceDetector:
         """Boxes in pixels of ``rgb``: (x, y, w, h, score)."""
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=aligned_rgb(rgb))
         try:
-            with quiet_native_stderr() if self._calls == 0 else contextlib.nullcontext():
+            with _quiet_for(self._shapes, rgb.shape):
                 result = self._task.detect(image)
             self._calls += 1
         except Exception as exc:

@@ -14,9 +14,9 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from scripted import BROW_RAISE, Move, Script
+from scripted import BROW_RAISE, SMILE, Move, Script
 
-from callcoach.cues.vocabulary import CUE_NAMES, Cue
+from callcoach.cues.vocabulary import CUE_NAMES, REGION, Cue
 from callcoach.errors import SourceError
 from callcoach.live.runner import LiveRunner, default_engine
 from callcoach.live.state import LiveStatus
@@ -316,21 +316,28 @@ class EarlyRecorder(Recorder):
         self.arrivals["suggestion"].append(time.monotonic())
 
 
-def test_suggestions_follow_the_early_cue_and_the_final_cue_does_not_repeat_them() -> None:
-    script = Script(duration=60.0, fps=25.0, moves=[Move(1.5, 2.3, BROW_RAISE), Move(5.0, 5.2, BROW_RAISE)])
+def suggest(cue: Cue, status: LiveStatus) -> Suggestion:
+    """An advisor that answers every cue."""
+    return Suggestion(cue.apex_s, cue.cue, cue.face, REGION[cue.cue], "a guess", cue.confidence, "invite", "",
+                      False, "gentle", "general")
+
+
+def run_to_end(rec: Recorder, script: Script, seconds: float, advisor: object) -> LiveRunner:
+    """The runner on a fake source of ``seconds`` and scripted vision, run until the source ends."""
     vision = ScriptedVision(script)
-
-    def advise(cue: Cue, status: LiveStatus) -> Suggestion:
-        return Suggestion(cue.apex_s, cue.cue, cue.face, "brows", "a raise", cue.confidence, "invite", "", False,
-                          "gentle", "general")
-
-    rec = EarlyRecorder()
-    runner = LiveRunner(FakeSource(fps=25.0, seconds=6.5), rec, vision_factory=lambda: vision,
-                        engine_factory=default_engine, baseline_seconds=1.0, advisor=advise)
+    runner = LiveRunner(FakeSource(fps=25.0, seconds=seconds), rec, vision_factory=lambda: vision,
+                        engine_factory=default_engine, baseline_seconds=1.0, advisor=advisor)  # type: ignore[arg-type]
     rec.runner, rec.vision = runner, vision
     runner.start()
     assert runner.wait(15)
     runner.stop()
+    return runner
+
+
+def test_suggestions_follow_the_early_cue_and_the_final_cue_does_not_repeat_them() -> None:
+    script = Script(duration=60.0, fps=25.0, moves=[Move(1.5, 2.3, BROW_RAISE), Move(5.0, 5.2, BROW_RAISE)])
+    rec = EarlyRecorder()
+    runner = run_to_end(rec, script, 6.5, suggest)
 
     finals = [c[0] for c in rec.cues]
     assert len(finals) == 2 and len(rec.early) == 2, (finals, rec.early)
@@ -346,24 +353,15 @@ def test_suggestions_follow_the_early_cue_and_the_final_cue_does_not_repeat_them
 
 
 def test_an_early_cue_the_selector_declines_leaves_the_final_cue_to_be_advised() -> None:
-    script = Script(duration=60.0, fps=25.0, moves=[Move(1.5, 2.3, BROW_RAISE)])
-    vision = ScriptedVision(script)
     asked: list[bool] = []
 
     def advise(cue: Cue, status: LiveStatus) -> Suggestion | None:
         asked.append(cue.offset_s is None)
-        if cue.offset_s is None:
-            return None  # e.g. under the context's threshold at the first apex
-        return Suggestion(cue.apex_s, cue.cue, cue.face, "brows", "a raise", cue.confidence, "invite", "", False,
-                          "gentle", "general")
+        # Declined at the early cue (e.g. under the context's threshold at the first apex).
+        return None if cue.offset_s is None else suggest(cue, status)
 
     rec = EarlyRecorder()
-    runner = LiveRunner(FakeSource(fps=25.0, seconds=3.8), rec, vision_factory=lambda: vision,
-                        engine_factory=default_engine, baseline_seconds=1.0, advisor=advise)
-    rec.runner, rec.vision = runner, vision
-    runner.start()
-    assert runner.wait(15)
-    runner.stop()
+    run_to_end(rec, Script(duration=60.0, fps=25.0, moves=[Move(1.5, 2.3, BROW_RAISE)]), 3.8, advise)
     assert asked == [True, False]  # asked at the early cue, and again at the final one
     assert len(rec.suggestions) == 1 and len(rec.cues) == 1
 
@@ -386,20 +384,9 @@ def test_an_early_cue_cut_by_a_head_turn_is_withdrawn_with_its_suggestion() -> N
         w = max(0.0, math.sin(math.pi * (t - 3.0) / 0.6)) if 3.0 <= t <= 3.6 else 0.0
         return HeadPose(yaw=30 * w, pitch=0.0, roll=0.0)
 
-    smile = {"mouth_corner_r": 0.09, "mouth_corner_l": 0.09, "mouthSmileLeft": 0.6, "mouthSmileRight": 0.6}
-    vision = ScriptedVision(Script(duration=60.0, fps=25.0, moves=[Move(1.6, 4.5, smile, apex=2.2)], pose=turn))
-
-    def advise(cue: Cue, status: LiveStatus) -> Suggestion:
-        return Suggestion(cue.apex_s, cue.cue, cue.face, "mouth", "a smile", cue.confidence, "smile back", "",
-                          False, "gentle", "general")
-
     rec = WithdrawRecorder()
-    runner = LiveRunner(FakeSource(fps=25.0, seconds=5.0), rec, vision_factory=lambda: vision,
-                        engine_factory=default_engine, baseline_seconds=1.0, advisor=advise)
-    rec.runner, rec.vision = runner, vision
-    runner.start()
-    assert runner.wait(15)
-    runner.stop()
+    script = Script(duration=60.0, fps=25.0, moves=[Move(1.6, 4.5, SMILE, apex=2.2)], pose=turn)
+    runner = run_to_end(rec, script, 5.0, suggest)
     assert rec.early and rec.suggestions, (rec.early, rec.suggestions)
     assert len(rec.withdrawn) == 1, rec.withdrawn
     withdrawn, advised = rec.withdrawn[0]

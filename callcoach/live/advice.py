@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from callcoach.cues.vocabulary import MICRO_MAX_S, Cue, EarlyCue, Scale
-from callcoach.live.contract import Advisor, LiveListener
+from callcoach.live.contract import Advisor, LiveListener, notify
 from callcoach.live.state import LiveStatus
 from callcoach.live.stats import CueTiming, EarlyTiming, RunStats
 
@@ -94,9 +94,7 @@ class CueDispatch:
         now = time.monotonic()
         timing = EarlyTiming(early.cue, (now - frame_t) * 1000.0, (now - (self._origin_s() + early.apex_s)) * 1000.0)
         self.stats.early_timings.append(timing)
-        on_early = getattr(self.listener, "on_early_cue", None)
-        if on_early is not None:
-            on_early(early, timing.latency_ms)
+        notify(self.listener, "on_early_cue", early, timing.latency_ms)
         # Only an early cue that made a suggestion stands for its movement: one the selector declined (under
         # the threshold at the first apex, a cool-down) leaves the final cue to be judged on its own.
         if self._advise(provisional_cue(early)):
@@ -107,9 +105,7 @@ class CueDispatch:
         suggestion had been made from it, so the panel can stop showing that suggestion as current."""
         self.stats.early_withdrawn += 1
         advised = self._early.withdraw(withdrawn.face, withdrawn.cue, withdrawn.onset_s, withdrawn.apex_s)
-        on_withdrawn = getattr(self.listener, "on_early_withdrawn", None)
-        if on_withdrawn is not None:
-            on_withdrawn(withdrawn, advised)
+        notify(self.listener, "on_early_withdrawn", withdrawn, advised)
 
     def _advise(self, cue: Cue) -> bool:
         if self.advisor is None:

@@ -26,12 +26,25 @@ class LiveListener(Protocol):
 Advisor = Callable[[Cue, LiveStatus], Suggestion | None]
 
 
+def notify(listener: object, method: str, *args: object) -> None:
+    """Call ``listener.method(*args)`` if the listener has that optional method (see ``CompanionListener``);
+    a listener without it simply does not show that kind of event."""
+    handler = getattr(listener, method, None)
+    if callable(handler):
+        handler(*args)
+
+
 class CompanionListener(Protocol):
-    """Optional extra methods of a ``LiveListener`` for runs with ``--vcam`` (looked up with ``getattr``).
+    """Optional extra methods of a ``LiveListener`` (called through ``notify``): early cues and their
+    withdrawals (``on_early_cue``, ``on_early_withdrawn``), and for runs with ``--vcam``:
 
     ``on_self`` gets the user's own notes (a ``callcoach.live.selfcoach.SelfNote``) from the self-coach's
     thread; ``on_vcam`` gets the virtual camera's state changes (see ``callcoach.live.companion``).
     """
+
+    def on_early_cue(self, early: object, latency_ms: float) -> None: ...
+
+    def on_early_withdrawn(self, withdrawn: object, advised: bool) -> None: ...
 
     def on_self(self, note: object) -> None: ...
 

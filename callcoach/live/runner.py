@@ -25,7 +25,7 @@ from callcoach.errors import CallcoachError
 from callcoach.live.advice import CueDispatch
 from callcoach.live.blank import BlankDetector
 from callcoach.live.companion import Companion
-from callcoach.live.contract import Advisor, LiveListener
+from callcoach.live.contract import Advisor, LiveListener, notify
 from callcoach.live.readable import unreadable_reason
 from callcoach.live.state import LiveState, LiveStatus
 from callcoach.live.stats import RateMeter, RunStats
@@ -139,14 +139,10 @@ class LiveRunner:
 
     def _on_note(self, note: object) -> None:
         self.self_notes += 1
-        on_self = getattr(self.listener, "on_self", None)
-        if on_self is not None:
-            on_self(note)
+        notify(self.listener, "on_self", note)
 
     def _on_vcam(self, state: str, message: str) -> None:
-        on_vcam = getattr(self.listener, "on_vcam", None)
-        if on_vcam is not None:
-            on_vcam(state, message)
+        notify(self.listener, "on_vcam", state, message)
 
     @property
     def paused(self) -> bool:

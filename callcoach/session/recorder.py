@@ -25,7 +25,7 @@ from typing import Any, Protocol, TextIO, TypeVar
 
 from callcoach.cues.vocabulary import Cue
 from callcoach.errors import CallcoachError
-from callcoach.live.contract import LiveListener
+from callcoach.live.contract import LiveListener, notify
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import Suggestion
 from callcoach.session.store import MARK_KINDS, SELF_KINDS, CueRecord, SelfNoteRecord, SessionStore
@@ -150,27 +150,19 @@ class SessionRecorder:
         else:
             # Queued, it would fail the whole batch's CHECK on every retry; dropping it keeps the rest.
             _log.warning("session %s: not keeping a self note of unknown kind %r", self.session_id, note.kind)
-        forward = getattr(self.inner, "on_self", None)
-        if callable(forward):
-            forward(note)
+        notify(self.inner, "on_self", note)
 
     def on_early_cue(self, early: Any, latency_ms: float) -> None:
         """Not kept (the final cue of the movement is); passed on so the panel and jsonl still get it."""
-        forward = getattr(self.inner, "on_early_cue", None)
-        if callable(forward):
-            forward(early, latency_ms)
+        notify(self.inner, "on_early_cue", early, latency_ms)
 
     def on_early_withdrawn(self, withdrawn: Any, advised: bool) -> None:
         """Not kept (no final cue means no cue event); passed on so the panel can grey its suggestion."""
-        forward = getattr(self.inner, "on_early_withdrawn", None)
-        if callable(forward):
-            forward(withdrawn, advised)
+        notify(self.inner, "on_early_withdrawn", withdrawn, advised)
 
     def on_vcam(self, state: str, message: str) -> None:
         """The virtual camera's and the self-coach's states: not kept, passed on."""
-        forward = getattr(self.inner, "on_vcam", None)
-        if callable(forward):
-            forward(state, message)
+        notify(self.inner, "on_vcam", state, message)
 
     # --- from the UI thread -----------------------------------------------------------------------------
 

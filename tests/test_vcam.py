@@ -236,7 +236,9 @@ def test_a_camera_unplugged_mid_run_ends_with_a_clear_state() -> None:
     source = ListSource(_noise(10, 64, 48), 60, fail_at=5)
     pt = PassThrough(source, MemorySink(), on_state=lambda s, m: states.append((s, m)))
     assert _run(pt) == "lost"
-    assert pt.sent == 5 and isinstance(pt.error, SourceLost) and source.closed
+    # Under load the one-frame slot may replace a frame before it is sent: count what was offered.
+    assert pt.sent + pt.buffer.dropped == pt.buffer.put_count == 5 and pt.sent >= 1
+    assert isinstance(pt.error, SourceLost) and source.closed
     assert states[-1][0] == "lost" and "unplugged" in states[-1][1]
 
 

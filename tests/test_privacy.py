@@ -9,7 +9,6 @@ import socket
 import stat
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -21,26 +20,35 @@ from callcoach.privacy.scratch import PREFIX, contained_caches, remove_stale, st
 from callcoach.privacy.switches import DEAD_PROXY, apply_offline_environment, without_unused_imports
 
 # Shaped like strace 6 output of one traced analyze run: two threads interleave, a -k stack frame follows a call.
-TRACE = textwrap.dedent("""\
-    7236  socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = -1 EACCES (Permission denied)
-     > /usr/lib/x86_64-linux-gnu/libc.so.6(__socket+0x7) [0x10adc7]
-    7330  socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, 0) = 12
-    7330  connect(12, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT (No such file or directory)
-    7330  socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 12
-    7330  connect(12, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.255.255.53")}, 16 <unfinished ...>
-    7337  socket(AF_INET6, SOCK_DGRAM, IPPROTO_IP) = 11
-    7330  <... connect resumed>) = 0
-    7330  sendmmsg(12, [{msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="x", iov_len=37}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, msg_len=37}], 2, MSG_NOSIGNAL) = 2
-    7337  sendto(11, "x", 1, 0, {sa_family=AF_INET6, sin6_port=htons(9), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = 1
-    7337  connect(11, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "2001:db8::7", &sin6_addr), sin6_scope_id=0}, 28) = -1 ENETUNREACH (Network is unreachable)
-    7337  connect(11, {sa_family=AF_INET6, sin6_port=htons(80), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::ffff:127.0.0.1", &sin6_addr), sin6_scope_id=0}, 28) = -1 ECONNREFUSED (Connection refused)
-    7338  connect(5, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("127.0.0.53")}, 16) = 0
-    7339  getsockname(8, {sa_family=AF_INET, sin_port=htons(5000), sin_addr=inet_addr("192.0.2.1")}, [16]) = 0
-    7340  --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=7341} ---
-    7341  execve("/usr/bin/gcc", ["/usr/bin/gcc", "-Wl,-t", "-o", "/tmp/tmp4s3bu2i2", "-lportaudio"], 0x7f9 /* 46 vars */) = 0
-    7342  execve("/root/.cargo/bin/ld", ["ld"], 0x7f9 /* 4 vars */) = -1 ENOENT (No such file or directory)
-    7343  +++ exited with 0 +++
-""")
+TRACE = "\n".join(
+    [
+        "7236  socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = -1 EACCES (Permission denied)",
+        " > /usr/lib/x86_64-linux-gnu/libc.so.6(__socket+0x7) [0x10adc7]",
+        "7330  socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, 0) = 12",
+        '7330  connect(12, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT (No such fi'
+        "le or directory)",
+        "7330  socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 12",
+        '7330  connect(12, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.255.255.53")}, 16 <'
+        "unfinished ...>",
+        "7337  socket(AF_INET6, SOCK_DGRAM, IPPROTO_IP) = 11",
+        "7330  <... connect resumed>) = 0",
+        '7330  sendmmsg(12, [{msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="x", iov_len=37}], ms'
+        "g_iovlen=1, msg_controllen=0, msg_flags=0}, msg_len=37}], 2, MSG_NOSIGNAL) = 2",
+        '7337  sendto(11, "x", 1, 0, {sa_family=AF_INET6, sin6_port=htons(9), sin6_flowinfo=htonl(0), inet_pt'
+        'on(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = 1',
+        "7337  connect(11, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), inet_pton(AF_IN"
+        'ET6, "2001:db8::7", &sin6_addr), sin6_scope_id=0}, 28) = -1 ENETUNREACH (Network is unreachable)',
+        "7337  connect(11, {sa_family=AF_INET6, sin6_port=htons(80), sin6_flowinfo=htonl(0), inet_pton(AF_INE"
+        'T6, "::ffff:127.0.0.1", &sin6_addr), sin6_scope_id=0}, 28) = -1 ECONNREFUSED (Connection refused)',
+        '7338  connect(5, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("127.0.0.53")}, 16) = 0',
+        '7339  getsockname(8, {sa_family=AF_INET, sin_port=htons(5000), sin_addr=inet_addr("192.0.2.1")}, [16]) = 0',
+        "7340  --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=7341} ---",
+        '7341  execve("/usr/bin/gcc", ["/usr/bin/gcc", "-Wl,-t", "-o", "/tmp/tmp4s3bu2i2", "-lportaudio"], 0x'
+        "7f9 /* 46 vars */) = 0",
+        '7342  execve("/root/.cargo/bin/ld", ["ld"], 0x7f9 /* 4 vars */) = -1 ENOENT (No such file or directory)',
+        "7343  +++ exited with 0 +++",
+    ]
+)
 
 
 def test_strace_reader_finds_dns_and_outside_connections_only() -> None:
@@ -60,16 +68,27 @@ def test_strace_reader_finds_dns_and_outside_connections_only() -> None:
 
 
 def test_strace_reader_sees_an_address_inside_sendmsg_and_an_empty_trace() -> None:
-    line = ('9  sendmsg(3, {msg_name={sa_family=AF_INET, sin_port=htons(443), sin_addr=inet_addr("198.51.100.4")}, '
-            'msg_namelen=16, msg_iov=[{iov_base="x", iov_len=1}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 1')
+    line = (
+        '9  sendmsg(3, {msg_name={sa_family=AF_INET, sin_port=htons(443), sin_addr=inet_addr("198.51.100.4")}, '
+        'msg_namelen=16, msg_iov=[{iov_base="x", iov_len=1}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 1'
+    )
     assert [c.targets for c in strace.outside_traffic(strace.parse(line))] == [(("AF_INET", "198.51.100.4", 443),)]
     assert strace.parse("") == [] and strace.outside_traffic(strace.parse("garbage\n\n > frame")) == []
 
 
-@pytest.mark.parametrize(("address", "loopback"), [
-    ("127.0.0.1", True), ("127.9.9.9", True), ("::1", True), ("::ffff:127.0.0.1", True),
-    ("10.0.0.1", False), ("::", False), ("not an address", False), ("192.168.1.1", False),
-])
+@pytest.mark.parametrize(
+    ("address", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.9.9.9", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("10.0.0.1", False),
+        ("::", False),
+        ("not an address", False),
+        ("192.168.1.1", False),
+    ],
+)
 def test_loopback(address: str, loopback: bool) -> None:
     assert strace.is_loopback(address) is loopback
 
@@ -86,8 +105,9 @@ def test_python_level_events_count_only_what_leaves_the_machine() -> None:
 
 
 def _dead_pid() -> int:
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                          check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     return int(proc.stdout)
 
 
@@ -106,8 +126,9 @@ def test_stale_scratch_of_dead_processes_is_removed_and_nothing_else(tmp_path: P
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, mine.name, other.name])
 
 
-def test_contained_caches_removes_its_folder_and_restores_the_environment(monkeypatch: pytest.MonkeyPatch,
-                                                                          tmp_path: Path) -> None:
+def test_contained_caches_removes_its_folder_and_restores_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr("tempfile.tempdir", None)  # re-read TMPDIR
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
@@ -140,7 +161,7 @@ def test_offline_environment_points_libcurl_at_a_unix_socket(monkeypatch: pytest
     apply_offline_environment()
     assert DEAD_PROXY.startswith("socks5h://localhost/")  # socks5h: the proxy resolves names, so no DNS here
     assert not Path(DEAD_PROXY.removeprefix("socks5h://localhost")).parent.exists()
-    assert os.environ["HTTPS_PROXY"] == os.environ["all_proxy"] == DEAD_PROXY and "no_proxy" not in os.environ
+    assert os.environ["HTTPS_PROXY"] == os.environ["ALL_PROXY"] == DEAD_PROXY and "no_proxy" not in os.environ
 
 
 # --- the store's modes -----------------------------------------------------------------------------------
@@ -214,13 +235,21 @@ def test_the_wall_refuses_internet_sockets_in_every_thread_and_keeps_unix_socket
     if not seccompy.supported():
         pytest.skip("this kernel has no seccomp filters")
     env = {k: v for k, v in os.environ.items() if k != "CALLCOACH_NETWORK_SANDBOX"}
-    proc = subprocess.run([sys.executable, "-c", _WALL], capture_output=True, text=True, env=env, timeout=60,
-                          check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _WALL], capture_output=True, text=True, env=env, timeout=60, check=True
+    )
     seen = json.loads(proc.stdout)
-    assert seen == {"active": True, "inet": errno.EACCES, "inet6": errno.EACCES, "unix": "ok",
-                    "thread": errno.EACCES, "dns": "failed"}
+    assert seen == {
+        "active": True,
+        "inet": errno.EACCES,
+        "inet6": errno.EACCES,
+        "unix": "ok",
+        "thread": errno.EACCES,
+        "dns": "failed",
+    }
     env["CALLCOACH_NETWORK_SANDBOX"] = "off"
-    proc = subprocess.run([sys.executable, "-c", _WALL], capture_output=True, text=True, env=env, timeout=60,
-                          check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _WALL], capture_output=True, text=True, env=env, timeout=60, check=True
+    )
     assert json.loads(proc.stdout)["inet"] == "ok"  # the switch works, so the first run measured the wall
     socket.socket(socket.AF_INET).close()  # and this test process itself was never walled in

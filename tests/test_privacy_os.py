@@ -37,8 +37,10 @@ from callcoach.privacy import strace
 from callcoach.privacy.scratch import PREFIX
 
 STRACE = shutil.which("strace")
-needs_strace = pytest.mark.skipif(STRACE is None or not sys.platform.startswith("linux"),
-                                  reason="strace is not installed (Linux: apt-get install strace)")
+needs_strace = pytest.mark.skipif(
+    STRACE is None or not sys.platform.startswith("linux"),
+    reason="strace is not installed (Linux: apt-get install strace)",
+)
 REPO = Path(__file__).resolve().parent.parent
 #: Programs that must not start: the compiler and linker ctypes.util.find_library falls back to, and ldconfig.
 TOOLCHAIN = {"gcc", "cc", "c++", "g++", "collect2", "ld", "ld.bfd", "ld.gold", "ldconfig", "x86_64-linux-gnu-gcc"}
@@ -55,9 +57,11 @@ class Traced:
 
 
 def _env(home: Path, data: Path, *, wall: bool = True) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "MPLCONFIGDIR",
-                        "CALLCOACH_NETWORK_SANDBOX")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "MPLCONFIGDIR", "CALLCOACH_NETWORK_SANDBOX")
+    }
     env.update(HOME=str(home), CALLCOACH_DATA_DIR=str(data), PYTHONPATH=str(REPO))
     if not wall:
         env["CALLCOACH_NETWORK_SANDBOX"] = "off"
@@ -66,10 +70,24 @@ def _env(home: Path, data: Path, *, wall: bool = True) -> dict[str, str]:
 
 def run_traced(args: list[str], env: dict[str, str], trace: Path, timeout: float = 300) -> Traced:
     assert STRACE is not None
-    cmd = [STRACE, "-f", "-qq", "-e", "signal=none", "-e", "trace=network,execve", "-o", str(trace),
-           sys.executable, "-m", "callcoach", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False,
-                          stdin=subprocess.DEVNULL)
+    cmd = [
+        STRACE,
+        "-f",
+        "-qq",
+        "-e",
+        "signal=none",
+        "-e",
+        "trace=network,execve",
+        "-o",
+        str(trace),
+        sys.executable,
+        "-m",
+        "callcoach",
+        *args,
+    ]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False, stdin=subprocess.DEVNULL
+    )
     text = trace.read_text(encoding="utf-8", errors="replace")
     first = re.match(r"\s*(\d+)", text)
     assert first, f"empty trace for {args}"
@@ -103,8 +121,7 @@ def _summary(stdout: str) -> dict[str, object]:
 
 @needs_strace
 @pytest.mark.slow
-def test_no_command_reaches_the_network_spawns_a_toolchain_or_leaves_files(real_media: Path,
-                                                                          tmp_path: Path) -> None:
+def test_no_command_reaches_the_network_spawns_a_toolchain_or_leaves_files(real_media: Path, tmp_path: Path) -> None:
     clip = real_media / "single_face.mp4"
     home, data, out = tmp_path / "home", tmp_path / "data", tmp_path / "out"
     for folder in (home, data, out):
@@ -112,16 +129,28 @@ def test_no_command_reaches_the_network_spawns_a_toolchain_or_leaves_files(real_
     env = _env(home, data)
 
     def traced(name: str, *args: str, timeout: float = 300, wall: bool = True) -> Traced:
-        run = run_traced(list(args), env if wall else _env(home, data, wall=False), tmp_path / f"{name}.trace",
-                         timeout=timeout)
+        run = run_traced(
+            list(args), env if wall else _env(home, data, wall=False), tmp_path / f"{name}.trace", timeout=timeout
+        )
         check_common(name, run, wall=wall)
         return run
 
     run = traced("analyze", "analyze", str(clip), "-q")
     assert run.proc.returncode == 0 and _summary(run.proc.stdout)["frames"], run.why()
 
-    run = traced("live", "live", "--video", str(clip), "--loop", "--headless", "--duration", "30", "--vcam",
-                 "--vcam-video", str(clip))
+    run = traced(
+        "live",
+        "live",
+        "--video",
+        str(clip),
+        "--loop",
+        "--headless",
+        "--duration",
+        "30",
+        "--vcam",
+        "--vcam-video",
+        str(clip),
+    )
     assert run.proc.returncode == 0 and _summary(run.proc.stdout)["frames"], run.why()
 
     run = traced("demo", "demo", "--headless-check", "30")
@@ -146,8 +175,7 @@ def test_no_command_reaches_the_network_spawns_a_toolchain_or_leaves_files(real_
     # Without the wall: the attempts are gone at their source, not only refused.
     run = traced("analyze-unwalled", "analyze", str(clip), "-q", wall=False)
     assert run.proc.returncode == 0, run.why()
-    run = traced("live-unwalled", "live", "--video", str(clip), "--loop", "--headless", "--duration", "30",
-                 wall=False)
+    run = traced("live-unwalled", "live", "--video", str(clip), "--loop", "--headless", "--duration", "30", wall=False)
     assert run.proc.returncode == 0 and _summary(run.proc.stdout)["frames"], run.why()
 
     assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == []
@@ -157,9 +185,14 @@ def test_no_command_reaches_the_network_spawns_a_toolchain_or_leaves_files(real_
 
 
 def _start_live(clip: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "callcoach", "live", "--video", str(clip), "--loop",
-                             "--headless", "--duration", "120"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env=env, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "callcoach", "live", "--video", str(clip), "--loop", "--headless", "--duration", "120"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.mark.slow
@@ -192,8 +225,9 @@ def test_a_killed_command_leaves_nothing_in_the_temp_folder(real_media: Path, tm
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_a_folder_left_by_a_kill_during_an_import_is_removed_by_the_next_start(real_media: Path,
-                                                                               tmp_path: Path) -> None:
+def test_a_folder_left_by_a_kill_during_an_import_is_removed_by_the_next_start(
+    real_media: Path, tmp_path: Path
+) -> None:
     home, data = tmp_path / "home", tmp_path / "data"
     home.mkdir()
     data.mkdir()
@@ -211,8 +245,20 @@ def test_a_folder_left_by_a_kill_during_an_import_is_removed_by_the_next_start(r
             proc.kill()
             proc.wait()
     assert _left_in_tmp(proc.pid), "the kill came after the import: nothing to clean up in this run"
-    nxt = subprocess.run([sys.executable, "-m", "callcoach", "playbook", "validate",
-                          str(REPO / "callcoach" / "playbook" / "default.yaml")], capture_output=True, text=True,
-                         env=env, timeout=120, check=False)
+    nxt = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "callcoach",
+            "playbook",
+            "validate",
+            str(REPO / "callcoach" / "playbook" / "default.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert nxt.returncode == 0, nxt.stderr
     assert _left_in_tmp(proc.pid) == []

@@ -28,8 +28,16 @@ from callcoach.privacy.switches import DEAD_PROXY, offline_environment_applied
 
 _TRACED = "network,execve,openat,creat,mkdir,mkdirat,rename,renameat,renameat2"
 _NOT_FILES = ("/dev/", "/proc/", "/sys/")
-_PY_NET_EVENTS = frozenset({"socket.connect", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo",
-                            "socket.gethostbyname", "socket.gethostbyaddr"})
+_PY_NET_EVENTS = frozenset(
+    {
+        "socket.connect",
+        "socket.sendto",
+        "socket.sendmsg",
+        "socket.getaddrinfo",
+        "socket.gethostbyname",
+        "socket.gethostbyaddr",
+    }
+)
 
 
 def _leaves_machine(event: str, args: tuple[object, ...]) -> bool:
@@ -43,13 +51,18 @@ def _leaves_machine(event: str, args: tuple[object, ...]) -> bool:
         host = address[0]
     if host is None or host == "localhost":
         return False
-    return not strace.is_loopback(host if isinstance(host, str) else host.decode() if isinstance(host, bytes)
-                                  else str(host))
+    return not strace.is_loopback(
+        host if isinstance(host, str) else host.decode() if isinstance(host, bytes) else str(host)
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seconds", type=float, default=8.0,
-                        help="how long to run the models (default 8; MediaPipe's uploader posted within 6 s)")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=8.0,
+        help="how long to run the models (default 8; MediaPipe's uploader posted within 6 s)",
+    )
     parser.add_argument("--no-strace", action="store_true", help="do not trace the probe even if strace exists")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of the text report")
     parser.add_argument("--probe", metavar="DIR", help=argparse.SUPPRESS)  # the child's side
@@ -124,8 +137,9 @@ def _store_columns(db: Path) -> dict[str, list[str]]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {t: [r[1] for r in conn.execute(f"PRAGMA table_info('{t}')")] for t in tables
-                if not t.startswith("sqlite_")}
+        return {
+            t: [r[1] for r in conn.execute(f"PRAGMA table_info('{t}')")] for t in tables if not t.startswith("sqlite_")
+        }
     finally:
         conn.close()
 
@@ -148,10 +162,16 @@ def run_check(seconds: float, use_strace: bool) -> dict[str, object]:
         child = json.loads(proc.stdout.strip().splitlines()[-1])
         report: dict[str, object] = {
             "platform": sys.platform,
-            "sandbox": {"active": sandbox.status().active, "detail": sandbox.status().detail,
-                        "internet_socket_refused_here": sandbox.internet_refused()},
-            "telemetry_switches": {"applied": offline_environment_applied(), "libcurl_proxy": DEAD_PROXY,
-                                   "ORT_DISABLE_TELEMETRY": os.environ.get("ORT_DISABLE_TELEMETRY")},
+            "sandbox": {
+                "active": sandbox.status().active,
+                "detail": sandbox.status().detail,
+                "internet_socket_refused_here": sandbox.internet_refused(),
+            },
+            "telemetry_switches": {
+                "applied": offline_environment_applied(),
+                "libcurl_proxy": DEAD_PROXY,
+                "ORT_DISABLE_TELEMETRY": os.environ.get("ORT_DISABLE_TELEMETRY"),
+            },
             "probe": {"frames": child["frames"], "seconds": child["seconds"], "traced_with": tracer},
             "python_level": {"network_attempts": child["network"], "files_opened_for_writing": child["writes"]},
         }
@@ -175,8 +195,12 @@ def run_check(seconds: float, use_strace: bool) -> dict[str, object]:
         from callcoach.session import settings
 
         db = settings.db_path()
-        report["your_store"] = {"path": str(db), "exists": db.exists(), "mode": mode_of(db),
-                                "folder_mode": mode_of(db.parent)}
+        report["your_store"] = {
+            "path": str(db),
+            "exists": db.exists(),
+            "mode": mode_of(db),
+            "folder_mode": mode_of(db.parent),
+        }
         return report
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -197,47 +221,64 @@ def _text(report: dict[str, object]) -> str:
     probe = report["probe"]
     py = report["python_level"]
     assert isinstance(sb, dict) and isinstance(probe, dict) and isinstance(py, dict)
-    lines = ["callcoach privacy: the models were run here and watched; nothing below is a promise, it was measured.",
-             "",
-             f"Network wall       {'ON' if sb['active'] else 'off'}: {sb['detail']}",
-             f"                   an internet socket asked for just now was "
-             f"{'refused' if sb['internet_socket_refused_here'] else 'ALLOWED'}",
-             "Telemetry          onnxruntime: ORT_DISABLE_TELEMETRY=1 and disable_telemetry_events(); MediaPipe: its",
-             "                   uploader's libcurl is sent to a Unix-socket proxy that does not exist "
-             f"({'applied' if report['telemetry_switches']['applied'] else 'NOT applied'})",  # type: ignore[index]
-             f"Probe              Face Landmarker + appearance model on {probe['frames']} generated frames "
-             f"({probe['seconds']} s)" + (", traced with strace" if probe["traced_with"] else ", strace not found"),
-             ]
+    lines = [
+        "callcoach privacy: the models were run here and watched; nothing below is a promise, it was measured.",
+        "",
+        f"Network wall       {'ON' if sb['active'] else 'off'}: {sb['detail']}",
+        f"                   an internet socket asked for just now was "
+        f"{'refused' if sb['internet_socket_refused_here'] else 'ALLOWED'}",
+        "Telemetry          onnxruntime: ORT_DISABLE_TELEMETRY=1 and disable_telemetry_events(); MediaPipe: its",
+        "                   uploader's libcurl is sent to a Unix-socket proxy that does not exist "
+        f"({'applied' if report['telemetry_switches']['applied'] else 'NOT applied'})",  # type: ignore[index]
+        f"Probe              Face Landmarker + appearance model on {probe['frames']} generated frames "
+        f"({probe['seconds']} s)" + (", traced with strace" if probe["traced_with"] else ", strace not found"),
+    ]
     kernel = report.get("kernel_level")
     if isinstance(kernel, dict):
         attempts = kernel["network_attempts"]
-        lines += [f"Network attempts   {len(attempts)} (DNS queries: {kernel['dns_queries']}; connections or datagrams "
-                  "to an address outside loopback, as the kernel saw them, all threads)"]
+        lines += [
+            f"Network attempts   {len(attempts)} (DNS queries: {kernel['dns_queries']}; connections or datagrams "
+            "to an address outside loopback, as the kernel saw them, all threads)"
+        ]
         lines += [f"                   {a[:150]}" for a in attempts]
-        lines += [f"Internet sockets   {kernel['internet_sockets_refused']} asked for and refused by the wall, "
-                  f"{kernel['internet_sockets_created']} created (a socket alone sends nothing)",
-                  "Programs started   " + (", ".join(kernel["programs_run"]) or "none"),
-                  f"Files written      {len(kernel['files_written'])}, of which still there (the probe's store aside): "
-                  + (", ".join(kernel["files_left"]) or "none")]
+        lines += [
+            f"Internet sockets   {kernel['internet_sockets_refused']} asked for and refused by the wall, "
+            f"{kernel['internet_sockets_created']} created (a socket alone sends nothing)",
+            "Programs started   " + (", ".join(kernel["programs_run"]) or "none"),
+            f"Files written      {len(kernel['files_written'])}, of which still there (the probe's store aside): "
+            + (", ".join(kernel["files_left"]) or "none"),
+        ]
         lines += [f"                   {f}" for f in kernel["files_written"]]
     else:
-        lines += [f"Network attempts   {len(py['network_attempts'])} from Python code (audit hook). Native libraries' "
-                  "own threads cannot be seen without strace: install it (Linux) to see them."]
+        lines += [
+            f"Network attempts   {len(py['network_attempts'])} from Python code (audit hook). Native libraries' "
+            "own threads cannot be seen without strace: install it (Linux) to see them."
+        ]
         lines += [f"                   {a[:150]}" for a in py["network_attempts"]]
         lines += ["Files written      (Python code) " + (", ".join(py["files_opened_for_writing"]) or "none")]
     left = report["scratch_left_by_probe"]
-    lines.append("Temp folder        " + (f"LEFT BEHIND: {', '.join(left)}" if left  # type: ignore[arg-type]
-                                          else f"no {PREFIX}* folder left by the probe"))
+    lines.append(
+        "Temp folder        "
+        + (
+            f"LEFT BEHIND: {', '.join(left)}"
+            if left  # type: ignore[arg-type]
+            else f"no {PREFIX}* folder left by the probe"
+        )
+    )
     modes = report["store_modes"]
     kept = report["store_kept_by_a_session"]
     assert isinstance(modes, dict) and isinstance(kept, dict)
-    lines.append(f"Session store      a session writes one SQLite file: folder {modes['folder']}, file {modes['file']};"
-                 " it keeps these columns and nothing else (no frames, pixels or landmarks):")
+    lines.append(
+        f"Session store      a session writes one SQLite file: folder {modes['folder']}, file {modes['file']};"
+        " it keeps these columns and nothing else (no frames, pixels or landmarks):"
+    )
     lines += [f"                   {table}: {', '.join(cols)}" for table, cols in kept.items()]
     yours = report["your_store"]
     assert isinstance(yours, dict)
-    lines.append(f"Your store         {yours['path']} " + (f"(file {yours['mode']}, folder {yours['folder_mode']})"
-                                                          if yours["exists"] else "(none yet)"))
+    lines.append(
+        f"Your store         {yours['path']} "
+        + (f"(file {yours['mode']}, folder {yours['folder_mode']})" if yours["exists"] else "(none yet)")
+    )
     lines += ["", "What each platform gets, and what this check cannot see: docs/privacy.md"]
     return "\n".join(lines)
 

@@ -46,9 +46,11 @@ def apply_offline_environment() -> None:
 
 
 def offline_environment_applied() -> bool:
-    return os.environ.get("ORT_DISABLE_TELEMETRY") == "1" and all(
-        os.environ.get(name) == DEAD_PROXY for name in _PROXY_VARS
-    ) and not any(name in os.environ for name in _NO_PROXY_VARS)
+    return (
+        os.environ.get("ORT_DISABLE_TELEMETRY") == "1"
+        and all(os.environ.get(name) == DEAD_PROXY for name in _PROXY_VARS)
+        and not any(name in os.environ for name in _NO_PROXY_VARS)
+    )
 
 
 @contextlib.contextmanager

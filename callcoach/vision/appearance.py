@@ -12,8 +12,8 @@ from collections.abc import Callable
 import numpy as np
 
 from callcoach.errors import ModelError, VisionError
-from callcoach.vision.models import model_path
 from callcoach.privacy.switches import quiet_onnxruntime
+from callcoach.vision.models import model_path
 from callcoach.vision.thirdparty import contained_caches
 from callcoach.vision.types import APPEARANCE_CLASSES
 

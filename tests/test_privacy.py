@@ -253,3 +253,31 @@ def test_the_wall_refuses_internet_sockets_in_every_thread_and_keeps_unix_socket
     )
     assert json.loads(proc.stdout)["inet"] == "ok"  # the switch works, so the first run measured the wall
     socket.socket(socket.AF_INET).close()  # and this test process itself was never walled in
+
+
+# --- callcoach privacy -----------------------------------------------------------------------------------
+
+
+def _report(python_attempts: list[str], kernel_attempts: list[str] | None) -> dict[str, object]:
+    report: dict[str, object] = {"python_level": {"network_attempts": python_attempts}}
+    if kernel_attempts is not None:
+        report["kernel_level"] = {"network_attempts": kernel_attempts}
+    return report
+
+
+def test_privacy_check_fails_when_anything_was_attempted(monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from callcoach.errors import CallcoachError
+    from callcoach.privacy import check
+
+    assert check.network_attempts(_report([], [])) == 0
+    assert check.network_attempts(_report([], ["7 connect(...)", "8 sendto(...)"])) == 2
+    assert check.network_attempts(_report(["socket.connect(('192.0.2.1', 443),)"], None)) == 1
+    monkeypatch.setattr(check, "run_check", lambda seconds, use_strace: _report([], ["7 connect(...)"]))
+    monkeypatch.setattr(check, "_text", lambda report: "report")
+    args = argparse.Namespace(probe=None, seconds=1.0, no_strace=False, json=False)
+    with pytest.raises(CallcoachError, match="1 network attempt"):
+        check.main(args)
+    with pytest.raises(CallcoachError, match="--seconds"):
+        check.main(argparse.Namespace(probe=None, seconds=0.0, no_strace=False, json=False))

@@ -262,3 +262,33 @@ def test_a_folder_left_by_a_kill_during_an_import_is_removed_by_the_next_start(
     )
     assert nxt.returncode == 0, nxt.stderr
     assert _left_in_tmp(proc.pid) == []
+
+
+@pytest.mark.slow
+def test_privacy_command_reports_zero_attempts_on_this_machine(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "callcoach", "privacy", "--seconds", "4", "--json"],
+        capture_output=True,
+        text=True,
+        env=_env(home, tmp_path / "data"),
+        timeout=400,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    assert report["probe"]["frames"] > 0
+    assert report["python_level"]["network_attempts"] == []
+    assert report["scratch_left_by_probe"] == []
+    assert report["store_modes"] == (
+        {"folder": "0o700", "file": "0o600"} if sys.platform != "win32" else report["store_modes"]
+    )
+    assert "sessions" in report["store_kept_by_a_session"]
+    if STRACE and sys.platform.startswith("linux"):
+        kernel = report["kernel_level"]
+        assert kernel["network_attempts"] == [] and kernel["dns_queries"] == 0
+        assert kernel["internet_sockets_created"] == 0 and report["sandbox"]["active"]
+        assert kernel["files_left"] == []
+        assert not {Path(p).name for p in kernel["programs_run"]} & TOOLCHAIN
+    assert list(home.iterdir()) == []

@@ -20,35 +20,26 @@ from callcoach.privacy.scratch import PREFIX, contained_caches, remove_stale, st
 from callcoach.privacy.switches import DEAD_PROXY, apply_offline_environment, without_unused_imports
 
 # Shaped like strace 6 output of one traced analyze run: two threads interleave, a -k stack frame follows a call.
-TRACE = "\n".join(
-    [
-        "7236  socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = -1 EACCES (Permission denied)",
-        " > /usr/lib/x86_64-linux-gnu/libc.so.6(__socket+0x7) [0x10adc7]",
-        "7330  socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, 0) = 12",
-        '7330  connect(12, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT (No such fi'
-        "le or directory)",
-        "7330  socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 12",
-        '7330  connect(12, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.255.255.53")}, 16 <'
-        "unfinished ...>",
-        "7337  socket(AF_INET6, SOCK_DGRAM, IPPROTO_IP) = 11",
-        "7330  <... connect resumed>) = 0",
-        '7330  sendmmsg(12, [{msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="x", iov_len=37}], ms'
-        "g_iovlen=1, msg_controllen=0, msg_flags=0}, msg_len=37}], 2, MSG_NOSIGNAL) = 2",
-        '7337  sendto(11, "x", 1, 0, {sa_family=AF_INET6, sin6_port=htons(9), sin6_flowinfo=htonl(0), inet_pt'
-        'on(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = 1',
-        "7337  connect(11, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), inet_pton(AF_IN"
-        'ET6, "2001:db8::7", &sin6_addr), sin6_scope_id=0}, 28) = -1 ENETUNREACH (Network is unreachable)',
-        "7337  connect(11, {sa_family=AF_INET6, sin6_port=htons(80), sin6_flowinfo=htonl(0), inet_pton(AF_INE"
-        'T6, "::ffff:127.0.0.1", &sin6_addr), sin6_scope_id=0}, 28) = -1 ECONNREFUSED (Connection refused)',
-        '7338  connect(5, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("127.0.0.53")}, 16) = 0',
-        '7339  getsockname(8, {sa_family=AF_INET, sin_port=htons(5000), sin_addr=inet_addr("192.0.2.1")}, [16]) = 0',
-        "7340  --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=7341} ---",
-        '7341  execve("/usr/bin/gcc", ["/usr/bin/gcc", "-Wl,-t", "-o", "/tmp/tmp4s3bu2i2", "-lportaudio"], 0x'
-        "7f9 /* 46 vars */) = 0",
-        '7342  execve("/root/.cargo/bin/ld", ["ld"], 0x7f9 /* 4 vars */) = -1 ENOENT (No such file or directory)',
-        "7343  +++ exited with 0 +++",
-    ]
-)
+TRACE = """\
+7236  socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = -1 EACCES (Permission denied)
+ > /usr/lib/x86_64-linux-gnu/libc.so.6(__socket+0x7) [0x10adc7]
+7330  socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, 0) = 12
+7330  connect(12, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT (No such file or directory)
+7330  socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 12
+7330  connect(12, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.255.255.53")}, 16 <unfinished ...>
+7337  socket(AF_INET6, SOCK_DGRAM, IPPROTO_IP) = 11
+7330  <... connect resumed>) = 0
+7330  sendmmsg(12, [{msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="x", iov_len=37}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, msg_len=37}], 2, MSG_NOSIGNAL) = 2
+7337  sendto(11, "x", 1, 0, {sa_family=AF_INET6, sin6_port=htons(9), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = 1
+7337  connect(11, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "2001:db8::7", &sin6_addr), sin6_scope_id=0}, 28) = -1 ENETUNREACH (Network is unreachable)
+7337  connect(11, {sa_family=AF_INET6, sin6_port=htons(80), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::ffff:127.0.0.1", &sin6_addr), sin6_scope_id=0}, 28) = -1 ECONNREFUSED (Connection refused)
+7338  connect(5, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("127.0.0.53")}, 16) = 0
+7339  getsockname(8, {sa_family=AF_INET, sin_port=htons(5000), sin_addr=inet_addr("192.0.2.1")}, [16]) = 0
+7340  --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=7341} ---
+7341  execve("/usr/bin/gcc", ["/usr/bin/gcc", "-Wl,-t", "-o", "/tmp/tmp4s3bu2i2", "-lportaudio"], 0x7f9 /* 46 vars */) = 0
+7342  execve("/root/.cargo/bin/ld", ["ld"], 0x7f9 /* 4 vars */) = -1 ENOENT (No such file or directory)
+7343  +++ exited with 0 +++
+"""  # noqa: E501
 
 
 def test_strace_reader_finds_dns_and_outside_connections_only() -> None:

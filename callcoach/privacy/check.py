@@ -146,6 +146,15 @@ def _store_columns(db: Path) -> dict[str, list[str]]:
 
 def run_check(seconds: float, use_strace: bool) -> dict[str, object]:
     tracer = shutil.which("strace") if use_strace and sys.platform.startswith("linux") else None
+    untraced = (
+        ""
+        if tracer
+        else "--no-strace"
+        if not use_strace
+        else "strace not found"
+        if sys.platform.startswith("linux")
+        else f"no strace on {sys.platform}"
+    )
     work = Path(tempfile.mkdtemp(prefix="callcoach-privacy-"))
     try:
         store_dir = work / "store"
@@ -156,6 +165,14 @@ def run_check(seconds: float, use_strace: bool) -> dict[str, object]:
             cmd = [tracer, "-f", "-qq", "-e", "signal=none", "-e", f"trace={_TRACED}", "-o", str(trace_file), *cmd]
         before = {p.name for p in stale_folders()}
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 180, check=False)
+        if tracer and proc.returncode != 0 and "strace:" in proc.stderr:
+            # strace exists but may not trace here (a container without ptrace): say so, run untraced.
+            untraceable = next(line for line in proc.stderr.splitlines() if "strace:" in line)
+            untraced = f"strace could not trace here ({untraceable})"
+            tracer = None
+            proc = subprocess.run(
+                cmd[cmd.index(sys.executable) :], capture_output=True, text=True, timeout=seconds + 180, check=False
+            )
         if proc.returncode != 0:
             tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
             raise CallcoachError(f"the privacy probe failed (exit {proc.returncode}): {tail}")
@@ -172,8 +189,16 @@ def run_check(seconds: float, use_strace: bool) -> dict[str, object]:
                 "libcurl_proxy": DEAD_PROXY,
                 "ORT_DISABLE_TELEMETRY": os.environ.get("ORT_DISABLE_TELEMETRY"),
             },
-            "probe": {"frames": child["frames"], "seconds": child["seconds"], "traced_with": tracer},
-            "python_level": {"network_attempts": child["network"], "files_opened_for_writing": child["writes"]},
+            "probe": {
+                "frames": child["frames"],
+                "seconds": child["seconds"],
+                "traced_with": tracer,
+                "untraced_because": untraced,
+            },
+            "python_level": {
+                "network_attempts": child["network"],
+                "files_opened_for_writing": sorted(set(child["writes"])),
+            },
         }
         if tracer:
             calls = strace.parse(trace_file.read_text(encoding="utf-8", errors="replace"))
@@ -231,7 +256,8 @@ def _text(report: dict[str, object]) -> str:
         "                   uploader's libcurl is sent to a Unix-socket proxy that does not exist "
         f"({'applied' if report['telemetry_switches']['applied'] else 'NOT applied'})",  # type: ignore[index]
         f"Probe              Face Landmarker + appearance model on {probe['frames']} generated frames "
-        f"({probe['seconds']} s)" + (", traced with strace" if probe["traced_with"] else ", strace not found"),
+        f"({probe['seconds']} s)"
+        + (", traced with strace" if probe["traced_with"] else f", not traced: {probe['untraced_because']}"),
     ]
     kernel = report.get("kernel_level")
     if isinstance(kernel, dict):
@@ -250,21 +276,17 @@ def _text(report: dict[str, object]) -> str:
         ]
         lines += [f"                   {f}" for f in kernel["files_written"]]
     else:
+        why = probe["untraced_because"]
         lines += [
             f"Network attempts   {len(py['network_attempts'])} from Python code (audit hook). Native libraries' "
-            "own threads cannot be seen without strace: install it (Linux) to see them."
+            f"own threads cannot be seen without strace ({why})."
         ]
         lines += [f"                   {a[:150]}" for a in py["network_attempts"]]
         lines += ["Files written      (Python code) " + (", ".join(py["files_opened_for_writing"]) or "none")]
     left = report["scratch_left_by_probe"]
-    lines.append(
-        "Temp folder        "
-        + (
-            f"LEFT BEHIND: {', '.join(left)}"
-            if left  # type: ignore[arg-type]
-            else f"no {PREFIX}* folder left by the probe"
-        )
-    )
+    assert isinstance(left, list)
+    gone = f"no {PREFIX}* folder left by the probe"
+    lines.append("Temp folder        " + (f"LEFT BEHIND: {', '.join(left)}" if left else gone))
     modes = report["store_modes"]
     kept = report["store_kept_by_a_session"]
     assert isinstance(modes, dict) and isinstance(kept, dict)

@@ -72,15 +72,15 @@ def _install_seccomp() -> SandboxStatus:
         from seccompy import _syscall
     except ImportError as exc:
         return SandboxStatus(False, f"seccomp binding missing ({exc}); reinstall with pip install -e .")
-    # seccompy finds libc with ctypes.util.find_library, which runs ldconfig (and gcc when that fails) at
-    # every start; the running interpreter already has libc loaded, so hand it over directly.
-    if getattr(_syscall, "_libc", "absent") is None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.syscall.restype = ctypes.c_long
-        libc.prctl.restype = ctypes.c_int
-        libc.ioctl.restype = ctypes.c_int
-        _syscall._libc = libc
     try:
+        # seccompy finds libc with ctypes.util.find_library, which runs ldconfig (and gcc when that fails) at
+        # every start; the running interpreter already has libc loaded, so hand it over directly.
+        if getattr(_syscall, "_libc", "absent") is None:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.syscall.restype = ctypes.c_long
+            libc.prctl.restype = ctypes.c_int
+            libc.ioctl.restype = ctypes.c_int
+            _syscall._libc = libc
         if not seccompy.supported():
             return SandboxStatus(False, "this kernel has no seccomp filters")
         flt = seccompy.Filter(default=seccompy.Action.ALLOW, flags=seccompy.FilterFlag.TSYNC)

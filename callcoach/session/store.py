@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from callcoach.privacy.files import private_store
 from callcoach.session import settings
 from callcoach.session.schema import StoreError, migrate
 
@@ -179,7 +180,8 @@ class SessionStore:
         days = settings.retention_days() if retention_days is self._UNSET else retention_days
         self._lock = threading.RLock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Private to the user (0700 folder, 0600 files); only the platform's own folder is tightened.
+            private_store(self.path, tighten_existing_folder=path is None and not os.environ.get(settings.DATA_DIR_ENV))
             # isolation_level=None: transactions are explicit, so nothing is left open between batches.
             self._conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:

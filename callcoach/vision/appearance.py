@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from callcoach.errors import ModelError, VisionError
+from callcoach.privacy.switches import quiet_onnxruntime
 from callcoach.vision.models import model_path
 from callcoach.vision.thirdparty import contained_caches
 from callcoach.vision.types import APPEARANCE_CLASSES
@@ -50,6 +51,7 @@ class AppearanceModel:
         try:
             with contained_caches():
                 import onnxruntime as ort
+            quiet_onnxruntime(ort)  # before the first session
 
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = threads

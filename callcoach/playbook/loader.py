@@ -21,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from callcoach.errors import PlaybookError
+from callcoach.playbook.limits import Loader, check_shape, read_bounded
 from callcoach.playbook.model import Playbook
 
 PLAYBOOK_FILENAME = "playbook.yaml"
@@ -110,18 +111,46 @@ def _message(error: Any, node: yaml.Node | None) -> str:
 # --- parsing --------------------------------------------------------------------------------------------
 
 
-def parse_playbook(text: str, source: str = "<playbook>") -> Playbook:
-    """Validate playbook YAML; any problem raises ``PlaybookError`` naming ``source``, the line and the field."""
+def _compose(text: str, loader_class: type) -> tuple[Any, Any]:
+    """The node tree (for lines) and the data built from it, from one pass over the text."""
+    loader = loader_class(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
+        root = loader.get_single_node()
+        return root, (loader.construct_document(root) if root is not None else None)
+    finally:
+        loader.dispose()
+
+
+#: Up to this size a YAML error is described by PyYAML's pure-Python parser, whose words and line numbers
+#: read better than libyaml's (which points past an unclosed bracket at the end); beyond it, libyaml's.
+_WORDING_BYTES = 64 * 1024
+
+
+def _yaml_problem(text: str, source: str, exc: yaml.YAMLError) -> str:
+    if Loader is not yaml.SafeLoader and len(text) <= _WORDING_BYTES:
+        # Safe to parse again: the error came before any depth or alias limit was crossed, so the
+        # recursive pure-Python composer stays as shallow as the events already read.
+        try:
+            _compose(text, yaml.SafeLoader)
+        except yaml.YAMLError as pure:
+            exc = pure
+        except RecursionError:
+            pass
+    if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         problem = " ".join(str(exc.problem or exc.context or "unreadable").split())
-        raise PlaybookError(f"{where}: not valid YAML: {problem}") from None
+        return f"{where}: not valid YAML: {problem}"
+    return f"{source}: not valid YAML: {' '.join(str(exc).split())}"
+
+
+def parse_playbook(text: str, source: str = "<playbook>") -> Playbook:
+    """Validate playbook YAML; any problem raises ``PlaybookError`` naming ``source``, the line and the field."""
+    try:
+        check_shape(text, source)  # depth and alias expansion are bounded before anything is built
+        root, data = _compose(text, Loader)
     except yaml.YAMLError as exc:
-        raise PlaybookError(f"{source}: not valid YAML: {' '.join(str(exc).split())}") from None
+        raise PlaybookError(_yaml_problem(text, source, exc)) from None
     if root is None or data is None:
         raise PlaybookError(f"{source}:1: the playbook is empty")
     duplicate = _duplicate_key(root)
@@ -141,14 +170,8 @@ def parse_playbook(text: str, source: str = "<playbook>") -> Playbook:
 
 
 def read_playbook_text(path: Path | str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlaybookError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise PlaybookError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise PlaybookError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    """The file's text: a regular UTF-8 file of at most ``limits.MAX_BYTES``, read once."""
+    return read_bounded(path)
 
 
 def load_playbook(path: Path | str | None = None) -> Playbook:

@@ -179,8 +179,9 @@ def runner_factory(args: argparse.Namespace, first: FrameSource, advisor: Adviso
 class HeadlessWriter:
     """The headless LiveListener: one JSON object per line, flushed, from the inference thread."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, err: TextIO | None = None) -> None:
         self.out = out
+        self.err = err if err is not None else sys.stderr
         self.runner: LiveRunner | None = None
         self._last: tuple[str, str] | None = None
         self._lock = threading.Lock()
@@ -229,6 +230,25 @@ class HeadlessWriter:
     def on_self(self, note: Any) -> None:
         self.line(_finite(dict(note.as_dict())))
 
+    def on_playbook_error(self, error: Exception, in_force: str) -> None:
+        """A playbook version that could not be used (at the start or saved during the call): one jsonl
+        line for programs and one stderr line for the person, once per bad version."""
+        if self._closed:
+            return  # after the summary: the run is over
+        message = " ".join(str(error).split())
+        self.line({"type": "playbook_error", "message": message, "in_force": in_force})
+        # The vision stage points fd 2 at /dev/null for a moment while a model loads; wait for that to end
+        # (its lock) so this line is not lost. It is only held for the length of one model call.
+        vision = sys.modules.get("callcoach.vision.landmarker")
+        lock = getattr(vision, "_STDERR_LOCK", None)
+        held = lock.acquire(timeout=5.0) if lock is not None else False
+        try:
+            print(f"callcoach: warning: the playbook was not loaded: {message}; {in_force} stays in force",
+                  file=self.err, flush=True)
+        finally:
+            if held and lock is not None:
+                lock.release()
+
     def on_vcam(self, state: str, message: str) -> None:
         if state.startswith("self_"):
             self.line({"type": "self_status", "state": state.removeprefix("self_"), "message": message})
@@ -246,8 +266,12 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = sys.stdout) -> int:
+def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = sys.stdout,
+                 advisor: object = None) -> int:
     writer = HeadlessWriter(out)
+    watcher = getattr(advisor, "watcher", None)
+    if watcher is not None:
+        watcher.listen(writer.on_playbook_error)  # also follows the file between cues
     runner = factory(writer)
     writer.runner = runner
     interrupted = False
@@ -300,7 +324,8 @@ def main(args: argparse.Namespace) -> int:
         try:
             advisor = _headless_advisor(args.context)
             recording.playbook_version = playbook_version(advisor) or recording.playbook_version
-            return run_headless(recording.wrap_factory(runner_factory(args, source, advisor)), args.duration)
+            return run_headless(recording.wrap_factory(runner_factory(args, source, advisor)), args.duration,
+                                advisor=advisor)
         finally:
             recording.finish(sys.stderr if sys.stderr.isatty() else None)  # stdout is jsonl: keep it clean
     try:

@@ -250,6 +250,8 @@ class PlaybookWatcher:
         self._next_check = float("-inf")
         self._pending: _Load | None = None
         self._applied = False
+        self._closed = threading.Event()
+        self._follower: threading.Thread | None = None
         self.error: PlaybookError | None = None
         self._path = self._target()
         self._signature = self._stat(self._path)
@@ -270,6 +272,31 @@ class PlaybookWatcher:
     def path(self) -> Path:
         """The file being followed (its last good version is in force)."""
         return self._path
+
+    def listen(self, report: Callable[[PlaybookError, str], None]) -> None:
+        """Send every version of the file that cannot be used to ``report(error, what_stays_in_force)``: the
+        one found at the start (the packaged default is then in force), then each bad save, once."""
+        started = self.error
+
+        def on_error(error: PlaybookError) -> None:
+            report(error, "the last good playbook")
+
+        self.on_error = on_error
+        if started is not None:
+            report(started, "the packaged default playbook")
+        if self._follower is None:
+            # Cues arrive irregularly (none for minutes in a quiet stretch); a bad save is reported within
+            # about ``interval_s`` all the same.
+            self._follower = threading.Thread(target=self._follow, name="playbook watch", daemon=True)
+            self._follower.start()
+
+    def _follow(self) -> None:
+        while not self._closed.wait(max(self.interval_s, 0.2)):
+            self.poll()
+
+    def close(self) -> None:
+        """Stop following the file (the playbook in force stays readable)."""
+        self._closed.set()
 
     def _target(self) -> Path:
         return self._fixed if self._fixed is not None else active_playbook_path()

@@ -98,6 +98,10 @@ def _check(args: argparse.Namespace) -> None:
                  if getattr(args, o) is not None] + (["no_self_coach"] if args.no_self_coach else [])
     if vcam_only and not args.vcam:
         raise UsageError(f"--{vcam_only[0].replace('_', '-')} goes with --vcam")
+    if args.vcam_backend is not None:
+        from callcoach.vcam.sink import check_backend
+
+        check_backend(args.vcam_backend)  # a misspelt name is a bad option, not a notice mid-call
     if args.vcam_camera is not None and args.vcam_video is not None:
         raise UsageError("choose one of --vcam-camera and --vcam-video")
     if args.vcam and args.camera is not None and args.vcam_video is None and \

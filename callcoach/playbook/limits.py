@@ -49,11 +49,14 @@ def read_bounded(path: Path | str) -> str:
         if stat.S_ISDIR(info.st_mode):
             raise PlaybookError(f"{path}: is a folder, not a playbook file")
         if not stat.S_ISREG(info.st_mode):
-            raise PlaybookError(f"{path}: not a regular file (a device, pipe or socket); "
-                                "a playbook is a YAML text file")
+            raise PlaybookError(
+                f"{path}: not a regular file (a device, pipe or socket); a playbook is a YAML text file"
+            )
         if info.st_size > MAX_BYTES:
-            raise PlaybookError(f"{path}: {_size_text(info.st_size)} is over the {_size_text(MAX_BYTES)} limit "
-                                "for a playbook; start again from 'callcoach playbook reset'")
+            raise PlaybookError(
+                f"{path}: {_size_text(info.st_size)} is over the {_size_text(MAX_BYTES)} limit "
+                "for a playbook; start again from 'callcoach playbook reset'"
+            )
         with os.fdopen(fd, "rb", closefd=False) as fh:
             data = fh.read(MAX_BYTES + 1)  # the size may have changed since fstat
     except OSError as exc:
@@ -61,8 +64,10 @@ def read_bounded(path: Path | str) -> str:
     finally:
         os.close(fd)
     if len(data) > MAX_BYTES:
-        raise PlaybookError(f"{path}: over the {_size_text(MAX_BYTES)} limit for a playbook; "
-                            "start again from 'callcoach playbook reset'")
+        raise PlaybookError(
+            f"{path}: over the {_size_text(MAX_BYTES)} limit for a playbook; "
+            "start again from 'callcoach playbook reset'"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -91,8 +96,10 @@ def check_shape(text: str, source: str) -> None:
         line = event.start_mark.line + 1 if event.start_mark is not None else 1
         if isinstance(event, yaml.CollectionStartEvent):
             if len(open_at) >= MAX_DEPTH:
-                raise PlaybookError(f"{source}:{line}: nested more than {MAX_DEPTH} levels deep, the limit "
-                                    "for a playbook; check the indentation and the brackets")
+                raise PlaybookError(
+                    f"{source}:{line}: nested more than {MAX_DEPTH} levels deep, the limit "
+                    "for a playbook; check the indentation and the brackets"
+                )
             open_at.append((seen, event.anchor))
             seen += 1
         elif isinstance(event, yaml.CollectionEndEvent):
@@ -107,5 +114,7 @@ def check_shape(text: str, source: str) -> None:
             # An alias to an unknown anchor is a YAML error that composing reports with its line.
             seen += sizes.get(event.anchor or "", 1)
         if seen > MAX_NODES:
-            raise PlaybookError(f"{source}:{line}: more than {MAX_NODES:,} entries once the aliases (*name) are "
-                                "expanded, the limit for a playbook; write the entries out or use fewer aliases")
+            raise PlaybookError(
+                f"{source}:{line}: more than {MAX_NODES:,} entries once the aliases (*name) are "
+                "expanded, the limit for a playbook; write the entries out or use fewer aliases"
+            )

@@ -34,13 +34,15 @@ def path_kind(path: Path) -> PathKind:
     except FileNotFoundError:
         if os.path.islink(path):
             target = os.readlink(path)
-            raise SourceError(f"'{path}' is a symlink to '{target}', which does not exist "
-                              "(fix or remove the link)") from None
+            raise SourceError(
+                f"'{path}' is a symlink to '{target}', which does not exist (fix or remove the link)"
+            ) from None
         raise SourceError(f"no such file or directory: '{path}' (check the path)") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise SourceError(f"'{path}' is a symlink loop (a link that leads back to itself); "
-                              "point it at the real file") from None
+            raise SourceError(
+                f"'{path}' is a symlink loop (a link that leads back to itself); point it at the real file"
+            ) from None
         if exc.errno == errno.EACCES:
             raise SourceError(f"permission denied: '{path}' (make it readable, e.g. chmod a+r)") from None
         raise SourceError(f"cannot read '{path}': {exc.strerror or exc}") from None
@@ -49,8 +51,9 @@ def path_kind(path: Path) -> PathKind:
     if stat.S_ISFIFO(info.st_mode):
         return "fifo"
     if not stat.S_ISREG(info.st_mode):
-        raise SourceError(f"'{path}' is not a regular file (a device or socket); pass a video, an image or a "
-                          "folder of images")
+        raise SourceError(
+            f"'{path}' is not a regular file (a device or socket); pass a video, an image or a folder of images"
+        )
     return "file"
 
 
@@ -61,8 +64,10 @@ def read_image_file(path: Path) -> bytes:
         if size == 0:
             raise SourceError(f"'{path}' is empty (0 bytes); re-export the image or pick another file")
         if size > MAX_IMAGE_BYTES:
-            raise SourceError(f"'{path}' is {size / 2**20:.0f} MB, over the {MAX_IMAGE_BYTES // 2**20} MB limit "
-                              "for one image; scale it down or save it as JPEG")
+            raise SourceError(
+                f"'{path}' is {size / 2**20:.0f} MB, over the {MAX_IMAGE_BYTES // 2**20} MB limit "
+                "for one image; scale it down or save it as JPEG"
+            )
         with open(path, "rb") as fh:
             return fh.read(MAX_IMAGE_BYTES + 1)
     except PermissionError:
@@ -91,14 +96,18 @@ def check_image_pixels(path: Path, data: bytes) -> None:
         # carries the header's pixel count.
         found = re.search(r"\((\d+) pixels\)", str(exc))
         size = f" ({int(found.group(1)) / 1e6:.0f} megapixels)" if found else ""
-        raise SourceError(f"'{path}' is too large{size}, over the {MAX_IMAGE_PIXELS // 1_000_000}-megapixel limit "
-                          "for one image; scale it down (e.g. to 4000 pixels on the long side)") from None
+        raise SourceError(
+            f"'{path}' is too large{size}, over the {MAX_IMAGE_PIXELS // 1_000_000}-megapixel limit "
+            "for one image; scale it down (e.g. to 4000 pixels on the long side)"
+        ) from None
     except Exception:  # not an image Pillow knows, or a damaged header: OpenCV decides
         return
     if width * height > MAX_IMAGE_PIXELS:
-        raise SourceError(f"'{path}' is {width} x {height} pixels ({width * height / 1e6:.0f} megapixels), over "
-                          f"the {MAX_IMAGE_PIXELS // 1_000_000}-megapixel limit for one image; scale it down "
-                          "(e.g. to 4000 pixels on the long side)")
+        raise SourceError(
+            f"'{path}' is {width} x {height} pixels ({width * height / 1e6:.0f} megapixels), over "
+            f"the {MAX_IMAGE_PIXELS // 1_000_000}-megapixel limit for one image; scale it down "
+            "(e.g. to 4000 pixels on the long side)"
+        )
 
 
 #: Still-image formats OpenCV decodes, as Pillow names them.

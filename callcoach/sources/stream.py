@@ -29,19 +29,25 @@ def open_fifo_capture(cv2: ModuleType, path: Path, wait_s: float = PIPE_WAIT_S) 
     try:
         ready, _, _ = select.select([fd], [], [], wait_s)
         if not ready:
-            raise SourceError(f"nothing arrived on the pipe '{path}' within {wait_s:g} s; start the program "
-                              "that writes the video into it, or pass a file")
+            raise SourceError(
+                f"nothing arrived on the pipe '{path}' within {wait_s:g} s; start the program "
+                "that writes the video into it, or pass a file"
+            )
         timeout_ms = int(wait_s * 1000)
         params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
         try:
             cap = cv2.VideoCapture(f"pipe:{fd}", cv2.CAP_FFMPEG, params)
         except cv2.error as exc:
-            raise SourceError(f"OpenCV cannot read the pipe '{path}'; send MP4 with its index first "
-                              "(ffmpeg -movflags +faststart), MPEG-TS or MJPEG") from exc
+            raise SourceError(
+                f"OpenCV cannot read the pipe '{path}'; send MP4 with its index first "
+                "(ffmpeg -movflags +faststart), MPEG-TS or MJPEG"
+            ) from exc
         if not cap.isOpened():
             cap.release()
-            raise SourceError(f"the pipe '{path}' did not carry a video OpenCV can read (or the writer closed it); "
-                              "send MP4 with its index first (ffmpeg -movflags +faststart), MPEG-TS or MJPEG")
+            raise SourceError(
+                f"the pipe '{path}' did not carry a video OpenCV can read (or the writer closed it); "
+                "send MP4 with its index first (ffmpeg -movflags +faststart), MPEG-TS or MJPEG"
+            )
     except BaseException:
         os.close(fd)
         raise

@@ -396,3 +396,43 @@ def test_unknown_vcam_backend_lists_the_valid_ones(command: list[str]) -> None:
     line = assert_one_line(proc, 2, "'obs-typo' is not a virtual camera backend", "choose one of")
     assert "KeyError" not in line
     assert took < FAST_S
+
+
+# --- the panel ---------------------------------------------------------------------------------------------
+
+
+def test_panel_shows_a_notice_for_a_broken_playbook_at_start_and_on_a_bad_save(tmp_path: Path) -> None:
+    import asyncio
+
+    from ui_fakes import Harness, started
+
+    from callcoach.playbook.selector import Selector
+
+    path = tmp_path / "playbook.yaml"
+    path.write_text("version: [\n", encoding="utf-8")
+    watcher = PlaybookWatcher(path, interval_s=0.05)
+    harness = Harness()
+    harness.selector = Selector(watcher)  # type: ignore[assignment]
+
+    def notices(app: object) -> list[str]:
+        return [f"{n.title}: {n.message}" for n in app._notifications]  # type: ignore[attr-defined]
+
+    async def scenario() -> None:
+        app = harness.app()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await started(pilot, app)
+            await pilot.pause()
+            first = [n for n in notices(app) if n.startswith("Playbook not loaded")]
+            assert len(first) == 1 and str(path) in first[0] and "packaged default" in first[0]
+            path.write_text(alias_bomb(), encoding="utf-8")
+            for _ in range(200):  # the watcher follows the file by itself; no cue is needed
+                await pilot.pause(0.05)
+                if len([n for n in notices(app) if n.startswith("Playbook not loaded")]) == 2:
+                    break
+            shown = [n for n in notices(app) if n.startswith("Playbook not loaded")]
+            assert len(shown) == 2 and "aliases" in shown[1] and "last good playbook" in shown[1]
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        watcher.close()

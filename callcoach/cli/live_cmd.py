@@ -8,11 +8,14 @@ status times are seconds since the run started.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import math
+import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -186,6 +189,14 @@ class HeadlessWriter:
     def __init__(self, out: TextIO, err: TextIO | None = None) -> None:
         self.out = out
         self.err = err if err is not None else sys.stderr
+        # The vision stage points fd 2 at /dev/null for a moment while a model loads (to hush native logs);
+        # a warning from the playbook watcher's thread at that moment would be lost. A copy of the real
+        # stderr taken now is not redirected.
+        self._err_fd: int | None = None
+        if err is None:
+            with contextlib.suppress(AttributeError, OSError, ValueError):
+                self._err_fd = os.dup(sys.stderr.fileno())
+                weakref.finalize(self, os.close, self._err_fd)
         self.runner: LiveRunner | None = None
         self._last: tuple[str, str] | None = None
         self._lock = threading.Lock()
@@ -241,17 +252,12 @@ class HeadlessWriter:
             return  # after the summary: the run is over
         message = " ".join(str(error).split())
         self.line({"type": "playbook_error", "message": message, "in_force": in_force})
-        # The vision stage points fd 2 at /dev/null for a moment while a model loads; wait for that to end
-        # (its lock) so this line is not lost. It is only held for the length of one model call.
-        vision = sys.modules.get("callcoach.vision.landmarker")
-        lock = getattr(vision, "_STDERR_LOCK", None)
-        held = lock.acquire(timeout=5.0) if lock is not None else False
-        try:
-            print(f"callcoach: warning: the playbook was not loaded: {message}; {in_force} stays in force",
-                  file=self.err, flush=True)
-        finally:
-            if held and lock is not None:
-                lock.release()
+        text = f"callcoach: warning: the playbook was not loaded: {message}; {in_force} stays in force\n"
+        if self._err_fd is not None:
+            with contextlib.suppress(OSError):
+                os.write(self._err_fd, text.encode("utf-8", "replace"))
+                return
+        print(text, end="", file=self.err, flush=True)
 
     def on_vcam(self, state: str, message: str) -> None:
         if state.startswith("self_"):

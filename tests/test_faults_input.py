@@ -23,7 +23,8 @@ import pytest
 from callcoach.errors import PlaybookError
 from callcoach.playbook import loader
 from callcoach.playbook.limits import MAX_DEPTH, MAX_NODES
-from callcoach.playbook.loader import PlaybookWatcher, default_playbook_path, parse_playbook
+from callcoach.playbook.loader import default_playbook_path, parse_playbook
+from callcoach.playbook.watcher import PlaybookWatcher
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_TEXT = default_playbook_path().read_text(encoding="utf-8")

@@ -16,7 +16,6 @@ from callcoach.cues.vocabulary import CUE_NAMES
 from callcoach.errors import PlaybookError
 from callcoach.playbook.guardrails import comments_on_their_face, forbidden_claims
 from callcoach.playbook.loader import (
-    PlaybookWatcher,
     active_playbook_path,
     default_playbook_path,
     load_playbook,
@@ -25,6 +24,7 @@ from callcoach.playbook.loader import (
 )
 from callcoach.playbook.model import Contexts, CueEntry, Cues, Playbook, playbook_json_schema
 from callcoach.playbook.types import CONTEXTS
+from callcoach.playbook.watcher import PlaybookWatcher
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_TEXT = default_playbook_path().read_text(encoding="utf-8")

@@ -11,10 +11,11 @@ import pytest
 from callcoach.cues.vocabulary import CUE_NAMES, DEFAULT_EMOTION, REGION, Cue
 from callcoach.live.contract import Advisor
 from callcoach.live.state import LiveState, LiveStatus
-from callcoach.playbook.loader import PlaybookWatcher, default_playbook_path, load_playbook
+from callcoach.playbook.loader import default_playbook_path, load_playbook
 from callcoach.playbook.model import Playbook
 from callcoach.playbook.selector import Selector, context_choices, cue_names, default_selector, preview
 from callcoach.playbook.types import CONTEXTS, Suggestion
+from callcoach.playbook.watcher import PlaybookWatcher
 
 PLAYBOOK = load_playbook(default_playbook_path())
 COOLDOWN = PLAYBOOK.cooldown_s

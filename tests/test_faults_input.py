@@ -437,3 +437,15 @@ def test_panel_shows_a_notice_for_a_broken_playbook_at_start_and_on_a_bad_save(t
         asyncio.run(scenario())
     finally:
         watcher.close()
+
+
+def test_closing_a_video_mid_pass_is_not_called_truncated(real_media: Path) -> None:
+    from callcoach.sources.files import VideoFileSource
+
+    source = VideoFileSource(real_media / "WolfgangLanger_Pexels.mp4")
+    seen = 0
+    for _frame in source.frames():  # no SourceError: the pass was ended on purpose
+        seen += 1
+        if seen == 10:
+            source.close()
+    assert 10 <= seen < 472

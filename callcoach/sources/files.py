@@ -200,7 +200,8 @@ class VideoFileSource:
                 yield Frame(index=index, t_s=t, image=image)
                 index, last_t = index + 1, t
                 item = self._read(cap)
-            self._check_complete(index)
+            if self._cap is cap:  # not when close() ended the pass on purpose
+                self._check_complete(index)
         finally:
             self._release(cap)
 

@@ -121,7 +121,7 @@ def test_bad_playbook_file_is_one_line_within_seconds(tmp_path: Path, case: str)
     path = tmp_path / "playbook.yaml"
     if case == "alias bomb":
         path.write_text(alias_bomb(), encoding="utf-8")
-        needles: tuple[str, ...] = (f"{MAX_NODES:,} entries", "aliases")
+        needles: tuple[str, ...] = (f"{MAX_NODES:,} entries", "alias (*name)")
     elif case == "deep list":
         path.write_text(deep_list(), encoding="utf-8")
         needles = (f"nested more than {MAX_DEPTH} levels",)
@@ -220,7 +220,7 @@ def test_listen_reports_the_start_and_each_bad_save_once(tmp_path: Path) -> None
         while len(reports) < 2 and time.monotonic() < deadline:  # no cue needed: the watcher follows the file
             time.sleep(0.05)
         time.sleep(0.3)
-        assert len(reports) == 2 and reports[1][1] == "the last good playbook" and "aliases" in reports[1][0]
+        assert len(reports) == 2 and reports[1][1] == "the last good playbook" and "alias (*name)" in reports[1][0]
     finally:
         watcher.close()
 
@@ -253,7 +253,7 @@ def test_headless_run_reports_a_broken_playbook_and_keeps_going(real_media: Path
     records = [json.loads(line) for line in proc.stdout.splitlines()]
     problems = [r for r in records if r["type"] == "playbook_error"]
     assert [p["in_force"] for p in problems] == ["the packaged default playbook", "the last good playbook"]
-    assert "aliases" in problems[1]["message"]
+    assert "alias (*name)" in problems[1]["message"]
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("callcoach: warning: the playbook")]
     assert len(warnings) == 2 and "Traceback" not in proc.stderr
     # The analysis went on after the bad save: frames kept coming until the end.
@@ -410,7 +410,8 @@ def test_panel_shows_a_notice_for_a_broken_playbook_at_start_and_on_a_bad_save(t
     from callcoach.playbook.selector import Selector
 
     path = tmp_path / "playbook.yaml"
-    path.write_text("version: [\n", encoding="utf-8")
+    # Brackets in the message ("[oops") must show as text, not be taken for Textual markup.
+    path.write_text("version: 1\ncues: [oops\n", encoding="utf-8")
     watcher = PlaybookWatcher(path, interval_s=0.05)
     harness = Harness()
     harness.selector = Selector(watcher)  # type: ignore[assignment]
@@ -431,7 +432,7 @@ def test_panel_shows_a_notice_for_a_broken_playbook_at_start_and_on_a_bad_save(t
                 if len([n for n in notices(app) if n.startswith("Playbook not loaded")]) == 2:
                     break
             shown = [n for n in notices(app) if n.startswith("Playbook not loaded")]
-            assert len(shown) == 2 and "aliases" in shown[1] and "last good playbook" in shown[1]
+            assert len(shown) == 2 and "alias (*name)" in shown[1] and "last good playbook" in shown[1]
 
     try:
         asyncio.run(scenario())

@@ -115,6 +115,6 @@ def check_shape(text: str, source: str) -> None:
             seen += sizes.get(event.anchor or "", 1)
         if seen > MAX_NODES:
             raise PlaybookError(
-                f"{source}:{line}: more than {MAX_NODES:,} entries once the aliases (*name) are "
-                "expanded, the limit for a playbook; write the entries out or use fewer aliases"
+                f"{source}:{line}: more than {MAX_NODES:,} entries, each alias (*name) counted as all it "
+                "stands for: over the limit for a playbook; shorten it or use fewer aliases"
             )

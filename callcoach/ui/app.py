@@ -251,7 +251,8 @@ class CoachApp(App[None]):
 
     def on_playbook_problem(self, message: PlaybookProblem) -> None:
         self.notify(f"{message.message}. {message.in_force.capitalize()} stays in force; b shows the playbook.",
-                    title="Playbook not loaded", severity="warning", timeout=15)
+                    title="Playbook not loaded", severity="warning", timeout=15,
+                    markup=False)  # the message quotes the file: "moves[1]" is not markup
 
     def on_self_noted(self, message: SelfNoted) -> None:
         self.query_one(SelfLine).show_note(message.note)

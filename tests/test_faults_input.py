@@ -316,6 +316,17 @@ def test_fifo_without_a_writer_gives_up_within_seconds(tmp_path: Path) -> None:
     assert took < FAST_S
 
 
+@pytest.mark.parametrize("command", [["live", "--headless", "--duration", "1", "--no-record-session"], ["vcam"]])
+def test_a_fifo_played_live_is_refused_at_once(tmp_path: Path, command: list[str]) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this system")
+    fifo = tmp_path / "stream"
+    os.mkfifo(fifo)
+    proc, took = run_cli(*command, "--video", str(fifo), timeout=60)
+    assert_one_line(proc, 1, "is a pipe (FIFO)", "regular file")
+    assert took < FAST_S
+
+
 @pytest.mark.slow
 def test_fifo_is_read_once_as_a_stream(real_media: Path, tmp_path: Path) -> None:
     if not hasattr(os, "mkfifo"):

@@ -16,7 +16,6 @@ from callcoach.cues.vocabulary import CUE_NAMES
 from callcoach.errors import PlaybookError
 from callcoach.playbook.guardrails import comments_on_their_face, forbidden_claims
 from callcoach.playbook.loader import (
-    PlaybookWatcher,
     active_playbook_path,
     default_playbook_path,
     load_playbook,
@@ -25,6 +24,7 @@ from callcoach.playbook.loader import (
 )
 from callcoach.playbook.model import Contexts, CueEntry, Cues, Playbook, playbook_json_schema
 from callcoach.playbook.types import CONTEXTS
+from callcoach.playbook.watcher import PlaybookWatcher
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_TEXT = default_playbook_path().read_text(encoding="utf-8")
@@ -217,6 +217,8 @@ def test_watcher_keeps_the_previous_good_playbook(tmp_path: Path) -> None:
     assert watcher.playbook.cooldown_s == 10 and watcher.error is None
 
     rewrite(path, DEFAULT_TEXT.replace("cooldown_s: 10", "cooldown_s: 5"), bump=1)
+    watcher.poll()  # the reload starts on a worker thread; poll never waits for it
+    assert watcher.wait(10.0)
     assert watcher.poll() is True  # good edit takes effect
     assert watcher.playbook.cooldown_s == 5 and len(changes) == 1
 
@@ -225,6 +227,8 @@ def test_watcher_keeps_the_previous_good_playbook(tmp_path: Path) -> None:
     assert watcher.poll() is False  # within the interval: not even a stat
     assert not errors
     now[0] += 1.0
+    watcher.poll()
+    assert watcher.wait(10.0)
     assert watcher.poll() is False  # bad edit: reported, previous playbook stays
     assert watcher.playbook.cooldown_s == 5
     assert len(errors) == 1 and "\n" not in str(errors[0])
@@ -234,7 +238,7 @@ def test_watcher_keeps_the_previous_good_playbook(tmp_path: Path) -> None:
 
     rewrite(path, DEFAULT_TEXT.replace("cooldown_s: 10", "cooldown_s: 7"), bump=3)
     now[0] += 1.5
-    assert watcher.poll() is True and watcher.playbook.cooldown_s == 7 and watcher.error is None
+    assert watcher.check() is True and watcher.playbook.cooldown_s == 7 and watcher.error is None
 
 
 def test_watcher_follows_the_user_copy_and_survives_a_bad_start(config_home: Path) -> None:
@@ -244,9 +248,10 @@ def test_watcher_follows_the_user_copy_and_survives_a_bad_start(config_home: Pat
     user = user_playbook_path()
     user.parent.mkdir(parents=True)
     user.write_text(DEFAULT_TEXT.replace("cooldown_s: 10", "cooldown_s: 2"), encoding="utf-8")
-    assert watcher.poll() is True and watcher.path == user and watcher.playbook.cooldown_s == 2
+    assert watcher.check() is True and watcher.path == user and watcher.playbook.cooldown_s == 2
     user.unlink()
-    assert watcher.poll() is True and watcher.path == default_playbook_path()
+    watcher.poll()
+    assert watcher.wait(10.0) and watcher.poll() is True and watcher.path == default_playbook_path()
 
     user.write_text("version: [", encoding="utf-8")
     started = PlaybookWatcher(on_error=errors.append)
@@ -260,7 +265,8 @@ def test_watcher_never_raises_when_the_file_goes_away(tmp_path: Path) -> None:
     errors: list[PlaybookError] = []
     watcher = PlaybookWatcher(path, on_error=errors.append, interval_s=0.0)
     path.unlink()
-    assert watcher.poll() is False
+    watcher.poll()
+    assert watcher.wait(10.0) and watcher.poll() is False
     assert watcher.playbook.version == 1 and "no such file" in str(errors[0])
 
 

@@ -22,8 +22,9 @@ from textual.pilot import Pilot
 from textual.widgets import Static, Tabs
 from ui_fakes import CONSENT, Harness
 
-from callcoach.playbook.loader import PlaybookWatcher, default_playbook_path, load_playbook, user_playbook_path
+from callcoach.playbook.loader import default_playbook_path, load_playbook, user_playbook_path
 from callcoach.playbook.selector import Selector, preview
+from callcoach.playbook.watcher import PlaybookWatcher
 from callcoach.ui.app import CoachApp
 from callcoach.ui.playbook_screen import PlaybookApp, PlaybookScreen, preview_caption, short_path, written_fields
 from callcoach.ui.widgets import SuggestionCard

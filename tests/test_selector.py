@@ -11,10 +11,11 @@ import pytest
 from callcoach.cues.vocabulary import CUE_NAMES, DEFAULT_EMOTION, REGION, Cue
 from callcoach.live.contract import Advisor
 from callcoach.live.state import LiveState, LiveStatus
-from callcoach.playbook.loader import PlaybookWatcher, default_playbook_path, load_playbook
+from callcoach.playbook.loader import default_playbook_path, load_playbook
 from callcoach.playbook.model import Playbook
 from callcoach.playbook.selector import Selector, context_choices, cue_names, default_selector, preview
 from callcoach.playbook.types import CONTEXTS, Suggestion
+from callcoach.playbook.watcher import PlaybookWatcher
 
 PLAYBOOK = load_playbook(default_playbook_path())
 COOLDOWN = PLAYBOOK.cooldown_s
@@ -247,6 +248,8 @@ def test_selector_follows_a_watched_playbook(tmp_path: Path) -> None:
     path.write_text(text.replace("general: {min_confidence: 0.5}", "general: {min_confidence: 0.9}"), encoding="utf-8")
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+    selector(cue("eyebrow_flash", 50.0, confidence=0.55), LOCKED)  # starts the reload; never waits for it
+    assert watcher.wait(10.0)
     assert selector(cue("eyebrow_flash", 100.0, confidence=0.55), LOCKED) is None
     assert isinstance(selector.playbook, Playbook) and selector.playbook.contexts.general.min_confidence == 0.9
 
@@ -263,6 +266,7 @@ def test_default_selector_follows_the_user_playbook(config_home: Path) -> None:
     selector.watcher.interval_s = 0.0
     # A bad user copy: reported, the default stays in force, the call goes on.
     assert selector(cue("eyebrow_flash", 1.0), LOCKED) is not None
+    assert selector.watcher.wait(10.0)
     assert len(errors) == 1 and str(errors[0]).startswith(f"{user}:")
 
 

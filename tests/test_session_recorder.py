@@ -323,7 +323,8 @@ def test_callcoach_live_headless_records_unless_told_not_to(
     monkeypatch.setattr(live_cmd, "LiveRunner", FakeLiveRunner)
     # run_headless's default ``out`` is the sys.stdout of import time; capsys replaces it per test.
     headless = live_cmd.run_headless
-    monkeypatch.setattr(live_cmd, "run_headless", lambda factory, duration: headless(factory, duration, sys.stdout))
+    monkeypatch.setattr(live_cmd, "run_headless",
+                        lambda factory, duration, **kw: headless(factory, duration, sys.stdout, **kw))
     argv = ["live", "--headless", "--video", "clip.mp4", *([] if record else ["--no-record-session"])]
     args: argparse.Namespace = build_parser(argv).parse_args(argv)
     assert live_cmd.main(args) == 0

@@ -8,11 +8,14 @@ status times are seconds since the run started.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import math
+import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -98,6 +101,10 @@ def _check(args: argparse.Namespace) -> None:
                  if getattr(args, o) is not None] + (["no_self_coach"] if args.no_self_coach else [])
     if vcam_only and not args.vcam:
         raise UsageError(f"--{vcam_only[0].replace('_', '-')} goes with --vcam")
+    if args.vcam_backend is not None:
+        from callcoach.vcam.sink import check_backend
+
+        check_backend(args.vcam_backend)  # a misspelt name is a bad option, not a notice mid-call
     if args.vcam_camera is not None and args.vcam_video is not None:
         raise UsageError("choose one of --vcam-camera and --vcam-video")
     if args.vcam and args.camera is not None and args.vcam_video is None and \
@@ -179,8 +186,17 @@ def runner_factory(args: argparse.Namespace, first: FrameSource, advisor: Adviso
 class HeadlessWriter:
     """The headless LiveListener: one JSON object per line, flushed, from the inference thread."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, err: TextIO | None = None) -> None:
         self.out = out
+        self.err = err if err is not None else sys.stderr
+        # The vision stage points fd 2 at /dev/null for a moment while a model loads (to hush native logs);
+        # a warning from the playbook watcher's thread at that moment would be lost. A copy of the real
+        # stderr taken now is not redirected.
+        self._err_fd: int | None = None
+        if err is None:
+            with contextlib.suppress(AttributeError, OSError, ValueError):
+                self._err_fd = os.dup(sys.stderr.fileno())
+                weakref.finalize(self, os.close, self._err_fd)
         self.runner: LiveRunner | None = None
         self._last: tuple[str, str] | None = None
         self._lock = threading.Lock()
@@ -229,6 +245,20 @@ class HeadlessWriter:
     def on_self(self, note: Any) -> None:
         self.line(_finite(dict(note.as_dict())))
 
+    def on_playbook_error(self, error: Exception, in_force: str) -> None:
+        """A playbook version that could not be used (at the start or saved during the call): one jsonl
+        line for programs and one stderr line for the person, once per bad version."""
+        if self._closed:
+            return  # after the summary: the run is over
+        message = " ".join(str(error).split())
+        self.line({"type": "playbook_error", "message": message, "in_force": in_force})
+        text = f"callcoach: warning: the playbook was not loaded: {message}; {in_force} stays in force\n"
+        if self._err_fd is not None:
+            with contextlib.suppress(OSError):
+                os.write(self._err_fd, text.encode("utf-8", "replace"))
+                return
+        print(text, end="", file=self.err, flush=True)
+
     def on_vcam(self, state: str, message: str) -> None:
         if state.startswith("self_"):
             self.line({"type": "self_status", "state": state.removeprefix("self_"), "message": message})
@@ -246,8 +276,12 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = sys.stdout) -> int:
+def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = sys.stdout,
+                 advisor: object = None) -> int:
     writer = HeadlessWriter(out)
+    watcher = getattr(advisor, "watcher", None)
+    if watcher is not None:
+        watcher.listen(writer.on_playbook_error)  # also follows the file between cues
     runner = factory(writer)
     writer.runner = runner
     interrupted = False
@@ -300,7 +334,8 @@ def main(args: argparse.Namespace) -> int:
         try:
             advisor = _headless_advisor(args.context)
             recording.playbook_version = playbook_version(advisor) or recording.playbook_version
-            return run_headless(recording.wrap_factory(runner_factory(args, source, advisor)), args.duration)
+            return run_headless(recording.wrap_factory(runner_factory(args, source, advisor)), args.duration,
+                                advisor=advisor)
         finally:
             recording.finish(sys.stderr if sys.stderr.isatty() else None)  # stdout is jsonl: keep it clean
     try:

@@ -1,4 +1,5 @@
-"""Reading the playbook: YAML to typed model, one-line errors that point at the line, and hot reload.
+"""Reading the playbook: YAML to typed model, one-line errors that point at the line (hot reload is in
+``callcoach.playbook.watcher``).
 
 A person edits this file by hand, often during a call, so every failure becomes a ``PlaybookError`` whose
 text is ``FILE:LINE: FIELD: what is wrong`` and nothing else. Pydantic reports where a problem is as a
@@ -8,11 +9,7 @@ the path is walked through the tree to find the line.
 
 from __future__ import annotations
 
-import logging
-import os
-import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +18,10 @@ import yaml
 from pydantic import ValidationError
 
 from callcoach.errors import PlaybookError
+from callcoach.playbook.limits import Loader, check_shape, read_bounded
 from callcoach.playbook.model import Playbook
 
 PLAYBOOK_FILENAME = "playbook.yaml"
-_log = logging.getLogger(__name__)
 
 
 def default_playbook_path() -> Path:
@@ -110,18 +107,46 @@ def _message(error: Any, node: yaml.Node | None) -> str:
 # --- parsing --------------------------------------------------------------------------------------------
 
 
-def parse_playbook(text: str, source: str = "<playbook>") -> Playbook:
-    """Validate playbook YAML; any problem raises ``PlaybookError`` naming ``source``, the line and the field."""
+def _compose(text: str, loader_class: type) -> tuple[Any, Any]:
+    """The node tree (for lines) and the data built from it, from one pass over the text."""
+    loader = loader_class(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
+        root = loader.get_single_node()
+        return root, (loader.construct_document(root) if root is not None else None)
+    finally:
+        loader.dispose()
+
+
+#: Up to this size a YAML error is described by PyYAML's pure-Python parser, whose words and line numbers
+#: read better than libyaml's (which points past an unclosed bracket at the end); beyond it, libyaml's.
+_WORDING_BYTES = 64 * 1024
+
+
+def _yaml_problem(text: str, source: str, exc: yaml.YAMLError) -> str:
+    if Loader is not yaml.SafeLoader and len(text) <= _WORDING_BYTES:
+        # Safe to parse again: the error came before any depth or alias limit was crossed, so the
+        # recursive pure-Python composer stays as shallow as the events already read.
+        try:
+            _compose(text, yaml.SafeLoader)
+        except yaml.YAMLError as pure:
+            exc = pure
+        except RecursionError:
+            pass
+    if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         problem = " ".join(str(exc.problem or exc.context or "unreadable").split())
-        raise PlaybookError(f"{where}: not valid YAML: {problem}") from None
+        return f"{where}: not valid YAML: {problem}"
+    return f"{source}: not valid YAML: {' '.join(str(exc).split())}"
+
+
+def parse_playbook(text: str, source: str = "<playbook>") -> Playbook:
+    """Validate playbook YAML; any problem raises ``PlaybookError`` naming ``source``, the line and the field."""
+    try:
+        check_shape(text, source)  # depth and alias expansion are bounded before anything is built
+        root, data = _compose(text, Loader)
     except yaml.YAMLError as exc:
-        raise PlaybookError(f"{source}: not valid YAML: {' '.join(str(exc).split())}") from None
+        raise PlaybookError(_yaml_problem(text, source, exc)) from None
     if root is None or data is None:
         raise PlaybookError(f"{source}:1: the playbook is empty")
     duplicate = _duplicate_key(root)
@@ -141,123 +166,11 @@ def parse_playbook(text: str, source: str = "<playbook>") -> Playbook:
 
 
 def read_playbook_text(path: Path | str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlaybookError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise PlaybookError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise PlaybookError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    """The file's text: a regular UTF-8 file of at most ``limits.MAX_BYTES``, read once."""
+    return read_bounded(path)
 
 
 def load_playbook(path: Path | str | None = None) -> Playbook:
     """Load ``path``, or the user's copy if it exists, or the packaged default."""
     target = Path(path) if path is not None else active_playbook_path()
     return parse_playbook(read_playbook_text(target), str(target))
-
-
-# --- hot reload -----------------------------------------------------------------------------------------
-
-Signature = tuple[str, int, int]
-
-
-class PlaybookWatcher:
-    """Keeps a good playbook in force while its file is edited, reloading it when it changes on disk.
-
-    ``poll()`` is cheap (one ``stat`` at most every ``interval_s``) and safe to call from any thread, e.g.
-    the live runner's inference thread or a UI timer. A bad edit never raises into the caller: the previous
-    good playbook stays in force and ``on_error`` gets the one-line error, once per bad version of the file.
-
-    With ``path=None`` it follows ``active_playbook_path()``: the user's copy once it exists (so a first
-    ``callcoach playbook edit`` during a call takes effect), the packaged default when it is removed.
-    """
-
-    def __init__(
-        self,
-        path: Path | str | None = None,
-        *,
-        on_change: Callable[[Playbook], None] | None = None,
-        on_error: Callable[[PlaybookError], None] | None = None,
-        interval_s: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._fixed = Path(path) if path is not None else None
-        self.on_change = on_change
-        self.on_error = on_error
-        self.interval_s = interval_s
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._next_check = float("-inf")
-        self._signature: Signature | None = None
-        self.error: PlaybookError | None = None
-        self._path = self._target()
-        try:
-            self._playbook = load_playbook(self._path)
-            self._signature = self._stat(self._path)
-        except PlaybookError as exc:
-            # Start with the packaged default rather than nothing; the user still hears what is wrong.
-            self._playbook = load_playbook(default_playbook_path())
-            self._signature = self._stat(self._path)
-            self._report(exc)
-
-    @property
-    def playbook(self) -> Playbook:
-        return self._playbook
-
-    @property
-    def path(self) -> Path:
-        """The file being followed (its last good version is in force)."""
-        return self._path
-
-    def _target(self) -> Path:
-        return self._fixed if self._fixed is not None else active_playbook_path()
-
-    @staticmethod
-    def _stat(path: Path) -> Signature | None:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
-        # Size as well as time: two saves within the file system's time resolution still differ.
-        return (str(path), st.st_mtime_ns, st.st_size)
-
-    def _report(self, error: PlaybookError) -> None:
-        self.error = error
-        if self.on_error is not None:
-            try:
-                self.on_error(error)
-            except Exception:  # a broken listener must not stop the caller's thread
-                _log.exception("playbook error listener failed")
-
-    def poll(self) -> bool:
-        """Reload if the file changed and the interval has passed; True when a new playbook took effect."""
-        if self._clock() < self._next_check:
-            return False
-        return self.check()
-
-    def check(self) -> bool:
-        """Reload now if the file changed; True when a new playbook took effect."""
-        if not self._lock.acquire(blocking=False):
-            return False  # another thread is already reloading
-        try:
-            self._next_check = self._clock() + self.interval_s
-            target = self._target()
-            signature = self._stat(target)
-            if signature == self._signature and target == self._path:
-                return False
-            self._path, self._signature = target, signature
-            try:
-                playbook = load_playbook(target)
-            except PlaybookError as exc:
-                self._report(exc)
-                return False
-            self._playbook, self.error = playbook, None
-            if self.on_change is not None:
-                try:
-                    self.on_change(playbook)
-                except Exception:
-                    _log.exception("playbook change listener failed")
-            return True
-        finally:
-            self._lock.release()

@@ -39,9 +39,9 @@ from typing import Literal
 from callcoach.cues.vocabulary import CUE_NAMES, REGION, Cue
 from callcoach.errors import PlaybookError
 from callcoach.live.state import LiveStatus
-from callcoach.playbook.loader import PlaybookWatcher
 from callcoach.playbook.model import CueScript, Playbook
 from callcoach.playbook.types import CONTEXT_LABELS, CONTEXTS, Strength, Suggestion
+from callcoach.playbook.watcher import PlaybookWatcher
 
 Outcome = Literal["helped", "misread"]
 

@@ -7,10 +7,12 @@ failed reads rather than at the first hiccup: USB cameras drop single frames rou
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,23 @@ def _fix() -> str:
     return "check that it is plugged in, not used by another app, and that you may read /dev/video*"
 
 
+@contextlib.contextmanager
+def opencv_silent(cv2: ModuleType) -> Iterator[None]:
+    """OpenCV's own log off while a camera is probed: a missing camera makes its backends print
+    ``[ERROR:0@0.03] ... Camera index out of range`` (ERROR level, so OPENCV_LOG_LEVEL=ERROR keeps it) on
+    the user's terminal, ahead of our one line that says the same and what to do."""
+    logging = getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging is None:
+        yield
+        return
+    previous = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        logging.setLogLevel(previous)
+
+
 class CameraSource:
     """Frames of camera ``index``; ``t_s`` is ``time.monotonic()`` when the frame was read."""
 
@@ -43,16 +62,17 @@ class CameraSource:
         self.frame_count: int | None = None
         self._stop = threading.Event()
         cv2 = _cv2()
-        try:
-            cap = cv2.VideoCapture(index)
-        except cv2.error as exc:
-            raise SourceError(f"cannot open camera {index} ({exc}); {_fix()}") from exc
-        if not cap.isOpened():
-            cap.release()
-            raise SourceError(f"cannot open camera {index}; {_fix()}")
-        if fps:
-            cap.set(cv2.CAP_PROP_FPS, float(fps))
-        ok, bgr = cap.read()  # an opened device that never delivers (busy, wrong node) fails here, not later
+        with opencv_silent(cv2):
+            try:
+                cap = cv2.VideoCapture(index)
+            except cv2.error as exc:
+                raise SourceError(f"cannot open camera {index}; {_fix()}") from exc
+            if not cap.isOpened():
+                cap.release()
+                raise SourceError(f"cannot open camera {index}; {_fix()}")
+            if fps:
+                cap.set(cv2.CAP_PROP_FPS, float(fps))
+            ok, bgr = cap.read()  # an opened device that never delivers (busy, wrong node) fails here, not later
         if not ok or bgr is None:
             cap.release()
             raise SourceError(f"camera {index} opened but sent no picture; {_fix()}")

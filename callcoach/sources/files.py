@@ -19,6 +19,8 @@ import numpy as np
 
 from callcoach.errors import SourceError, UsageError
 from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.checks import PathKind, check_image_pixels, image_format, path_kind, read_image_file
+from callcoach.sources.stream import open_fifo_capture
 
 IMAGE_SUFFIXES: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 
@@ -49,20 +51,23 @@ def _natural_key(name: str) -> tuple[tuple[Any, ...], str]:
     return key, name
 
 
-def _check_readable(path: Path) -> None:
-    """Fail early, with the path in the message, instead of letting OpenCV return an anonymous None."""
-    if not path.exists():
-        raise SourceError(f"no such file or directory: '{path}' (check the path)")
+def _check_readable(path: Path) -> PathKind:
+    """Fail early, with the path in the message, instead of letting OpenCV return an anonymous None.
+
+    A FIFO is not touched here: it can be opened only once, by the video source itself.
+    """
+    kind = path_kind(path)
     try:
-        if path.is_dir():
+        if kind == "dir":
             os.listdir(path)
-        else:
+        elif kind == "file":
             with path.open("rb") as fh:
                 fh.read(1)
     except PermissionError as exc:
         raise SourceError(f"permission denied: '{path}' (make it readable, e.g. chmod a+r)") from exc
     except OSError as exc:
         raise SourceError(f"cannot read '{path}': {exc.strerror or exc}") from exc
+    return kind
 
 
 def _to_rgb(cv2: ModuleType, bgr: np.ndarray) -> np.ndarray:
@@ -77,18 +82,27 @@ def _to_rgb(cv2: ModuleType, bgr: np.ndarray) -> np.ndarray:
 
 
 def read_image(path: Path) -> np.ndarray:
-    """Decode one image file to RGB, or raise a SourceError naming it."""
+    """Decode one image file to RGB, or raise a SourceError naming it. Its size in pixels is checked from
+    the header first, so an image that would not fit in memory is refused before it is decoded."""
     _check_readable(path)
+    data = read_image_file(path)
+    check_image_pixels(path, data)
     cv2 = _cv2()
     try:
         # imdecode instead of imread: imread silently returns None on non-ASCII paths on some platforms.
-        data = np.fromfile(str(path), dtype=np.uint8)
-        bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    except (cv2.error, OSError, ValueError) as exc:
-        raise SourceError(f"cannot decode image '{path}' ({exc}); {_IMAGE_FIX}") from exc
+        bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    except (cv2.error, ValueError) as exc:
+        # OpenCV's own text is an internal assertion ("(-215:Assertion failed) ..."): no use to the user.
+        raise SourceError(f"cannot decode image '{path}' (corrupt or unsupported format); {_IMAGE_FIX}") from exc
     if bgr is None or bgr.size == 0:
         raise SourceError(f"cannot decode image '{path}' (corrupt or unsupported format); {_IMAGE_FIX}")
     return _to_rgb(cv2, bgr)
+
+
+#: A video may decode this many frames fewer than its header lists (or this share of them) and still count as
+#: complete; see ``VideoFileSource._check_complete``.
+_SHORT_FRAMES = 5
+_SHORT_SHARE = 0.03
 
 
 def _sane_fps(value: float) -> float | None:
@@ -108,6 +122,8 @@ class VideoFileSource:
         self.path = Path(path)
         self.name = str(path)
         self._fps_override = None if fps is None else _validate_fps(fps)
+        self._fd: int | None = None  # a FIFO's one descriptor, read by FFmpeg; closed with the capture
+        self._is_pipe = False
         cap = self._open()
         try:
             meta_fps = _sane_fps(float(cap.get(_cv2().CAP_PROP_FPS) or 0.0))
@@ -115,10 +131,10 @@ class VideoFileSource:
             # Probe the first frame now: a text file named .mp4 may "open" but never decode.
             first = self._read(cap)
         except BaseException:
-            cap.release()
+            self._release(cap)
             raise
         if first is None:
-            cap.release()
+            self._release(cap)
             raise SourceError(
                 f"'{path}' is not a readable video or image (no frame could be decoded); {_VIDEO_FIX}"
             )
@@ -130,10 +146,17 @@ class VideoFileSource:
         self._first: tuple[np.ndarray, float] | None = first
 
     def _open(self) -> Any:
-        _check_readable(self.path)
-        if self.path.is_dir():
+        kind = _check_readable(self.path)
+        if kind == "dir":
             raise SourceError(f"'{self.path}' is a directory, not a video; use open_source() for folders")
         cv2 = _cv2()
+        if kind == "fifo":
+            if self._is_pipe:
+                raise SourceError(f"the pipe '{self.path}' can be read only once; save the video to a file to "
+                                  "read it again")
+            cap, self._fd = open_fifo_capture(cv2, self.path)
+            self._is_pipe = True
+            return cap
         try:
             cap = cv2.VideoCapture(str(self.path))
         except cv2.error as exc:
@@ -177,13 +200,33 @@ class VideoFileSource:
                 yield Frame(index=index, t_s=t, image=image)
                 index, last_t = index + 1, t
                 item = self._read(cap)
+            if self._cap is cap:  # not when close() ended the pass on purpose
+                self._check_complete(index)
         finally:
-            cap.release()
+            self._release(cap)
+
+    def _check_complete(self, read: int) -> None:
+        """A file whose frames stop well short of the count in its header is truncated or damaged: say so,
+        so the summary says ``"complete": false``. Some containers count a few frames the decoder never
+        returns (edit lists, trailing B-frames; one test clip lists 98 and decodes 95), hence the margin."""
+        expected = self.frame_count
+        if expected is None:
+            return
+        if expected - read > max(_SHORT_FRAMES, _SHORT_SHARE * expected):
+            raise SourceError(f"'{self.path}' stopped after {read} of the {expected} frames its header lists "
+                              "(the file is truncated or damaged); the results cover the frames read; "
+                              "copy or export the video again")
+
+    def _release(self, cap: Any) -> None:
+        cap.release()
+        if self._fd is not None and cap is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
 
     def close(self) -> None:
         """Release the capture; safe to call twice, and also ends a pass that is still being read."""
         if self._cap is not None:
-            self._cap.release()
+            self._release(self._cap)
             self._cap = None
         self._first = None
 
@@ -252,20 +295,12 @@ def open_source(path: str | Path, fps: float | None = None) -> VideoFileSource |
     if fps is not None:
         _validate_fps(fps)
     p = Path(path)
-    _check_readable(p)
-    if p.is_dir():
+    kind = _check_readable(p)
+    if kind == "dir":
         return ImageDirSource(p, fps if fps is not None else DEFAULT_FPS)
-    if p.suffix.lower() in IMAGE_SUFFIXES:
-        return ImageSource(p, fps if fps is not None else DEFAULT_FPS)
-    try:
+    if kind == "fifo":  # read once, as a stream (FFmpeg also reads images from a pipe)
         return VideoFileSource(p, fps)
-    except SourceError as video_error:
-        # A still image under an unusual name (no or odd extension) is still worth analysing.
-        cv2 = _cv2()
-        try:
-            bgr = cv2.imdecode(np.fromfile(str(p), dtype=np.uint8), cv2.IMREAD_COLOR)
-        except (cv2.error, OSError, ValueError):
-            bgr = None
-        if bgr is None:
-            raise video_error
+    if p.suffix.lower() in IMAGE_SUFFIXES or image_format(p) is not None:
+        # An image under an unusual name is still an image: its size is checked before decoding.
         return ImageSource(p, fps if fps is not None else DEFAULT_FPS)
+    return VideoFileSource(p, fps)

@@ -19,6 +19,7 @@ import numpy as np
 
 from callcoach.errors import SourceError, UsageError
 from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.checks import path_kind
 from callcoach.sources.files import VideoFileSource, _cv2, _to_rgb
 from callcoach.sources.latest import SourceLost, pace
 
@@ -69,6 +70,11 @@ class PacedFileSource:
             raise UsageError(f"tiles must be 1 or more, got {tiles}")
         if fps is not None and not (math.isfinite(fps) and fps > 0):
             raise UsageError(f"fps must be a positive number, got {fps}")
+        if path_kind(Path(path)) == "fifo":
+            # The probe and the player would each open it, and a pipe can be read only once: the second
+            # open would wait for a writer forever.
+            raise SourceError(f"'{path}' is a pipe (FIFO); a video played live must be a regular file (save the "
+                              "stream to a file first; 'callcoach analyze' reads a pipe)")
         probe = VideoFileSource(path)  # the file sources' checks and one-line errors
         try:
             self.native_fps = probe.fps

@@ -26,6 +26,7 @@ from callcoach.ui.messages import (
     CueSpotted,
     EarlyWithdrawn,
     PanelListener,
+    PlaybookProblem,
     SelfNoted,
     StatusChanged,
     SuggestionOffered,
@@ -185,6 +186,9 @@ class CoachApp(App[None]):
     def _begin(self) -> None:
         if self.selector is not None:
             self.selector.set_context(self.context)
+            watcher = getattr(self.selector, "watcher", None)
+            if watcher is not None and callable(getattr(watcher, "listen", None)):
+                watcher.listen(self.listener.on_playbook_error)
         # Opening a camera or loading models can take seconds: keep the panel responsive meanwhile.
         self.run_worker(self._start_runner, thread=True, name="start runner", exit_on_error=False)
 
@@ -244,6 +248,11 @@ class CoachApp(App[None]):
         if self._marked is None:
             self.query_one(SuggestionCard).border_subtitle = "not confirmed"
         self._show_card()
+
+    def on_playbook_problem(self, message: PlaybookProblem) -> None:
+        self.notify(f"{message.message}. {message.in_force.capitalize()} stays in force; b shows the playbook.",
+                    title="Playbook not loaded", severity="warning", timeout=15,
+                    markup=False)  # the message quotes the file: "moves[1]" is not markup
 
     def on_self_noted(self, message: SelfNoted) -> None:
         self.query_one(SelfLine).show_note(message.note)

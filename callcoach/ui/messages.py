@@ -130,6 +130,15 @@ class EarlyWithdrawn(Message):
         return f"EarlyWithdrawn({getattr(self._withdrawn, 'cue', '?')!r})"
 
 
+class PlaybookProblem(Message):
+    """A version of the playbook file could not be used; ``in_force`` says which playbook still is."""
+
+    def __init__(self, message: str, in_force: str) -> None:
+        super().__init__()
+        self.message = message
+        self.in_force = in_force
+
+
 class PanelListener:
     """A ``LiveListener`` that forwards into a Textual app (or any message pump).
 
@@ -177,3 +186,7 @@ class PanelListener:
 
     def on_vcam(self, state: str, message: str) -> None:
         self._target.post_message(VcamChanged(state, message))
+
+    def on_playbook_error(self, error: Exception, in_force: str) -> None:
+        # Called from the playbook watcher's worker thread; post_message is safe from any thread.
+        self._target.post_message(PlaybookProblem(" ".join(str(error).split()), in_force))

@@ -24,9 +24,10 @@ from textual.widgets import ContentSwitcher, Footer, OptionList, Static, Tab, Ta
 from textual.widgets.option_list import Option
 
 from callcoach.cues.vocabulary import REGION
-from callcoach.playbook.loader import PlaybookWatcher, default_playbook_path, user_playbook_path
+from callcoach.playbook.loader import default_playbook_path, user_playbook_path
 from callcoach.playbook.model import CueScript, Playbook
 from callcoach.playbook.selector import context_choices, cue_names, preview
+from callcoach.playbook.watcher import PlaybookWatcher
 from callcoach.ui.widgets import SuggestionCard, cue_words, region_words
 
 #: Section titles with the YAML key each one shows (so what is on screen can be found in the file), and the

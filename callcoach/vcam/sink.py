@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from callcoach.errors import VcamError
+from callcoach.errors import UsageError, VcamError
 
 #: What the user has to do once so that a virtual camera device exists, per platform.
 LINUX_FIX = 'sudo modprobe v4l2loopback exclusive_caps=1 card_label="CallCoach Camera"'
@@ -99,6 +99,19 @@ class MemorySink:
         self.closed = True
 
 
+def check_backend(name: str) -> None:
+    """Refuse a backend name pyvirtualcam does not have here, before it is asked: pyvirtualcam raises a bare
+    KeyError for one and then fails again in its destructor (an AttributeError printed after our line)."""
+    try:
+        from pyvirtualcam.camera import BACKENDS
+    except ImportError:
+        return  # opening says what is missing
+    if name not in BACKENDS:
+        known = ", ".join(sorted(BACKENDS)) or "none"
+        raise UsageError(f"'{name}' is not a virtual camera backend on this system; choose one of: {known} "
+                         "(or leave the backend option out for the platform's own)")
+
+
 class PyVirtualCamSink:
     """The system's virtual camera through pyvirtualcam (v4l2loopback on Linux, OBS on Windows and macOS).
 
@@ -107,6 +120,8 @@ class PyVirtualCamSink:
     """
 
     def __init__(self, device: str | None = None, backend: str | None = None, *, pace: bool = False) -> None:
+        if backend is not None:
+            check_backend(backend)
         self.device = device
         self.backend = backend
         self.pace = pace

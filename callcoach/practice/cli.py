@@ -27,18 +27,33 @@ def _durations(text: str) -> tuple[float, ...]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     action = parser.prog.split()[-1]
     if action == "recognize":
-        parser.add_argument("--mode", choices=tuple(LABELS), default="emotions",
-                            help="name the seven emotions (default) or the cue vocabulary")
+        parser.add_argument(
+            "--mode",
+            choices=tuple(LABELS),
+            default="emotions",
+            help="name the seven emotions (default) or the cue vocabulary",
+        )
         parser.add_argument("--trials", type=int, default=20, help="number of trials (default 20)")
         parser.add_argument("--seed", type=int, default=None, help="same seed, same stimuli (default: random)")
-        parser.add_argument("--durations", type=_durations, default=DURATIONS_MS, metavar="MS,MS,...",
-                            help="flash lengths the staircase moves between (default 500,200,100,67,40)")
-        parser.add_argument("--headless", action="store_true",
-                            help="no window: read one answer per line on stdin, write one JSON line per trial")
+        parser.add_argument(
+            "--durations",
+            type=_durations,
+            default=DURATIONS_MS,
+            metavar="MS,MS,...",
+            help="flash lengths the staircase moves between (default 500,200,100,67,40)",
+        )
+        parser.add_argument(
+            "--headless",
+            action="store_true",
+            help="no window: read one answer per line on stdin, write one JSON line per trial",
+        )
         parser.add_argument("--faces", metavar="DIR", help="also warp the faces in these photos or videos")
-        parser.add_argument("--photos", metavar="DIR",
-                            help="labelled expression photos (neutral plus expressions per person; labels.csv "
-                                 "or names like anna_happiness.jpg)")
+        parser.add_argument(
+            "--photos",
+            metavar="DIR",
+            help="labelled expression photos (neutral plus expressions per person; labels.csv "
+            "or names like anna_happiness.jpg)",
+        )
         parser.add_argument("--no-record", action="store_true", help="do not keep the trials in the store")
     elif action == "mirror":
         parser.add_argument("--video", metavar="FILE", help="a recording of your face instead of the webcam")
@@ -66,8 +81,9 @@ def _emit(out: IO[str], record: dict[str, object]) -> None:
     out.flush()
 
 
-def run_headless(rec: Recognition, stdin: IO[str], stdout: IO[str], record: Callable[[Trial], None],
-                 clock: Callable[[], float]) -> int:
+def run_headless(
+    rec: Recognition, stdin: IO[str], stdout: IO[str], record: Callable[[Trial], None], clock: Callable[[], float]
+) -> int:
     """One answer per line in, one JSON line per trial out (after its answer), the score last.
 
     Input that ends early or an answer that names nothing stops the test with one clear error; the trials
@@ -95,8 +111,13 @@ def run_headless(rec: Recognition, stdin: IO[str], stdout: IO[str], record: Call
     return 0
 
 
-def recognize(args: argparse.Namespace, *, stdin: IO[str] | None = None, stdout: IO[str] | None = None,
-              clock: Callable[[], float] = time.monotonic) -> int:
+def recognize(
+    args: argparse.Namespace,
+    *,
+    stdin: IO[str] | None = None,
+    stdout: IO[str] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> int:
     if args.trials < 1 or args.trials > 1000:
         raise UsageError(f"--trials is 1 to 1000, got {args.trials}")
     seed = args.seed if args.seed is not None else int(time.time() * 1000) % (2**31)
@@ -107,8 +128,7 @@ def recognize(args: argparse.Namespace, *, stdin: IO[str] | None = None, stdout:
 
         stimuli = load_stimuli(args.mode, faces_dir=args.faces, photos_dir=args.photos)
         faces = stimuli.labels_by_face()
-    rec = Recognition(seed=seed, trials=args.trials, mode=args.mode, clock=clock, durations=args.durations,
-                      faces=faces)
+    rec = Recognition(seed=seed, trials=args.trials, mode=args.mode, clock=clock, durations=args.durations, faces=faces)
     store = None if args.no_record else _open_store()
     try:
         record: Callable[[Trial], None] = lambda trial: None  # noqa: E731
@@ -116,8 +136,13 @@ def recognize(args: argparse.Namespace, *, stdin: IO[str] | None = None, stdout:
             from callcoach.practice.store import PracticeStore
 
             practice = PracticeStore(store)  # type: ignore[arg-type]
-            run_id = practice.begin_run(mode=args.mode, seed=seed, stimuli=_stimuli_name(args),
-                                        presenter="headless" if args.headless else "window", planned=args.trials)
+            run_id = practice.begin_run(
+                mode=args.mode,
+                seed=seed,
+                stimuli=_stimuli_name(args),
+                presenter="headless" if args.headless else "window",
+                planned=args.trials,
+            )
             record = lambda trial: practice.add_trial(run_id, trial)  # noqa: E731
         try:
             if args.headless:
@@ -184,10 +209,19 @@ def plan(args: argparse.Namespace) -> int:
     t = today(day)
     if args.format == "json":
         phase = t.phase
-        _emit(sys.stdout, {"type": "plan", "day": t.day, "week": t.week, "started": progress.first_day is not None,
-                           "phase": None if phase is None else phase.name,
-                           "drills": [] if phase is None else [
-                               {"what": d.what, "minutes": d.minutes, "command": d.command} for d in phase.drills]})
+        _emit(
+            sys.stdout,
+            {
+                "type": "plan",
+                "day": t.day,
+                "week": t.week,
+                "started": progress.first_day is not None,
+                "phase": None if phase is None else phase.name,
+                "drills": []
+                if phase is None
+                else [{"what": d.what, "minutes": d.minutes, "command": d.command} for d in phase.drills],
+            },
+        )
     else:
         print_plan(t, progress)
     return 0

@@ -32,9 +32,17 @@ NONE = "none"
 #: The flash lengths of the staircase, longest first (67 ms is four frames at 60 Hz, 40 ms one at 25 Hz).
 DURATIONS_MS: tuple[float, ...] = (500.0, 200.0, 100.0, 67.0, 40.0)
 #: Cues that are one still face at their apex; a blink burst or a glance away only exists as movement.
-CUE_LABELS: tuple[str, ...] = ("duchenne_smile", "polite_smile", "eyebrow_flash", "lip_compression",
-                               "unilateral_lip_pull", "nose_wrinkle", "micro_frown", "micro_anger",
-                               "micro_surprise")
+CUE_LABELS: tuple[str, ...] = (
+    "duchenne_smile",
+    "polite_smile",
+    "eyebrow_flash",
+    "lip_compression",
+    "unilateral_lip_pull",
+    "nose_wrinkle",
+    "micro_frown",
+    "micro_anger",
+    "micro_surprise",
+)
 LABELS: dict[str, tuple[str, ...]] = {"emotions": EMOTIONS, "cues": CUE_LABELS}
 #: Share of trials that show no expression at all, so that false positives can be counted.
 BLANK_SHARE = 0.2
@@ -42,8 +50,17 @@ STEP_DOWN_AFTER = 2
 REST_MS = (700.0, 1300.0)
 MASK_MS = 300.0
 _NONE_WORDS = ("none", "nothing", "neutral", "no", "-", "0")
-_ALIASES = {"happy": "happiness", "joy": "happiness", "sad": "sadness", "angry": "anger", "afraid": "fear",
-            "scared": "fear", "disgusted": "disgust", "surprised": "surprise", "contemptuous": "contempt"}
+_ALIASES = {
+    "happy": "happiness",
+    "joy": "happiness",
+    "sad": "sadness",
+    "angry": "anger",
+    "afraid": "fear",
+    "scared": "fear",
+    "disgusted": "disgust",
+    "surprised": "surprise",
+    "contemptuous": "contempt",
+}
 
 
 class PracticeError(CallcoachError):
@@ -83,8 +100,15 @@ class Trial:
     face: str = "builtin"
 
     def as_json(self) -> dict[str, object]:
-        return {"type": "trial", "n": self.n, "label": self.label, "answer": self.answer,
-                "correct": self.correct, "shown_ms": round(self.shown_ms, 1), "rt_ms": round(self.rt_ms)}
+        return {
+            "type": "trial",
+            "n": self.n,
+            "label": self.label,
+            "answer": self.answer,
+            "correct": self.correct,
+            "shown_ms": round(self.shown_ms, 1),
+            "rt_ms": round(self.rt_ms),
+        }
 
     def as_row(self) -> dict[str, object]:
         return asdict(self)
@@ -103,16 +127,26 @@ class Score:
         def r(x: float | None) -> float | None:
             return None if x is None else round(x, 4)
 
-        return {"type": "score", "trials": self.trials, "accuracy": r(self.accuracy),
-                "false_positive_rate": r(self.false_positive_rate)}
+        return {
+            "type": "score",
+            "trials": self.trials,
+            "accuracy": r(self.accuracy),
+            "false_positive_rate": r(self.false_positive_rate),
+        }
 
 
 def score(trials: Sequence[Trial]) -> Score:
     correct = sum(t.correct for t in trials)
     blanks = [t for t in trials if t.label == NONE]
     fps = sum(t.answer != NONE for t in blanks)
-    return Score(len(trials), correct, len(blanks), fps,
-                 correct / len(trials) if trials else None, fps / len(blanks) if blanks else None)
+    return Score(
+        len(trials),
+        correct,
+        len(blanks),
+        fps,
+        correct / len(trials) if trials else None,
+        fps / len(blanks) if blanks else None,
+    )
 
 
 def parse_answer(text: str, mode: Mode) -> str:
@@ -130,8 +164,9 @@ def parse_answer(text: str, mode: Mode) -> str:
     matches = [label for label in labels if label.startswith(word)] if word else []
     if len(matches) == 1:
         return matches[0]
-    raise UsageError(f"{text.strip()!r} is not an answer; use one of {', '.join(labels)}, none "
-                     f"(or 1-{len(labels)}, 0 for none)")
+    raise UsageError(
+        f"{text.strip()!r} is not an answer; use one of {', '.join(labels)}, none (or 1-{len(labels)}, 0 for none)"
+    )
 
 
 class Staircase:
@@ -163,8 +198,13 @@ class Staircase:
             self.level = max(self.level - 1, 0)
 
 
-def schedule(seed: int, trials: int, mode: Mode, faces: Mapping[str, Collection[str]] | None = None,
-             blank_share: float = BLANK_SHARE) -> list[tuple[str, str, float]]:
+def schedule(
+    seed: int,
+    trials: int,
+    mode: Mode,
+    faces: Mapping[str, Collection[str]] | None = None,
+    blank_share: float = BLANK_SHARE,
+) -> list[tuple[str, str, float]]:
     """``(label, face, rest_ms)`` for each trial; independent of the answers, so a seed fixes the stimuli.
 
     ``faces`` maps each face to the labels it can show (default: the built-in face, every label). Every
@@ -219,9 +259,17 @@ class ScheduledPresenter:
 class Recognition:
     """Runs one recognition test, a trial at a time: ``next_stimulus``, then ``answer`` with the user's words."""
 
-    def __init__(self, *, seed: int, trials: int, mode: Mode, clock: Callable[[], float],
-                 durations: Sequence[float] = DURATIONS_MS, faces: Mapping[str, Collection[str]] | None = None,
-                 replay_misses: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        trials: int,
+        mode: Mode,
+        clock: Callable[[], float],
+        durations: Sequence[float] = DURATIONS_MS,
+        faces: Mapping[str, Collection[str]] | None = None,
+        replay_misses: bool = True,
+    ) -> None:
         self.mode: Mode = mode
         self.clock = clock
         self.plan = schedule(seed, trials, mode, faces)
@@ -243,8 +291,18 @@ class Recognition:
         rt = max(0.0, (self.clock() - shown.ended_at) * 1000.0)
         correct = given == stimulus.label
         replay = self.replay_misses and not correct and stimulus.label != NONE
-        trial = Trial(stimulus.n, stimulus.label, given, correct, stimulus.asked_ms, shown.shown_ms,
-                      shown.measured, rt, replay, stimulus.face)
+        trial = Trial(
+            stimulus.n,
+            stimulus.label,
+            given,
+            correct,
+            stimulus.asked_ms,
+            shown.shown_ms,
+            shown.measured,
+            rt,
+            replay,
+            stimulus.face,
+        )
         self.stairs.update(stimulus.label, correct)
         self.trials.append(trial)
         return trial

@@ -78,8 +78,10 @@ def face_box(base: object, size: int) -> tuple[int, int, int, int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m callcoach.practice.expressions",
-                                     description="render the shipped practice stimuli (needs the dev extra)")
+    parser = argparse.ArgumentParser(
+        prog="python -m callcoach.practice.expressions",
+        description="render the shipped practice stimuli (needs the dev extra)",
+    )
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--size", type=int, default=300)
     # A little past the benchmark's apex: a 40 ms flash of a faint warp is unreadable to anyone.
@@ -91,8 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     images = render_expressions(base, list(_recipes()), args.strength)
     x, y, w, h = face_box(base, args.size)
     args.out.mkdir(parents=True, exist_ok=True)
-    manifest: dict[str, object] = {"source": "scikit-image astronaut portrait (public domain), "
-                                   "neutralised and warped by callcoach.bench", "files": {}}
+    manifest: dict[str, object] = {
+        "source": "scikit-image astronaut portrait (public domain), neutralised and warped by callcoach.bench",
+        "files": {},
+    }
     files: dict[str, str] = {}
     for label, image in images.items():
         crop = cv2.cvtColor(image[y : y + h, x : x + w], cv2.COLOR_RGB2BGR)

@@ -63,17 +63,33 @@ class Progress:
             return None if x is None else round(x, nd)
 
         return {
-            "type": "progress", "day": self.day, "trials": self.trials, "accuracy": r(self.accuracy),
-            "false_positive_rate": r(self.false_positive_rate), "mean_rt_ms": r(self.mean_rt_ms, 1),
+            "type": "progress",
+            "day": self.day,
+            "trials": self.trials,
+            "accuracy": r(self.accuracy),
+            "false_positive_rate": r(self.false_positive_rate),
+            "mean_rt_ms": r(self.mean_rt_ms, 1),
             "shortest_reliable_ms": self.shortest_reliable_ms,
             "targets": [{"week": w, "accuracy": a} for w, a in TARGETS],
-            "weeks": [{"week": w.week, "trials": w.trials, "accuracy": r(w.accuracy),
-                       "false_positive_rate": r(w.false_positive_rate), "mean_rt_ms": r(w.mean_rt_ms, 1),
-                       "shortest_reliable_ms": w.shortest_reliable_ms, "target": w.target} for w in self.weeks],
-            "live": {"sessions": self.live.sessions, "marked": self.live.marked,
-                     "approach_success_rate": r(self.live.approach_success_rate),
-                     "false_positive_rate": r(self.live.false_positive_rate),
-                     "repair_success_rate": r(self.live.repair_success_rate)},
+            "weeks": [
+                {
+                    "week": w.week,
+                    "trials": w.trials,
+                    "accuracy": r(w.accuracy),
+                    "false_positive_rate": r(w.false_positive_rate),
+                    "mean_rt_ms": r(w.mean_rt_ms, 1),
+                    "shortest_reliable_ms": w.shortest_reliable_ms,
+                    "target": w.target,
+                }
+                for w in self.weeks
+            ],
+            "live": {
+                "sessions": self.live.sessions,
+                "marked": self.live.marked,
+                "approach_success_rate": r(self.live.approach_success_rate),
+                "false_positive_rate": r(self.live.false_positive_rate),
+                "repair_success_rate": r(self.live.repair_success_rate),
+            },
         }
 
 
@@ -87,8 +103,11 @@ def shortest_reliable(trials: Sequence[Trial]) -> float | None:
     for t in trials:
         if t.label != NONE:
             by_step.setdefault(bucket(t.asked_ms), []).append(t.correct)
-    ok = [ms for ms, hits in by_step.items()
-          if len(hits) >= RELIABLE_MIN_TRIALS and sum(hits) / len(hits) >= RELIABLE_ACCURACY]
+    ok = [
+        ms
+        for ms, hits in by_step.items()
+        if len(hits) >= RELIABLE_MIN_TRIALS and sum(hits) / len(hits) >= RELIABLE_ACCURACY
+    ]
     return min(ok) if ok else None
 
 
@@ -114,8 +133,13 @@ def live_measures(store: SessionStore, limit: int = 50) -> LiveMeasures:
         m = coaching_measures(row.duration_s(), row.cues, store.suggestions(row.id))
         marked, helped, misread = marked + m.marked, helped + m.helped, misread + m.misread
         possible, repaired = possible + m.repairs_possible, repaired + m.repaired
-    return LiveMeasures(len(rows), marked, helped / marked if marked else None,
-                        misread / marked if marked else None, repaired / possible if possible else None)
+    return LiveMeasures(
+        len(rows),
+        marked,
+        helped / marked if marked else None,
+        misread / marked if marked else None,
+        repaired / possible if possible else None,
+    )
 
 
 def build_progress(store: SessionStore, *, mode: str | None = None, now: float | None = None) -> Progress:
@@ -131,10 +155,27 @@ def build_progress(store: SessionStore, *, mode: str | None = None, now: float |
     for week in sorted(weeks):
         ts = [s.trial for s in weeks[week]]
         sc = score(ts)
-        week_stats.append(WeekStats(week, len(ts), sc.accuracy, sc.false_positive_rate, _mean_rt(ts),
-                                    shortest_reliable(ts), target_for(week)))
+        week_stats.append(
+            WeekStats(
+                week,
+                len(ts),
+                sc.accuracy,
+                sc.false_positive_rate,
+                _mean_rt(ts),
+                shortest_reliable(ts),
+                target_for(week),
+            )
+        )
     all_trials = [s.trial for s in stored]
     total = score(all_trials)
-    return Progress(first, None if first is None else day_number(first, now), len(all_trials), total.accuracy,
-                    total.false_positive_rate, _mean_rt(all_trials), shortest_reliable(all_trials),
-                    tuple(week_stats), live_measures(store))
+    return Progress(
+        first,
+        None if first is None else day_number(first, now),
+        len(all_trials),
+        total.accuracy,
+        total.false_positive_rate,
+        _mean_rt(all_trials),
+        shortest_reliable(all_trials),
+        tuple(week_stats),
+        live_measures(store),
+    )

@@ -46,8 +46,13 @@ def _fit(image: np.ndarray) -> np.ndarray:
     h, w = image.shape[:2]
     side = min(h, w)
     y, x = (h - side) // 2, (w - side) // 2
-    return np.ascontiguousarray(cv2.resize(image[y : y + side, x : x + side], (SIDE, SIDE),
-                                           interpolation=cv2.INTER_AREA if side > SIDE else cv2.INTER_CUBIC))
+    return np.ascontiguousarray(
+        cv2.resize(
+            image[y : y + side, x : x + side],
+            (SIDE, SIDE),
+            interpolation=cv2.INTER_AREA if side > SIDE else cv2.INTER_CUBIC,
+        )
+    )
 
 
 def _read(path: Path) -> np.ndarray:
@@ -79,8 +84,8 @@ def builtin(mode: Mode) -> dict[str, np.ndarray]:
 
 
 def _label_of(word: str, mode: Mode) -> str | None:
-    from callcoach.practice.drill import parse_answer
     from callcoach.errors import UsageError
+    from callcoach.practice.drill import parse_answer
 
     if word.lower() in ("neutral", "rest", "calm"):
         return "neutral"
@@ -121,9 +126,11 @@ def photos(directory: str, mode: Mode) -> dict[str, dict[str, np.ndarray]]:
         faces.setdefault(person, {})[label] = _fit(_read(path))
     faces = {p: imgs for p, imgs in faces.items() if "neutral" in imgs and len(imgs) > 1}
     if not faces:
-        raise PracticeError(f"--photos {directory}: no person with a neutral photo and at least one {mode} "
-                            "expression (labels.csv with file,person,label, or names like anna_neutral.jpg, "
-                            "anna_happiness.jpg)")
+        raise PracticeError(
+            f"--photos {directory}: no person with a neutral photo and at least one {mode} "
+            "expression (labels.csv with file,person,label, or names like anna_neutral.jpg, "
+            "anna_happiness.jpg)"
+        )
     return faces
 
 
@@ -145,8 +152,10 @@ def warped_faces(directory: str, mode: Mode) -> dict[str, dict[str, np.ndarray]]
     try:
         import scipy.spatial  # noqa: F401  # the warp's triangulation
     except ImportError as exc:
-        raise PracticeError("--faces warps your photos along the face mesh, which needs scipy: "
-                            "pip install scipy (or use the built-in faces or --photos)") from exc
+        raise PracticeError(
+            "--faces warps your photos along the face mesh, which needs scipy: "
+            "pip install scipy (or use the built-in faces or --photos)"
+        ) from exc
     from callcoach.bench import actions
     from callcoach.bench.eyes import iris_model, without_irises
     from callcoach.bench.faces import detect_mesh, make_warper
@@ -165,8 +174,10 @@ def warped_faces(directory: str, mode: Mode) -> dict[str, dict[str, np.ndarray]]
         except UsageError:
             continue  # no face in it: skipped, and said so below if nothing is left
         skins = tuple(lid_skin(rgb, mesh, upper) for upper, _ in EYES)
-        irises = (iris_model(rgb, mesh, actions.LIDS["r"], actions.IRIS["r"]),
-                  iris_model(rgb, mesh, actions.LIDS["l"], actions.IRIS["l"]))
+        irises = (
+            iris_model(rgb, mesh, actions.LIDS["r"], actions.IRIS["r"]),
+            iris_model(rgb, mesh, actions.LIDS["l"], actions.IRIS["l"]),
+        )
         base = BaseFace(path.stem, rgb, mesh, make_warper(rgb, mesh), skins, irises, without_irises(rgb, mesh, irises))
         rendered = render_expressions(base, LABELS[mode], 1.3)
         out[path.stem] = {k: _fit(cv2.cvtColor(v, cv2.COLOR_RGB2BGR)) for k, v in rendered.items()}

@@ -29,27 +29,41 @@ class PracticeStore:
     def __init__(self, store: SessionStore) -> None:
         self.store = store
 
-    def begin_run(self, *, mode: str, seed: int | None, stimuli: str, presenter: str, planned: int,
-                  started_at: float | None = None) -> int:
+    def begin_run(
+        self,
+        *,
+        mode: str,
+        seed: int | None,
+        stimuli: str,
+        presenter: str,
+        planned: int,
+        started_at: float | None = None,
+    ) -> int:
         now = time.time() if started_at is None else started_at
         with self.store.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO practice_runs (started_at, mode, seed, stimuli, presenter, planned)"
-                " VALUES (?, ?, ?, ?, ?, ?)", (now, mode, seed, stimuli, presenter, planned))
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (now, mode, seed, stimuli, presenter, planned),
+            )
         return int(cursor.lastrowid or 0)
 
     def add_trial(self, run_id: int, trial: Trial, answered_at: float | None = None) -> None:
         # One small transaction per trial: a drill stopped half-way keeps every answered trial.
         values = [getattr(trial, name) for name in _TRIAL_FIELDS]
         with self.store.transaction() as conn:
-            conn.execute(f"INSERT INTO practice_trials (run_id, {', '.join(_TRIAL_FIELDS)}, answered_at)"
-                         f" VALUES (?, {', '.join('?' * len(_TRIAL_FIELDS))}, ?)",
-                         (run_id, *values, time.time() if answered_at is None else answered_at))
+            conn.execute(
+                f"INSERT INTO practice_trials (run_id, {', '.join(_TRIAL_FIELDS)}, answered_at)"
+                f" VALUES (?, {', '.join('?' * len(_TRIAL_FIELDS))}, ?)",
+                (run_id, *values, time.time() if answered_at is None else answered_at),
+            )
 
     def end_run(self, run_id: int, ended_at: float | None = None) -> None:
         with self.store.transaction() as conn:
-            conn.execute("UPDATE practice_runs SET ended_at = ? WHERE id = ?",
-                         (time.time() if ended_at is None else ended_at, run_id))
+            conn.execute(
+                "UPDATE practice_runs SET ended_at = ? WHERE id = ?",
+                (time.time() if ended_at is None else ended_at, run_id),
+            )
 
     def first_day(self) -> float | None:
         """When the user first practised (Unix seconds), or None."""
@@ -57,8 +71,10 @@ class PracticeStore:
         return None if row[0][0] is None else float(row[0][0])
 
     def trials(self, mode: str | None = None) -> list[StoredTrial]:
-        sql = (f"SELECT t.run_id, r.mode, t.answered_at, {', '.join('t.' + f for f in _TRIAL_FIELDS)}"
-               " FROM practice_trials t JOIN practice_runs r ON r.id = t.run_id")
+        sql = (
+            f"SELECT t.run_id, r.mode, t.answered_at, {', '.join('t.' + f for f in _TRIAL_FIELDS)}"
+            " FROM practice_trials t JOIN practice_runs r ON r.id = t.run_id"
+        )
         params: tuple[object, ...] = ()
         if mode is not None:
             sql += " WHERE r.mode = ?"

@@ -25,13 +25,12 @@ from typing import IO
 
 os.environ.setdefault("QT_LOGGING_RULES", "*.debug=false;qt.qpa.*=false")
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
-from callcoach.practice.drill import (  # noqa: E402
+from callcoach.practice.drill import (
     LABELS,
     MASK_MS,
-    NONE,
     Mode,
     PracticeError,
     Presentation,
@@ -39,7 +38,7 @@ from callcoach.practice.drill import (  # noqa: E402
     Stimulus,
     Trial,
 )
-from callcoach.practice.stimuli import SIDE, StimulusSet, load_stimuli  # noqa: E402
+from callcoach.practice.stimuli import SIDE, StimulusSet, load_stimuli
 
 TITLE = "callcoach practice"
 _SPIN_S = 0.012  # sleep() can wake late on a busy machine; the last 12 ms are spun
@@ -55,14 +54,14 @@ class _Rush:
 
     def __enter__(self) -> None:
         try:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))  # type: ignore[attr-defined]
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
             self.active = True
         except (AttributeError, OSError):
             self.active = False
 
     def __exit__(self, *exc: object) -> None:
         if self.active:
-            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))  # type: ignore[attr-defined]
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
             self.active = False
 
 
@@ -71,18 +70,25 @@ def mask_for(image: np.ndarray, seed: int = 7, block: int = 24) -> np.ndarray:
     so it wipes the after-image of the flash (backward masking)."""
     h, w = image.shape[:2]
     rows, cols = h // block, w // block
-    tiles = [image[r * block:(r + 1) * block, c * block:(c + 1) * block] for r in range(rows) for c in range(cols)]
+    tiles = [image[r * block : (r + 1) * block, c * block : (c + 1) * block] for r in range(rows) for c in range(cols)]
     order = np.random.default_rng(seed).permutation(len(tiles))
     out = image.copy()
     for i, j in enumerate(order):
         r, c = divmod(i, cols)
-        out[r * block:(r + 1) * block, c * block:(c + 1) * block] = tiles[j]
+        out[r * block : (r + 1) * block, c * block : (c + 1) * block] = tiles[j]
     return out
 
 
 class FlashWindow:
-    def __init__(self, stimuli: StimulusSet, clock: Callable[[], float] = time.perf_counter, *, x: int = 60,
-                 y: int = 40, title: str = TITLE) -> None:
+    def __init__(
+        self,
+        stimuli: StimulusSet,
+        clock: Callable[[], float] = time.perf_counter,
+        *,
+        x: int = 60,
+        y: int = 40,
+        title: str = TITLE,
+    ) -> None:
         self.stimuli, self.clock, self.title = stimuli, clock, title
         self.masks = {face: mask_for(imgs["neutral"]) for face, imgs in stimuli.faces.items()}
         self._costs: list[float] = []
@@ -90,8 +96,10 @@ class FlashWindow:
             cv2.namedWindow(title, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
             cv2.moveWindow(title, x, y)
         except cv2.error as exc:
-            raise PracticeError(f"cannot open the practice window ({' '.join(str(exc).split())[:120]}); "
-                                "without a display, use --headless") from exc
+            raise PracticeError(
+                f"cannot open the practice window ({' '.join(str(exc).split())[:120]}); "
+                "without a display, use --headless"
+            ) from exc
         for _ in range(10):  # warms the drawing path up and the cost estimate with it
             self._show(self._blank("get ready"))
             cv2.waitKey(30)
@@ -162,8 +170,16 @@ class FlashWindow:
         for i in range(steps + 1):
             w = 1.0 - abs(2.0 * i / steps - 1.0)
             frame = (a * (1 - w) + b * w).astype(np.uint8)
-            cv2.putText(frame, f"it was: {stimulus.label.replace('_', ' ')}", (12, SIDE - 16),
-                        cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2, cv2.LINE_AA)
+            cv2.putText(
+                frame,
+                f"it was: {stimulus.label.replace('_', ' ')}",
+                (12, SIDE - 16),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.7,
+                (255, 255, 255),
+                2,
+                cv2.LINE_AA,
+            )
             self._show(frame)
             cv2.waitKey(max(1, int(seconds * 1000 / steps)))
 
@@ -172,8 +188,9 @@ class FlashWindow:
         cv2.waitKey(50)
 
 
-def run_window(rec: Recognition, stimuli: StimulusSet, record: Callable[[Trial], None],
-               clock: Callable[[], float], out: IO[str]) -> int:
+def run_window(
+    rec: Recognition, stimuli: StimulusSet, record: Callable[[Trial], None], clock: Callable[[], float], out: IO[str]
+) -> int:
     """The test in the window: flash, answer by key, replay in slow motion after a miss; then the score."""
     win = FlashWindow(stimuli, clock=clock)  # one clock for the flash and the answer's reaction time
     try:
@@ -208,8 +225,11 @@ def flash_check(durations: Sequence[float], repeat: int, x: int, y: int, out: IO
                 n += 1
                 stim = Stimulus(n, "surprise", "builtin", float(ms), 600.0)
                 shown = win.present(stim)
-                print(json.dumps({"type": "flash", "n": n, "asked_ms": ms, "shown_ms": round(shown.shown_ms, 2)}),
-                      file=out, flush=True)
+                print(
+                    json.dumps({"type": "flash", "n": n, "asked_ms": ms, "shown_ms": round(shown.shown_ms, 2)}),
+                    file=out,
+                    flush=True,
+                )
     finally:
         win.close()
     return 0

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from callcoach.cues.vocabulary import Cue
 from callcoach.errors import UsageError
 from callcoach.practice.mirror import PROMPT_BY_CUE, PROMPTS, Attempt, Prompt, judge
+from callcoach.sources.base import FrameSource
 
 #: Cues are reported when a movement ends: an attempt is judged this long after its window closes.
 GRACE_S = 1.0
@@ -56,6 +57,7 @@ def run_mirror(args: argparse.Namespace) -> int:
     from callcoach.analysis import analyze_source
     from callcoach.cues.engine import BaselineEvent
 
+    source: FrameSource
     if args.video is not None:
         from callcoach.sources import open_source
 

@@ -14,6 +14,7 @@ from rich.text import Text
 from callcoach.practice.plan import PLAN_DAYS, Today
 from callcoach.practice.stats import TARGETS, Progress, target_for
 
+PLAN_WEEKS = (PLAN_DAYS + 6) // 7
 NOTE = (
     "Practice measures how well you name expressions flashed on a screen; it says nothing about what any "
     "person feels. The targets are the training method's own milestones, not a norm."
@@ -125,7 +126,8 @@ _W, _H, _PAD = 640, 300, 48
 
 def chart_svg(p: Progress) -> str:
     """Weekly accuracy as a blue line with dots; each target as a dashed orange goal line from its week on."""
-    last_week = max([w.week for w in p.weeks] + [wk for wk, _ in TARGETS])
+    # The whole plan (60 days: 9 weeks) is on the axis, so the goal lines run on past the last target.
+    last_week = max([w.week for w in p.weeks] + [PLAN_WEEKS])
     span_x = _W - 2 * _PAD
 
     def x(week: float) -> float:

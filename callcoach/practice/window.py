@@ -41,6 +41,8 @@ from callcoach.practice.drill import (
 from callcoach.practice.stimuli import SIDE, StimulusSet, load_stimuli
 
 TITLE = "callcoach practice"
+#: The answer screen's grey, darker than the "get ready" one, so a test (or a script) can tell them apart.
+ASK_SHADE = 24
 #: One frame of a 60 Hz display: the tolerance of a flash.
 FRAME_MS = 1000.0 / 60.0
 _SPIN_S = 0.012  # sleep() can wake late on a busy machine; the last 12 ms are spun
@@ -158,8 +160,8 @@ class FlashWindow:
         next flash short)."""
         return float(np.median(self._costs)) if self._costs else 0.0
 
-    def _blank(self, text: str, lines: Sequence[str] = ()) -> np.ndarray:
-        img = np.full((SIDE, SIDE, 3), 40, np.uint8)
+    def _blank(self, text: str, lines: Sequence[str] = (), shade: int = 40) -> np.ndarray:
+        img = np.full((SIDE, SIDE, 3), shade, np.uint8)
         cv2.putText(img, text, (16, 36), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (240, 240, 240), 2, cv2.LINE_AA)
         for i, line in enumerate(lines):
             cv2.putText(img, line, (16, 72 + 24 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (220, 220, 220), 1, cv2.LINE_AA)
@@ -201,7 +203,7 @@ class FlashWindow:
         """The answer by key: 1..n in the legend's order, 0 for none; None when the user quits (Esc, q)."""
         labels = LABELS[mode]
         legend = [f"{i + 1}  {label.replace('_', ' ')}" for i, label in enumerate(labels)] + ["0  nothing shown"]
-        self._show(self._blank("What did you see?", legend))
+        self._show(self._blank("What did you see?", legend, shade=ASK_SHADE))
         while True:
             key = cv2.waitKey(50) & 0xFF
             if key in _KEYS_QUIT:

@@ -19,14 +19,18 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
-import cv2
 import numpy as np
 
-from callcoach.practice.stimuli import SIDE, load_stimuli
+from callcoach.practice.stimuli import load_stimuli
 from callcoach.practice.window import mask_for
 
 FRAME_60HZ_MS = 1000.0 / 60.0
+#: Rows and columns of the window that are filmed: the middle of the face (brows to mouth), where the rest
+#: face, the expression and the mask all differ. A small patch keeps the display server's share of the work
+#: (it copies every grab) small on a busy machine.
+_PATCH = (90, 290, 100, 260)
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,8 @@ class FlashRecord:
 def _references() -> dict[str, np.ndarray]:
     faces = load_stimuli("emotions").faces["builtin"]
     images = {"rest": faces["neutral"], "expression": faces["surprise"], "mask": mask_for(faces["neutral"])}
-    return {k: cv2.cvtColor(v, cv2.COLOR_BGR2BGRA)[::4, ::4, :3].astype(np.int16) for k, v in images.items()}
+    y0, y1, x0, x1 = _PATCH
+    return {k: v[y0:y1:2, x0:x1:2].astype(np.int16) for k, v in images.items()}
 
 
 def _realtime() -> bool:
@@ -55,12 +60,40 @@ def _realtime() -> bool:
         return False
 
 
+def display_servers() -> list[int]:
+    """Pids of the Xvfb servers this process started (its children): the tests and the docs' run give them
+    real-time priority, as desktop compositors arrange for themselves."""
+    pids = []
+    for task in os.listdir("/proc/self/task"):
+        try:
+            children = Path(f"/proc/self/task/{task}/children").read_text().split()
+        except OSError:
+            continue
+        for pid in children:
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() == "Xvfb":
+                    pids.append(int(pid))
+            except OSError:
+                continue
+    return pids
+
+
+def prioritise_server(pids: Sequence[int]) -> bool:
+    try:
+        for pid in pids:
+            os.sched_setscheduler(pid, os.SCHED_FIFO, os.sched_param(20))
+    except (AttributeError, OSError):
+        return False
+    return bool(pids)
+
+
 def capture_flashes(
     display: str, durations: Sequence[float], repeat: int, timeout_s: float = 180.0
 ) -> tuple[list[FlashRecord], dict[str, float]]:
     """Flash ``durations`` ``repeat`` times on ``display`` and film it; the records in order, and capture facts."""
     import mss
 
+    server_rt = prioritise_server(display_servers())
     refs = _references()
     env = {**os.environ, "DISPLAY": display}
     cmd = [
@@ -86,10 +119,11 @@ def capture_flashes(
     deadline = time.monotonic() + timeout_s
     try:
         with mss.MSS() as sct:
-            region = {"left": 0, "top": 0, "width": SIDE, "height": SIDE}
+            y0, y1, x0, x1 = _PATCH
+            region = {"left": x0, "top": y0, "width": x1 - x0, "height": y1 - y0}
             while proc.poll() is None and time.monotonic() < deadline:
                 t = time.perf_counter()
-                grab = np.asarray(sct.grab(region))[::4, ::4, :3].astype(np.int16)
+                grab = np.asarray(sct.grab(region))[::2, ::2, :3].astype(np.int16)
                 dist = {k: float(np.abs(grab - r).mean()) for k, r in refs.items()}
                 times.append(t)
                 kinds.append(min(dist, key=dist.__getitem__))
@@ -135,6 +169,7 @@ def capture_flashes(
         "runs": float(len(runs)),
         "showings": float(shown),
         "realtime_capture": float(rt),
+        "realtime_server": float(server_rt),
     }
     return records, facts
 

@@ -330,3 +330,79 @@ def test_the_migration_keeps_old_sessions_and_adds_the_practice_tables(data_dir:
     assert conn.execute("SELECT COUNT(*) FROM practice_trials").fetchone()[0] == 1
     assert conn.execute("SELECT source_name FROM sessions").fetchall() == [("Old call",)]
     conn.close()
+
+
+# --- the user's own photos and faces ------------------------------------------------------------------------
+
+
+def _photo_set(root: Path, names: dict[str, str]) -> Path:
+    from callcoach.practice.stimuli import ASSETS
+
+    root.mkdir()
+    for name, asset in names.items():
+        (root / name).write_bytes((ASSETS / f"{asset}.jpg").read_bytes())
+    return root
+
+
+def test_labelled_photos_by_file_name_limit_the_test_to_what_they_show(data_dir: Path, tmp_path: Path) -> None:
+    from callcoach.practice.stimuli import load_stimuli
+
+    root = _photo_set(
+        tmp_path / "photos",
+        {
+            "anna_neutral.jpg": "neutral",
+            "anna_happy.jpg": "happiness",
+            "anna_anger.jpg": "anger",
+            "ben_neutral.jpg": "neutral",
+            "ben_fear.jpg": "fear",
+            "carl_fear.jpg": "fear",  # no neutral: left out
+            "notes_x.jpg": "neutral",
+        },
+    )
+    s = load_stimuli("emotions", photos_dir=str(root))
+    assert set(s.labels_by_face()["anna"]) == {"happiness", "anger"} and s.labels_by_face()["ben"] == ("fear",)
+    assert "carl" not in s.faces and s.image("anna", NONE).shape == (360, 360, 3)
+    _, lines = run_headless(["none"] * 30, "--seed", "1", "--trials", "30", "--photos", str(root))
+    assert {t["label"] for t in lines[:-1]} <= {"happiness", "anger", "fear", NONE}
+    assert {t["label"] for t in lines[:-1]} >= {"happiness", "anger", "fear", NONE}
+
+
+def test_labelled_photos_from_a_csv_and_their_errors(data_dir: Path, tmp_path: Path) -> None:
+    from callcoach.practice.stimuli import load_stimuli
+
+    root = _photo_set(tmp_path / "p", {"1.jpg": "neutral", "2.jpg": "surprise"})
+    (root / "labels.csv").write_text("file,person,label\n1.jpg,dee,neutral\n2.jpg,dee,surprised\n")
+    assert load_stimuli("emotions", photos_dir=str(root)).labels_by_face()["dee"] == ("surprise",)
+    (root / "labels.csv").write_text("file,person,label\n1.jpg,dee,neutral\n3.jpg,dee,fear\n")
+    with pytest.raises(PracticeError, match=r"labels.csv line 3: 3.jpg does not exist"):
+        load_stimuli("emotions", photos_dir=str(root))
+    (root / "labels.csv").write_text("file,person,label\n2.jpg,dee,surprise\n")
+    with pytest.raises(PracticeError, match="no person with a neutral photo"):
+        load_stimuli("emotions", photos_dir=str(root))
+    with pytest.raises(PracticeError, match="not a folder"):
+        load_stimuli("emotions", photos_dir=str(tmp_path / "nowhere"))
+
+
+@pytest.mark.slow
+def test_faces_in_the_users_photos_and_videos_are_warped_into_each_label(real_media: Path, tmp_path: Path) -> None:
+    pytest.importorskip("scipy", reason="--faces needs scipy for the warp")
+    import numpy as np
+
+    from callcoach.practice.stimuli import load_stimuli
+
+    root = tmp_path / "faces"
+    root.mkdir()
+    for name in ("single_face.jpg", "free-mountain-vector-01.jpg", "WolfgangLanger_Pexels.mp4"):
+        (root / name).symlink_to(real_media / name)
+    s = load_stimuli("emotions", faces_dir=str(root))
+    assert set(s.faces) == {"single_face", "WolfgangLanger_Pexels"}  # no face in the mountain; no built-in one
+    for face in ("single_face", "WolfgangLanger_Pexels"):
+        imgs = s.faces[face]
+        assert set(imgs) == {"neutral", *EMOTIONS}
+        # Every expression changed the face: a one-sided lip pull moves only a small patch, but clearly.
+        moved = {e: int(np.abs(imgs[e].astype(int) - imgs["neutral"]).max()) for e in EMOTIONS}
+        assert all(v > 40 for v in moved.values()), moved
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(PracticeError, match="no photo or video there shows a face"):
+        load_stimuli("emotions", faces_dir=str(empty))

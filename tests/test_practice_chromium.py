@@ -18,12 +18,16 @@ __all__ = ["data_dir"]
 
 
 def _week_of_trials(practice: PracticeStore, t0: float, day: int, right: int) -> None:
-    run = practice.begin_run(mode="emotions", seed=1, stimuli="builtin", presenter="headless", planned=10,
-                             started_at=t0 + day * DAY_S)
+    run = practice.begin_run(
+        mode="emotions", seed=1, stimuli="builtin", presenter="headless", planned=10, started_at=t0 + day * DAY_S
+    )
     for i in range(10):
         answer = "fear" if i < right else "anger"
-        practice.add_trial(run, Trial(i + 1, "fear", answer, answer == "fear", 100.0, 100.0, False, 600.0, False),
-                           answered_at=t0 + day * DAY_S + i)
+        practice.add_trial(
+            run,
+            Trial(i + 1, "fear", answer, answer == "fear", 100.0, 100.0, False, 600.0, False),
+            answered_at=t0 + day * DAY_S + i,
+        )
 
 
 def blue_and_orange(png: Path) -> tuple[int, int]:
@@ -56,7 +60,7 @@ def test_progress_page_renders_in_chromium_with_goal_lines_and_tables(data_dir: 
     dom.feed(proc.stdout)
     assert dom.tables == ["kpis", "weeks"]
     assert "target 50% by week 2" in proc.stdout and "target 70% by week 6" in proc.stdout
-    assert ["1", "10", "30%", "n/a"] == dom.cells[dom.cells.index("1", 10) : dom.cells.index("1", 10) + 4]
+    assert dom.cells[dom.cells.index("1", 10) : dom.cells.index("1", 10) + 4] == ["1", "10", "30%", "n/a"]
     assert "80%" in dom.cells and "55%" in dom.cells  # week 6, and all 40 trials
     if not shot.exists():  # some Chromium builds take one output mode per run
         proc = browse(browser, page, tmp_path / "profile", f"--screenshot={shot}")

@@ -47,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             action="store_true",
             help="no window: read one answer per line on stdin, write one JSON line per trial",
         )
-        parser.add_argument("--faces", metavar="DIR", help="also warp the faces in these photos or videos")
+        parser.add_argument(
+            "--faces", metavar="DIR", help="warp the faces in these photos or videos (instead of the built-in face)"
+        )
         parser.add_argument(
             "--photos",
             metavar="DIR",
@@ -160,7 +162,7 @@ def recognize(
 
 
 def _stimuli_name(args: argparse.Namespace) -> str:
-    parts = ["builtin"]
+    parts = [] if args.faces or args.photos else ["builtin"]
     if args.faces:
         parts.append("faces")
     if args.photos:

@@ -162,7 +162,7 @@ def warped_faces(directory: str, mode: Mode) -> dict[str, dict[str, np.ndarray]]
     from callcoach.bench.render import EYES, BaseFace
     from callcoach.bench.warp import lid_skin
     from callcoach.errors import UsageError
-    from callcoach.practice.expressions import render_expressions
+    from callcoach.practice.expressions import face_box, render_expressions
 
     out: dict[str, dict[str, np.ndarray]] = {}
     for path in sorted(root.iterdir()):
@@ -180,14 +180,19 @@ def warped_faces(directory: str, mode: Mode) -> dict[str, dict[str, np.ndarray]]
         )
         base = BaseFace(path.stem, rgb, mesh, make_warper(rgb, mesh), skins, irises, without_irises(rgb, mesh, irises))
         rendered = render_expressions(base, LABELS[mode], 1.3)
-        out[path.stem] = {k: _fit(cv2.cvtColor(v, cv2.COLOR_RGB2BGR)) for k, v in rendered.items()}
+        # A square around the face (about 3.5 eye distances), not the whole photo.
+        x, y, w, h = face_box(base, int(3.5 * mesh.unit))
+        out[path.stem] = {
+            k: _fit(cv2.cvtColor(v[y : y + h, x : x + w], cv2.COLOR_RGB2BGR)) for k, v in rendered.items()
+        }
     if not out:
         raise PracticeError(f"--faces {directory}: no photo or video there shows a face the landmarker finds")
     return out
 
 
 def load_stimuli(mode: Mode, *, faces_dir: str | None = None, photos_dir: str | None = None) -> StimulusSet:
-    s = StimulusSet({"builtin": builtin(mode)})
+    # The user's own faces replace the built-in one: training on the faces one meets is the point of them.
+    s = StimulusSet({} if faces_dir or photos_dir else {"builtin": builtin(mode)})
     if faces_dir:
         s.faces.update(warped_faces(faces_dir, mode))
     if photos_dir:

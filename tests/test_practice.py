@@ -406,3 +406,41 @@ def test_faces_in_the_users_photos_and_videos_are_warped_into_each_label(real_me
     empty.mkdir()
     with pytest.raises(PracticeError, match="no photo or video there shows a face"):
         load_stimuli("emotions", faces_dir=str(empty))
+
+
+def test_the_shipped_faces_are_checked_by_sha256(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from callcoach.practice import stimuli
+
+    assert set(stimuli.builtin("cues")) == {"neutral", *CUE_LABELS}
+    copy = tmp_path / "assets"
+    shutil.copytree(stimuli.ASSETS, copy)
+    data = bytearray((copy / "fear.jpg").read_bytes())
+    data[-10] ^= 0xFF
+    (copy / "fear.jpg").write_bytes(bytes(data))
+    monkeypatch.setattr(stimuli, "ASSETS", copy)
+    with pytest.raises(PracticeError, match=r"fear.jpg is altered \(sha256\); reinstall"):
+        stimuli.builtin("emotions")
+    (copy / "fear.jpg").unlink()
+    with pytest.raises(PracticeError, match=r"fear\.jpg is missing"):
+        stimuli.builtin("emotions")
+
+
+def test_the_window_test_without_a_display_is_one_clear_line(data_dir: Path) -> None:
+    env = {k: v for k, v in _env(data_dir).items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "callcoach", "practice", "recognize", "--trials", "2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "callcoach: error: no display for the practice window (DISPLAY is not set); use --headless"
+    ]
+    with SessionStore() as store:
+        assert PracticeStore(store).first_day() is None  # a run that never showed anything does not start the plan

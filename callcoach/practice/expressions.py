@@ -14,9 +14,14 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:  # the warp modules import scipy, which only --faces and the asset build need
+    from callcoach.bench.render import BaseFace
+    from callcoach.bench.warp import FaceMesh
 
 Recipe = Callable[..., np.ndarray]
 
@@ -24,12 +29,12 @@ Recipe = Callable[..., np.ndarray]
 def _recipes() -> dict[str, Recipe]:
     from callcoach.bench import actions as a
 
-    def fear(mesh: object, k: float = 1.0) -> np.ndarray:
+    def fear(mesh: FaceMesh, k: float = 1.0) -> np.ndarray:
         # Surprise's raised brows and wide eyes, with the inner brows drawn together and the lips
         # stretched sideways rather than dropped open.
-        d = a.brows(mesh, 0.12 * k, 0.06 * k, inward=0.03 * k) + a.both_lids(mesh, -0.4 * k, 0.1 * k)  # type: ignore[arg-type]
-        d += a.corners(mesh, "r", -0.01 * k, 0.08 * k) + a.corners(mesh, "l", -0.01 * k, 0.08 * k)  # type: ignore[arg-type]
-        return d + a.jaw(mesh, 0.08 * k)  # type: ignore[arg-type]
+        d = a.brows(mesh, 0.12 * k, 0.06 * k, inward=0.03 * k) + a.both_lids(mesh, -0.4 * k, 0.1 * k)
+        d += a.corners(mesh, "r", -0.01 * k, 0.08 * k) + a.corners(mesh, "l", -0.01 * k, 0.08 * k)
+        return d + a.jaw(mesh, 0.08 * k)
 
     return {
         # the seven emotions
@@ -53,24 +58,24 @@ def _recipes() -> dict[str, Recipe]:
     }
 
 
-def render_expressions(base: object, labels: Sequence[str], strength: float = 1.0) -> dict[str, np.ndarray]:
+def render_expressions(base: BaseFace, labels: Sequence[str], strength: float = 1.0) -> dict[str, np.ndarray]:
     """``{"neutral": image, label: image, ...}`` (RGB) for one ``BaseFace``."""
     from callcoach.bench.render import Effects, Renderer, Track
 
     recipes = _recipes()
-    out = {"neutral": np.ascontiguousarray(base.image)}  # type: ignore[attr-defined]
+    out = {"neutral": np.ascontiguousarray(base.image)}
     for label in labels:
-        disp = recipes[label](base.mesh, strength)  # type: ignore[attr-defined]
-        renderer = Renderer(base, (Track(disp, np.ones(1)),), Effects(), 1, 25.0)  # type: ignore[arg-type]
+        disp = recipes[label](base.mesh, strength)
+        renderer = Renderer(base, (Track(disp, np.ones(1)),), Effects(), 1, 25.0)
         out[label] = renderer.frame(0)
     return out
 
 
-def face_box(base: object, size: int) -> tuple[int, int, int, int]:
+def face_box(base: BaseFace, size: int) -> tuple[int, int, int, int]:
     """A square (x, y, w, h) around the face, ``size`` pixels or as large as the image allows."""
-    h, w = base.image.shape[:2]  # type: ignore[attr-defined]
-    cx, cy = base.mesh.origin  # type: ignore[attr-defined]
-    cy += 0.55 * base.mesh.unit  # type: ignore[attr-defined]  # eye midpoint -> middle of the face
+    h, w = base.image.shape[:2]
+    cx, cy = base.mesh.origin
+    cy += 0.55 * base.mesh.unit  # eye midpoint -> middle of the face
     side = min(size, w, h)
     x = int(np.clip(round(cx - side / 2), 0, w - side))
     y = int(np.clip(round(cy - side / 2), 0, h - side))

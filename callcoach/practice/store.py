@@ -67,7 +67,12 @@ class PracticeStore:
 
     def first_day(self) -> float | None:
         """When the user first practised (Unix seconds), or None."""
-        row = self.store._query("SELECT MIN(started_at) FROM practice_runs")
+        # A run with no answered trial (a window that would not open, a stop before the first answer) does
+        # not start the plan.
+        row = self.store._query(
+            "SELECT MIN(r.started_at) FROM practice_runs r"
+            " WHERE EXISTS (SELECT 1 FROM practice_trials t WHERE t.run_id = r.id)"
+        )
         return None if row[0][0] is None else float(row[0][0])
 
     def trials(self, mode: str | None = None) -> list[StoredTrial]:

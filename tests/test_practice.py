@@ -285,6 +285,26 @@ def test_cli_end_to_end_twenty_trials_then_stats_json(data_dir: Path) -> None:
         [*base, "stats"], capture_output=True, text=True, timeout=60, cwd=REPO, env={**_env(data_dir), "COLUMNS": "100"}
     )
     assert "Accuracy by week" in table.stdout and f"{expected:.0%}" in table.stdout
+    page = data_dir.parent / "progress.html"
+    html = subprocess.run(
+        [*base, "stats", "--html", str(page), "--mode", "cues", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env=_env(data_dir),
+    )
+    assert html.returncode == 0 and json.loads(html.stdout)["trials"] == 0  # no cue-mode trials yet
+    assert page.read_text().startswith("<!DOCTYPE html>")
+    bad = subprocess.run(
+        [*base, "stats", "--html", str(data_dir / "no" / "such" / "dir.html")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env=_env(data_dir),
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith("callcoach: error: cannot write")
     plan = subprocess.run(
         [*base, "plan", "--format", "json"], capture_output=True, text=True, timeout=60, cwd=REPO, env=_env(data_dir)
     )

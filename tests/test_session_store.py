@@ -69,14 +69,15 @@ def test_the_store_lives_in_the_data_dir_in_wal_mode_at_the_current_version(data
         assert store.path == data_dir / "sessions.db"
     conn = sqlite3.connect(data_dir / "sessions.db")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(schema_module.MIGRATIONS) == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(schema_module.MIGRATIONS) == 3
     conn.close()
 
 
 def test_schema_holds_no_pictures_and_no_landmarks(data_dir: Path) -> None:
     SessionStore().close()
     schema = columns(data_dir / "sessions.db")
-    assert set(schema) == {"sessions", "cue_events", "suggestions", "marks", "self_notes"}
+    assert set(schema) == {"sessions", "cue_events", "suggestions", "marks", "self_notes", "practice_runs",
+                           "practice_trials"}
     for table, cols in schema.items():
         for name, kind in cols:
             # An undeclared type has BLOB affinity in SQLite, so every column must name one of these.
@@ -123,7 +124,7 @@ def test_a_hand_made_v1_database_migrates_to_v2_keeping_its_data(data_dir: Path)
         new = make_session(store, self_notes=[leak(3.0, "micro_frown")])  # the new table works at once
         assert store.session(new).self_notes == 1
     conn = sqlite3.connect(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(schema_module.MIGRATIONS)
     assert "self_notes_by_session" in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     conn.close()
     assert "self_notes" in columns(db)
@@ -137,7 +138,7 @@ def test_migrations_go_on_from_the_current_version_keeping_the_data(
         summary = build_summary(store, 1)
     assert summary.per_cue == (("polite_smile", 1),) and summary.measures.helped == 1
     conn = sqlite3.connect(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(schema_module.MIGRATIONS)
     assert conn.execute("SELECT title FROM sessions").fetchall() == [("Old call",)]
     conn.close()
 

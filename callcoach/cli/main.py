@@ -120,6 +120,14 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
                     "pass the webcam through, unchanged, to the 'CallCoach Camera' virtual camera"),
     ExternalCommand(("privacy",), "callcoach.privacy.check:main",
                     "check 'local only' on this machine: network attempts, files written, what the store keeps"),
+    # Practice drills between calls; one module serves the four, its add_arguments reads the leaf from parser.prog.
+    ExternalCommand(("practice", "recognize"), "callcoach.practice.cli:recognize",
+                    "timed recognition test: name brief expressions flashed on a face"),
+    ExternalCommand(("practice", "mirror"), "callcoach.practice.cli:mirror",
+                    "make an expression on camera and see whether it showed, how long and what moved"),
+    ExternalCommand(("practice", "stats"), "callcoach.practice.cli:stats",
+                    "practice progress by week against the targets, with the live-call measures"),
+    ExternalCommand(("practice", "plan"), "callcoach.practice.cli:plan", "today's drills in the 60-day plan"),
 )
 
 
@@ -128,6 +136,7 @@ _GROUP_HELP = {
     "models": "the shipped model files",
     "playbook": "show, validate, edit, export or reset the response playbook",
     "sessions": "list, show, delete or export kept sessions, and set how long they are kept",
+    "practice": "drills between calls: timed recognition, mirror, progress, the 60-day plan",
 }
 
 

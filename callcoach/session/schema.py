@@ -88,10 +88,40 @@ def _v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX self_notes_by_session ON self_notes(session_id, t_s)")
 
 
+def _v3(conn: sqlite3.Connection) -> None:
+    # Practice drills (callcoach.practice): a recognition run and its trials. Labels, asked and shown
+    # durations, answers and times only; the stimulus pixels are never kept. Apart from ``sessions`` so that
+    # session retention and deletion never touch a user's training record.
+    conn.execute("""CREATE TABLE practice_runs (
+        id INTEGER PRIMARY KEY,
+        started_at REAL NOT NULL,
+        ended_at REAL,
+        mode TEXT NOT NULL CHECK (mode IN ('emotions', 'cues')),
+        seed INTEGER,
+        stimuli TEXT NOT NULL,
+        presenter TEXT NOT NULL CHECK (presenter IN ('window', 'headless')),
+        planned INTEGER NOT NULL)""")
+    conn.execute("""CREATE TABLE practice_trials (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES practice_runs(id) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        label TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        correct INTEGER NOT NULL,
+        asked_ms REAL NOT NULL,
+        shown_ms REAL NOT NULL,
+        measured INTEGER NOT NULL,
+        rt_ms REAL NOT NULL,
+        replayed INTEGER NOT NULL,
+        face TEXT NOT NULL,
+        answered_at REAL NOT NULL)""")
+    conn.execute("CREATE INDEX practice_trials_by_run ON practice_trials(run_id, n)")
+
+
 Migration = Callable[[sqlite3.Connection], None]
 #: ``MIGRATIONS[n]`` takes a database from ``user_version`` n to n + 1, inside one transaction. Append a
 #: step to change the schema; never edit one that has shipped.
-MIGRATIONS: list[Migration] = [_v1, _v2]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
 
 
 def migrate(conn: sqlite3.Connection, where: str) -> int:

@@ -22,6 +22,7 @@ from callcoach.live.contract import LiveListener
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.guardrails import CONSENT_TEXT, acknowledge_consent, consent_acknowledged
 from callcoach.playbook.types import CONTEXTS, Suggestion
+from callcoach.session.settings import cue_log_badge
 from callcoach.ui.messages import (
     CueSpotted,
     EarlyWithdrawn,
@@ -120,8 +121,11 @@ class CoachApp(App[None]):
         on_acknowledge: Callable[[], None] | None = None,
         status_interval_s: float = 0.1,
         stale_after_s: float = 20.0,
+        cue_log: Callable[[], bool | None] | None = None,
     ) -> None:
         super().__init__()
+        #: Whether this run keeps a cue log, asked again once the runner is built (the store may not open).
+        self._cue_log = cue_log
         self._runner_factory = runner_factory
         self.selector = selector
         self.context = context if context in CONTEXTS else "general"
@@ -149,7 +153,7 @@ class CoachApp(App[None]):
         return self._runner
 
     def compose(self) -> ComposeResult:
-        yield TopBar(id="top")
+        yield TopBar(self._badge(), id="top")
         with Vertical(id="main"):
             yield Notice(id="notice")
             yield SuggestionCard(id="card")
@@ -166,7 +170,13 @@ class CoachApp(App[None]):
         if self.acknowledged:
             self._begin()
         else:
-            self.push_screen(ConsentScreen(self._consent_text), self._after_consent)
+            self.push_screen(ConsentScreen(self._consent_text, now=self._badge()), self._after_consent)
+
+    def _badge(self) -> str:
+        return cue_log_badge(self._cue_log() if self._cue_log is not None else None)
+
+    def _show_badge(self) -> None:
+        self.query_one(TopBar).set_badge(self._badge())
 
     def _after_consent(self, agreed: bool | None) -> None:
         if not agreed:
@@ -195,6 +205,7 @@ class CoachApp(App[None]):
                     return
                 runner = self._runner_factory(self.listener)
                 self._runner = runner
+                self.call_from_thread(self._show_badge)  # the session store has opened by now, or failed to
                 runner.start()
         except Exception as exc:
             self.post_message(StatusChanged(LiveStatus(0.0, "", "error", f"Could not start: {_one_line(exc)}")))
@@ -352,7 +363,7 @@ class CoachApp(App[None]):
         self.push_screen(PlaybookScreen(watcher, context=self.context))
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self._consent_text))
+        self.push_screen(HelpScreen(self._consent_text, now=self._badge()))
 
     async def action_quit(self) -> None:
         self.stop_runner()
@@ -367,6 +378,7 @@ def run_live_app(
     selector: SelectorLike | None = None,
     context: str = "general",
     consent: Consent | None = None,
+    cue_log: Callable[[], bool | None] | None = None,
 ) -> int:
     """Run the panel in this terminal until the user quits; the runner is stopped on every way out."""
     consent = consent if consent is not None else load_consent()
@@ -377,6 +389,7 @@ def run_live_app(
         consent_text=consent.text,
         acknowledged=consent.acknowledged,
         on_acknowledge=consent.on_acknowledge,
+        cue_log=cue_log,
     )
     try:
         app.run()

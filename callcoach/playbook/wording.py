@@ -1,0 +1,419 @@
+"""The wording guard: lines callcoach refuses to show, in whatever words they are put.
+
+Four kinds of claim are refused:
+
+- ``lie``: that someone lies, hides something or is dishonest, or that a face can tell (a facial cue is no
+  evidence of deception);
+- ``diagnosis``: a medical or psychological diagnosis, condition or symptom;
+- ``manipulation``: pressuring, cornering, tricking or exploiting the other person;
+- ``face``: in a line said aloud, telling the other person what their face showed or what they feel.
+
+The check works on word stems and short patterns over a normalised text (lower case, straight quotes,
+contractions spelled out, hyphens as spaces), not on a list of fixed sentences, so "they might be fibbing",
+"maybe a liar" and "a deceitful smile" are all one rule. A claim is excused when its own clause denies it
+("not a lie detector", "never pressure them", "avoid exploiting"); a hedge ("maybe", "might", "could") does
+not excuse anything. A remark on someone's face is not excused by a negation ("you don't look convinced"
+still tells them what their face showed), only by a condition ("if you feel unsure, say so").
+The corpus this was tuned on is tests/data/wording_corpus.yaml; docs/playbook.md explains the rules.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["lie", "diagnosis", "manipulation", "face"]
+
+KIND_LABEL: dict[str, str] = {
+    "lie": "a claim about lying or deception",
+    "diagnosis": "a medical or diagnostic claim",
+    "manipulation": "a manipulative move",
+    "face": "a remark on the other person's face or feelings",
+}
+KIND_REASON: dict[str, str] = {
+    "lie": "a facial cue is no evidence that anyone lies or hides something, and callcoach never says so",
+    "diagnosis": "a facial cue says nothing about anyone's health, and callcoach makes no medical claim",
+    "manipulation": "callcoach is for understanding people, never for pressuring, tricking or exploiting them",
+    "face": "a line said aloud must not tell people what their face showed or what they feel; "
+    "answer what was said instead",
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One refused phrase: its kind, the words that triggered it (normalised), and why."""
+
+    kind: Kind
+    phrase: str
+
+    @property
+    def message(self) -> str:
+        return f"{KIND_LABEL[self.kind]} ({self.phrase!r}): {KIND_REASON[self.kind]}"
+
+
+# --- normalising ----------------------------------------------------------------------------------------
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
+_CONTRACTIONS = (
+    (re.compile(r"\bcan't\b|\bcannot\b"), "can not"),
+    (re.compile(r"\bwon't\b"), "will not"),
+    (re.compile(r"\bshan't\b"), "shall not"),
+    (re.compile(r"\bain't\b"), "is not"),
+    (re.compile(r"(\w)n't\b"), r"\1 not"),
+    (re.compile(r"'re\b"), " are"),
+    (re.compile(r"\bi'm\b"), "i am"),
+    (re.compile(r"'ve\b"), " have"),
+    (re.compile(r"'ll\b"), " will"),
+    (re.compile(r"'d\b"), " would"),
+    (re.compile(r"\b(he|she|it|that|there|what|who|this|everyone|someone|somebody)'s\b"), r"\1 is"),
+)
+
+
+def normalise(text: str) -> str:
+    """Lower case, straight quotes, contractions spelled out, hyphens and runs of space as one space."""
+    out = text.translate(_QUOTES).lower()
+    for pattern, repl in _CONTRACTIONS:
+        out = pattern.sub(repl, out)
+    out = re.sub(r"(?<=\w)-(?=\w)", " ", out)
+    return re.sub(r"[ \t]+", " ", out)
+
+
+# --- clause scope: negations and conditions -------------------------------------------------------------
+
+# A clause ends at punctuation, a quote, a blank line or a new list item, so a distant "not" excuses nothing.
+_CLAUSE_END = re.compile(r"[.,;:!?()\"\[\]—–]|\n\s*\n|\n\s*(?:[-*#|>]|\d+\.)")
+_NEGATION = re.compile(
+    r"\b(?:no|not|never|nor|without|neither|none|nothing|nobody|avoid\w*|refus\w*|reject\w*|forbid\w*|"
+    r"ban|bans|banned|stop|instead of|rather than|against|resist\w*)\b"
+)
+# "not sure whether they are lying" and "no doubt they are lying" raise the claim rather than deny it.
+_NOT_A_DENIAL = re.compile(r"\b(?:no|not)\s+(?:sure|certain|convinced|doubt|question|only|just)\b")
+_CONDITION = re.compile(r"\b(?:if|unless|whether|in case|hope|hopefully|wish|want|wants|when|whenever|should)\b")
+_QUESTION_START = re.compile(r"(?:^|\s)(?:do|did|does|are|were|would|will|have|had|how|why|what)\s*$")
+_WORDS_BACK = 8
+
+
+def _clause_before(text: str, start: int) -> str:
+    before = text[max(0, start - 160) : start]
+    ends = list(_CLAUSE_END.finditer(before))
+    clause = before[ends[-1].end() :] if ends else before
+    return " ".join(clause.split()[-_WORDS_BACK:])
+
+
+def _negated(text: str, start: int) -> bool:
+    clause = _NOT_A_DENIAL.sub(" ", _clause_before(text, start))
+    return bool(_NEGATION.search(clause))
+
+
+def _line_of(text: str, start: int) -> str:
+    begin = text.rfind("\n", 0, start) + 1
+    end = text.find("\n", start)
+    return text[begin : end if end >= 0 else len(text)]
+
+
+def _conditional(text: str, start: int) -> bool:
+    clause = _clause_before(text, start)
+    return bool(_CONDITION.search(clause) or _QUESTION_START.search(clause))
+
+
+@dataclass(frozen=True)
+class _Rule:
+    kind: Kind
+    pattern: re.Pattern[str]
+    #: How the clause before the match can excuse it: "negation" (claims), "condition" (face remarks), "none".
+    excuse: Literal["negation", "condition", "none"] = "negation"
+    #: The line of the match must also match this (e.g. "vulnerable" only counts next to "push").
+    needs: re.Pattern[str] | None = None
+    #: The clause before the match must not match this ("where the problem lies").
+    unless_before: re.Pattern[str] | None = None
+
+
+def _rx(*parts: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(parts) + r")\b")
+
+
+# --- the vocabulary -------------------------------------------------------------------------------------
+
+_PERSON = (
+    r"(?:them|him|her|the other person|the other side|people|someone|somebody|the client|the customer"
+    r"|the buyer|the prospect|the candidate|your (?:date|partner|boss|client|customer|colleague|team))"
+)
+_SUBJ = r"(?:they|he|she|someone|somebody|people|the other person|a person|anyone|your \w+)"
+_BE = r"(?:are|is|was|were|be|been|being|seem to be|might be|may be|could be|must be)"
+_ADV = (
+    r"(?:(?:so|a bit|a little|a little bit|kind of|sort of|quite|really|very|pretty|clearly|obviously|visibly"
+    r"|totally|fully|entirely|completely|rather|somewhat|slightly|super|getting|becoming|still|now|not|do|did)\s+)*"
+)
+_FEELING = (
+    r"(?:angry|upset|annoyed|irritated|irritable|mad|furious|cross|disgusted|sad|unhappy|down|depressed|scared"
+    r"|afraid|frightened|fearful|terrified|nervous|anxious|uncomfortable|uneasy|confused|lost|frustrated"
+    r"|offended|hurt|bored|surprised|shocked|stunned|defensive|tense|tensed up|stressed|stressed out|worried"
+    r"|doubtful|skeptical|sceptical|unconvinced|convinced|hesitant|unsure|uncertain|embarrassed|ashamed"
+    r"|guilty|jealous|envious|disappointed|disapproving|displeased|impatient|agitated|distracted|tired"
+    r"|exhausted|overwhelmed|put off|thrown|rattled|shaken|flustered|excited|happy|pleased|delighted|amused"
+    r"|interested|relieved|insecure|vulnerable|grumpy|emotional|moved|touched|contemptuous|cold|distant"
+    r"|closed off|withdrawn|troubled|bothered|concerned|on edge|under pressure|pressured|rushed|awkward"
+    r"|reluctant|puzzled|baffled|lonely|tearful|teary|close to tears|in pain|hostile|suspicious|wary|guarded"
+    r"|not happy|not ok|not okay|not yourself|not sure|not convinced|not comfortable|not interested)"
+)
+_FACE_PART = (
+    r"(?:face|faces|expression|expressions|micro ?expressions?|microexpressions?|eyes|eyebrows?|brows?|lips"
+    r"|mouth|jaw|smile|frown|forehead|nose|cheeks?|body language|posture|features|facial \w+)"
+)
+_FACE_EVENT = (
+    r"(?:look|face|expression|micro ?expression|microexpression|reaction|flinch|frown|smirk|wince|grimace"
+    r"|eye roll|scowl|sneer|raised eyebrows?|furrowed brows?|tight lips|clenched jaw|pursed lips|smile|sigh"
+    r"|blush|twitch|glance|eye movement|nose wrinkle|lip press|tension in your|hesitation|doubt|discomfort"
+    r"|unease|frustration|anger|irritation|disgust|contempt|fear|sadness|surprise|annoyance|emotion|emotions"
+    r"|feeling|feelings|nervousness|anxiety|skepticism|scepticism)"
+)
+_FACE_ACTION = (
+    r"(?:reacted|flinched|frowned|winced|grimaced|smirked|rolled (?:your|their|his|her) eyes|tensed(?: up)?"
+    r"|stiffened|blushed|flushed|went pale|went red|went quiet|looked away|looked down|looked uneasy|made a face"
+    r"|pulled a face|raised (?:an|your|their|his|her) eyebrows?|raised (?:an|your|their|his|her) brow"
+    r"|furrowed|pursed|clenched|sneered|scowled|smiled|grinned|sighed|blinked|squinted|bristled|recoiled"
+    r"|hesitated|paused|froze)"
+)
+_PERCEIVE = (
+    r"(?:i|we)\s+(?:can\s+|could\s+|just\s+|definitely\s+|clearly\s+)?"
+    r"(?:see|saw|notice|noticed|spot|spotted|caught|catch|sense|sensed|detect|detected|picked up on|pick up on"
+    r"|read|tell|get the sense|get the feeling|have the feeling|have a feeling|got the sense|got the feeling)"
+)
+_LEVER = (
+    r"(?:fear|fears|weakness|weaknesses|vulnerab\w*|insecurit\w*|doubts?|guilt|emotions?|emotional state"
+    r"|anxiet\w*|nerves|nervousness|confusion|loneliness|desperation|hesitation|discomfort|pain|grief"
+    r"|moment of weakness|low mood|sadness|embarrassment|shame|trust|feelings|mood|stress|exhaustion|tiredness)"
+)
+_CONDITIONS = (
+    r"depress(?:ion|ions|ive|ed)|autis\w*|asperger\w*|adhd|add/adhd|attention deficit|hyperactiv\w*|ocd"
+    r"|obsessive compulsive|ptsd|post traumatic|trauma|traumas|traumati[sz]ed|traumatic|bipolar|manic|mania"
+    r"|schizo\w*|psychopath\w*|sociopath\w*|narcissis\w*|psychotic|psychosis|paranoi\w*|dementia|alzheimer\w*"
+    r"|parkinson\w*|tourette\w*|dyslexi\w*|neurodiver\w*|neurotic|borderline personality|insomnia|anorexi\w*"
+    r"|bulimi\w*|antidepressants?|psychiatr\w*|suicid\w*|self harm|addict\w*|alcoholi\w*|concussion"
+)
+
+_RULES: tuple[_Rule, ...] = (
+    # --- lying and deception ---
+    _Rule(
+        "lie",
+        _rx(
+            r"(?:lie|lies|lying)(?!\s+(?:down|back|ahead|in\s+wait|in\s+(?:the|their|how|what|a|an|our|your|its|which)|elsewhere|somewhere|between|on\s+the\s+table|at\s+the\s+(?:heart|root|core)|low|flat|still|awake|beneath|within"
+            r"|with\s+(?:the|us|you|me|them|their|our)))|lied|liar|liars"
+        ),
+        unless_before=re.compile(
+            r"\b(?:where|here|therein|problem|issue|difficulty|answer|strength|interest|"
+            r"interests|priorities|focus|value|risk|challenge|solution|future)\b\s*$"
+        ),
+    ),
+    _Rule(
+        "lie",
+        _rx(
+            r"fib|fibs|fibbed|fibbing|fibber|fibbers|decei\w*|decept\w*|dishonest\w*|untruth\w*",
+            r"untrue|disingenuous\w*|insincer\w*|duplicit\w*|two faced|mislead\w*|misled|bluff\w*",
+            r"fabricat\w*|conceal\w*|bullshit\w*|evasive\w*|evading|shifty|sneaky|hoodwink\w*",
+            r"pinocchio|lie detect\w*|truth detect\w*|poker tell|guilty conscience",
+        ),
+    ),
+    _Rule(
+        "lie",
+        _rx(
+            r"cover(?:s|ed|ing)?\s+(?:it\s+|this\s+|that\s+|something\s+|things\s+|stuff\s+)?up",
+            r"cover ups?|hid(?:e|es|ing|den)\s+(?:something|anything|things|stuff|the truth|the facts"
+            r"|secrets?|a secret|what|(?:their|his|her|the)\s+(?:real|true)|information|details|it from"
+            r"|behind|how (?:they|he|she))",
+            r"hidden (?:agenda|motives?|feelings|intentions?|truth)",
+            r"(?:real|true|secret) (?:feelings|intentions?|motives?|agenda|thoughts|emotions|opinions?|self)",
+            r"not\s+(?:be\s+|being\s+|been\s+)?(?:totally\s+|fully\s+|entirely\s+|completely\s+|quite\s+"
+            r"|really\s+|being\s+)?(?:honest|truthful|straight|sincere|forthcoming|upfront|up front|candid"
+            r"|genuine|trustworthy|on the level|level with \w+)",
+            r"not\s+(?:be\s+|being\s+)?(?:telling|saying|speaking|giving)\s+(?:you\s+|us\s+|me\s+)?"
+            r"(?:the\s+)?(?:whole\s+|full\s+|real\s+)?truth",
+            r"(?:hid\w*|bend\w*|stretch\w*|twist\w*|dodg\w*|avoiding|withh[oe]ld\w*|shad\w*|economical with"
+            r"|hold\w* back|held back|keep\w* back|kept back|sit\w* on|spin\w*|massag\w*)"
+            r"\s+the\s+(?:whole\s+|real\s+)?truth",
+            r"(?:something|anything|a lot|plenty|much|things)\s+to\s+hide",
+            r"withh[oe]ld\w*\s+(?:information|the facts|facts|details|something|anything|the real)",
+            r"guilty\s+(?:look|face|expression|smile|eyes)",
+            r"(?:keep|keeps|keeping|kept)\s+(?:\w+\s+){0,3}(?:hidden|secret|under wraps)",
+            r"(?:making|make|made|makes)\s+(?:things|stuff|it|that|this|something|the|those|these)\s+(?:\w+\s+)?up\b"
+            r"(?!\s+(?:to|for))",
+            r"pretend\w*\s+(?:to|that)|faking\s+\w+|fake\s+(?:interest|agreement|enthusiasm|concern"
+            r"|smile|emotions?|feelings|it)",
+            r"(?:a|their|his|her|the)\s+tell(?!\s+(?:me|us|them|you|him|her|the|a|what|how|why|when|that"
+            r"|about|if|whether|whoever|which))\b",
+            r"(?:detect|spot|catch|read|sense|tell|know|see|reveal|show)s?\s+(?:if|whether|when|who)\s+"
+            + _SUBJ
+            + r"\s+(?:is|are|was|were)\s+(?:honest|truthful|telling the truth|sincere)",
+            r"(?:do not|never|can not|not)\s+(?:to\s+)?(?:trust|believe)\s+(?:them|him|her|what they"
+            r"|what he|what she|a word)",
+        ),
+    ),
+    # --- medical and diagnostic claims ---
+    _Rule(
+        "diagnosis",
+        _rx(
+            r"diagnos(?:e|es|ed|ing|is|tic)|misdiagnos\w*|disorders?|disordered|symptoms?"
+            r"|symptomatic|syndromes?|patholog\w*|clinically|illness\w*|diseases?|diseased",
+            _CONDITIONS,
+            r"(?:social|clinical|generali[sz]ed|severe|chronic)\s+anxiety",
+            r"anxiety\s+(?:attacks?|conditions?|problems?|issues|sufferer)|panic\s+attacks?",
+            r"(?:has|have|having|with|suffer\w*\s+from|struggl\w*\s+with|living\s+with|signs?\s+of)"
+            r"\s+(?:an?\s+|some\s+)?(?:kind\s+of\s+)?(?:anxiety|condition|illness|disease)",
+            r"(?:medical|mental|health|underlying|neurological|psychiatric|psychological|chronic"
+            r"|clinical|cognitive|developmental|learning)\s+(?:conditions?|issues?|problems?"
+            r"|disabilit\w*|impairments?|claims?|diagnos\w*|illness\w*)",
+            r"mental(?:ly)?\s+(?:ill|illness\w*|unstable|unwell|disturbed|breakdown|health"
+            r"\s+(?:conditions?|issues?|problems?|crisis|struggles?))",
+            r"nervous\s+breakdown|emotionally\s+unstable|on\s+the\s+(?:autism\s+|autistic\s+)?spectrum",
+            r"(?:needs?|should\s+(?:get|see|try)|could\s+use|ought\s+to\s+see)\s+(?:some\s+)?"
+            r"(?:therapy|a therapist|a doctor|a psychiatrist|a psychologist|professional help"
+            r"|medication|meds|treatment|counsel+ing)",
+            r"on\s+(?:medication|meds|antidepressants|pills)",
+        ),
+    ),
+    # --- manipulation ---
+    _Rule(
+        "manipulation",
+        _rx(
+            r"manipulat\w*|exploit\w*|gaslight\w*|coerc\w*|intimidat\w*|bully\w*|bullied|browbeat\w*|blackmail\w*",
+            r"guilt\s+trip\w*|guilt\s+(?:them|him|her)|shame\s+(?:them|him|her)|shaming\s+(?:them|him|her)",
+            r"weaponi[sz]\w*|mind\s+games?|head\s+games?|psych\s+(?:them|him|her)\s+out|dark\s+patterns?",
+            r"pressur(?:e|es|ed|ing)\s+(?:" + _PERSON + r"|into|your)",
+            r"(?:put|puts|putting|apply|applying|add|adding|pile|piling|keep|keeping|increase|increasing|turn up"
+            r"|ramp up|crank up|ratchet up|heap|step up|use)\s+(?:on\s+)?(?:the\s+|more\s+|some\s+|extra\s+|real\s+"
+            r"|maximum\s+|a lot of\s+|heavy\s+|all the\s+)?pressure",
+            r"high\s+pressure|pressure\s+tactics?|pressure\s+(?:them|him|her)",
+            r"push(?:es|ed|ing)?\s+(?:them|him|her|harder|hard|now|while|until|past|into|the sale|the close|the deal"
+            r"|for\s+(?:the\s+|a\s+)?(?:yes|close|sale|deal|decision|signature|commitment)|through\s+(?:their|the|his|her))",
+            r"keep\s+pushing|push\s+it\s+home|go(?:ing)?\s+(?:in\s+)?for\s+the\s+kill|moves?\s+in\s+for\s+the\s+kill|"
+            r"(?:keep|keeping|throw|knock|catch|caught)\s+(?:them|him|her)\s+off\s+(?:balance|guard)|"
+            r"(?:rush|rushing|rushed|hurry|hurrying|bounce|bouncing|stampede)\s+(?:them|him|her)\s+(?:into|to\s+(?:sign|decide|commit|agree))|move\s+in\s+for|close\s+in\s+(?:on|now)",
+            r"strike\s+(?:while|now|when)|pounce\w*",
+            r"corner(?:s|ed|ing)?\s+(?:them|him|her)|into\s+a\s+corner|box(?:es|ed|ing)?\s+(?:them|him|her)\s+in",
+            r"trap(?:s|ped|ping)?\s+(?:them|him|her)|catch\s+(?:them|him|her)\s+out|pin\s+(?:them|him|her)\s+down",
+            r"force(?:s|d)?\s+(?:them|him|her|a\s+(?:decision|yes|commitment))|forcing\s+(?:them|him|her|a)",
+            r"wear(?:s|ing)?\s+(?:them|him|her)\s+down|break\s+(?:them|him|her)|break\s+down\s+(?:their|his|her)",
+            r"(?:make|makes|making|get|getting)\s+(?:them|him|her)\s+(?:to\s+)?(?:say\s+yes|agree|sign|commit|cave"
+            r"|give\s+in|back\s+down|buy|crack|squirm|sweat|feel\s+(?:guilty|small|stupid|inferior|ashamed|bad"
+            r"|insecure|afraid|scared|worthless|indebted|obliged))",
+            r"trick(?:s|ed|ing)?\s+(?:them|him|her|people|someone|the other|into)|fool\s+(?:them|him|her)"
+            r"|con\s+(?:them|him|her)|dupe\w*|duped",
+            r"(?:false|fake|artificial|manufactured|invented)\s+(?:urgency|deadlines?|scarcity)"
+            r"|manufactur\w*\s+urgency|invent\s+a\s+deadline",
+            r"let\s+(?:them|him|her)\s+sweat|squeeze\s+(?:them|him|her)|lean\s+on\s+(?:them|him|her)"
+            r"|twist\s+(?:their|his|her)\s+arm|hook\s+(?:them|him|her)|bait\s+(?:them|him|her)",
+            r"threaten(?:s|ing)?\s+(?:them|him|her|to)",
+            r"take\s+advantage\s+of\s+(?:them|him|her)|taking\s+advantage\s+of\s+(?:them|him|her)",
+            r"(?:use|uses|using|leverag\w+|play\s+on|plays\s+on|playing\s+on|prey\w*\s+on|capitali[sz]\w*\s+on"
+            r"|take\s+advantage\s+of|taking\s+advantage\s+of|seiz\w+\s+on|seiz\w+|feed\s+on|target\w*|work\s+on"
+            r"|press\s+on|dig\s+into|milk)\s+(?:(?:their|his|her|the|that|this|any|every|its)\s+)?(?:\w+\s+)?" + _LEVER,
+            r"while\s+(?:they|he|she)\s+(?:are|is|feel|feels|seem|seems)\s+"
+            + _ADV
+            + r"(?:weak|vulnerable|down|upset|emotional|off\s+guard|off\s+balance|distracted|confused|rattled|tired"
+            r"|unsure|distressed|scared|nervous|flustered|desperate|insecure)",
+        ),
+    ),
+    _Rule(
+        "manipulation",
+        _rx(
+            r"vulnerab\w*|weak\s+(?:moment|spot|point)|weakened|off\s+guard|off\s+balance"
+            r"|rattled|flustered|desperate|insecure|at\s+(?:their|his|her)\s+weakest"
+        ),
+        needs=re.compile(
+            r"\b(?:push\w*|press|strike|pounce|close\s+(?:the|now|it)|go\s+for|move\s+in|attack"
+            r"|hit|seize|use\s+(?:it|that|this)|now\s+is\s+the\s+time|time\s+to\s+(?:close|ask|push)"
+            r"|go\s+in|ask\s+for\s+the\s+(?:sale|close|deal|signature)|make\s+(?:the|your)\s+ask)\b"
+        ),
+    ),
+    # --- remarks on the other person's face or feelings (lines said aloud) ---
+    _Rule("face", _rx(r"your\s+" + _FACE_PART), excuse="condition"),
+    _Rule(
+        "face",
+        _rx(r"micro ?expressions?|microexpressions?|facial\s+(?:cues?|expressions?|movements?|reactions?)"),
+        excuse="none",
+    ),
+    _Rule(
+        "face",
+        _rx(
+            r"you\s+" + _ADV + r"(?:are|were|look|looked|looking|seem|seemed|seeming|appear|appeared"
+            r"|sound|sounded|feel|felt|got|get|getting|became|become|have\s+been|went|go|turned)\s+" + _ADV + _FEELING
+        ),
+        excuse="condition",
+    ),
+    _Rule(
+        "face",
+        _rx(
+            r"you\s+(?:look|looked|seem|seemed|appear|appeared)\s+(?:like|as\s+if|as\s+though|to\s+be)",
+            r"you\s+(?:just\s+)?" + _FACE_ACTION,
+            r"you\s+are\s+(?:smiling|frowning|grinning|scowling|blushing|fidgeting|tensing|squinting"
+            r"|grimacing|wincing|crying|shaking|sweating|trembling)",
+            r"(?:why|what)\s+are\s+you\s+(?:smiling|frowning|grinning|scowling|blushing|fidgeting|grimacing"
+            r"|wincing|laughing|sighing|squinting|shaking)",
+        ),
+        excuse="condition",
+    ),
+    _Rule(
+        "face",
+        _rx(
+            _PERCEIVE + r"\s+(?:that\s+)?(?:you\s+(?:are|were|feel|felt|look|seem|did not|do not|have"
+            r"\s+been|got|\w+ed)\b|your\b|how\s+you|what\s+you\s+(?:feel|think)"
+            r"|something\s+(?:is|was)\s+(?:off|wrong|bothering|up))",
+            _PERCEIVE + r"\s+(?:that\s+|a\s+|an\s+|some\s+|the\s+|this\s+|a\s+bit\s+of\s+|a\s+little\s+)?"
+            r"(?:\w+\s+){0,3}" + _FACE_EVENT,
+            _PERCEIVE + r"\s+(?:that\s+)?(?:this|it|that)\s+(?:\w+\s+)?(?:makes?|made|bothers?|worries|upsets?"
+            r"|annoys?|frustrates?|troubles?|irritates?|hurts?)\s+you",
+            r"(?:makes?|made|making)\s+you\s+(?:feel\s+)?" + _ADV + _FEELING,
+        ),
+        excuse="condition",
+    ),
+    _Rule(
+        "face",
+        _rx(
+            r"(?:what\s+(?:was|is)\s+)?that\s+(?:a\s+|an\s+)?(?:look|face|frown|flinch|wince|grimace|smirk|eye\s+roll"
+            r"|scowl|sneer|expression)",
+            r"(?:they|he|she)\s+(?:just\s+)?" + _FACE_ACTION + r"(?!\s+(?:at\s+the\s+)?(?:idea|plan|offer"
+            r"|proposal|price|option|list|document|report|numbers|draft))",
+            r"(?:tell|telling|let)\s+(?:them|him|her)\s+(?:know\s+)?(?:that\s+)?(?:they|he|she)\s+"
+            r"(?:are|look|seem|appear|feel|sound)\b",
+            r"(?:point\s+out|mention|remark\s+on|comment\s+on|call\s+out|refer\s+to|name|describe|read)"
+            r"\s+(?:their|the|that|his|her)\s+(?:\w+\s+)?(?:face|expression|frown|flinch|wince|grimace"
+            r"|smirk|eye\s+roll|scowl|sneer|micro ?expression|reaction|look|emotion|emotions|feelings"
+            r"|discomfort|nervousness|anger|disgust|contempt|fear|irritation|annoyance|body\s+language)",
+            r"(?:mention|say|tell\s+them|point\s+out)\s+(?:that\s+)?(?:you|i)\s+(?:saw|noticed|spotted"
+            r"|caught|picked\s+up)",
+        ),
+        excuse="negation",
+    ),
+)
+
+_SPOKEN_ONLY = frozenset({"face"})
+
+
+def refusals(text: str, *, spoken: bool = False) -> list[Refusal]:
+    """Every refused phrase in ``text``; ``spoken`` adds the remarks-on-their-face rules (lines said aloud)."""
+    norm = normalise(text)
+    found: list[Refusal] = []
+    for rule in _RULES:
+        if rule.kind in _SPOKEN_ONLY and not spoken:
+            continue
+        for m in rule.pattern.finditer(norm):
+            if rule.needs is not None and not rule.needs.search(_line_of(norm, m.start())):
+                continue
+            if rule.excuse == "negation" and _negated(norm, m.start()):
+                continue
+            if rule.excuse == "condition" and _conditional(norm, m.start()):
+                continue
+            if rule.unless_before is not None and rule.unless_before.search(_clause_before(norm, m.start())):
+                continue
+            found.append(Refusal(rule.kind, " ".join(m.group(0).split())))
+    return found
+
+
+def first_refusal(text: str, *, spoken: bool = False) -> Refusal | None:
+    found = refusals(text, spoken=spoken)
+    return found[0] if found else None
+
+
+def allowed(text: str, *, spoken: bool = False) -> bool:
+    return not refusals(text, spoken=spoken)

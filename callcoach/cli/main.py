@@ -114,6 +114,8 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
                     "one session as JSON or CSV"),
     ExternalCommand(("sessions", "retention"), "callcoach.cli.sessions_cmd:retention",
                     "show or set how many days sessions are kept ('off': until deleted)"),
+    ExternalCommand(("sessions", "record"), "callcoach.cli.sessions_cmd:record",
+                    "show or switch whether live runs keep a cue log ('off': keep none; never video)"),
     ExternalCommand(("summary",), "callcoach.cli.sessions_cmd:summary",
                     "the post-call summary of a session (default: the last), in the terminal, HTML or Markdown"),
     ExternalCommand(("vcam",), "callcoach.cli.vcam_cmd:main",
@@ -125,7 +127,7 @@ _GROUP_HELP = {
     "bench": "benchmarks that print figures: accuracy, speed, posed photos, live",
     "models": "the shipped model files",
     "playbook": "show, validate, edit, export or reset the response playbook",
-    "sessions": "list, show, delete or export kept sessions, and set how long they are kept",
+    "sessions": "list, show, delete or export kept sessions, set how long they are kept, or keep none",
 }
 
 

@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from callcoach.playbook.types import Suggestion
+
 Kind = Literal["lie", "diagnosis", "manipulation", "face"]
 
 KIND_LABEL: dict[str, str] = {
@@ -143,7 +145,8 @@ _SUBJ = r"(?:they|he|she|someone|somebody|people|the other person|a person|anyon
 _BE = r"(?:are|is|was|were|be|been|being|seem to be|might be|may be|could be|must be)"
 _ADV = (
     r"(?:(?:so|a bit|a little|a little bit|kind of|sort of|quite|really|very|pretty|clearly|obviously|visibly"
-    r"|totally|fully|entirely|completely|rather|somewhat|slightly|super|getting|becoming|still|now|not|do|did)\s+)*"
+    r"|totally|fully|entirely|completely|rather|somewhat|slightly|super|getting|becoming|still|now|not|do|did"
+    r"|just|always|often|sometimes|seriously|honestly|definitely|certainly|probably|suddenly)\s+)*"
 )
 _FEELING = (
     r"(?:angry|upset|annoyed|irritated|irritable|mad|furious|cross|disgusted|sad|unhappy|down|depressed|scared"
@@ -417,3 +420,19 @@ def first_refusal(text: str, *, spoken: bool = False) -> Refusal | None:
 
 def allowed(text: str, *, spoken: bool = False) -> bool:
     return not refusals(text, spoken=spoken)
+
+
+def suggestion_refusal(suggestion: Suggestion) -> Refusal | None:
+    """The first refused phrase in what the card would show: the cue in words, the move (said aloud unless it
+    is the reason for saying nothing) and the repair line (said aloud)."""
+    fields = ((suggestion.plain, False), (suggestion.move, not suggestion.say_nothing), (suggestion.repair, True))
+    for text, spoken in fields:
+        refused = first_refusal(text, spoken=spoken)
+        if refused is not None:
+            return refused
+    return None
+
+
+def note_refusal(message: str) -> Refusal | None:
+    """The first refused phrase in a note about the user's own face (shown only to the user, never said)."""
+    return first_refusal(message)

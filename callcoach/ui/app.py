@@ -22,6 +22,7 @@ from callcoach.live.contract import LiveListener
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.guardrails import CONSENT_TEXT, acknowledge_consent, consent_acknowledged
 from callcoach.playbook.types import CONTEXTS, Suggestion
+from callcoach.playbook.wording import suggestion_refusal
 from callcoach.session.settings import cue_log_badge
 from callcoach.ui.messages import (
     CueSpotted,
@@ -240,6 +241,11 @@ class CoachApp(App[None]):
             self.query_one(SuggestionCard).show_waiting(self._cues_seen)
 
     def on_suggestion_offered(self, message: SuggestionOffered) -> None:
+        refused = suggestion_refusal(message.suggestion)
+        if refused is not None:
+            # The runner holds these back already; the panel checks again, as it may be fed by anything.
+            self.log.warning(f"suggestion held back: {refused.message}")
+            return
         self.suggestion = message.suggestion
         self._marked = None
         self._unconfirmed = False

@@ -18,6 +18,7 @@ from textual.widgets import Label, ProgressBar, Static
 from callcoach.cues.vocabulary import PLAIN_WORDS, REGION, Cue
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import CONTEXT_LABELS, Suggestion
+from callcoach.playbook.wording import note_refusal
 from callcoach.session.settings import cue_log_badge
 
 #: The badge when the caller says nothing about a cue log (the demo, tests): only what is always true.
@@ -231,7 +232,7 @@ class SelfLine(Static):
 
     def show_note(self, note: Any) -> None:
         message = str(getattr(note, "message", "")).strip()
-        if not message:
+        if not message or note_refusal(message) is not None:
             return
         when = clock_text(float(getattr(note, "t_s", 0.0)))
         self.update(Content(f"you · {when} · {message}"))

@@ -333,7 +333,7 @@ _RULES: tuple[_Rule, ...] = (
     _Rule("face", _rx(r"your\s+" + _FACE_PART), excuse="condition"),
     _Rule(
         "face",
-        _rx(r"micro ?expressions?|microexpressions?|facial\s+(?:cues?|expressions?|movements?|reactions?)"),
+        _rx(r"micro ?expressions?|microexpressions?"),
         excuse="none",
     ),
     _Rule(

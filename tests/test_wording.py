@@ -205,8 +205,7 @@ def test_self_coaching_notes_pass_the_same_guard() -> None:
 def test_the_badge_and_consent_say_whether_a_cue_log_is_kept(on: bool | None) -> None:
     async def scenario() -> None:
         h = Harness()
-        app = h.app(acknowledged=False)
-        app._cue_log = None if on is None else (lambda: on)
+        app = h.app(acknowledged=False, cue_log=on)
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             assert isinstance(app.screen, ConsentScreen)

@@ -104,8 +104,9 @@ def python_strings(path: Path) -> Iterator[tuple[int, str]]:
 
 #: The guard's own vocabulary: its patterns and the names of what it refuses.
 GUARD_MODULE = REPO / "callcoach/playbook/wording.py"
-# Docs quote refused lines as examples in `code`; everything around them is still read.
-_CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
+# Docs quote refused lines as examples in `code`, and the guard's own documentation names what it refuses
+# between <!-- guard-vocabulary --> markers; everything around them is still read.
+_CODE = re.compile(r"```.*?```|`[^`]+`|<!-- guard-vocabulary -->.*?<!-- /guard-vocabulary -->", re.DOTALL)
 
 
 def repo_texts() -> Iterator[tuple[str, str]]:

@@ -113,6 +113,7 @@ DEFAULT = default_playbook_path().read_text(encoding="utf-8")
         ("Smile back and keep the same easy pace.", "Tell them: “I can see you are hiding something.”", "lie"),
         ("Smile back and keep the same easy pace.", "They are vulnerable: push for the close.", "manipulation"),
         ("Smile back and keep the same easy pace.", "Say: “You look relieved.”", "face"),
+        ("Something landed; they may be enjoying this part.", "Maybe say “your face lit up”.", "face"),
     ],
 )
 def test_the_playbook_refuses_each_kind_with_its_line(old: str, new: str, kind: str) -> None:
@@ -135,9 +136,10 @@ def test_suggestion_refusal_checks_every_shown_field() -> None:
     for bad, kind in ((BAD, "lie"), (BAD_PLAIN, "diagnosis"), (BAD_REPAIR, "face")):
         refused = suggestion_refusal(bad)
         assert isinstance(refused, Refusal) and refused.kind == kind
-    # The reason for saying nothing is shown to the user, not said: a hedged guess about them is fine there.
+    # A hedged guess about them is fine in any field; telling them is not.
     quiet = dataclasses.replace(SUGGESTION, say_nothing=True, move="They may look uneasy; give them the pause.")
     assert suggestion_refusal(quiet) is None
+    assert suggestion_refusal(dataclasses.replace(quiet, move="Why: “you look uneasy” would only hurt.")) is not None
 
 
 class Collect:

@@ -4,8 +4,8 @@ Every cue of the vocabulary and the ``general`` context are required, so a playb
 the other contexts override ``general`` field by field. The field descriptions end up in the published JSON
 Schema, which editors use for completion, so they are written for the person editing the file.
 
-Text fields are checked by the wording guard (callcoach.playbook.wording): anywhere, for the claims callcoach
-never makes; in lines meant to be said aloud, also for remarks on the other person's face or feelings.
+Text fields are checked by the wording guard (callcoach.playbook.wording), every field with the rules for lines
+said aloud: no claim callcoach never makes, and no remark on the other person's face or feelings.
 """
 
 from __future__ import annotations
@@ -29,18 +29,16 @@ def _text(value: str) -> str:
     text = " ".join(value.split())
     if not text:
         raise ValueError("must not be empty")
-    refused = first_refusal(text)
+    # Every field gets the rules for lines said aloud too: a guess shown to the user is one glance away from
+    # being read out, and none of the default playbook's lines needs the leeway.
+    refused = first_refusal(text, spoken=True)
     if refused is not None:
         raise ValueError(f"reword it: {refused.message}")
     return text
 
 
 def _spoken(value: str) -> str:
-    text = _text(value)
-    refused = first_refusal(text, spoken=True)
-    if refused is not None:
-        raise ValueError(f"reword it: {refused.message}")
-    return text
+    return _text(value)
 
 
 def _guess(value: str) -> str:

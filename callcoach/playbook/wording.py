@@ -423,11 +423,10 @@ def allowed(text: str, *, spoken: bool = False) -> bool:
 
 
 def suggestion_refusal(suggestion: Suggestion) -> Refusal | None:
-    """The first refused phrase in what the card would show: the cue in words, the move (said aloud unless it
-    is the reason for saying nothing) and the repair line (said aloud)."""
-    fields = ((suggestion.plain, False), (suggestion.move, not suggestion.say_nothing), (suggestion.repair, True))
-    for text, spoken in fields:
-        refused = first_refusal(text, spoken=spoken)
+    """The first refused phrase in what the card would show (the cue in words, the move or the reason to say
+    nothing, the repair line), with the rules for lines said aloud, as the playbook checks its fields."""
+    for text in (suggestion.plain, suggestion.move, suggestion.repair):
+        refused = first_refusal(text, spoken=True)
         if refused is not None:
             return refused
     return None

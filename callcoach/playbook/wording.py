@@ -252,6 +252,18 @@ _RULES: tuple[_Rule, ...] = (
             r"|what he|what she|a word)",
         ),
     ),
+    _Rule(
+        "lie",
+        _rx(
+            r"fake|faked|fakes|feign\w*|phony|phoney|fraud\w*|con\s+(?:artist|man|job)|scam\w*|swindl\w*",
+            r"string\w*\s+(?:you|them|us|me)\s+along|pull\w*\s+the\s+wool|cover\s+stor(?:y|ies)",
+            r"stop\s+(?:lying|fibbing|bluffing|deceiving|hiding|pretending|faking)",
+            r"(?:something|anything|things|the\s+truth|the\s+real\s+\w+|information|facts|it)\s+(?:is|are|was|were"
+            r"|might\s+be|may\s+be|could\s+be)\s+(?:being\s+)?(?:hidden|concealed|kept\s+from\s+(?:you|us|me))",
+            r"signs?\s+of\s+guilt|gives?\s+(?:them|him|her)\s+away|tells?\s+of\s+(?:a\s+)?(?:lie|lying)",
+            r"(?:their|his|her|the)\s+(?:story|account|answer|excuse)\s+(?:does\s+not|do\s+not|did\s+not)\s+add\s+up",
+        ),
+    ),
     # --- medical and diagnostic claims ---
     _Rule(
         "diagnosis",
@@ -275,6 +287,14 @@ _RULES: tuple[_Rule, ...] = (
             r"on\s+(?:medication|meds|antidepressants|pills)",
         ),
     ),
+    _Rule(
+        "diagnosis",
+        _rx(
+            r"phobi\w*|nervous\s+tics?|tics|high\s+functioning|low\s+functioning|cognitive\s+decline",
+            r"intoxicated|drunk|on\s+drugs|under\s+the\s+influence|hungover|substance\s+abuse",
+            r"(?:has|have|with)\s+(?:a\s+)?(?:personality|mood|eating|sleep|attachment)\s+(?:type|problem|issue)",
+        ),
+    ),
     # --- manipulation ---
     _Rule(
         "manipulation",
@@ -283,7 +303,8 @@ _RULES: tuple[_Rule, ...] = (
             r"guilt\s+trip\w*|guilt\s+(?:them|him|her)|shame\s+(?:them|him|her)|shaming\s+(?:them|him|her)",
             r"weaponi[sz]\w*|mind\s+games?|head\s+games?|psych\s+(?:them|him|her)\s+out|dark\s+patterns?",
             r"pressur(?:e|es|ed|ing)\s+(?:" + _PERSON + r"|into|your)",
-            r"(?:put|puts|putting|apply|applying|add|adding|pile|piling|keep|keeping|increase|increasing|turn up"
+            r"(?:put|puts|putting|apply|applying|add|adding|pile|piling|keep|keeping|keep up|keeping up|maintain\w*"
+            r"|increase|increasing|turn up"
             r"|ramp up|crank up|ratchet up|heap|step up|use)\s+(?:on\s+)?(?:the\s+|more\s+|some\s+|extra\s+|real\s+"
             r"|maximum\s+|a lot of\s+|heavy\s+|all the\s+)?pressure",
             r"high\s+pressure|pressure\s+tactics?|pressure\s+(?:them|him|her)",
@@ -322,11 +343,28 @@ _RULES: tuple[_Rule, ...] = (
         _rx(
             r"vulnerab\w*|weak\s+(?:moment|spot|point)|weakened|off\s+guard|off\s+balance"
             r"|rattled|flustered|desperate|insecure|at\s+(?:their|his|her)\s+weakest"
+            r"|(?:they|he|she)\s+(?:look|looks|seem|seems|are|is|feel|feels)\s+" + _ADV + r"weak"
         ),
         needs=re.compile(
             r"\b(?:push\w*|press|strike|pounce|close\s+(?:the|now|it)|go\s+for|move\s+in|attack"
             r"|hit|seize|use\s+(?:it|that|this)|now\s+is\s+the\s+time|time\s+to\s+(?:close|ask|push)"
             r"|go\s+in|ask\s+for\s+the\s+(?:sale|close|deal|signature)|make\s+(?:the|your)\s+ask)\b"
+        ),
+    ),
+    _Rule(
+        "manipulation",
+        _rx(
+            r"as\s+a\s+weapon|hardball|bait\s+and\s+switch|love\s+bomb\w*|negging|neg\s+(?:them|him|her)",
+            r"fear\s+of\s+missing\s+out|fomo|lower\s+(?:their|his|her)\s+guard|isolat\w+\s+(?:them|him|her)",
+            r"(?:make|makes|making|get|getting|have)\s+(?:them|him|her)\s+(?:doubt|second\s+guess|question)\s+"
+            r"(?:themselves|himself|herself)",
+            r"before\s+(?:they|he|she)\s+(?:can|could|have\s+time\s+to|get\s+a\s+chance\s+to)\s+"
+            r"(?:think|object|react|reconsider|check|ask|compare|talk\s+to|consult)",
+            r"(?:catch|get|hit|strike|push|press|close)\s+(?:them|him|her)\s+(?:when|while)\s+(?:they|he|she)\s+"
+            r"(?:are|is)\s+" + _ADV + r"(?:tired|weak|vulnerable|emotional|upset|distracted|confused|rattled|down"
+            r"|off\s+guard|unsure|stressed|desperate)",
+            r"(?:make|makes|making)\s+(?:them|him|her)\s+(?:feel|think|believe)\s+(?:that\s+)?(?:they|he|she)\s+"
+            r"(?:will|would|might|could|are\s+going\s+to)\s+(?:lose|miss|regret|be\s+left)",
         ),
     ),
     # --- remarks on the other person's face or feelings (lines said aloud) ---
@@ -390,6 +428,31 @@ _RULES: tuple[_Rule, ...] = (
     ),
 )
 
+# Face remarks in other shapes: a colour, a reaction put to them, a feeling they are told not to have.
+_MORE_FACE_RULES: tuple[_Rule, ...] = (
+    _Rule(
+        "face",
+        _rx(
+            r"you\s+(?:just\s+)?went\s+" + _ADV + r"(?:red|pale|white|quiet|silent|stiff|cold)",
+            r"you\s+are\s+(?:making|pulling)\s+a\s+face",
+            r"(?:seemed|seems|appeared|appears)\s+to\s+(?:upset|bother|annoy|worry|frustrate|irritate|hurt|offend"
+            r"|surprise|shock|confuse|scare|disappoint)\s+you",
+            r"you\s+" + _ADV + r"(?:did\s+not|do\s+not)\s+(?:like|love|enjoy|care\s+for)\s+(?:that|this|it)",
+            r"your\s+reaction\s+(?:tells|told|says|said|shows|showed|suggests|gave)",
+        ),
+        excuse="condition",
+    ),
+    _Rule(
+        "face",
+        _rx(
+            r"(?:do\s+not|never)\s+(?:look|be|get|seem)\s+(?:so\s+|too\s+)?" + _FEELING,
+            r"cheer\s+up",
+        ),
+        excuse="condition",
+    ),
+)
+
+_ALL_RULES = (*_RULES, *_MORE_FACE_RULES)
 _SPOKEN_ONLY = frozenset({"face"})
 
 
@@ -397,7 +460,7 @@ def refusals(text: str, *, spoken: bool = False) -> list[Refusal]:
     """Every refused phrase in ``text``; ``spoken`` adds the remarks-on-their-face rules (lines said aloud)."""
     norm = normalise(text)
     found: list[Refusal] = []
-    for rule in _RULES:
+    for rule in _ALL_RULES:
         if rule.kind in _SPOKEN_ONLY and not spoken:
             continue
         for m in rule.pattern.finditer(norm):

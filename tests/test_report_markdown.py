@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from session_fakes import T0, data_dir, leak, make_session, suggestion
 
-from callcoach.session.report import _fence, md_text, render_markdown
+from callcoach.playbook.guardrails import forbidden_claims
+from callcoach.session.report import WITHHELD, _fence, md_text, render_html, render_markdown
 from callcoach.session.store import SessionStore
 from callcoach.session.summary import build_summary
 
@@ -92,3 +93,20 @@ def test_the_timeline_fence_cannot_be_closed_from_inside() -> None:
     out = render("\n".join([fence, *lines, fence, "", "# after"]))
     assert out.count("<pre>") == 1 and "<h1>after</h1>" in out and "a ```` b" in html.unescape(out)
     assert _fence(["micro_frown |·▪·|"]) == "```"
+
+
+def test_a_stored_line_the_guard_now_refuses_is_not_repeated(data_dir: Path) -> None:
+    """A session kept with an older playbook may hold a line the wording guard refuses today."""
+    with SessionStore() as store:
+        sid = make_session(store, cues=[(10.0, "micro_frown", 0.6)])
+        old = dataclasses.replace(suggestion(11.0, "micro_frown"), plain="Maybe they are lying.",
+                                  move="Say: “You look upset.”")
+        with store.transaction() as conn:
+            store.insert_suggestion(conn, sid, old, T0 + 11.0)
+        summary = build_summary(store, sid)
+    md = render_markdown(summary)
+    assert "lying" not in md and "You look upset" not in md
+    # In the suggestions table (the plain words and the move) and in the moment it belongs to.
+    assert md.count(md_text(WITHHELD)) == 3 and forbidden_claims(md) == []
+    html_text = render_html(summary)
+    assert "lying" not in html_text and "You look upset" not in html_text

@@ -21,6 +21,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.table import Table
 from rich.text import Text
 
+from callcoach.playbook.wording import first_refusal
 from callcoach.session import self_summary
 from callcoach.session.summary import (
     MEASURE_LABELS,
@@ -39,6 +40,7 @@ CHART_KEY = ("Each dot is one cue, larger when the detector was surer. Triangles
              "moments listed below.")
 OWN_CHART_KEY = ("The bottom row is your own face: a cross where one of your own cues may have shown, a ring for "
                  "each mirror check (green if you smiled back, red if not).")
+WITHHELD = "(not shown: the line breaks callcoach's wording rules)"
 COLORS = {1: "#2e8b57", -1: "#c0392b", 0: "#7f8c8d"}
 MARK_COLORS = {"helped": "#2e8b57", "misread": "#c0392b", None: "#95a5a6"}
 #: The user's own notes on the chart: leaks as grey crosses, mirror checks as rings (met green, missed red).
@@ -151,11 +153,17 @@ def _trend_rows(s: SessionSummary) -> list[tuple[str, ...]]:
     return rows
 
 
+def shown(text: str) -> str:
+    """A stored playbook line as the report shows it: a session kept before the wording guard (or with an older
+    playbook) may hold a line the guard now refuses, and the report does not repeat it."""
+    return text if first_refusal(text, spoken=True) is None else WITHHELD
+
+
 def sections(s: SessionSummary) -> list[Section]:
     """The report's tables in reading order, the timeline chart going after the first."""
     def moments(items: tuple[Moment, ...]) -> tuple[tuple[str, ...], ...]:
         return tuple((f"{clock(m.start_s)}–{clock(m.end_s)}", moment_text(m).split(": ", 1)[1],
-                      "; ".join(m.suggestions) or "-") for m in items)
+                      "; ".join(shown(x) for x in m.suggestions) or "-") for m in items)
 
     return [
         Section("measures", "Coaching measures", ("measure", "this session", "trend"),
@@ -168,7 +176,7 @@ def sections(s: SessionSummary) -> list[Section]:
         Section("positive-moments", "Moments with the most positive-leaning cues", ("when", "cues", "suggested then"),
                 moments(s.positive_moments)),
         Section("suggestions", "Suggestions shown and your marks", ("at", "cue", "suggestion", "move", "mark"),
-                tuple((clock(g.t_s), g.cue, g.plain, ("(say nothing) " if g.say_nothing else "") + g.move,
+                tuple((clock(g.t_s), g.cue, shown(g.plain), ("(say nothing) " if g.say_nothing else "") + shown(g.move),
                        g.mark or "-") for g in s.suggestions)),
         Section("trend", "Trend over the last sessions",
                 ("session", "started", "det./min", "approach", "false pos.", "repair"), tuple(_trend_rows(s))),

@@ -1,9 +1,10 @@
-"""Score the wording guard on tests/data/wording_corpus.yaml: accuracy per half and on the whole.
+"""Score the wording guard on tests/data/wording_corpus.yaml: accuracy per part and on the whole.
 
     PYTHONPATH=. python tests/wording_corpus.py [--show]
 
 A bad line counts as right when the guard refuses it with the expected kind; a good line when it is accepted.
-Half a is what the guard was tuned on, half b was held out (docs/playbook.md has the figures).
+Part a is what the guard was tuned on; b, c, d and e were each held out until scored once (docs/playbook.md has
+those first figures); all of them pass now.
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ class Score:
 
     @property
     def accuracy(self) -> float:
-        return self.right / self.total if self.total else 0.0
+        """Share right; 1.0 for a part without lines of this sort (part e has only lines to accept)."""
+        return self.right / self.total if self.total else 1.0
+
+    def text(self) -> str:
+        return f"{self.right}/{self.total} ({self.accuracy:.1%})" if self.total else "-"
 
 
 def load(path: Path = CORPUS) -> dict[str, list[dict[str, object]]]:
@@ -65,10 +70,7 @@ def main(argv: list[str]) -> int:
     for name, items in halves.items():
         bad, good = score(items)
         both = (bad.right + good.right) / (bad.total + good.total)
-        print(
-            f"{name:5}: bad refused {bad.right}/{bad.total} ({bad.accuracy:.1%}), good accepted "
-            f"{good.right}/{good.total} ({good.accuracy:.1%}), accuracy {both:.1%}"
-        )
+        print(f"{name:5}: bad refused {bad.text()}, good accepted {good.text()}, accuracy {both:.1%}")
         if "--show" in argv and name != "whole":
             for line in bad.wrong + good.wrong:
                 print("   ", line)

@@ -169,7 +169,9 @@ _FACE_EVENT = (
     r"|eye roll|scowl|sneer|raised eyebrows?|furrowed brows?|tight lips|clenched jaw|pursed lips|smile|sigh"
     r"|blush|twitch|glance|eye movement|nose wrinkle|lip press|tension in your|hesitation|doubt|discomfort"
     r"|unease|frustration|anger|irritation|disgust|contempt|fear|sadness|surprise|annoyance|emotion|emotions"
-    r"|feeling|feelings|nervousness|anxiety|skepticism|scepticism)"
+    r"|feeling|feelings|nervousness|anxiety|skepticism|scepticism|disappointment|hurt|worry|worries|concern"
+    r"|excitement|relief|boredom|confusion|shock|embarrassment|nerves|stress|impatience|distrust|suspicion"
+    r"|reluctance|disapproval|displeasure|pain|sorrow|unhappiness|dislike)"
 )
 _FACE_ACTION = (
     r"(?:reacted|flinched|frowned|winced|grimaced|smirked|rolled (?:your|their|his|her) eyes|tensed(?: up)?"
@@ -255,7 +257,9 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         "lie",
         _rx(
-            r"fake|faked|fakes|feign\w*|phony|phoney|fraud\w*|con\s+(?:artist|man|job)|scam\w*|swindl\w*",
+            r"feign\w*|phony|phoney|fraud\w*|con\s+(?:artist|man|job)|scam\w*|swindl\w*|faked",
+            r"(?:is|are|was|were|be|looks?|looked|seems?|seemed|sounds?|sounded|feels?|felt)\s+" + _ADV + r"fake",
+            r"fake\s+(?:smile|smiles|smiling|laugh|laughter|tears|warmth|emotions?|feelings|excitement|surprise)",
             r"string\w*\s+(?:you|them|us|me)\s+along|pull\w*\s+the\s+wool|cover\s+stor(?:y|ies)",
             r"stop\s+(?:lying|fibbing|bluffing|deceiving|hiding|pretending|faking)",
             r"(?:something|anything|things|the\s+truth|the\s+real\s+\w+|information|facts|it)\s+(?:is|are|was|were"
@@ -398,8 +402,8 @@ _RULES: tuple[_Rule, ...] = (
         "face",
         _rx(
             _PERCEIVE + r"\s+(?:that\s+)?(?:you\s+(?:are|were|feel|felt|look|seem|did not|do not|have"
-            r"\s+been|got|\w+ed)\b|your\b|how\s+you|what\s+you\s+(?:feel|think)"
-            r"|something\s+(?:is|was)\s+(?:off|wrong|bothering|up))",
+            r"\s+been|got|" + _FACE_ACTION + r")\b|your\s+(?:\w+\s+){0,2}" + _FACE_EVENT + r"|how\s+you"
+            r"|what\s+you\s+(?:feel|think)|something\s+(?:is|was)\s+(?:off|wrong|bothering|up))",
             _PERCEIVE + r"\s+(?:that\s+|a\s+|an\s+|some\s+|the\s+|this\s+|a\s+bit\s+of\s+|a\s+little\s+)?"
             r"(?:\w+\s+){0,3}" + _FACE_EVENT,
             _PERCEIVE + r"\s+(?:that\s+)?(?:this|it|that)\s+(?:\w+\s+)?(?:makes?|made|bothers?|worries|upsets?"

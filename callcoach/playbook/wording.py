@@ -90,7 +90,10 @@ _NEGATION = re.compile(
     r"ban|bans|banned|stop|instead of|rather than|against|resist\w*)\b"
 )
 # "not sure whether they are lying" and "no doubt they are lying" raise the claim rather than deny it.
-_NOT_A_DENIAL = re.compile(r"\b(?:no|not)\s+(?:sure|certain|convinced|doubt|question|only|just)\b")
+_NOT_A_DENIAL = re.compile(
+    r"\b(?:(?:no|not)\s+(?:sure|certain|convinced|doubt|question|only|just|wonder)|never\s+mind"
+    r"|(?:nothing|none)\s+(?:but|other\s+than))\b"
+)
 _CONDITION = re.compile(r"\b(?:if|unless|whether|in case|hope|hopefully|wish|want|wants|when|whenever|should)\b")
 _QUESTION_START = re.compile(r"(?:^|\s)(?:do|did|does|are|were|would|will|have|had|how|why|what)\s*$")
 _WORDS_BACK = 8
@@ -116,6 +119,8 @@ def _line_of(text: str, start: int) -> str:
 
 def _conditional(text: str, start: int) -> bool:
     clause = _clause_before(text, start)
+    if re.search(r"\b(?:why|how come)\b", clause):
+        return False  # "why do you look so upset?" takes the look for granted: a remark, not a question
     return bool(_CONDITION.search(clause) or _QUESTION_START.search(clause))
 
 
@@ -393,6 +398,7 @@ _RULES: tuple[_Rule, ...] = (
             r"you\s+(?:just\s+)?" + _FACE_ACTION,
             r"you\s+are\s+(?:smiling|frowning|grinning|scowling|blushing|fidgeting|tensing|squinting"
             r"|grimacing|wincing|crying|shaking|sweating|trembling)",
+            r"(?:why|how\s+come)\s+(?:are|were)\s+you\s+" + _ADV + _FEELING,
             r"(?:why|what)\s+are\s+you\s+(?:smiling|frowning|grinning|scowling|blushing|fidgeting|grimacing"
             r"|wincing|laughing|sighing|squinting|shaking)",
         ),

@@ -103,7 +103,7 @@ def retention_text(days: int | None) -> str:
 # --- the cue log: on or off, and the words that say so -----------------------------------------------------
 
 #: What a kept session holds, and what it never holds (the consent note says the same in its own words).
-CUE_LOG_HOLDS = ("the cues seen, the suggestions shown, your marks, notes on your own face (with --vcam) and the "
+CUE_LOG_HOLDS = ("the cues seen, the suggestions shown, your marks, notes on your own face with --vcam, and the "
                  "window or source name")
 CUE_LOG_NEVER = "no video, picture or sound"
 CUE_LOG_OFF_HOW = "--no-record-session for one run, 'callcoach sessions record off' for every run"

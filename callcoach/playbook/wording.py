@@ -262,7 +262,7 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         "lie",
         _rx(
-            r"feign\w*|phony|phoney|fraud\w*|con\s+(?:artist|man|job)|scam\w*|swindl\w*|faked",
+            r"feign\w*|phony|phoney|fraud\w*|con\s+(?:artist|man|job)|scam\w*|swindl\w*|faked|misrepresent\w*|shady",
             r"(?:is|are|was|were|be|looks?|looked|seems?|seemed|sounds?|sounded|feels?|felt)\s+" + _ADV + r"fake",
             r"fake\s+(?:smile|smiles|smiling|laugh|laughter|tears|warmth|emotions?|feelings|excitement|surprise)",
             r"string\w*\s+(?:you|them|us|me)\s+along|pull\w*\s+the\s+wool|cover\s+stor(?:y|ies)",
@@ -300,6 +300,7 @@ _RULES: tuple[_Rule, ...] = (
         "diagnosis",
         _rx(
             r"phobi\w*|nervous\s+tics?|tics|high\s+functioning|low\s+functioning|cognitive\s+decline",
+            r"(?:has|have|having|with)\s+add(?!\s+(?:a|an|the|more|some|it|this|that|to|on|up|in|value))",
             r"intoxicated|drunk|on\s+drugs|under\s+the\s+influence|hungover|substance\s+abuse",
             r"(?:has|have|with)\s+(?:a\s+)?(?:personality|mood|eating|sleep|attachment)\s+(?:type|problem|issue)",
         ),
@@ -355,7 +356,8 @@ _RULES: tuple[_Rule, ...] = (
             r"|(?:they|he|she)\s+(?:look|looks|seem|seems|are|is|feel|feels)\s+" + _ADV + r"weak"
         ),
         needs=re.compile(
-            r"\b(?:push\w*|press|strike|pounce|close\s+(?:the|now|it)|go\s+for|move\s+in|attack"
+            r"\b(?:push\w*|press|strike|pounce|close\s+(?:the|now|it)|go\s+for|move\s+in|attack|take\s+advantage"
+            r"|exploit\w*|capitali[sz]e|seize"
             r"|hit|seize|use\s+(?:it|that|this)|now\s+is\s+the\s+time|time\s+to\s+(?:close|ask|push)"
             r"|go\s+in|ask\s+for\s+the\s+(?:sale|close|deal|signature)|make\s+(?:the|your)\s+ask)\b"
         ),
@@ -363,6 +365,10 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         "manipulation",
         _rx(
+            r"\w+\s+(?:them|him|her)\s+into\s+(?:buying|signing|agreeing|saying\s+yes|committing|paying|accepting"
+            r"|a\s+(?:decision|deal|yes|commitment|purchase))",
+            r"(?:pile\s+on|add|adding|create|creating|manufactur\w*|crank\s+up|ramp\s+up|increase|build|building)\s+"
+            r"(?:the\s+|some\s+|more\s+|a\s+sense\s+of\s+)?urgency",
             r"as\s+a\s+weapon|hardball|bait\s+and\s+switch|love\s+bomb\w*|negging|neg\s+(?:them|him|her)",
             r"fear\s+of\s+missing\s+out|fomo|lower\s+(?:their|his|her)\s+guard|isolat\w+\s+(?:them|him|her)",
             r"(?:make|makes|making|get|getting|have)\s+(?:them|him|her)\s+(?:doubt|second\s+guess|question)\s+"

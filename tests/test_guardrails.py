@@ -103,7 +103,7 @@ def python_strings(path: Path) -> Iterator[tuple[int, str]]:
 
 
 #: The guard's own vocabulary: its patterns and the names of what it refuses.
-GUARD_MODULE = REPO / "callcoach/playbook/wording.py"
+GUARD_MODULES = (REPO / "callcoach/playbook/wording.py", REPO / "callcoach/playbook/wording_rules.py")
 # Docs quote refused lines as examples in `code`, and the guard's own documentation names what it refuses
 # between <!-- guard-vocabulary --> markers; everything around them is still read.
 _CODE = re.compile(r"```.*?```|`[^`]+`|<!-- guard-vocabulary -->.*?<!-- /guard-vocabulary -->", re.DOTALL)
@@ -118,7 +118,7 @@ def repo_texts() -> Iterator[tuple[str, str]]:
     yield "callcoach/playbook/default.yaml", (REPO / "callcoach/playbook/default.yaml").read_text(encoding="utf-8")
     for package in ("ui", "playbook"):
         for module in sorted((REPO / "callcoach" / package).rglob("*.py")):
-            if module == GUARD_MODULE:
+            if module in GUARD_MODULES:
                 continue
             for line, text in python_strings(module):
                 yield f"{module.relative_to(REPO)}:{line}", text

@@ -221,8 +221,8 @@ def test_the_finish_line_mentions_self_notes_only_when_there_are_some(data_dir: 
         for note in notes:
             listener.on_self(note)
         lines.append(recording.finish() or "")
-    assert "1 cues, 0 suggestions, 0 marks; cue events only" in lines[0] and "own face" not in lines[0]
-    assert "1 cues, 0 suggestions, 0 marks, 2 notes on your own face; cue events only" in lines[1]
+    assert "1 cues, 0 suggestions, 0 marks; no video, picture or sound" in lines[0] and "own face" not in lines[0]
+    assert "1 cues, 0 suggestions, 0 marks, 2 notes on your own face; no video" in lines[1]
 
 
 def test_statuses_are_a_heartbeat(data_dir: Path) -> None:

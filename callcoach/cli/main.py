@@ -106,7 +106,7 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
     ),
     # One module serves the session commands and summary; its add_arguments reads the leaf name from parser.prog.
     ExternalCommand(("sessions", "list"), "callcoach.cli.sessions_cmd:list_sessions",
-                    "the kept sessions, newest first (cue events only, never video)"),
+                    "the kept sessions (cue logs, never video), newest first"),
     ExternalCommand(("sessions", "show"), "callcoach.cli.sessions_cmd:show",
                     "one session's cue events and suggestions"),
     ExternalCommand(("sessions", "delete"), "callcoach.cli.sessions_cmd:delete", "delete one session"),

@@ -20,6 +20,8 @@ from callcoach.errors import CallcoachError, UsageError
 from callcoach.session import settings
 from callcoach.session.store import SessionRow, SessionStore, StoreError
 
+_KEEPS = ("'callcoach live' keeps a cue log of each run (never video, pictures or sound) unless switched off: "
+          "'callcoach sessions record off'.")
 NO_SESSIONS = "no sessions yet: 'callcoach live' keeps one per run (unless --no-record-session)"
 #: One table for three kinds of row (``type``: cue, suggestion, self); a row leaves the others' columns empty.
 #: The self-coaching columns come last so that readers written for the older header keep working.
@@ -90,12 +92,12 @@ def list_sessions(args: argparse.Namespace) -> int:
     except StoreError as exc:
         if str(exc) != NO_SESSIONS:
             raise
-        print("No sessions yet. 'callcoach live' keeps one per run (cue events only, never video).")
+        print(f"No sessions yet. {_KEEPS}")
         return 0
     with store:
         rows = store.sessions()
     if not rows:
-        print("No sessions yet. 'callcoach live' keeps one per run (cue events only, never video).")
+        print(f"No sessions yet. {_KEEPS}")
         return 0
     # A plain listing like ``ls -l`` fits 80 columns; only the source may wrap.
     table = Table(box=None, padding=(0, 1, 0, 0), header_style="bold")

@@ -368,7 +368,7 @@ class LiveRecording:
             counts = recorder.counts
             own = f", {counts['self_notes']} notes on your own face" if counts["self_notes"] else ""
             line = (f"callcoach: session {recorder.session_id} kept ({counts['cues']} cues, "
-                    f"{counts['suggestions']} suggestions, {counts['marks']} marks{own}; cue events only, no video). "
+                    f"{counts['suggestions']} suggestions, {counts['marks']} marks{own}; no video, picture or sound). "
                     f"See it with: callcoach summary {recorder.session_id}")
         elif self.problem is not None:
             line = f"callcoach: this session was not kept ({self.problem})"

@@ -157,6 +157,7 @@ _RULES: tuple[Rule, ...] = (
             r"(?:something|anything|things|the\s+truth|the\s+real\s+\w+|information|facts|it)\s+(?:is|are|was|were"
             r"|might\s+be|may\s+be|could\s+be)\s+(?:being\s+)?(?:hidden|concealed|kept\s+from\s+(?:you|us|me))",
             r"signs?\s+of\s+guilt|gives?\s+(?:them|him|her)\s+away|tells?\s+of\s+(?:a\s+)?(?:lie|lying)",
+            r"truthfulness|(?:honesty|credibility|sincerity)\s*(?:score|level|rating|meter|index|:)",
             r"(?:their|his|her|the)\s+(?:story|account|answer|excuse)\s+(?:does\s+not|do\s+not|did\s+not)\s+add\s+up",
         ),
     ),
@@ -254,6 +255,12 @@ _RULES: tuple[Rule, ...] = (
         rx(
             r"\w+\s+(?:them|him|her)\s+into\s+(?:buying|signing|agreeing|saying\s+yes|committing|paying|accepting"
             r"|a\s+(?:decision|deal|yes|commitment|purchase))",
+            r"(?:keep|keeping|make|making|leave|leaving)\s+(?:them|him|her)\s+"
+            + _ADV
+            + r"(?:uncomfortable|off\s+balance"
+            r"|nervous|anxious|guessing|on\s+edge|scared|afraid|insecure|desperate|squirming|sweating)",
+            r"until\s+(?:they|he|she)\s+(?:crack|cracks|cave|caves|break|breaks|give\s+in|gives\s+in|buckle|buckles"
+            r"|fold|folds|give\s+up|gives\s+up|submit|submits)",
             r"(?:pile\s+on|add|adding|create|creating|manufactur\w*|crank\s+up|ramp\s+up|increase|build|building)\s+"
             r"(?:the\s+|some\s+|more\s+|a\s+sense\s+of\s+)?urgency",
             r"as\s+a\s+weapon|hardball|bait\s+and\s+switch|love\s+bomb\w*|negging|neg\s+(?:them|him|her)",
@@ -350,6 +357,7 @@ _MORE_FACE_RULES: tuple[Rule, ...] = (
         rx(
             r"(?:do\s+not|never)\s+(?:look|be|get|seem)\s+(?:so\s+|too\s+)?" + _FEELING,
             r"cheer\s+up",
+            r"(?:i|we)\s+(?:can\s+|could\s+)?read\s+you(?:r\s+(?:mind|thoughts|face))?\b(?!\s+(?:the|a|my|our|this|that|it|in))",
         ),
         excuse="condition",
     ),

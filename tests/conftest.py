@@ -24,11 +24,15 @@ def real_media() -> Path:
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_session_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """`callcoach live` keeps a session record: tests and their subprocesses use a temporary store."""
-    saved = os.environ.get("CALLCOACH_DATA_DIR")
+    """`callcoach live` keeps a session record, and a headless run notes that it printed the consent note:
+    tests and their subprocesses use a temporary store and config directory, never the user's."""
+    names = ("CALLCOACH_DATA_DIR", "XDG_CONFIG_HOME")
+    saved = {name: os.environ.get(name) for name in names}
     os.environ["CALLCOACH_DATA_DIR"] = str(tmp_path_factory.mktemp("callcoach-data"))
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("callcoach-config"))
     yield
-    if saved is None:
-        os.environ.pop("CALLCOACH_DATA_DIR", None)
-    else:
-        os.environ["CALLCOACH_DATA_DIR"] = saved
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -101,14 +102,24 @@ def python_strings(path: Path) -> Iterator[tuple[int, str]]:
             yield node.lineno, node.value
 
 
+#: The guard's own vocabulary: its patterns and the names of what it refuses.
+GUARD_MODULES = (REPO / "callcoach/playbook/wording.py", REPO / "callcoach/playbook/wording_rules.py")
+# Docs quote refused lines as examples in `code`, and the guard's own documentation names what it refuses
+# between <!-- guard-vocabulary --> markers; everything around them is still read.
+_CODE = re.compile(r"```.*?```|`[^`]+`|<!-- guard-vocabulary -->.*?<!-- /guard-vocabulary -->", re.DOTALL)
+
+
 def repo_texts() -> Iterator[tuple[str, str]]:
-    yield "README.md", (REPO / "README.md").read_text(encoding="utf-8")
+    yield "README.md", _CODE.sub(" ", (REPO / "README.md").read_text(encoding="utf-8"))
     for doc in sorted((REPO / "docs").rglob("*")):
         if doc.suffix in (".md", ".json", ".txt"):
-            yield str(doc.relative_to(REPO)), doc.read_text(encoding="utf-8")
+            text = doc.read_text(encoding="utf-8")
+            yield str(doc.relative_to(REPO)), _CODE.sub(" ", text) if doc.suffix == ".md" else text
     yield "callcoach/playbook/default.yaml", (REPO / "callcoach/playbook/default.yaml").read_text(encoding="utf-8")
     for package in ("ui", "playbook"):
         for module in sorted((REPO / "callcoach" / package).rglob("*.py")):
+            if module in GUARD_MODULES:
+                continue
             for line, text in python_strings(module):
                 yield f"{module.relative_to(REPO)}:{line}", text
     for line, text in python_strings(REPO / "callcoach/cli/playbook_cmd.py"):

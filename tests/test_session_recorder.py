@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import queue
 import sqlite3
 import sys
@@ -16,6 +17,7 @@ import pytest
 from session_fakes import SelfNote, data_dir, leak, mirror, suggestion
 
 from callcoach.cues.vocabulary import CUE_NAMES, Cue
+from callcoach.errors import CallcoachError
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import Suggestion
 from callcoach.session.recorder import LiveRecording, SessionRecorder, recorder_for
@@ -219,8 +221,8 @@ def test_the_finish_line_mentions_self_notes_only_when_there_are_some(data_dir: 
         for note in notes:
             listener.on_self(note)
         lines.append(recording.finish() or "")
-    assert "1 cues, 0 suggestions, 0 marks; cue events only" in lines[0] and "own face" not in lines[0]
-    assert "1 cues, 0 suggestions, 0 marks, 2 notes on your own face; cue events only" in lines[1]
+    assert "1 cues, 0 suggestions, 0 marks; no video, picture or sound" in lines[0] and "own face" not in lines[0]
+    assert "1 cues, 0 suggestions, 0 marks, 2 notes on your own face; no video" in lines[1]
 
 
 def test_statuses_are_a_heartbeat(data_dir: Path) -> None:
@@ -329,13 +331,50 @@ def test_callcoach_live_headless_records_unless_told_not_to(
     args: argparse.Namespace = build_parser(argv).parse_args(argv)
     assert live_cmd.main(args) == 0
     out = capsys.readouterr()
+    # No panel, no consent screen: the first headless run prints the note on stderr, once.
+    assert "Before you start" in out.err and "--no-record-session" in out.err
+    assert live_cmd.main(args) == 0
+    out = capsys.readouterr()
     assert out.out.count('"type": "cue"') == 3 and out.err == ""  # stdout stays jsonl; stderr is no terminal
+    first = json.loads(out.out.splitlines()[0])  # the first line says whether this run is kept, and where
+    assert first["type"] == "session" and first["kept"] is record
+    assert "no video, picture or sound" in first["message"]
     if not record:
-        assert not (data_dir / "sessions.db").exists()
+        assert first["message"].startswith("cue log off") and "--no-record-session" in first["message"]
+        assert first["path"] is None and not (data_dir / "sessions.db").exists()
         return
+    assert first["message"].startswith("cue log on") and first["path"] == str(data_dir / "sessions.db")
+    assert "sessions record off" in first["message"] and f"session {first['id']} " in first["message"]
     with SessionStore() as store:
-        (row,) = store.sessions()
+        rows = store.sessions()
+        assert len(rows) == 2 and rows[0].id == first["id"]
+        row = rows[0]
         assert (row.source_kind, row.source_name, row.status, row.cues) == ("video", "clip.mp4", "ended", 3)
+
+
+def test_callcoach_live_headless_keeps_nothing_once_switched_off(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from callcoach.cli import live_cmd
+    from callcoach.cli.main import build_parser
+    from callcoach.session import settings
+
+    monkeypatch.setattr(live_cmd, "make_source", lambda args: SimpleNamespace(kind="video", name="clip.mp4"))
+    monkeypatch.setattr(live_cmd, "LiveRunner", FakeLiveRunner)
+    headless = live_cmd.run_headless
+    monkeypatch.setattr(live_cmd, "run_headless",
+                        lambda factory, duration, **kw: headless(factory, duration, sys.stdout, **kw))
+    settings.set_record_sessions(False)
+    argv = ["live", "--headless", "--video", "clip.mp4"]
+    assert live_cmd.main(build_parser(argv).parse_args(argv)) == 0
+    first = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert first["kept"] is False and "sessions record on" in first["message"]
+    assert not (data_dir / "sessions.db").exists()
+    monkeypatch.setenv(settings.RECORD_ENV, "on")  # the environment wins over the file
+    assert live_cmd.main(build_parser(argv).parse_args(argv)) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0])["kept"] is True
+    monkeypatch.setenv(settings.RECORD_ENV, "maybe")
+    with pytest.raises(CallcoachError, match="CALLCOACH_RECORD_SESSIONS: say 'on' or 'off'"):
+        live_cmd.main(build_parser(argv).parse_args(argv))
 
 
 class CollectEverything(CollectSelf):

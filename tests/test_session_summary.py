@@ -188,7 +188,10 @@ def test_own_face_in_markdown(store: SessionStore) -> None:
     assert ("| 3:21 | may have shown: lips pressed together while the other person was talking |"
             " Your lips may have tightened at 201s; breathe out. |") in md
     assert "| 6:43 | may have shown: lips pressed together | " in md  # not while they talked
-    assert forbidden_claims(md) == [] and comments_on_their_face(md) == []
+    # The own-face notes speak to the user about the user's face ("you smiled back"): only the part about the
+    # other person must not remark on a face.
+    about_them = md[: md.index("## Your own face")]
+    assert forbidden_claims(md) == [] and comments_on_their_face(about_them) == []
 
 
 def test_a_long_list_of_own_notes_is_cut_short(store: SessionStore) -> None:
@@ -209,7 +212,8 @@ def test_own_face_in_html(store: SessionStore) -> None:
     assert '<table id="own-overview" class="quiet"' in text and "67% (2 of 3)" in text
     (chart,) = page.images
     assert (chart["src"] or "").startswith("data:image/png;base64,")
-    assert forbidden_claims(text) == [] and comments_on_their_face(text.replace("alert(2)", "")) == []
+    about_them = text[: text.index("<h2>Your own face")]  # the own-face part speaks to the user about the user
+    assert forbidden_claims(text) == [] and comments_on_their_face(about_them) == []
 
 
 def test_own_face_in_the_terminal(store: SessionStore) -> None:

@@ -90,13 +90,14 @@ class Harness:
         self.runners.append(FakeRunner(listener))
         return self.runners[-1]
 
-    def app(self, *, acknowledged: bool = True, context: str = "general") -> CoachApp:
+    def app(self, *, acknowledged: bool = True, context: str = "general", cue_log: bool | None = True) -> CoachApp:
         def remember() -> None:
             self.acknowledged_calls += 1
 
         # status_interval_s=0: every scripted status reaches the panel, whatever the test's timing.
         return CoachApp(self.factory, selector=self.selector, context=context, consent_text=CONSENT,
-                        acknowledged=acknowledged, on_acknowledge=remember, status_interval_s=0.0)
+                        acknowledged=acknowledged, on_acknowledge=remember, status_interval_s=0.0,
+                        cue_log=None if cue_log is None else lambda: cue_log)
 
     @property
     def runner(self) -> FakeRunner:

@@ -1,7 +1,9 @@
 """``callcoach live``: coach on a call as it happens, in the Textual panel or headless as jsonl.
 
-Headless jsonl carries the cue lines of ``callcoach analyze`` plus ``latency_ms`` and ``apex_latency_ms``
-(see callcoach.live.stats), a status line whenever the state changes, and a summary line last. Cue and
+Headless jsonl starts with a ``session`` line (is a cue log kept, where, and how to switch it off), then carries
+the cue lines of ``callcoach analyze`` plus ``latency_ms`` and ``apex_latency_ms`` (see callcoach.live.stats), a
+status line whenever the state changes, and a summary line last. The first headless run prints the consent
+note on stderr once, as the panel shows it before its first run. Cue and
 status times are seconds since the run started.
 """
 
@@ -24,7 +26,14 @@ from callcoach.live.companion import Companion
 from callcoach.live.contract import Advisor, LiveListener
 from callcoach.live.runner import LiveRunner
 from callcoach.live.state import LiveStatus
+from callcoach.playbook.guardrails import (
+    CONSENT_TEXT,
+    HEADLESS_NOTICE_END,
+    headless_notice_due,
+    record_headless_notice,
+)
 from callcoach.playbook.types import CONTEXTS, Suggestion
+from callcoach.session import settings
 from callcoach.session.recorder import LiveRecording, playbook_version
 from callcoach.sources.base import FrameSource
 
@@ -75,8 +84,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cam.add_argument("--no-self-coach", action="store_true",
                      help="--vcam: only pass the webcam through; do not analyse your own face")
     parser.add_argument("--no-record-session", action="store_true",
-                        help="keep no session record. A record holds only cue events, the suggestions shown, "
-                        "your marks and (with --vcam) the notes about your own face, never frames or pictures; "
+                        help="keep no cue log of this run ('callcoach sessions record off': of any run). A cue log "
+                        "holds the cues seen, the suggestions shown, your marks, (with --vcam) the notes about your "
+                        "own face and the window or source name; never video, pictures or sound. "
                         "'callcoach summary' reads it")
 
 
@@ -277,13 +287,15 @@ def _finite(value: Any) -> Any:
 
 
 def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = sys.stdout,
-                 advisor: object = None) -> int:
+                 advisor: object = None, start_record: Callable[[], dict[str, Any]] | None = None) -> int:
     writer = HeadlessWriter(out)
     watcher = getattr(advisor, "watcher", None)
     if watcher is not None:
         watcher.listen(writer.on_playbook_error)  # also follows the file between cues
     runner = factory(writer)
     writer.runner = runner
+    if start_record is not None:  # the session record exists once the runner is built: say where it is kept
+        writer.line(start_record())
     interrupted = False
     runner.start()
     try:
@@ -326,16 +338,24 @@ def main(args: argparse.Namespace) -> int:
     _check(args)
     if args.vcam and args.vcam_video is not None:
         _check_vcam_video(args.vcam_video)
+    off_reason = settings.cue_log_off_reason(args.no_record_session)
     source = make_source(args)
     # The session record (cue events, suggestions, marks; never frames) starts when the runner is built.
     recording = LiveRecording(source_kind=source.kind, source_name=source.name, context=args.context,
-                              enabled=not args.no_record_session)
+                              enabled=off_reason is None, off_reason=off_reason)
     if args.headless:
+        _headless_notice()
         try:
             advisor = _headless_advisor(args.context)
             recording.playbook_version = playbook_version(advisor) or recording.playbook_version
+
+            def start_record() -> dict[str, Any]:
+                if sys.stderr.isatty():  # a person is watching: the same line in words
+                    print(f"callcoach: {recording.start_line()}", file=sys.stderr, flush=True)
+                return recording.start_record()
+
             return run_headless(recording.wrap_factory(runner_factory(args, source, advisor)), args.duration,
-                                advisor=advisor)
+                                advisor=advisor, start_record=start_record)
         finally:
             recording.finish(sys.stderr if sys.stderr.isatty() else None)  # stdout is jsonl: keep it clean
     try:
@@ -349,10 +369,21 @@ def main(args: argparse.Namespace) -> int:
     factory = runner_factory(args, source, advisor)
     try:
         result = run_live_app(runner_factory=recording.wrap_factory(factory),
-                              selector=recording.wrap_selector(selector), context=args.context)
+                              selector=recording.wrap_selector(selector), context=args.context,
+                              cue_log=lambda: recording.keeping)
     finally:
         recording.finish(sys.stdout)
     return int(result or 0)
+
+
+def _headless_notice() -> None:
+    """Runs without the panel get no consent screen: the first one (per version of the note) prints it on
+    stderr instead, stdout being jsonl. A config directory that cannot be written only means it shows again."""
+    if not headless_notice_due():
+        return
+    print(f"{CONSENT_TEXT.replace('`', '')}\n\n{HEADLESS_NOTICE_END}\n", file=sys.stderr, flush=True)
+    with contextlib.suppress(OSError):
+        record_headless_notice()
 
 
 def _headless_advisor(context: str) -> Advisor | None:

@@ -106,7 +106,7 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
     ),
     # One module serves the session commands and summary; its add_arguments reads the leaf name from parser.prog.
     ExternalCommand(("sessions", "list"), "callcoach.cli.sessions_cmd:list_sessions",
-                    "the kept sessions, newest first (cue events only, never video)"),
+                    "the kept sessions (cue logs, never video), newest first"),
     ExternalCommand(("sessions", "show"), "callcoach.cli.sessions_cmd:show",
                     "one session's cue events and suggestions"),
     ExternalCommand(("sessions", "delete"), "callcoach.cli.sessions_cmd:delete", "delete one session"),
@@ -114,6 +114,8 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
                     "one session as JSON or CSV"),
     ExternalCommand(("sessions", "retention"), "callcoach.cli.sessions_cmd:retention",
                     "show or set how many days sessions are kept ('off': until deleted)"),
+    ExternalCommand(("sessions", "record"), "callcoach.cli.sessions_cmd:record",
+                    "show or switch whether live runs keep a cue log ('off': keep none; never video)"),
     ExternalCommand(("summary",), "callcoach.cli.sessions_cmd:summary",
                     "the post-call summary of a session (default: the last), in the terminal, HTML or Markdown"),
     ExternalCommand(("vcam",), "callcoach.cli.vcam_cmd:main",
@@ -135,7 +137,7 @@ _GROUP_HELP = {
     "bench": "benchmarks that print figures: accuracy, speed, posed photos, live",
     "models": "the shipped model files",
     "playbook": "show, validate, edit, export or reset the response playbook",
-    "sessions": "list, show, delete or export kept sessions, and set how long they are kept",
+    "sessions": "list, show, delete or export kept sessions, set how long they are kept, or keep none",
     "practice": "drills between calls: timed recognition, mirror, progress, the 60-day plan",
 }
 

@@ -1,4 +1,5 @@
-"""``callcoach sessions list | show ID | delete ID | export ID | retention [DAYS]`` and ``callcoach summary [ID]``.
+"""``callcoach sessions list | show ID | delete ID | export ID | retention [DAYS] | record [on|off]`` and
+``callcoach summary [ID]``.
 
 Every failure is a ``CallcoachError`` (one line, exit 1; exit 2 for a malformed id or setting). Commands that
 only read never create the store: with no file yet, they say there are no sessions.
@@ -19,6 +20,8 @@ from callcoach.errors import CallcoachError, UsageError
 from callcoach.session import settings
 from callcoach.session.store import SessionRow, SessionStore, StoreError
 
+_KEEPS = ("'callcoach live' keeps a cue log of each run (never video, pictures or sound) unless switched off: "
+          "'callcoach sessions record off'.")
 NO_SESSIONS = "no sessions yet: 'callcoach live' keeps one per run (unless --no-record-session)"
 #: One table for three kinds of row (``type``: cue, suggestion, self); a row leaves the others' columns empty.
 #: The self-coaching columns come last so that readers written for the older header keep working.
@@ -28,7 +31,7 @@ CSV_FIELDS = ("type", "t_s", "cue", "emotion", "scale", "onset_s", "apex_s", "of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of whichever command is on the command line (one module serves all six)."""
+    """Options of whichever command is on the command line (one module serves all seven)."""
     action = parser.prog.split()[-1]
     session_help = "session id from 'callcoach sessions list', or 'last'"
     if action in ("show", "delete", "export"):
@@ -40,6 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("days", nargs="?", metavar="DAYS",
                             help="delete sessions older than DAYS days ('off' keeps them until deleted); "
                                  "without DAYS, show the setting")
+    elif action == "record":
+        parser.add_argument("switch", nargs="?", metavar="on|off",
+                            help="keep a cue log of every live run (on, the default) or of none (off); "
+                                 "without it, show the setting")
     elif action == "summary":
         parser.add_argument("id", nargs="?", default="last", help=session_help + " (default: the last session)")
         parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report (with the chart)")
@@ -85,12 +92,12 @@ def list_sessions(args: argparse.Namespace) -> int:
     except StoreError as exc:
         if str(exc) != NO_SESSIONS:
             raise
-        print("No sessions yet. 'callcoach live' keeps one per run (cue events only, never video).")
+        print(f"No sessions yet. {_KEEPS}")
         return 0
     with store:
         rows = store.sessions()
     if not rows:
-        print("No sessions yet. 'callcoach live' keeps one per run (cue events only, never video).")
+        print(f"No sessions yet. {_KEEPS}")
         return 0
     # A plain listing like ``ls -l`` fits 80 columns; only the source may wrap.
     table = Table(box=None, padding=(0, 1, 0, 0), header_style="bold")
@@ -227,6 +234,25 @@ def retention(args: argparse.Namespace) -> int:
         with SessionStore(retention_days=None) as store:
             deleted = store.delete_older_than(days)
     print(f"Sessions are now {settings.retention_text(days)} (saved in {path}); {deleted} older session(s) deleted.")
+    return 0
+
+
+def record(args: argparse.Namespace) -> int:
+    """Show or switch whether ``callcoach live`` keeps a cue log; switching it off deletes nothing."""
+    if args.switch is None:
+        on = settings.record_sessions()
+        state = "keep a cue log" if on else "keep no cue log"
+        print(f"Live runs {state}. A cue log holds {settings.CUE_LOG_HOLDS}; {settings.CUE_LOG_NEVER}, ever. "
+              f"Switch with 'callcoach sessions record on|off'; {settings.RECORD_ENV} overrides; "
+              "--no-record-session skips one run.")
+        return 0
+    on = settings.parse_switch(args.switch, where="record")
+    try:
+        path = settings.set_record_sessions(on)
+    except OSError as exc:
+        raise CallcoachError(f"cannot save the setting: {exc}") from exc
+    kept = "" if on else " Sessions kept so far stay until you delete them ('callcoach sessions delete ID')."
+    print(f"Live runs now {'keep a' if on else 'keep no'} cue log (saved in {path}).{kept}")
     return 0
 
 

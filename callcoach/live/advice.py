@@ -10,6 +10,7 @@ which the measurements have not shown yet, is advised on its own.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -20,7 +21,9 @@ from callcoach.cues.vocabulary import MICRO_MAX_S, Cue, EarlyCue, Scale
 from callcoach.live.contract import Advisor, LiveListener, notify
 from callcoach.live.state import LiveStatus
 from callcoach.live.stats import CueTiming, EarlyTiming, RunStats
+from callcoach.playbook.wording import suggestion_refusal
 
+_log = logging.getLogger(__name__)
 #: Early cues remembered per run, to match finals against (a movement's final comes within ~3 s).
 _REMEMBERED = 64
 
@@ -112,6 +115,13 @@ class CueDispatch:
             return False
         suggestion = self.advisor(cue, self._status())
         if suggestion is None:
+            return False
+        refused = suggestion_refusal(suggestion)
+        if refused is not None:
+            # A playbook is checked when it loads, but an advisor may build lines at run time: one that breaks
+            # the house rules is not shown at all (nothing is better than a claim we never make).
+            self.stats.suggestions_withheld += 1
+            _log.warning("suggestion for %s held back: %s", cue.cue, refused.message)
             return False
         self.stats.suggestion_apex_latency_ms.append((time.monotonic() - (self._origin_s() + cue.apex_s)) * 1000.0)
         self.listener.on_suggestion(suggestion)

@@ -33,6 +33,7 @@ from callcoach.cues.vocabulary import Cue
 from callcoach.errors import CallcoachError
 from callcoach.live.mirror import WARM_CUES, MirrorResult, MirrorTracker
 from callcoach.live.selfview import FaceHook, FaceTap, user_face
+from callcoach.playbook.wording import note_refusal
 from callcoach.sources.base import Frame
 from callcoach.sources.latest import LatestFrame
 
@@ -353,13 +354,18 @@ class SelfCoach:
         self._last_leak[cue.cue] = self._last_any_leak = cue.apex_s
         self._n["leaks"] += 1
         message = line.format(when=" while they were talking" if listening else "")
-        self.listener(SelfNote("leak", cue.apex_s, cue.cue, None, message, cue.confidence, listening))
+        self._say(SelfNote("leak", cue.apex_s, cue.cue, None, message, cue.confidence, listening))
+
+    def _say(self, note: SelfNote) -> None:
+        # The lines are ours, but they are edited like any text: one the wording guard refuses is not shown.
+        if note_refusal(note.message) is None:
+            self.listener(note)
 
     def _deliver_mirror(self, results: list[MirrorResult]) -> None:
         for r in results:
             confidence = r.cue.confidence * (1.0 if r.kind == "mirror_met" else r.coverage)
-            self.listener(SelfNote(r.kind, r.cue.apex_s, r.cue.cue, r.cue.face, _MIRROR_LINES[r.kind],
-                                   confidence, self._talking_near(r.cue.apex_s)))
+            self._say(SelfNote(r.kind, r.cue.apex_s, r.cue.cue, r.cue.face, _MIRROR_LINES[r.kind],
+                               confidence, self._talking_near(r.cue.apex_s)))
 
     def _face_state(self, t: float, face_id: int | None, readable: bool) -> None:
         if face_id is None:

@@ -75,6 +75,8 @@ class RunStats:
     early_timings: list[EarlyTiming] = field(default_factory=list)
     #: Early cues whose movement then ended without a final cue of the same name.
     early_withdrawn: int = 0
+    #: Suggestions the wording guard held back at run time (callcoach.playbook.wording): never shown.
+    suggestions_withheld: int = 0
     #: For each suggestion: its emission time minus the capture time of its cue's apex (what the user waits).
     suggestion_apex_latency_ms: list[float] = field(default_factory=list)
     face_ids: set[int] = field(default_factory=set)
@@ -118,6 +120,7 @@ class RunStats:
             "early_withdrawn": self.early_withdrawn,
             "early_apex_latency_ms": spread([c.apex_latency_ms for c in self.early_timings]),
             "suggestions": len(self.suggestion_apex_latency_ms),
+            "suggestions_withheld": self.suggestions_withheld,
             "suggestion_apex_latency_ms": spread(self.suggestion_apex_latency_ms),
             "end": self.end,
             "end_message": self.end_message,

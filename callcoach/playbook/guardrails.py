@@ -1,15 +1,14 @@
 """Guardrails the code enforces: the consent and etiquette text, wording checks, and the no-recording audit.
 
-The wording checks are deliberately plain regular expressions. They are run over every line of the playbook
-when it loads and, by the test suite, over the README, the docs and every string in the UI and playbook
-packages, so a claim we promised never to make cannot slip in through an edit.
+The wording checks (callcoach.playbook.wording) run over every line of the playbook when it loads, over every
+suggestion and note before it is shown, and, by the test suite, over the README, the docs and every string in
+the UI and playbook packages, so a claim we promised never to make cannot slip in through an edit.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import threading
 import time
@@ -22,18 +21,23 @@ from typing import Any, Literal
 
 import platformdirs
 
+from callcoach.playbook.wording import refusals
+
 # --- consent and etiquette ------------------------------------------------------------------------------
 
-#: Bump when the meaning of the text changes, so people see it again once.
-CONSENT_VERSION = 1
+#: Bump when the meaning of the text changes, so people see it again once. 2: says what the cue log keeps.
+CONSENT_VERSION = 2
 CONSENT_TITLE = "Before you start"
 CONSENT_POINTS: tuple[str, ...] = (
-    "Use callcoach to understand the people you talk with, never to manipulate, pressure or trick them.",
+    "Use callcoach to understand the people you talk with. Never use it to manipulate, pressure or trick anyone.",
     "A cue is a guess about a brief movement, not a reading of anyone's mind. When in doubt, ask.",
     "Never remark on a fleeting expression someone did not choose to share. Answer the conversation, "
     "not their face.",
     "It does not detect lies, and it makes no medical or diagnostic claim. Do not use it to judge anyone.",
-    "Everything stays on this computer: no frames or pictures are saved, and nothing is sent anywhere.",
+    "Nothing is sent anywhere, and no video, pictures or sound are ever saved.",
+    "A cue log stays on this computer unless you switch it off: the cues seen, the suggestions shown, your "
+    "marks, notes on your own face and the window's name. Switch it off with `--no-record-session` (one run) "
+    "or `callcoach sessions record off` (every run); `callcoach sessions` shows and deletes what is kept.",
     "If you would not be comfortable telling the other person you use it, do not use it with them.",
 )
 CONSENT_TEXT = CONSENT_TITLE + "\n\n" + "\n".join(f"- {point}" for point in CONSENT_POINTS)
@@ -61,68 +65,49 @@ def acknowledge_consent(path: Path | None = None) -> Path:
     return target
 
 
-# --- wording checks -------------------------------------------------------------------------------------
-
-_LIE_WORDS = r"(?:lies|lying|liars?|deception|deceit|dishonesty)"
-_WHO = r"(?:someone|somebody|people|they|he|she|a person|the other person|your \w+)"
-_CONDITIONS = r"(?:depression|anxiety|autism|adhd|ptsd|psychopath\w*|mental illness(?:es)?|disorders?)"
-_CLAIMS = re.compile(
-    r"\b(?:"
-    r"lie[- ]?detect(?:or|ors|ion|ing)?"
-    r"|truth[- ]detect\w*"
-    r"|deception[- ]detect\w*"
-    rf"|(?:detect|detects|detected|detecting|spot|spots|spotting|catch|catches|catching|expose|exposes"
-    rf"|reveal|reveals|uncover|uncovers)\s+(?:a\s+|the\s+|their\s+)?{_LIE_WORDS}"
-    rf"|(?:tell|tells|know|knows|show|shows|see|sees)\s+(?:you\s+)?(?:when|if|whether)\s+{_WHO}"
-    rf"\s*(?:is|are|was|were|'s|’s|'re|’re)\s+lying"
-    r"|diagnos(?:e|es|ed|ing|is|tic)"
-    rf"|(?:detect|detects|detecting|screen|screens|screening|identify|identifies)\s+(?:for\s+)?{_CONDITIONS}"
-    r")\b",
-    re.IGNORECASE,
+HEADLESS_NOTICE_END = (
+    "This note is shown once for runs without the panel; the panel asks you to agree to it. "
+    "The panel shows it again: press ? then e."
 )
-# A claim is allowed when its own clause denies it: "not a lie detector", "makes no claim to detect
-# deception", "does not diagnose". The clause stops at punctuation so a distant "not" does not excuse it.
-_NEGATION = re.compile(r"\b(?:no|not|never|nor|without|cannot|neither|none)\b|n['’]t\b", re.IGNORECASE)
-# A wrapped line continues the clause; a blank line, a list item, a heading or a table row ends it.
-_CLAUSE_END = re.compile(r"[.,;:!?()—–]|\n\s*\n|\n\s*(?:[-*#|>]|\d+\.)")
-_NEGATION_WORDS_BACK = 6
 
 
-def _negated(text: str, start: int) -> bool:
-    before = text[max(0, start - 120) : start]
-    ends = list(_CLAUSE_END.finditer(before))
-    clause = before[ends[-1].end() :] if ends else before
-    words = clause.split()[-_NEGATION_WORDS_BACK:]
-    return bool(_NEGATION.search(" ".join(words)))
+def headless_notice_due(path: Path | None = None) -> bool:
+    """True when a run without the panel should print the note: neither agreed to nor shown in this version."""
+    try:
+        record = json.loads((path or consent_path()).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    if not isinstance(record, dict):
+        return True
+    return record.get("version") != CONSENT_VERSION and record.get("notice_version") != CONSENT_VERSION
+
+
+def record_headless_notice(path: Path | None = None) -> None:
+    """Remember that the note was printed (an earlier agreement, if any, is kept as it was)."""
+    target = path or consent_path()
+    try:
+        record = json.loads(target.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    if not isinstance(record, dict):
+        record = {}
+    record.update(notice_version=CONSENT_VERSION, notice_shown_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(record) + "\n", encoding="utf-8")
+
+
+# --- wording checks (the rules live in callcoach.playbook.wording) -----------------------------------------
 
 
 def forbidden_claims(text: str) -> list[str]:
-    """Phrases claiming what callcoach never does (it is no lie detector and never diagnoses), unless their
-    own clause denies it, as our disclaimers do. The examples are in tests/test_guardrails.py."""
-    return [m.group(0) for m in _CLAIMS.finditer(text) if not _negated(text, m.start())]
-
-
-_FEELINGS = (
-    r"(?:angry|upset|annoyed|irritated|mad|disgusted|sad|scared|afraid|nervous|anxious|uncomfortable"
-    r"|confused|frustrated|offended|bored|surprised|defensive|tense|stressed|hurt|worried|uneasy|doubtful"
-    r"|skeptical|sceptical|unhappy|put off)"
-)
-_ON_THEIR_FACE = re.compile(
-    r"\b(?:"
-    rf"you(?:'re|’re| are| look| looked| seem| seemed| sound| feel| felt| got)\s+"
-    rf"(?:(?:so|a bit|a little|kind of|quite|really|very|pretty)\s+)?{_FEELINGS}"
-    r"|(?:saw|see|noticed|notice|caught|spotted)\s+(?:that\s+|the\s+|a\s+|your\s+)?"
-    r"(?:look|face|expression|reaction|flinch|frown|smirk|wince|grimace|eye[- ]?roll)"
-    r"|you\s+(?:just\s+)?(?:reacted|flinched|frowned|winced|grimaced|smirked|rolled your eyes)"
-    r"|your\s+(?:face|expression)"
-    r")\b",
-    re.IGNORECASE,
-)
+    """Phrases of the claims callcoach never makes (the kinds in callcoach.playbook.wording), unless their own
+    clause denies them, as our disclaimers do. The examples are in tests/data/wording_corpus.yaml."""
+    return [r.phrase for r in refusals(text)]
 
 
 def comments_on_their_face(text: str) -> list[str]:
     """Phrases that tell someone what their face showed or what they feel: we never say those uninvited."""
-    return [m.group(0) for m in _ON_THEIR_FACE.finditer(text)]
+    return [r.phrase for r in refusals(text, spoken=True) if r.kind == "face"]
 
 
 # --- the no-recording, local-only audit -----------------------------------------------------------------

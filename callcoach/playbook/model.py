@@ -4,9 +4,8 @@ Every cue of the vocabulary and the ``general`` context are required, so a playb
 the other contexts override ``general`` field by field. The field descriptions end up in the published JSON
 Schema, which editors use for completion, so they are written for the person editing the file.
 
-Text fields are checked for wording we never use: anywhere, a claim callcoach never makes (it is not a lie
-detector and does not diagnose); in lines meant to be said aloud, remarks on the other person's face or
-feelings.
+Text fields are checked by the wording guard (callcoach.playbook.wording), every field with the rules for lines
+said aloud: no claim callcoach never makes, and no remark on the other person's face or feelings.
 """
 
 from __future__ import annotations
@@ -16,8 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from callcoach.cues.vocabulary import CUE_NAMES
-from callcoach.playbook.guardrails import comments_on_their_face, forbidden_claims
 from callcoach.playbook.types import CONTEXTS
+from callcoach.playbook.wording import first_refusal
 
 SCHEMA_VERSION = 1
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -30,20 +29,16 @@ def _text(value: str) -> str:
     text = " ".join(value.split())
     if not text:
         raise ValueError("must not be empty")
-    claims = forbidden_claims(text)
-    if claims:
-        raise ValueError(f"reword {claims[0]!r}: callcoach never claims to detect lies or diagnose anything")
+    # Every field gets the rules for lines said aloud too: a guess shown to the user is one glance away from
+    # being read out, and none of the default playbook's lines needs the leeway.
+    refused = first_refusal(text, spoken=True)
+    if refused is not None:
+        raise ValueError(f"reword it: {refused.message}")
     return text
 
 
 def _spoken(value: str) -> str:
-    text = _text(value)
-    remarks = comments_on_their_face(text)
-    if remarks:
-        raise ValueError(
-            f"{remarks[0]!r} remarks on the other person's face or feelings; respond to what was said instead"
-        )
-    return text
+    return _text(value)
 
 
 def _guess(value: str) -> str:

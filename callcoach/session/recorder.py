@@ -28,6 +28,7 @@ from callcoach.errors import CallcoachError
 from callcoach.live.contract import LiveListener, notify
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import Suggestion
+from callcoach.session.settings import cue_log_line
 from callcoach.session.store import MARK_KINDS, SELF_KINDS, CueRecord, SelfNoteRecord, SessionStore
 
 _log = logging.getLogger(__name__)
@@ -298,8 +299,11 @@ class LiveRecording:
     """
 
     def __init__(self, *, source_kind: str, source_name: str, context: str, selector: Any = None,
-                 enabled: bool = True, open_store: Callable[[], SessionStore] = SessionStore) -> None:
+                 enabled: bool = True, open_store: Callable[[], SessionStore] = SessionStore,
+                 off_reason: str | None = None) -> None:
         self.enabled = enabled
+        #: Why the cue log is off when ``enabled`` is False, in words that say how to switch it back.
+        self.off_reason = off_reason
         self.source_kind, self.source_name, self.context = source_kind, source_name, context
         self.playbook_version = playbook_version(selector)
         self._open_store = open_store
@@ -324,6 +328,26 @@ class LiveRecording:
             return inner
         return self.recorder
 
+    @property
+    def keeping(self) -> bool:
+        """Whether this run keeps a cue log: before ``start``, whether it will try; after, whether it does."""
+        return self.enabled and self.problem is None
+
+    def start_line(self) -> str:
+        """One line for the start of a run: kept where (and what), or not kept and why."""
+        if self.recorder is not None:
+            return cue_log_line(True, where=self.recorder.store.path, session_id=self.recorder.session_id)
+        if not self.enabled:
+            return cue_log_line(False, reason=self.off_reason)
+        return cue_log_line(False, reason=self.problem or "the session store did not open")
+
+    def start_record(self) -> dict[str, Any]:
+        """The same for jsonl: ``{"type": "session", "kept": ..., "path": ..., "id": ..., "message": ...}``."""
+        recorder = self.recorder
+        return {"type": "session", "kept": recorder is not None,
+                "path": str(recorder.store.path) if recorder is not None else None,
+                "id": recorder.session_id if recorder is not None else None, "message": self.start_line()}
+
     def wrap_factory(self, factory: Callable[[LiveListener], R]) -> Callable[[LiveListener], R]:
         return factory if not self.enabled else (lambda listener: factory(self.start(listener)))
 
@@ -344,7 +368,7 @@ class LiveRecording:
             counts = recorder.counts
             own = f", {counts['self_notes']} notes on your own face" if counts["self_notes"] else ""
             line = (f"callcoach: session {recorder.session_id} kept ({counts['cues']} cues, "
-                    f"{counts['suggestions']} suggestions, {counts['marks']} marks{own}; cue events only, no video). "
+                    f"{counts['suggestions']} suggestions, {counts['marks']} marks{own}; no video, picture or sound). "
                     f"See it with: callcoach summary {recorder.session_id}")
         elif self.problem is not None:
             line = f"callcoach: this session was not kept ({self.problem})"

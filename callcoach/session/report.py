@@ -3,8 +3,9 @@
 The HTML carries everything inline (CSS, the timeline chart as a base64 PNG drawn with matplotlib's Agg
 canvas, no script, no external URL), so it can be opened anywhere, mailed to oneself or archived, and it
 never reaches out to the network. Every string that came from a playbook, a window title or a self-coaching
-note is escaped. The "Your own face" tables (``self_summary``) come last, quieter, and only when the session
-has self-coaching notes, so a session without them renders exactly as before.
+note is escaped, in the HTML and in the Markdown (``md_text``). The "Your own face" tables (``self_summary``)
+come last, quieter, and only when the session has self-coaching notes, so a session without them renders
+exactly as before.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +21,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.table import Table
 from rich.text import Text
 
+from callcoach.playbook.wording import first_refusal
 from callcoach.session import self_summary
 from callcoach.session.summary import (
     MEASURE_LABELS,
@@ -37,6 +40,7 @@ CHART_KEY = ("Each dot is one cue, larger when the detector was surer. Triangles
              "moments listed below.")
 OWN_CHART_KEY = ("The bottom row is your own face: a cross where one of your own cues may have shown, a ring for "
                  "each mirror check (green if you smiled back, red if not).")
+WITHHELD = "(not shown: the line breaks callcoach's wording rules)"
 COLORS = {1: "#2e8b57", -1: "#c0392b", 0: "#7f8c8d"}
 MARK_COLORS = {"helped": "#2e8b57", "misread": "#c0392b", None: "#95a5a6"}
 #: The user's own notes on the chart: leaks as grey crosses, mirror checks as rings (met green, missed red).
@@ -149,11 +153,17 @@ def _trend_rows(s: SessionSummary) -> list[tuple[str, ...]]:
     return rows
 
 
+def shown(text: str) -> str:
+    """A stored playbook line as the report shows it: a session kept before the wording guard (or with an older
+    playbook) may hold a line the guard now refuses, and the report does not repeat it."""
+    return text if first_refusal(text, spoken=True) is None else WITHHELD
+
+
 def sections(s: SessionSummary) -> list[Section]:
     """The report's tables in reading order, the timeline chart going after the first."""
     def moments(items: tuple[Moment, ...]) -> tuple[tuple[str, ...], ...]:
         return tuple((f"{clock(m.start_s)}–{clock(m.end_s)}", moment_text(m).split(": ", 1)[1],
-                      "; ".join(m.suggestions) or "-") for m in items)
+                      "; ".join(shown(x) for x in m.suggestions) or "-") for m in items)
 
     return [
         Section("measures", "Coaching measures", ("measure", "this session", "trend"),
@@ -166,7 +176,7 @@ def sections(s: SessionSummary) -> list[Section]:
         Section("positive-moments", "Moments with the most positive-leaning cues", ("when", "cues", "suggested then"),
                 moments(s.positive_moments)),
         Section("suggestions", "Suggestions shown and your marks", ("at", "cue", "suggestion", "move", "mark"),
-                tuple((clock(g.t_s), g.cue, g.plain, ("(say nothing) " if g.say_nothing else "") + g.move,
+                tuple((clock(g.t_s), g.cue, shown(g.plain), ("(say nothing) " if g.say_nothing else "") + shown(g.move),
                        g.mark or "-") for g in s.suggestions)),
         Section("trend", "Trend over the last sessions",
                 ("session", "started", "det./min", "approach", "false pos.", "repair"), tuple(_trend_rows(s))),
@@ -237,22 +247,45 @@ def print_terminal(s: SessionSummary, console: Console | None = None) -> None:
 # --- Markdown --------------------------------------------------------------------------------------------
 
 
-def _md_cell(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", " ")
+# Characters that start Markdown (CommonMark and GitHub's tables, strikethrough and autolinks) inside a line. An
+# underscore inside a word emphasises nothing, so cue names such as micro_frown stay as they are.
+_MD_SPECIAL = re.compile(r"[\\`*\[\]#|~!]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_MD_HTML = {"<": "&lt;", ">": "&gt;"}
+
+
+def md_text(value: str) -> str:
+    """Text a user controls (a window title, a playbook line, a note), made inert in Markdown: one line, every
+    character that could open a heading, link, image, emphasis, code span, HTML tag or table cell escaped, and
+    bare web addresses no longer turned into links."""
+    text = " ".join(value.split())
+    text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
+    text = re.sub(r"&(?=#?\w+;)", "&amp;", text)  # before "<" becomes "&lt;"
+    text = re.sub(r"[<>]", lambda m: _MD_HTML[m.group(0)], text)
+    # GitHub links "www." and "scheme://" on its own; an escaped slash or dot reads the same and links nothing.
+    text = text.replace("://", ":\\/\\/")
+    return re.sub(r"(?i)\bwww\.", lambda m: m.group(0)[:-1] + "\\.", text)
 
 
 def _md_table(section: Section) -> list[str]:
-    lines = [f"## {section.title}", "", *([f"*{section.note}*", ""] if section.note else []),
-             "| " + " | ".join(section.headers) + " |", "|" + "---|" * len(section.headers)]
-    lines += ["| " + " | ".join(_md_cell(x) for x in r) + " |" for r in section.rows]
+    lines = [f"## {md_text(section.title)}", "", *([f"*{md_text(section.note)}*", ""] if section.note else []),
+             "| " + " | ".join(md_text(h) for h in section.headers) + " |", "|" + "---|" * len(section.headers)]
+    lines += ["| " + " | ".join(md_text(x) for x in r) + " |" for r in section.rows]
     return lines + ([] if section.rows else ["", "none"]) + [""]
+
+
+def _fence(lines: list[str]) -> str:
+    """A code fence longer than any run of backticks inside, so nothing in it can close it early."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def render_markdown(s: SessionSummary) -> str:
     first, *rest = sections(s)
-    out = [f"# {headline(s)}", "", f"*{NOTE}*", "", *_md_table(first)]
+    out = [f"# {md_text(headline(s))}", "", f"*{md_text(NOTE)}*", "", *_md_table(first)]
     if s.timeline:
-        out += ["## Timeline", "", "```", *text_timeline(s), "```", ""]
+        timeline = text_timeline(s)
+        fence = _fence(timeline)
+        out += ["## Timeline", "", fence, *timeline, fence, ""]
     for section in rest:
         out += _md_table(section)
     return "\n".join(out)

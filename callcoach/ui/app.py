@@ -22,6 +22,8 @@ from callcoach.live.contract import LiveListener
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.guardrails import CONSENT_TEXT, acknowledge_consent, consent_acknowledged
 from callcoach.playbook.types import CONTEXTS, Suggestion
+from callcoach.playbook.wording import suggestion_refusal
+from callcoach.session.settings import cue_log_badge
 from callcoach.ui.messages import (
     CueSpotted,
     EarlyWithdrawn,
@@ -121,8 +123,11 @@ class CoachApp(App[None]):
         on_acknowledge: Callable[[], None] | None = None,
         status_interval_s: float = 0.1,
         stale_after_s: float = 20.0,
+        cue_log: Callable[[], bool | None] | None = None,
     ) -> None:
         super().__init__()
+        #: Whether this run keeps a cue log, asked again once the runner is built (the store may not open).
+        self._cue_log = cue_log
         self._runner_factory = runner_factory
         self.selector = selector
         self.context = context if context in CONTEXTS else "general"
@@ -150,7 +155,7 @@ class CoachApp(App[None]):
         return self._runner
 
     def compose(self) -> ComposeResult:
-        yield TopBar(id="top")
+        yield TopBar(self._badge(), id="top")
         with Vertical(id="main"):
             yield Notice(id="notice")
             yield SuggestionCard(id="card")
@@ -167,7 +172,13 @@ class CoachApp(App[None]):
         if self.acknowledged:
             self._begin()
         else:
-            self.push_screen(ConsentScreen(self._consent_text), self._after_consent)
+            self.push_screen(ConsentScreen(self._consent_text, now=self._badge()), self._after_consent)
+
+    def _badge(self) -> str:
+        return cue_log_badge(self._cue_log() if self._cue_log is not None else None)
+
+    def _show_badge(self) -> None:
+        self.query_one(TopBar).set_badge(self._badge())
 
     def _after_consent(self, agreed: bool | None) -> None:
         if not agreed:
@@ -199,6 +210,7 @@ class CoachApp(App[None]):
                     return
                 runner = self._runner_factory(self.listener)
                 self._runner = runner
+                self.call_from_thread(self._show_badge)  # the session store has opened by now, or failed to
                 runner.start()
         except Exception as exc:
             self.post_message(StatusChanged(LiveStatus(0.0, "", "error", f"Could not start: {_one_line(exc)}")))
@@ -233,6 +245,11 @@ class CoachApp(App[None]):
             self.query_one(SuggestionCard).show_waiting(self._cues_seen)
 
     def on_suggestion_offered(self, message: SuggestionOffered) -> None:
+        refused = suggestion_refusal(message.suggestion)
+        if refused is not None:
+            # The runner holds these back already; the panel checks again, as it may be fed by anything.
+            self.log.warning(f"suggestion held back: {refused.message}")
+            return
         self.suggestion = message.suggestion
         self._marked = None
         self._unconfirmed = False
@@ -361,7 +378,7 @@ class CoachApp(App[None]):
         self.push_screen(PlaybookScreen(watcher, context=self.context))
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self._consent_text))
+        self.push_screen(HelpScreen(self._consent_text, now=self._badge()))
 
     async def action_quit(self) -> None:
         self.stop_runner()
@@ -376,6 +393,7 @@ def run_live_app(
     selector: SelectorLike | None = None,
     context: str = "general",
     consent: Consent | None = None,
+    cue_log: Callable[[], bool | None] | None = None,
 ) -> int:
     """Run the panel in this terminal until the user quits; the runner is stopped on every way out."""
     consent = consent if consent is not None else load_consent()
@@ -386,6 +404,7 @@ def run_live_app(
         consent_text=consent.text,
         acknowledged=consent.acknowledged,
         on_acknowledge=consent.on_acknowledge,
+        cue_log=cue_log,
     )
     try:
         app.run()

@@ -10,6 +10,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Markdown, Static
 
+from callcoach.session.settings import CUE_LOG_HOLDS, CUE_LOG_NEVER, CUE_LOG_OFF_HOW
 from callcoach.ui.widgets import PRIVACY_BADGE, STATE_LABEL, STATE_TEXT
 
 KEYS: tuple[tuple[str, str], ...] = (
@@ -25,7 +26,7 @@ KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
-def help_markdown() -> str:
+def help_markdown(now: str = PRIVACY_BADGE) -> str:
     keys = "\n".join(f"- `{key}` {what}" for key, what in KEYS)
     states = "\n".join(
         f"- **{STATE_LABEL[s]}**: {STATE_TEXT[s]}"
@@ -53,8 +54,9 @@ never on the video the call receives.
 
 ## Privacy
 
-{PRIVACY_BADGE}: frames are analysed in memory on this computer and dropped; only cue events, suggestions
-and your marks are kept (see `callcoach summary`), and nothing is sent.
+Now: **{now}**. Frames are analysed in memory on this computer and dropped ({CUE_LOG_NEVER} is kept),
+and nothing is sent. With the cue log on, a session keeps {CUE_LOG_HOLDS}; `callcoach summary` reads it and
+`callcoach sessions` lists and deletes it. To keep none: {CUE_LOG_OFF_HOW}.
 """
 
 
@@ -67,15 +69,16 @@ class HelpScreen(ModalScreen[None]):
         Binding("e", "etiquette", "consent & etiquette"),
     ]
 
-    def __init__(self, consent_text: str) -> None:
+    def __init__(self, consent_text: str, *, now: str = PRIVACY_BADGE) -> None:
         super().__init__()
         self._consent_text = consent_text
+        self._now = now
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
             yield Static("Help", classes="screen-title")
             with VerticalScroll(id="help-body"):
-                yield Markdown(help_markdown())
+                yield Markdown(help_markdown(self._now))
             yield Static("esc or ? closes · e shows the consent & etiquette note", classes="hint")
         yield Footer()
 
@@ -83,7 +86,7 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
     def action_etiquette(self) -> None:
-        self.app.push_screen(ConsentScreen(self._consent_text, review=True))
+        self.app.push_screen(ConsentScreen(self._consent_text, review=True, now=self._now))
 
 
 class ConsentScreen(Screen[bool]):
@@ -97,10 +100,12 @@ class ConsentScreen(Screen[bool]):
         Binding("escape", "close", "close", show=False),
     ]
 
-    def __init__(self, consent_text: str, *, review: bool = False) -> None:
+    def __init__(self, consent_text: str, *, review: bool = False, now: str | None = None) -> None:
         super().__init__()
         self._consent_text = consent_text
         self._review = review
+        #: The badge of this run ("... cue log on"), so the note says what this very session keeps.
+        self._now = now
 
     def compose(self) -> ComposeResult:
         with Vertical(id="consent-box"):
@@ -108,6 +113,8 @@ class ConsentScreen(Screen[bool]):
             with VerticalScroll(id="consent-body"):
                 # Markdown reflows the text to the terminal's width and renders its lists.
                 yield Markdown(self._consent_text.strip())
+                if self._now:
+                    yield Static(f"This session: {self._now}.", id="consent-now", markup=False)
             with Horizontal(id="consent-buttons"):
                 if self._review:
                     yield Button("Close", id="close", variant="primary")

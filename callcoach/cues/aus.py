@@ -18,7 +18,7 @@ and are told apart by 9/10 against 5/7+23/24.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -129,17 +129,43 @@ def prototype_scores(aus: Mapping[str, float]) -> dict[str, float]:
     return out
 
 
-#: Fusion weights, chosen on the dev half of `callcoach bench real` (docs/detector.md): the AU prototype
-#: reading against the appearance CNN's probabilities, and how much a prototype must score to move the
-#: reading away from neutral.
-AU_WEIGHT = 0.5
-NEUTRAL_FLOOR = 0.12
-#: Sharpness of the prototype scores before they are normalised into a distribution.
+def fusion_features(aus: Mapping[str, float], appearance: Mapping[str, float] | None,
+                    resting: Mapping[str, float] | None) -> list[float]:
+    """What the fused reading weighs: the AUs, then the appearance model's change from this person's resting
+    face (a resting face the CNN already reads as sad or angry says nothing about the moment)."""
+    values = [float(aus.get(au, 0.0)) for au in AUS]
+    if appearance and resting:
+        values += [float(appearance.get(e, 0.0)) - float(resting.get(e, 0.0)) for e in FUSED_CLASSES]
+    else:
+        values += [0.0] * len(FUSED_CLASSES)
+    return values
+
+
+FEATURE_NAMES: tuple[str, ...] = (*AUS, *(f"cnn_{e}" for e in FUSED_CLASSES))
+
+
+def fuse(aus: Mapping[str, float], appearance: Mapping[str, float] | None,
+         resting: Mapping[str, float] | None = None,
+         weights: Mapping[str, Sequence[float]] | None = None) -> dict[str, float]:
+    """The fused emotion reading over ``FUSED_CLASSES``: a softmax of linear scores over the AUs and the
+    appearance model's change from rest, with the weights fitted on the dev half (``FUSION_WEIGHTS``)."""
+    table = FUSION_WEIGHTS if weights is None else weights
+    x = fusion_features(aus, appearance, resting)
+    logits = {e: sum(w * v for w, v in zip(table[e][:-1], x, strict=True)) + table[e][-1] for e in FUSED_CLASSES}
+    top = max(logits.values())
+    exps = {e: math.exp(v - top) for e, v in logits.items()}
+    total = sum(exps.values())
+    return {e: exps[e] / total for e in FUSED_CLASSES}
+
+
+#: Prototype reading alone (diagnostic): sharpness of the scores and the level a prototype must reach to
+#: move the reading away from neutral.
 AU_SHARPNESS = 8.0
+NEUTRAL_FLOOR = 0.12
 
 
 def au_distribution(aus: Mapping[str, float]) -> dict[str, float]:
-    """The prototype scores as a distribution over ``FUSED_CLASSES`` (neutral when nothing matches)."""
+    """The EMFACS prototype scores alone as a distribution over ``FUSED_CLASSES`` (neutral when nothing matches)."""
     scores = prototype_scores(aus)
     logits = {e: AU_SHARPNESS * s for e, s in scores.items()}
     logits["neutral"] = AU_SHARPNESS * NEUTRAL_FLOOR
@@ -149,14 +175,18 @@ def au_distribution(aus: Mapping[str, float]) -> dict[str, float]:
     return {e: exps[e] / total for e in FUSED_CLASSES}
 
 
-def fuse(aus: Mapping[str, float], appearance: Mapping[str, float] | None,
-         au_weight: float = AU_WEIGHT) -> dict[str, float]:
-    """The fused emotion reading over ``FUSED_CLASSES``: AU prototypes mixed with the appearance model."""
-    from_aus = au_distribution(aus)
-    if not appearance:
-        return from_aus
-    return {e: au_weight * from_aus[e] + (1.0 - au_weight) * float(appearance.get(e, 0.0)) for e in FUSED_CLASSES}
-
-
 def top_emotion(reading: Mapping[str, float], classes: tuple[str, ...] = FUSED_CLASSES) -> str:
     return max(classes, key=lambda e: reading.get(e, 0.0))
+
+
+# Fitted by `callcoach bench real --fit` on the dev half only (see docs/detector.md); per class, one weight
+# per FEATURE_NAMES entry, then the bias.
+FUSION_WEIGHTS: dict[str, tuple[float, ...]] = {
+    "anger": (-1.924, -1.177, 6.108, -0.809, 1.192, 2.524, 2.119, -2.122, -0.404, -0.869, 0.239, 0.971, -1.716, 1.956, 0.726, 0.296, 0.442, -1.39, 3.455, -0.094, -1.861, -1.159, -0.049, -0.651, 0.358, -0.358),
+    "disgust": (-0.849, -0.449, 3.203, -0.804, 1.124, 2.601, 2.158, 2.12, -0.483, 0.849, 1.274, 1.026, 0.514, -1.221, 0.036, 0.427, -0.936, 3.365, 2.759, 2.566, -2.682, -3.419, 0.33, 0.428, 0.018, -2.244),
+    "fear": (2.557, -1.411, -0.74, 1.076, -0.412, -1.19, -0.416, 1.551, -0.048, 0.108, -0.426, -1.63, 1.048, -1.506, -0.915, 3.684, 0.473, -0.449, -0.84, -0.648, 2.772, -0.857, 0.455, 0.56, -1.442, 0.27),
+    "happiness": (-0.333, -0.29, -1.991, -0.306, 0.735, 0.19, 2.19, -0.287, 3.258, 0.685, -0.927, -0.942, 1.106, 1.438, 1.053, -0.209, 0.532, 0.708, -1.512, -0.937, -0.025, 4.256, -2.137, -0.639, 0.995, -1.066),
+    "sadness": (2.364, -0.781, -1.757, 0.327, 1.07, 1.464, -1.849, 0.856, 0.122, 0.297, 0.418, 3.489, 1.824, 0.544, 0.146, -3.744, -0.565, 1.519, -0.55, 0.141, 0.809, 0.249, 2.273, -0.924, -1.998, 0.69),
+    "surprise": (1.57, 5.417, -1.732, 2.543, -1.589, -2.36, -1.993, -0.481, -0.748, -0.245, 1.427, -0.468, -1.402, -0.05, -0.137, 2.16, 2.972, -1.76, -1.609, -0.712, 1.363, 0.742, -0.965, 1.657, -0.477, -1.151),
+    "neutral": (-3.385, -1.309, -3.091, -2.029, -2.122, -3.229, -2.21, -1.638, -1.697, -0.824, -2.005, -2.447, -1.375, -1.16, -0.909, -2.614, -2.917, -1.993, -1.704, -0.317, -0.375, 0.188, 0.093, -0.431, 2.547, 3.859),
+}

@@ -140,15 +140,19 @@ EMOTION_CUE: dict[str, str] = {
     "happiness": "duchenne_smile", "sadness": "micro_frown", "anger": "micro_anger", "disgust": "nose_wrinkle",
     "surprise": "micro_surprise", "fear": "micro_surprise",
 }
-# The emotions a channel's movement can belong to; the fused reading (AU prototypes with the appearance
-# model) picks among them. A lowered brow is anger, disgust or sadness; a nose-to-lip shortening disgust or
-# anger; a raised brow with widened eyes surprise or fear.
+#: The six emotions the fused reading may hand a movement.
+SIX: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "sadness", "surprise")
+# Channels whose movement belongs to an emotion; the fused reading (AU prototypes with the appearance
+# model) may name another emotion than the channel's own when it is clearly surer of it. A lowered brow is
+# anger, disgust or sadness; a nose-to-lip shortening disgust or anger; a raised brow with widened eyes
+# surprise or fear; but the strongest single movement of a face is not always its emotion's signature.
 _RIVALS: dict[str, tuple[str, ...]] = {
-    "anger": ("anger", "disgust", "sadness"),
-    "nose": ("disgust", "anger"),
-    "frown": ("sadness", "anger", "disgust"),
-    "brow_raise": ("surprise", "fear"),
+    "anger": SIX, "nose": SIX, "frown": SIX, "brow_raise": SIX,
 }
+#: The fused reading overrides a channel's own emotion when its top emotion has at least this probability
+#: and leads the channel's own by this margin (chosen on the dev half of `callcoach bench real`).
+SWITCH_P = 0.5
+SWITCH_MARGIN = 0.2
 
 
 def laughing(apex: ApexReading) -> bool:
@@ -164,10 +168,19 @@ def _smile(apex: ApexReading) -> tuple[str, str | None]:
 
 
 def _pick(channel: str, default: str, reading: Mapping[str, float] | None) -> str:
-    rivals = _RIVALS[channel]
     if not reading:
         return default
-    return max(rivals, key=lambda e: (reading.get(e, 0.0), e == default))
+    top = max(_RIVALS[channel], key=lambda e: (reading.get(e, 0.0), e == default))
+    if top != default and reading.get(top, 0.0) >= SWITCH_P and \
+            reading.get(top, 0.0) - reading.get(default, 0.0) >= SWITCH_MARGIN:
+        return top
+    return default
+
+
+def _by_emotion(emotion: str, apex: ApexReading) -> tuple[str, str | None]:
+    if emotion == "happiness":
+        return _smile(apex)
+    return EMOTION_CUE[emotion], emotion
 
 
 def name_cue(channel: str, apex: ApexReading, reading: Mapping[str, float] | None) -> tuple[str, str | None]:
@@ -186,15 +199,16 @@ def name_cue(channel: str, apex: ApexReading, reading: Mapping[str, float] | Non
         # A laugh raises the upper lip and shortens the nose-to-lip distance too: still a smile.
         return _smile(apex)
     if channel == "brow_raise":
-        if apex.widen >= 0.8 or apex.jaw >= 1.0:
-            # Lips stretched sideways (AU20) mark fear outright; otherwise the fused reading decides.
-            fearful = apex.stretch >= 1.0 or _pick(channel, "surprise", reading) == "fear"
-            return "micro_surprise", "fear" if fearful else "surprise"
-        return "eyebrow_flash", None
+        wide = apex.widen >= 0.8 or apex.jaw >= 1.0
+        emotion = _pick(channel, "surprise", reading)
+        if emotion == "surprise" and wide and apex.stretch >= 1.0:
+            emotion = "fear"  # lips stretched sideways (AU20) mark fear outright
+        if not wide and emotion == "surprise":
+            return "eyebrow_flash", None
+        return _by_emotion(emotion, apex)
     if channel in _RIVALS:
         default = {"nose": "disgust", "frown": "sadness", "anger": "anger"}[channel]
-        emotion = _pick(channel, default, reading)
-        return EMOTION_CUE[emotion], emotion
+        return _by_emotion(_pick(channel, default, reading), apex)
     return {
         "compression": ("lip_compression", None),
         "gaze": ("gaze_aversion", None),

@@ -206,7 +206,7 @@ class CueEngine:
         st.talking, st.acts = talking, acts
         emotion = dict(face.emotion) if face.emotion else None
         st.aus = action_units(base.deviation(x_raw))
-        st.reading = fuse(st.aus, emotion)
+        st.reading = fuse(st.aus, emotion, st.emotion_mean)
         apex = ApexData(d, emotion, st.aus, st.reading)
         ended: dict[str, Excursion] = {}
         for name, spotter in st.spotters.items():

@@ -134,7 +134,11 @@ def apex_reading(d: np.ndarray, aus: Mapping[str, float] | None = None) -> ApexR
 #: the cheek raise that makes a smile reach the eyes.
 LAUGH_AU12 = 0.45
 LAUGH_OPEN = 0.3
-CHEEK_AU6 = 0.4
+CHEEK_AU6 = 0.3
+#: A cheek raise this strong with the eyes squeezed (AU7 or AU45) also makes the smile felt: a broad laugh
+#: closes the eyes, and the cheek landmarks then partly hide behind the lids.
+SQUEEZE_AU6 = 0.2
+SQUEEZE = 0.3
 #: The cue that carries each emotion when the fused reading decides among a channel's rivals.
 EMOTION_CUE: dict[str, str] = {
     "happiness": "duchenne_smile", "sadness": "micro_frown", "anger": "micro_anger", "disgust": "nose_wrinkle",
@@ -163,7 +167,8 @@ def laughing(apex: ApexReading) -> bool:
 def _smile(apex: ApexReading) -> tuple[str, str | None]:
     # Eye crinkle on the held eye measures, or the cheek raise (AU6) read on the eyes as they are: a broad
     # laugh squeezes the eyes as far as a blink does, and the held measures would miss it.
-    felt = apex.crinkle >= 1.0 or apex.au("AU6") >= CHEEK_AU6
+    squeezed = apex.au("AU6") >= SQUEEZE_AU6 and max(apex.au("AU7"), apex.au("AU45")) >= SQUEEZE
+    felt = apex.crinkle >= 1.0 or apex.au("AU6") >= CHEEK_AU6 or squeezed
     return ("duchenne_smile", "happiness") if felt else ("polite_smile", None)
 
 

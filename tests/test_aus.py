@@ -12,12 +12,21 @@ from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.features import NAMES
 from callcoach.cues.vocabulary import Cue
 
-BROW_LOWER = {"brow_inner_r": -0.06, "brow_inner_l": -0.06, "brow_gap": -0.05, "browDownLeft": 0.4,
-              "browDownRight": 0.4}
-NOSE_WRINKLE = {"nose_eye_r": -0.03, "nose_eye_l": -0.03, "upper_lip_to_nose": -0.05, "mouthUpperUpLeft": 0.4,
-                "mouthUpperUpRight": 0.4}
-LIP_CORNERS_DOWN = {"mouth_corner_r": -0.06, "mouth_corner_l": -0.06, "mouthFrownLeft": 0.4,
-                    "mouthFrownRight": 0.4}
+BROW_LOWER = {
+    "brow_inner_r": -0.06,
+    "brow_inner_l": -0.06,
+    "brow_gap": -0.05,
+    "browDownLeft": 0.4,
+    "browDownRight": 0.4,
+}
+NOSE_WRINKLE = {
+    "nose_eye_r": -0.03,
+    "nose_eye_l": -0.03,
+    "upper_lip_to_nose": -0.05,
+    "mouthUpperUpLeft": 0.4,
+    "mouthUpperUpRight": 0.4,
+}
+LIP_CORNERS_DOWN = {"mouth_corner_r": -0.06, "mouth_corner_l": -0.06, "mouthFrownLeft": 0.4, "mouthFrownRight": 0.4}
 INNER_BROW_UP = {"brow_inner_r": 0.06, "brow_inner_l": 0.06, "browInnerUp": 0.4}
 STRETCH = {"mouthStretchLeft": 0.5, "mouthStretchRight": 0.5, "mouth_width": 0.08}
 
@@ -64,8 +73,9 @@ def test_intensities_are_bounded_and_grow_with_the_movement() -> None:
         (LIP_CORNERS_DOWN, ("AU15",), ("AU12",)),
     ],
 )
-def test_each_movement_reads_as_its_action_units(deltas: dict[str, float], expected: tuple[str, ...],
-                                                 absent: tuple[str, ...]) -> None:
+def test_each_movement_reads_as_its_action_units(
+    deltas: dict[str, float], expected: tuple[str, ...], absent: tuple[str, ...]
+) -> None:
     aus, _ = apex_aus(deltas)
     for au in expected:
         assert aus[au] >= 0.4, (au, aus)
@@ -127,11 +137,17 @@ def test_a_laugh_showing_teeth_is_a_smile_not_a_nose_wrinkle() -> None:
     apex = ApexReading(crinkle=0.0, widen=0.0, jaw=1.5, stretch=0.0, asym=0.0, corner=2.0, aus=aus)
     assert name_cue("nose", apex, None) == ("duchenne_smile", "happiness")
     assert name_cue("smile", apex, None) == ("duchenne_smile", "happiness")
-    no_cheeks = ApexReading(crinkle=0.0, widen=0.0, jaw=1.5, stretch=0.0, asym=0.0, corner=2.0,
-                            aus=aus | {"AU6": 0.1})
+    no_cheeks = ApexReading(crinkle=0.0, widen=0.0, jaw=1.5, stretch=0.0, asym=0.0, corner=2.0, aus=aus | {"AU6": 0.1})
     assert name_cue("nose", no_cheeks, None) == ("polite_smile", None)
-    closed = ApexReading(crinkle=0.0, widen=0.0, jaw=0.0, stretch=0.0, asym=0.0, corner=0.0,
-                         aus=aus | {"AU12": 0.0, "AU25": 0.0, "AU26": 0.0})
+    closed = ApexReading(
+        crinkle=0.0,
+        widen=0.0,
+        jaw=0.0,
+        stretch=0.0,
+        asym=0.0,
+        corner=0.0,
+        aus=aus | {"AU12": 0.0, "AU25": 0.0, "AU26": 0.0},
+    )
     assert name_cue("nose", closed, None) == ("nose_wrinkle", "disgust")
 
 

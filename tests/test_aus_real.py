@@ -43,8 +43,10 @@ def test_the_broad_laugh_is_a_felt_smile_with_its_action_units(laugh: list[objec
     assert {c.cue for c in late} == {"duchenne_smile"}, [(c.cue, c.onset_s) for c in late]
     assert not [c for c in cues if c.onset_s >= 10.0 and c.cue == "nose_wrinkle"]
     apex = next(c for c in late if c.cue == "duchenne_smile").apex_s
-    face = min((e for e in laugh if isinstance(e, FrameObservation) and e.faces and e.faces[0].aus),
-               key=lambda f: abs(f.t_s - apex)).faces[0]
+    face = min(
+        (e for e in laugh if isinstance(e, FrameObservation) and e.faces and e.faces[0].aus),
+        key=lambda f: abs(f.t_s - apex),
+    ).faces[0]
     assert face.aus is not None and face.reading is not None
     assert face.aus["AU12"] >= 0.3 and face.aus["AU6"] >= 0.2
     assert max(face.reading, key=face.reading.__getitem__) == "happiness"

@@ -53,8 +53,11 @@ def test_bench_real_on_a_subset_prints_both_columns_for_both_halves() -> None:
     assert all(i["face"] and i["reading"] and i["aus"] for i in items if i["source"] == "kdef")
     # On KDEF's clear posed expressions the fused reading is right more often than not.
     kdef = [i for i in items if i["source"] == "kdef" and i["label"] != "neutral"]
-    right = sum(max(("anger", "disgust", "fear", "happiness", "sadness", "surprise"),
-                    key=i["reading"].__getitem__) == i["label"] for i in kdef)
+    right = sum(
+        max(("anger", "disgust", "fear", "happiness", "sadness", "surprise"), key=i["reading"].__getitem__)
+        == i["label"]
+        for i in kdef
+    )
     assert right / len(kdef) >= 0.5
     clips = result["clips"]
     assert clips["n"] == 2 and clips["tp"] + clips["fn"] == 2

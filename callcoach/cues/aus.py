@@ -25,8 +25,24 @@ import numpy as np
 from callcoach.cues.features import INDEX
 
 AUS: tuple[str, ...] = (
-    "AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU14", "AU15", "AU17", "AU20", "AU23",
-    "AU24", "AU25", "AU26", "AU45",
+    "AU1",
+    "AU2",
+    "AU4",
+    "AU5",
+    "AU6",
+    "AU7",
+    "AU9",
+    "AU10",
+    "AU12",
+    "AU14",
+    "AU15",
+    "AU17",
+    "AU20",
+    "AU23",
+    "AU24",
+    "AU25",
+    "AU26",
+    "AU45",
 )
 #: Deviation (in noticeable-change units) that reads as about 0.63 intensity.
 AU_SCALE = 3.0
@@ -99,22 +115,113 @@ def action_units(d: np.ndarray) -> dict[str, float]:
 
 # (AU, weight): the prototype's score is the weighted mean of these intensities.
 PROTOTYPES: dict[str, tuple[tuple[str, float], ...]] = {
-    "happiness": (("AU12", 2.0), ("AU6", 1.0)),
-    "sadness": (("AU15", 1.5), ("AU1", 1.0), ("AU4", 1.0), ("AU17", 0.5)),
-    "surprise": (("AU1", 1.0), ("AU2", 1.0), ("AU5", 1.0), ("AU26", 1.5)),
-    "fear": (("AU1", 1.0), ("AU2", 0.5), ("AU4", 1.0), ("AU5", 1.0), ("AU20", 1.5), ("AU25", 0.5)),
-    "anger": (("AU4", 1.5), ("AU7", 1.0), ("AU23", 1.0), ("AU24", 0.5), ("AU5", 0.3)),
-    "disgust": (("AU9", 1.5), ("AU10", 1.5), ("AU4", 0.5), ("AU15", 0.3), ("AU17", 0.3)),
+    "happiness": (
+        (
+            "AU12",
+            2.0,
+        ),
+        ("AU6", 1.0),
+    ),
+    "sadness": (
+        (
+            "AU15",
+            1.5,
+        ),
+        ("AU1", 1.0),
+        ("AU4", 1.0),
+        ("AU17", 0.5),
+    ),
+    "surprise": (
+        (
+            "AU1",
+            1.0,
+        ),
+        ("AU2", 1.0),
+        ("AU5", 1.0),
+        ("AU26", 1.5),
+    ),
+    "fear": (
+        (
+            "AU1",
+            1.0,
+        ),
+        ("AU2", 0.5),
+        ("AU4", 1.0),
+        ("AU5", 1.0),
+        ("AU20", 1.5),
+        ("AU25", 0.5),
+    ),
+    "anger": (
+        (
+            "AU4",
+            1.5,
+        ),
+        ("AU7", 1.0),
+        ("AU23", 1.0),
+        ("AU24", 0.5),
+        ("AU5", 0.3),
+    ),
+    "disgust": (
+        (
+            "AU9",
+            1.5,
+        ),
+        ("AU10", 1.5),
+        ("AU4", 0.5),
+        ("AU15", 0.3),
+        ("AU17", 0.3),
+    ),
 }
 # AUs that argue against an emotion (weight subtracted): an open jaw is not anger; a smile is none of the
 # negative emotions; lowered brows are not surprise; a lip raise is not anger.
 AGAINST: dict[str, tuple[tuple[str, float], ...]] = {
-    "happiness": (("AU15", 0.5), ("AU4", 0.3)),
-    "sadness": (("AU12", 1.0), ("AU26", 0.5), ("AU2", 0.5)),
-    "surprise": (("AU4", 1.0), ("AU20", 0.5), ("AU12", 0.5)),
-    "fear": (("AU12", 1.0),),
-    "anger": (("AU12", 1.0), ("AU26", 0.5), ("AU1", 0.3), ("AU10", 0.5), ("AU9", 0.5)),
-    "disgust": (("AU12", 0.5), ("AU1", 0.3), ("AU2", 0.5)),
+    "happiness": (
+        (
+            "AU15",
+            0.5,
+        ),
+        ("AU4", 0.3),
+    ),
+    "sadness": (
+        (
+            "AU12",
+            1.0,
+        ),
+        ("AU26", 0.5),
+        ("AU2", 0.5),
+    ),
+    "surprise": (
+        (
+            "AU4",
+            1.0,
+        ),
+        ("AU20", 0.5),
+        ("AU12", 0.5),
+    ),
+    "fear": (
+        (
+            "AU12",
+            1.0,
+        ),
+    ),
+    "anger": (
+        (
+            "AU12",
+            1.0,
+        ),
+        ("AU26", 0.5),
+        ("AU1", 0.3),
+        ("AU10", 0.5),
+        ("AU9", 0.5),
+    ),
+    "disgust": (
+        (
+            "AU12",
+            0.5,
+        ),
+        ("AU1", 0.3),
+        ("AU2", 0.5),
+    ),
 }
 
 
@@ -129,8 +236,9 @@ def prototype_scores(aus: Mapping[str, float]) -> dict[str, float]:
     return out
 
 
-def fusion_features(aus: Mapping[str, float], appearance: Mapping[str, float] | None,
-                    resting: Mapping[str, float] | None) -> list[float]:
+def fusion_features(
+    aus: Mapping[str, float], appearance: Mapping[str, float] | None, resting: Mapping[str, float] | None
+) -> list[float]:
     """What the fused reading weighs: the AUs, then the appearance model's change from this person's resting
     face (a resting face the CNN already reads as sad or angry says nothing about the moment)."""
     values = [float(aus.get(au, 0.0)) for au in AUS]
@@ -144,9 +252,12 @@ def fusion_features(aus: Mapping[str, float], appearance: Mapping[str, float] | 
 FEATURE_NAMES: tuple[str, ...] = (*AUS, *(f"cnn_{e}" for e in FUSED_CLASSES))
 
 
-def fuse(aus: Mapping[str, float], appearance: Mapping[str, float] | None,
-         resting: Mapping[str, float] | None = None,
-         weights: Mapping[str, Sequence[float]] | None = None) -> dict[str, float]:
+def fuse(
+    aus: Mapping[str, float],
+    appearance: Mapping[str, float] | None,
+    resting: Mapping[str, float] | None = None,
+    weights: Mapping[str, Sequence[float]] | None = None,
+) -> dict[str, float]:
     """The fused emotion reading over ``FUSED_CLASSES``: a softmax of linear scores over the AUs and the
     appearance model's change from rest, with the weights fitted on the dev half (``FUSION_WEIGHTS``)."""
     table = FUSION_WEIGHTS if weights is None else weights
@@ -181,12 +292,38 @@ def top_emotion(reading: Mapping[str, float], classes: tuple[str, ...] = FUSED_C
 
 # Fitted by `callcoach bench real --fit` on the dev half only (see docs/detector.md); per class, one weight
 # per FEATURE_NAMES entry, then the bias.
+# fmt: off
 FUSION_WEIGHTS: dict[str, tuple[float, ...]] = {
-    "anger": (-1.924, -1.177, 6.108, -0.809, 1.192, 2.524, 2.119, -2.122, -0.404, -0.869, 0.239, 0.971, -1.716, 1.956, 0.726, 0.296, 0.442, -1.39, 3.455, -0.094, -1.861, -1.159, -0.049, -0.651, 0.358, -0.358),
-    "disgust": (-0.849, -0.449, 3.203, -0.804, 1.124, 2.601, 2.158, 2.12, -0.483, 0.849, 1.274, 1.026, 0.514, -1.221, 0.036, 0.427, -0.936, 3.365, 2.759, 2.566, -2.682, -3.419, 0.33, 0.428, 0.018, -2.244),
-    "fear": (2.557, -1.411, -0.74, 1.076, -0.412, -1.19, -0.416, 1.551, -0.048, 0.108, -0.426, -1.63, 1.048, -1.506, -0.915, 3.684, 0.473, -0.449, -0.84, -0.648, 2.772, -0.857, 0.455, 0.56, -1.442, 0.27),
-    "happiness": (-0.333, -0.29, -1.991, -0.306, 0.735, 0.19, 2.19, -0.287, 3.258, 0.685, -0.927, -0.942, 1.106, 1.438, 1.053, -0.209, 0.532, 0.708, -1.512, -0.937, -0.025, 4.256, -2.137, -0.639, 0.995, -1.066),
-    "sadness": (2.364, -0.781, -1.757, 0.327, 1.07, 1.464, -1.849, 0.856, 0.122, 0.297, 0.418, 3.489, 1.824, 0.544, 0.146, -3.744, -0.565, 1.519, -0.55, 0.141, 0.809, 0.249, 2.273, -0.924, -1.998, 0.69),
-    "surprise": (1.57, 5.417, -1.732, 2.543, -1.589, -2.36, -1.993, -0.481, -0.748, -0.245, 1.427, -0.468, -1.402, -0.05, -0.137, 2.16, 2.972, -1.76, -1.609, -0.712, 1.363, 0.742, -0.965, 1.657, -0.477, -1.151),
-    "neutral": (-3.385, -1.309, -3.091, -2.029, -2.122, -3.229, -2.21, -1.638, -1.697, -0.824, -2.005, -2.447, -1.375, -1.16, -0.909, -2.614, -2.917, -1.993, -1.704, -0.317, -0.375, 0.188, 0.093, -0.431, 2.547, 3.859),
+    "anger": (
+        -1.924, -1.177, 6.108, -0.809, 1.192, 2.524, 2.119, -2.122, -0.404, -0.869, 0.239, 0.971,
+        -1.716, 1.956, 0.726, 0.296, 0.442, -1.39, 3.455, -0.094, -1.861, -1.159, -0.049, -0.651, 0.358,
+        -0.358,
+    ),
+    "disgust": (
+        -0.849, -0.449, 3.203, -0.804, 1.124, 2.601, 2.158, 2.12, -0.483, 0.849, 1.274, 1.026, 0.514,
+        -1.221, 0.036, 0.427, -0.936, 3.365, 2.759, 2.566, -2.682, -3.419, 0.33, 0.428, 0.018, -2.244,
+    ),
+    "fear": (
+        2.557, -1.411, -0.74, 1.076, -0.412, -1.19, -0.416, 1.551, -0.048, 0.108, -0.426, -1.63, 1.048,
+        -1.506, -0.915, 3.684, 0.473, -0.449, -0.84, -0.648, 2.772, -0.857, 0.455, 0.56, -1.442, 0.27,
+    ),
+    "happiness": (
+        -0.333, -0.29, -1.991, -0.306, 0.735, 0.19, 2.19, -0.287, 3.258, 0.685, -0.927, -0.942, 1.106,
+        1.438, 1.053, -0.209, 0.532, 0.708, -1.512, -0.937, -0.025, 4.256, -2.137, -0.639, 0.995, -1.066,
+    ),
+    "sadness": (
+        2.364, -0.781, -1.757, 0.327, 1.07, 1.464, -1.849, 0.856, 0.122, 0.297, 0.418, 3.489, 1.824,
+        0.544, 0.146, -3.744, -0.565, 1.519, -0.55, 0.141, 0.809, 0.249, 2.273, -0.924, -1.998, 0.69,
+    ),
+    "surprise": (
+        1.57, 5.417, -1.732, 2.543, -1.589, -2.36, -1.993, -0.481, -0.748, -0.245, 1.427, -0.468,
+        -1.402, -0.05, -0.137, 2.16, 2.972, -1.76, -1.609, -0.712, 1.363, 0.742, -0.965, 1.657, -0.477,
+        -1.151,
+    ),
+    "neutral": (
+        -3.385, -1.309, -3.091, -2.029, -2.122, -3.229, -2.21, -1.638, -1.697, -0.824, -2.005, -2.447,
+        -1.375, -1.16, -0.909, -2.614, -2.917, -1.993, -1.704, -0.317, -0.375, 0.188, 0.093, -0.431,
+        2.547, 3.859,
+    ),
 }
+# fmt: on

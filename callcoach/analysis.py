@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
@@ -86,8 +86,10 @@ def analyze_frames(
             if obs.faces:
                 with_face += 1
                 face_ids.update(f.face_id for f in obs.faces)
-            yield obs
-            for event in engine.update(obs):
+            # The engine reads the frame first so the frame line carries its action units and reading.
+            events = list(engine.update(obs))
+            yield with_readings(obs, engine)
+            for event in events:
                 if isinstance(event, (EarlyCue, EarlyCueWithdrawn)):
                     continue  # provisional, for the live panel; a file's analysis reports final cues only
                 if isinstance(event, Cue):
@@ -117,6 +119,15 @@ def analyze_frames(
     )
     if stopped is not None:
         raise stopped
+
+
+def with_readings(obs: FrameObservation, engine: CueEngine) -> FrameObservation:
+    """The observation with each face's action units and fused emotion reading from the engine."""
+    if not obs.faces:
+        return obs
+    faces = tuple(replace(f, aus=engine.face_aus(f.face_id), reading=engine.face_reading(f.face_id))
+                  for f in obs.faces)
+    return replace(obs, faces=faces)
 
 
 def analyze_source(

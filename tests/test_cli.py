@@ -206,12 +206,14 @@ def test_jsonl_writer_lines(per_frame: bool) -> None:
             assert set(record) == {"type", "face", "t_s", "status", "progress"}
     if per_frame:
         first, empty = records[0], records[2]
-        assert set(first) == {"type", "t_s", "face", "emotion", "blendshapes", "faces", "pose"}
+        assert set(first) == {"type", "t_s", "face", "emotion", "appearance", "aus", "blendshapes", "faces", "pose"}
         assert first["face"] is True and first["faces"] == 2
         # the largest face is reported, values at 4 decimals, NaN as null
         assert first["blendshapes"] == {"browInnerUp": 0.1235, "jawOpen": None}
         assert first["pose"] == {"yaw": 12.3457, "pitch": -3.0, "roll": 0.5}
         assert set(first["emotion"]) == set(APPEARANCE_CLASSES)
+        # vision alone (no engine): no AUs, and the emotion is the appearance model's own
+        assert first["aus"] is None and first["emotion"] == first["appearance"]
         assert empty["face"] is False and empty["emotion"] is None and empty["pose"] is None
         assert empty["faces"] == 0 and empty["blendshapes"] == {}
 

@@ -58,6 +58,11 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
         # DIR is optional, which positionals cannot express: callcoach.bench.posed.add_arguments declares it.
     ),
     ExternalCommand(
+        ("bench", "real"),
+        "callcoach.bench.real:main",
+        "the whole detector on real labelled faces (KDEF, JAFFE, Yale, CASME II) next to fer's pipeline",
+    ),
+    ExternalCommand(
         ("live",),
         "callcoach.cli.live_cmd:main",
         "coach on a call as it happens: a window, screen region, monitor, camera or video, in real time",

@@ -58,7 +58,11 @@ def frame_record(obs: FrameObservation) -> dict[str, object]:
         "type": "frame",
         "t_s": _round(obs.t_s),
         "face": face is not None,
-        "emotion": None if face is None else _round_map(face.emotion),
+        # The fused reading (action units with the appearance model) once the baseline is ready; until then
+        # the appearance model's probabilities, which "appearance" always carries.
+        "emotion": None if face is None else _round_map(face.reading if face.reading is not None else face.emotion),
+        "appearance": None if face is None else _round_map(face.emotion),
+        "aus": None if face is None else _round_map(face.aus),
         "blendshapes": {} if face is None else _round_map(face.blendshapes),
         "faces": len(obs.faces),
         "pose": None

@@ -7,7 +7,8 @@ at the apex (a smile with or without eye crinkle; a brow raise with or without w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,6 +34,17 @@ def _mean_pos(*xs: float) -> float:
 
 
 @dataclass(frozen=True)
+class ApexData:
+    """What the engine keeps of a channel's apex frame: deviations, the appearance model's probabilities,
+    the action units and the fused emotion reading (``callcoach.cues.aus``)."""
+
+    d: np.ndarray
+    appearance: dict[str, float] | None
+    aus: dict[str, float] | None
+    reading: dict[str, float] | None
+
+
+@dataclass(frozen=True)
 class ApexReading:
     """Secondary evidence read at a channel's apex, which decides the cue name and emotion."""
 
@@ -43,6 +55,11 @@ class ApexReading:
     #: One-sided mouth-corner movement and the mean corner raise (geometry, in floor units).
     asym: float
     corner: float
+    #: Action units at the apex (0..1), empty when unknown.
+    aus: Mapping[str, float] = field(default_factory=dict)
+
+    def au(self, name: str) -> float:
+        return float(self.aus.get(name, 0.0))
 
 
 def eye_crinkle(d: np.ndarray) -> float:
@@ -101,7 +118,7 @@ def activations(d: np.ndarray, talking: bool) -> dict[str, float]:
     return out
 
 
-def apex_reading(d: np.ndarray) -> ApexReading:
+def apex_reading(d: np.ndarray, aus: Mapping[str, float] | None = None) -> ApexReading:
     return ApexReading(
         crinkle=eye_crinkle(d),
         widen=_mean_pos(d[_I["aperture"]], d[_I["upper_lid"]]),
@@ -109,28 +126,98 @@ def apex_reading(d: np.ndarray) -> ApexReading:
         stretch=_pos(d[_I["stretch_bs"]]),
         asym=abs(float(d[_I["corner_asym"]])),
         corner=float(d[_I["corner"]]),
+        aus=dict(aus or {}),
     )
 
 
-def name_cue(channel: str, apex: ApexReading, appearance: dict[str, float] | None) -> tuple[str, str | None]:
-    """Cue name and suggested emotion for an event on ``channel``, from what was seen at its apex."""
+#: AU intensities (0..1, ``callcoach.cues.aus``) the naming reads: corners pulled up, lips or jaw apart, and
+#: the cheek raise that makes a smile reach the eyes.
+LAUGH_AU12 = 0.45
+LAUGH_OPEN = 0.3
+CHEEK_AU6 = 0.3
+#: A cheek raise this strong with the eyes squeezed (AU7 or AU45) also makes the smile felt: a broad laugh
+#: closes the eyes, and the cheek landmarks then partly hide behind the lids.
+SQUEEZE_AU6 = 0.2
+SQUEEZE = 0.3
+#: The cue that carries each emotion when the fused reading decides among a channel's rivals.
+EMOTION_CUE: dict[str, str] = {
+    "happiness": "duchenne_smile", "sadness": "micro_frown", "anger": "micro_anger", "disgust": "nose_wrinkle",
+    "surprise": "micro_surprise", "fear": "micro_surprise",
+}
+#: The six emotions the fused reading may hand a movement.
+SIX: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "sadness", "surprise")
+# Channels whose movement belongs to an emotion; the fused reading (AU prototypes with the appearance
+# model) may name another emotion than the channel's own when it is clearly surer of it. A lowered brow is
+# anger, disgust or sadness; a nose-to-lip shortening disgust or anger; a raised brow with widened eyes
+# surprise or fear; but the strongest single movement of a face is not always its emotion's signature.
+_RIVALS: dict[str, tuple[str, ...]] = {
+    "anger": SIX, "nose": SIX, "frown": SIX, "brow_raise": SIX, "smile": SIX,
+}
+#: The fused reading overrides a channel's own emotion when its top emotion has at least this probability
+#: and leads the channel's own by this margin (chosen on the dev half of `callcoach bench real`).
+SWITCH_P = 0.5
+SWITCH_MARGIN = 0.2
+
+
+def laughing(apex: ApexReading) -> bool:
+    """Corners pulled up with the lips apart: a smile or a laugh showing teeth (AU12 + AU25/26)."""
+    return apex.au("AU12") >= LAUGH_AU12 and max(apex.au("AU25"), apex.au("AU26")) >= LAUGH_OPEN
+
+
+def _smile(apex: ApexReading) -> tuple[str, str | None]:
+    # Eye crinkle on the held eye measures, or the cheek raise (AU6) read on the eyes as they are: a broad
+    # laugh squeezes the eyes as far as a blink does, and the held measures would miss it.
+    squeezed = apex.au("AU6") >= SQUEEZE_AU6 and max(apex.au("AU7"), apex.au("AU45")) >= SQUEEZE
+    felt = apex.crinkle >= 1.0 or apex.au("AU6") >= CHEEK_AU6 or squeezed
+    return ("duchenne_smile", "happiness") if felt else ("polite_smile", None)
+
+
+def _pick(channel: str, default: str, reading: Mapping[str, float] | None) -> str:
+    if not reading:
+        return default
+    top = max(_RIVALS[channel], key=lambda e: (reading.get(e, 0.0), e == default))
+    if top != default and reading.get(top, 0.0) >= SWITCH_P and \
+            reading.get(top, 0.0) - reading.get(default, 0.0) >= SWITCH_MARGIN:
+        return top
+    return default
+
+
+def _by_emotion(emotion: str, apex: ApexReading) -> tuple[str, str | None]:
+    if emotion == "happiness":
+        return _smile(apex)
+    return EMOTION_CUE[emotion], emotion
+
+
+def name_cue(channel: str, apex: ApexReading, reading: Mapping[str, float] | None) -> tuple[str, str | None]:
+    """Cue name and suggested emotion for an event on ``channel``, from what was seen at its apex.
+
+    ``reading`` is the fused emotion reading at the apex (``callcoach.cues.aus.fuse``); among the emotions
+    a channel's movement can belong to, it decides which one the cue suggests.
+    """
     if channel in ("smile", "lip_pull"):
         if one_sided(apex):
             return "unilateral_lip_pull", "contempt"
         if channel == "lip_pull" and apex.corner < 1.0:
             return "unilateral_lip_pull", "contempt"
-        return ("duchenne_smile", "happiness") if apex.crinkle >= 1.0 else ("polite_smile", None)
+        if channel == "smile" and not laughing(apex):
+            # A raised upper lip (disgust) or a pained grimace also lifts the corners a little.
+            return _by_emotion(_pick(channel, "happiness", reading), apex)
+        return _smile(apex)
+    if channel in ("nose", "frown", "anger") and laughing(apex):
+        # A laugh raises the upper lip and shortens the nose-to-lip distance too: still a smile.
+        return _smile(apex)
     if channel == "brow_raise":
-        if apex.widen >= 0.8 or apex.jaw >= 1.0:
-            fearful = apex.stretch >= 1.0 or (
-                appearance is not None and appearance.get("fear", 0.0) > appearance.get("surprise", 0.0)
-            )
-            return "micro_surprise", "fear" if fearful else "surprise"
-        return "eyebrow_flash", None
+        wide = apex.widen >= 0.8 or apex.jaw >= 1.0
+        emotion = _pick(channel, "surprise", reading)
+        if emotion == "surprise" and wide and apex.stretch >= 1.0:
+            emotion = "fear"  # lips stretched sideways (AU20) mark fear outright
+        if not wide and emotion == "surprise":
+            return "eyebrow_flash", None
+        return _by_emotion(emotion, apex)
+    if channel in _RIVALS:
+        default = {"nose": "disgust", "frown": "sadness", "anger": "anger"}[channel]
+        return _by_emotion(_pick(channel, default, reading), apex)
     return {
         "compression": ("lip_compression", None),
-        "nose": ("nose_wrinkle", "disgust"),
-        "frown": ("micro_frown", "sadness"),
-        "anger": ("micro_anger", "anger"),
         "gaze": ("gaze_aversion", None),
     }[channel]

@@ -18,8 +18,9 @@ from typing import Literal
 
 import numpy as np
 
+from callcoach.cues.aus import action_units, fuse
 from callcoach.cues.baseline import RobustBaseline
-from callcoach.cues.channels import CHANNELS, TALK_GAIN, activations, apex_reading, name_cue
+from callcoach.cues.channels import CHANNELS, TALK_GAIN, ApexData, activations, apex_reading, name_cue
 from callcoach.cues.early import EarlyAnnouncer, EarlyRule
 from callcoach.cues.features import FLOORS, INDEX, feature_vector
 from callcoach.cues.spotter import BlinkCluster, BlinkClusterSpotter, Excursion, Spotter
@@ -90,6 +91,9 @@ class _Face:
     talking: bool = False
     acts: dict[str, float] = field(default_factory=dict)
     early: EarlyAnnouncer | None = None
+    #: Action units (0..1) and the fused emotion reading of the last readable frame (None until ready).
+    aus: dict[str, float] | None = None
+    reading: dict[str, float] | None = None
 
 
 class CueEngine:
@@ -123,6 +127,16 @@ class CueEngine:
         """The channel activations of this face's last readable frame (>= 1: the movement is there)."""
         state = self._faces.get(face_id)
         return dict(state.acts) if state is not None else {}
+
+    def face_aus(self, face_id: int) -> dict[str, float] | None:
+        """This face's action units on its last frame (0..1 against its baseline); None while not readable."""
+        state = self._faces.get(face_id)
+        return None if state is None or state.aus is None else dict(state.aus)
+
+    def face_reading(self, face_id: int) -> dict[str, float] | None:
+        """The fused emotion reading (AU prototypes with the appearance model) of this face's last frame."""
+        state = self._faces.get(face_id)
+        return None if state is None or state.reading is None else dict(state.reading)
 
     def _new_face(self, face_id: int) -> _Face:
         spotters = {c: Spotter(c, min_s=0.03 if c != "gaze" else 0.25) for c in CHANNELS}
@@ -160,6 +174,8 @@ class CueEngine:
         st.last_pose = (face.pose.yaw, face.pose.pitch)
         st.last_t = t
         base = st.baseline
+        # The AUs read the eyes as they are: a laugh's squeeze closes them as far as a blink does.
+        x_raw = x.copy()
         closed = self._eyes_closed(base, x)
         if closed and st.held_eyes is not None:
             x[_EYE_FEATURES] = st.held_eyes
@@ -177,6 +193,7 @@ class CueEngine:
         st.reliable = reliable
         if not reliable:
             st.acts = {}
+            st.aus = st.reading = None
             for spotter in st.spotters.values():
                 spotter.interrupt(t)  # dropped: a half-seen movement during a turn is not evidence
             yield from self._withdraw(st, t, "unreadable")
@@ -188,9 +205,12 @@ class CueEngine:
         acts = activations(d, talking)
         st.talking, st.acts = talking, acts
         emotion = dict(face.emotion) if face.emotion else None
+        st.aus = action_units(base.deviation(x_raw))
+        st.reading = fuse(st.aus, emotion, st.emotion_mean)
+        apex = ApexData(d, emotion, st.aus, st.reading)
         ended: dict[str, Excursion] = {}
         for name, spotter in st.spotters.items():
-            done = spotter.update(t, acts[name], (d, emotion))
+            done = spotter.update(t, acts[name], apex)
             if done is not None:
                 ended[name] = done
         if st.early is not None:
@@ -292,9 +312,11 @@ class CueEngine:
     @staticmethod
     def _describe(st: _Face, ex: Excursion) -> tuple[str, str | None, float, float]:
         """Name, emotion, intensity and confidence, from what was seen at the apex (early or final)."""
-        d, emotion_probs = ex.apex_data if isinstance(ex.apex_data, tuple) else (None, None)
-        apex = apex_reading(d) if d is not None else apex_reading(np.zeros(len(FLOORS)))
-        name, emotion = name_cue(ex.channel, apex, emotion_probs)
+        data = ex.apex_data if isinstance(ex.apex_data, ApexData) else None
+        d = data.d if data is not None else np.zeros(len(FLOORS))
+        emotion_probs = data.appearance if data is not None else None
+        apex = apex_reading(d, data.aus if data is not None else None)
+        name, emotion = name_cue(ex.channel, apex, data.reading if data is not None else None)
         margin = 1.0 - math.exp(-max(0.0, ex.peak - 1.0))
         support = 0.0
         if emotion in _FER_EMOTIONS and emotion_probs and st.emotion_mean:

@@ -47,6 +47,13 @@ FEATURES: dict[str, float] = {
     "brow_gap": 0.02,
     # nose
     "nose_eye": 0.012,        # nostril wing to inner eye corner
+    # read only by the action units (callcoach.cues.aus), not by the channels
+    "jaw_drop": 0.03,         # nose base to chin
+    "sneer_bs": 0.08,         # noseSneer (near zero on many real faces; geometry leads)
+    "cheek_squint_bs": 0.08,  # cheekSquint (idem)
+    "eye_wide_bs": 0.08,      # eyeWide (idem)
+    "dimple_bs": 0.08,        # mouthDimple
+    "shrug_bs": 0.10,         # mouthShrugLower (chin raise)
     # head
     "yaw": 6.0,
     "pitch": 6.0,
@@ -92,6 +99,12 @@ def feature_vector(face: FaceObservation) -> np.ndarray:
         "brow_down_bs": _pair(b, "browDownLeft", "browDownRight"),
         "brow_gap": g["brow_gap"],
         "nose_eye": (g["nose_eye_r"] + g["nose_eye_l"]) / 2,
+        "jaw_drop": g["jaw_drop"],
+        "sneer_bs": _pair(b, "noseSneerLeft", "noseSneerRight"),
+        "cheek_squint_bs": _pair(b, "cheekSquintLeft", "cheekSquintRight"),
+        "eye_wide_bs": _pair(b, "eyeWideLeft", "eyeWideRight"),
+        "dimple_bs": _pair(b, "mouthDimpleLeft", "mouthDimpleRight"),
+        "shrug_bs": b.get("mouthShrugLower", 0.0),
         "yaw": face.pose.yaw,
         "pitch": face.pose.pitch,
     }

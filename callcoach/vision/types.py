@@ -43,6 +43,11 @@ class FaceObservation:
     blendshapes: Mapping[str, float]
     geometry: Mapping[str, float]
     emotion: Mapping[str, float] | None = None
+    #: Action units (0..1, against this person's resting face) and the fused emotion reading (AU prototypes
+    #: with ``emotion``), filled in by the analysis from the cue engine; None from vision alone and while
+    #: the baseline is calibrating (see ``callcoach.cues.aus``).
+    aus: Mapping[str, float] | None = None
+    reading: Mapping[str, float] | None = None
 
 
 @dataclass(frozen=True)

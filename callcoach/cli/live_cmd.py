@@ -258,6 +258,7 @@ def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = s
         interrupted = True
     finally:
         runner.stop(timeout=2.0)
+        runner.settle()
     summary = runner.stats.as_dict()
     if interrupted:
         summary["end"] = "interrupted"

@@ -87,6 +87,13 @@ class PacedFileSource:
         #: Frames of the file skipped because they were not due at any tick (fps below the file's rate).
         self.skipped = 0
         self._stop = threading.Event()
+        self._hold: threading.Event | None = None
+
+    def hold_until(self, ready: threading.Event) -> None:
+        """Start the file's clock only once ``ready`` is set (the live runner sets it when its models have
+        loaded): a file is then analysed from its first frame, as ``callcoach analyze`` reads it, instead of
+        playing its first seconds to nobody. Called before ``frames()``."""
+        self._hold = ready
 
     def _players(self) -> list[_Player]:
         # Each copy starts elsewhere in the clip so the N "people" do not move in lockstep.
@@ -106,6 +113,10 @@ class PacedFileSource:
     def frames(self) -> Iterator[Frame]:
         players = self._players()
         try:
+            hold = self._hold
+            while hold is not None and not hold.wait(0.05):
+                if self._stop.is_set():
+                    return
             period = 1.0 / self.fps
             start = due = time.monotonic()
             index, last_wanted = 0, -1

@@ -102,6 +102,8 @@ class CoachApp(App[None]):
         Binding("v", "privacy", "blur"),  # the privacy pause: the call sees a blurred still
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),
+        # Ctrl-C ends the panel at once, as it ends every other command (status 130), not Textual's hint.
+        Binding("ctrl+c", "interrupt", show=False, priority=True),
     ]
     #: Panel keys do nothing until the user has agreed, or while another screen is on top.
     _PANEL_ACTIONS = frozenset({"toggle_pause", "cycle_context", "mark", "toggle_details", "playbook", "help",
@@ -207,6 +209,9 @@ class CoachApp(App[None]):
         if runner is not None:
             try:
                 runner.stop()
+                settle = getattr(runner, "settle", None)
+                if callable(settle):
+                    settle()  # still loading the models: let it finish before the process goes
             except Exception as exc:
                 self.log.error(f"runner.stop failed: {exc!r}")
 
@@ -217,9 +222,8 @@ class CoachApp(App[None]):
         self.status = message.status
         self._show_status()
         if changed:
-            # Textual draws on stderr, and the vision stage points fd 2 at /dev/null for a moment while it
-            # loads models (to hush native logging); whatever was drawn then is lost. A full repaint on each
-            # change of state (a few per session) puts the screen right again.
+            # A full repaint on each change of state (a few per session): anything else that reached the
+            # terminal meanwhile (native output is kept off it, see callcoach.cli.terminal) is painted over.
             self.screen.refresh()
 
     def on_cue_spotted(self, message: CueSpotted) -> None:
@@ -353,6 +357,10 @@ class CoachApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self._consent_text))
+
+    def action_interrupt(self) -> None:
+        self.stop_runner()
+        self.exit(return_code=130)
 
     async def action_quit(self) -> None:
         self.stop_runner()

@@ -27,6 +27,8 @@ def _private_session_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     """`callcoach live` keeps a session record: tests and their subprocesses use a temporary store."""
     saved = os.environ.get("CALLCOACH_DATA_DIR")
     os.environ["CALLCOACH_DATA_DIR"] = str(tmp_path_factory.mktemp("callcoach-data"))
+    # The native libraries' log (callcoach.cli.terminal) of test subprocesses stays out of the user's log folder.
+    os.environ.setdefault("CALLCOACH_LOG_DIR", str(tmp_path_factory.mktemp("callcoach-log")))
     yield
     if saved is None:
         os.environ.pop("CALLCOACH_DATA_DIR", None)

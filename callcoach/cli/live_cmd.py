@@ -229,6 +229,10 @@ class HeadlessWriter:
     def on_self(self, note: Any) -> None:
         self.line(_finite(dict(note.as_dict())))
 
+    def on_store(self, state: str, message: str) -> None:
+        """The session record cannot be written (or can again): one line each way, never one per retry."""
+        self.line({"type": "store", "state": state, "message": message})
+
     def on_vcam(self, state: str, message: str) -> None:
         if state.startswith("self_"):
             self.line({"type": "self_status", "state": state.removeprefix("self_"), "message": message})
@@ -258,8 +262,17 @@ def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = s
         interrupted = True
     finally:
         runner.stop(timeout=2.0)
-        runner.settle()
+        settle = getattr(runner, "settle", None)
+        if callable(settle):
+            settle()  # stopped while the models were still loading: let that end before the process does
     summary = runner.stats.as_dict()
+    recorder = _recorder_for(writer)
+    if recorder is not None:
+        recorder.flush(timeout=2.0)  # one more try: the summary then says what is really still unwritten
+    if recorder is not None and recorder.failing:
+        # Events still held because the store cannot be written; the line on stderr at the end says how
+        # many were finally lost.
+        summary["store"] = {"state": "failing", "message": recorder.failing, "unwritten": recorder.pending}
     if interrupted:
         summary["end"] = "interrupted"
     summary["clean_stop"] = runner.stopped
@@ -277,6 +290,12 @@ def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = s
             raise err
         raise CallcoachError(f"live run failed: {runner.stats.end_message}")
     return 0
+
+
+def _recorder_for(listener: object) -> Any:
+    from callcoach.session.recorder import recorder_for
+
+    return recorder_for(listener)
 
 
 def _check_vcam_video(path: str) -> None:

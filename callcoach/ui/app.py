@@ -28,6 +28,7 @@ from callcoach.ui.messages import (
     PanelListener,
     SelfNoted,
     StatusChanged,
+    StoreChanged,
     SuggestionOffered,
     VcamChanged,
 )
@@ -248,6 +249,11 @@ class CoachApp(App[None]):
         if self._marked is None:
             self.query_one(SuggestionCard).border_subtitle = "not confirmed"
         self._show_card()
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        failing = message.state != "ok"
+        self.notify(message.message[:1].upper() + message.message[1:], title="Session record",
+                    severity="warning" if failing else "information", timeout=15 if failing else 5)
 
     def on_self_noted(self, message: SelfNoted) -> None:
         self.query_one(SelfLine).show_note(message.note)

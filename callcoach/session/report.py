@@ -266,6 +266,16 @@ def render_markdown(s: SessionSummary) -> str:
 # --- HTML ------------------------------------------------------------------------------------------------
 
 
+def chart_axis(s: SessionSummary) -> tuple[float, str, float]:
+    """(seconds per unit, unit name, length in units) of the chart's time axis: it fits the session, in seconds
+    for a short one (a 10 s session is not drawn on a minute), else in minutes."""
+    own_times = [n.t_s for n in s.own.notes] if s.own is not None else []
+    seconds = max(s.duration_s, max([p.t_s for p in s.timeline] + [g.t_s for g in s.suggestions] + own_times
+                                    + [1.0]))
+    unit, name = (1.0, "seconds") if seconds < 120 else (60.0, "minutes")
+    return unit, name, seconds / unit
+
+
 def timeline_png(s: SessionSummary) -> bytes:
     """The timeline chart: one row per cue, a dot per detection (size: confidence, colour: reading), the
     suggestions along the top coloured by the user's mark, and the top moments shaded."""
@@ -278,12 +288,7 @@ def timeline_png(s: SessionSummary) -> bytes:
     fig = Figure(figsize=(10, 1.8 + 0.4 * top), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    own_times = [n.t_s for n in s.own.notes] if s.own is not None else []
-    # The axis fits the session: seconds for a short one (a 10 s session is not drawn on a minute), else minutes.
-    seconds = max(s.duration_s, max([p.t_s for p in s.timeline] + [g.t_s for g in s.suggestions] + own_times
-                                    + [1.0]))
-    unit, unit_name = (1.0, "seconds") if seconds < 120 else (60.0, "minutes")
-    span = seconds / unit
+    unit, unit_name, span = chart_axis(s)
     for moment in s.negative_moments + s.positive_moments:
         ax.axvspan(moment.start_s / unit, moment.end_s / unit, color=COLORS[moment.valence], alpha=0.12, lw=0)
     for p in s.timeline:

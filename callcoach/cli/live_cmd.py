@@ -322,7 +322,8 @@ def main(args: argparse.Namespace) -> int:
             recording.playbook_version = playbook_version(advisor) or recording.playbook_version
             return run_headless(recording.wrap_factory(runner_factory(args, source, advisor)), args.duration)
         finally:
-            recording.finish(sys.stderr if sys.stderr.isatty() else None)  # stdout is jsonl: keep it clean
+            # stdout is jsonl: keep it clean; a loss is said on stderr even when it is not a terminal.
+            recording.finish(sys.stderr if sys.stderr.isatty() else None, trouble=sys.stderr)
     try:
         from callcoach.ui.app import run_live_app
     except ImportError as exc:

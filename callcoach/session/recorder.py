@@ -279,13 +279,12 @@ class SessionRecorder:
                     del self._ops[:over]
                 if seen is not None and self._seen_at is None:
                     self._seen_at = seen
-                held = len(self._ops)
             # Said once when writing starts to fail, and once when it works again: never once per retry.
             if self.failing is None:
                 self.failing = " ".join(str(exc).split()) or type(exc).__name__
                 _log.debug("session %s: cannot write (%s); holding events in memory", self.session_id, exc)
                 notify(self.inner, "on_store", "failing",
-                       f"the session record cannot be written ({self.failing}); {held} events are held in memory "
+                       f"the session record cannot be written ({self.failing}); its events are held in memory "
                        f"(up to {_MAX_QUEUED}) and written when it can. Coaching goes on.")
             return False
         if self.failing is not None:
@@ -376,13 +375,20 @@ class LiveRecording:
         self.playbook_version = playbook_version(selector) or self.playbook_version
         return MarkingSelector(selector, self)
 
-    def finish(self, out: TextIO | None = None) -> str | None:
-        """Close the session; return (and write to ``out``) one line saying where its summary is."""
+    def finish(self, out: TextIO | None = None, *, trouble: TextIO | None = None) -> str | None:
+        """Close the session; return (and write to ``out``) one line saying where its summary is. A line that
+        reports trouble (events lost, the session not kept, the store moved aside) goes to ``trouble`` when
+        ``out`` is None: a headless run keeps stdout for jsonl but must still say what was lost."""
         recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            recorder.close()  # counts what could not be written
+            recorder.store.close()
+        troubled = self.notice is not None or (recorder is None and self.problem is not None) or \
+            (recorder is not None and recorder.lost > 0)
+        if out is None and troubled:
+            out = trouble
         line = None
         if recorder is not None:
-            recorder.close()
-            recorder.store.close()
             counts = recorder.counts
             own = f", {counts['self_notes']} notes on your own face" if counts["self_notes"] else ""
             line = (f"callcoach: session {recorder.session_id} kept ({counts['cues']} cues, "

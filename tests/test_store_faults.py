@@ -91,11 +91,13 @@ def _until(condition: Any, timeout: float = 20.0) -> bool:
 
 
 def test_a_full_disk_is_said_once_events_are_held_and_written_when_space_returns(
-        data_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     store = SessionStore()
     inner = Listener()
-    rec = SessionRecorder(store, inner, source_kind="video", source_name="clip", context="general",
-                          flush_interval_s=0.02)
+    rec = SessionRecorder(
+        store, inner, source_kind="video", source_name="clip", context="general", flush_interval_s=0.02
+    )
     _fill_up(store)
     for i in range(200):  # more than the free room left in the pages in use
         rec.on_cue(cue(i), 10.0)
@@ -135,8 +137,9 @@ def test_a_disk_still_full_at_the_end_counts_what_was_lost(data_dir: Path) -> No
 def test_the_held_events_are_bounded(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(recorder_module, "_MAX_QUEUED", 50)
     store = SessionStore()
-    rec = SessionRecorder(store, Listener(), source_kind="video", source_name="clip", context="general",
-                          flush_interval_s=0.02)
+    rec = SessionRecorder(
+        store, Listener(), source_kind="video", source_name="clip", context="general", flush_interval_s=0.02
+    )
     _fill_up(store)
     for i in range(400):
         rec.on_cue(cue(i), 10.0)
@@ -161,7 +164,8 @@ mount -t tmpfs -o size=512k tmpfs "$D" || exit 99
 dd if=/dev/zero of="$D/fill" bs=4096 2>/dev/null
 truncate -s -48K "$D/fill"  # room to open the store and a few commits, then ENOSPC
 "$@"; rc=$?
-"$PY" -c "import sqlite3; print(sqlite3.connect('$D/sessions.db').execute('SELECT COUNT(*) FROM cue_events').fetchone()[0])" >&2
+"$PY" -c "import sqlite3; c = sqlite3.connect('$D/sessions.db')
+print(c.execute('SELECT COUNT(*) FROM cue_events').fetchone()[0])" >&2
 exit $rc
 """
 
@@ -170,14 +174,21 @@ def test_a_live_run_on_a_full_disk_says_so_once_and_counts_the_loss(tmp_path: Pa
     """A real ENOSPC: the store lives on a tiny tmpfs (in a private mount namespace) that fills up mid-call."""
     data = tmp_path / "data"
     data.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "CALLCOACH_DATA_DIR": str(data), "D": str(data),
-           "PY": sys.executable}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CALLCOACH_DATA_DIR": str(data), "D": str(data), "PY": sys.executable}
     clip = str(real_media / "single_face.mp4")
     command = [sys.executable, "-m", "callcoach", "live", "--video", clip, "--headless", "--loop", "--duration", "12"]
     if shutil.which("unshare") is None:
         pytest.skip("no unshare here")
-    proc = subprocess.run(["unshare", "-m", "sh", "-c", _FULL_DISK, "sh", *command], capture_output=True, text=True,
-                          env=env, cwd=REPO, stdin=subprocess.DEVNULL, timeout=300, check=False)
+    proc = subprocess.run(
+        ["unshare", "-m", "sh", "-c", _FULL_DISK, "sh", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+        check=False,
+    )
     if proc.returncode in (98, 99) or "unshare" in proc.stderr:
         pytest.skip(f"no private tmpfs here: {proc.stderr.strip()}")
     assert proc.returncode == 0, proc.stderr
@@ -213,9 +224,17 @@ def test_history_is_readable_from_a_read_only_connection(data_dir: Path) -> None
 
 
 def _ro_bind(folder: Path, command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    script = f"mount --bind -o ro {folder} {folder} && exec \"$@\""
-    return subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", *command], capture_output=True, text=True,
-                          env=env, cwd=REPO, stdin=subprocess.DEVNULL, timeout=120, check=False)
+    script = f'mount --bind -o ro {folder} {folder} && exec "$@"'
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, "sh", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_sessions_list_and_summary_work_on_a_read_only_file_system(tmp_path: Path) -> None:
@@ -275,16 +294,25 @@ def test_sessions_list_on_a_damaged_store_says_so(tmp_path: Path) -> None:
     data.mkdir()
     (data / "sessions.db").write_bytes(b"")
     env = {**os.environ, "PYTHONPATH": str(REPO), "CALLCOACH_DATA_DIR": str(data)}
-    proc = subprocess.run([sys.executable, "-m", "callcoach", "sessions", "list"], capture_output=True, text=True,
-                          env=env, cwd=REPO, stdin=subprocess.DEVNULL, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "callcoach", "sessions", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.startswith("callcoach: the session store") and "empty (0 bytes)" in proc.stderr
     assert "moved aside" in proc.stderr and proc.stderr.count("\n") == 1
     assert len(list(data.glob("sessions.db.damaged-*"))) == 1
 
 
-def test_a_damaged_store_that_cannot_be_moved_is_one_clear_error(data_dir: Path, monkeypatch: pytest.MonkeyPatch
-                                                                  ) -> None:
+def test_a_damaged_store_that_cannot_be_moved_is_one_clear_error(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data_dir.mkdir(parents=True)
     (data_dir / "sessions.db").write_bytes(b"")
 
@@ -304,9 +332,12 @@ def test_suggestions_whose_early_cue_was_withdrawn_are_marked(data_dir: Path) ->
     from callcoach.session.report import render_html, render_markdown, terminal_renderable
 
     with SessionStore() as store:
-        session = make_session(store, cues=[(10.0, "duchenne_smile", 0.8)],
-                               suggestions=[(12.0, "duchenne_smile", None), (30.0, "micro_frown", None)],
-                               duration_s=40.0)
+        session = make_session(
+            store,
+            cues=[(10.0, "duchenne_smile", 0.8)],
+            suggestions=[(12.0, "duchenne_smile", None), (30.0, "micro_frown", None)],
+            duration_s=40.0,
+        )
         summary = build_summary(store, session)
     withdrawn = {g.id for g in summary.suggestions if g.cue == "micro_frown"}
     assert summary.unconfirmed == withdrawn  # no final micro_frown stands behind it
@@ -334,10 +365,15 @@ def test_the_html_axis_fits_a_short_session(data_dir: Path, monkeypatch: pytest.
 
     monkeypatch.setattr(Axes, "set_xlabel", xlabel)
     with SessionStore() as store:
-        short = build_summary(store, make_session(store, cues=[(2.0, "duchenne_smile", 0.8)],
-                                                  suggestions=[(3.0, "duchenne_smile", None)], duration_s=10.0))
-        long = build_summary(store, make_session(store, started_at=2e9, cues=[(300.0, "duchenne_smile", 0.8)],
-                                                 duration_s=600.0))
+        short = build_summary(
+            store,
+            make_session(
+                store, cues=[(2.0, "duchenne_smile", 0.8)], suggestions=[(3.0, "duchenne_smile", None)], duration_s=10.0
+            ),
+        )
+        long = build_summary(
+            store, make_session(store, started_at=2e9, cues=[(300.0, "duchenne_smile", 0.8)], duration_s=600.0)
+        )
     assert report.chart_axis(short) == (1.0, "seconds", 10.0)  # was a minute for a 10 s session
     assert report.chart_axis(long) == (60.0, "minutes", 10.0)
     report.timeline_png(short)

@@ -20,18 +20,32 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 #: What MediaPipe, LiteRT, XNNPACK and glog write on fd 2 (see docs/reliability.md for the full lines).
-NATIVE = re.compile(r"W0000 |I0000 |E0000 |INFO: |WARNING: Logging|XNNPACK|LiteRT|DestroyAccelerator|"
-                    r"face_landmarker_graph|inference_feedback_manager|\.cc:\d+\]")
+NATIVE = re.compile(
+    r"W0000 |I0000 |E0000 |INFO: |WARNING: Logging|XNNPACK|LiteRT|DestroyAccelerator|"
+    r"face_landmarker_graph|inference_feedback_manager|\.cc:\d+\]"
+)
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-            "CALLCOACH_LOG_DIR": str(tmp_path / "log"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "CALLCOACH_LOG_DIR": str(tmp_path / "log"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
 
 
 def _cli(tmp_path: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "callcoach", *args], capture_output=True, text=True,
-                          env=_env(tmp_path), cwd=REPO, stdin=subprocess.DEVNULL, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "callcoach", *args],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def test_native_lines_go_to_the_log_and_our_own_lines_to_the_terminal(tmp_path: Path, real_media: Path) -> None:
@@ -65,9 +79,15 @@ def test_ctrl_c_at_any_moment_exits_130_without_a_traceback(tmp_path: Path, afte
     """SIGINT while importing the command, while the models load, and while coaching. The clock starts when
     callcoach's own code runs (it creates the native log first thing): a Ctrl-C while the interpreter itself
     is still starting (importing ``site``) is Python's, before any line of ours."""
-    proc = subprocess.Popen([sys.executable, "-m", "callcoach", "demo", "--headless-check", "60"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp_path), cwd=REPO,
-                            stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "callcoach", "demo", "--headless-check", "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(tmp_path),
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+    )
     log = tmp_path / "log" / "native.log"
     deadline = time.monotonic() + 60
     while not log.exists() and proc.poll() is None and time.monotonic() < deadline:
@@ -86,8 +106,7 @@ def test_ctrl_c_at_any_moment_exits_130_without_a_traceback(tmp_path: Path, afte
 
 
 def _tmux(*args: str) -> str:
-    return subprocess.run(["tmux", "-L", "callcoach-test", *args], capture_output=True, text=True,
-                          check=False).stdout
+    return subprocess.run(["tmux", "-L", "callcoach-test", *args], capture_output=True, text=True, check=False).stdout
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -97,13 +116,21 @@ def test_the_panel_never_shows_a_native_line(tmp_path: Path) -> None:
 
     acknowledge_consent(tmp_path / "config" / "callcoach" / "consent.json")
     env = _env(tmp_path)
-    command = " ".join(f"{k}={v!r}" for k, v in env.items() if k in ("PYTHONPATH", "CALLCOACH_LOG_DIR",
-                                                                      "XDG_CONFIG_HOME", "CALLCOACH_DATA_DIR"))
+    command = " ".join(
+        f"{k}={v!r}"
+        for k, v in env.items()
+        if k in ("PYTHONPATH", "CALLCOACH_LOG_DIR", "XDG_CONFIG_HOME", "CALLCOACH_DATA_DIR")
+    )
     _tmux("kill-server")
     _tmux("new-session", "-d", "-s", "panel", "-x", "100", "-y", "32")
     # The shell stays for a while after the app so that what is left on the screen can be captured.
-    _tmux("respawn-pane", "-k", "-t", "panel",
-          f"env {command} {sys.executable} -m callcoach demo; echo EXITED $?; sleep 60")
+    _tmux(
+        "respawn-pane",
+        "-k",
+        "-t",
+        "panel",
+        f"env {command} {sys.executable} -m callcoach demo; echo EXITED $?; sleep 60",
+    )
     captures: list[str] = []
     try:
         deadline = time.monotonic() + 150

@@ -85,7 +85,8 @@ def capture_native_output() -> Path | None:
     log_fd, path = _open_log()
     os.dup2(log_fd, 2)
     os.close(log_fd)
-    sys.stderr = sys.__stderr__ = stream
+    sys.stderr = stream
+    sys.__stderr__ = stream  # type: ignore[misc]  # Textual draws on sys.__stderr__: it must be the terminal
     _installed = path
     return path
 

@@ -7,7 +7,8 @@ every change of state and otherwise at most every ``status_interval_s``.
 
 Vision and the cue engine see times relative to ``start()`` (``origin_s``), so cue times read as seconds
 into the session (for a file source with ``hold_until``, relative to its first frame, which is played once
-the models have loaded: a file is analysed from its first frame, as ``callcoach analyze`` reads it); frames keep their capture time on ``time.monotonic()`` for the latency figures.
+the models have loaded: a file is analysed from its first frame, as ``callcoach analyze`` reads it); frames
+keep their capture time on ``time.monotonic()`` for the latency figures.
 """
 
 from __future__ import annotations

@@ -289,7 +289,8 @@ class SessionRecorder:
             return False
         if self.failing is not None:
             self.failing = None
-            notify(self.inner, "on_store", "ok", f"the session record is written again ({len(batch)} held events saved)")
+            notify(self.inner, "on_store", "ok",
+                   f"the session record is written again ({len(batch)} held events saved)")
         return True
 
 

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from callcoach.session import settings
-from callcoach.session import storefaults
+from callcoach.session import settings, storefaults
 from callcoach.session.schema import MIGRATIONS, StoreError, migrate
 
 Status = Literal["running", "ended", "recovered"]

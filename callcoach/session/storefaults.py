@@ -79,8 +79,10 @@ def move_aside(path: Path, reason: str) -> str:
         side = path.with_name(path.name + suffix)
         if side.exists():
             os.replace(side, aside.with_name(aside.name + suffix))
-    return (f"the session store {path} was damaged ({reason}); it was moved aside to {aside} "
-            "and a new, empty store was started")
+    return (
+        f"the session store {path} was damaged ({reason}); it was moved aside to {aside} "
+        "and a new, empty store was started"
+    )
 
 
 def is_readonly(exc: BaseException) -> bool:
@@ -103,8 +105,9 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     for option in ("mode=ro", "immutable=1"):
         conn = None
         try:
-            conn = sqlite3.connect(f"file:{target}?{option}", uri=True, timeout=10.0, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                f"file:{target}?{option}", uri=True, timeout=10.0, isolation_level=None, check_same_thread=False
+            )
             conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             return conn
         except sqlite3.Error as exc:

@@ -92,6 +92,38 @@ def test_live_video_analyses_the_file_from_its_first_frame(real_media: Path) -> 
     assert "source_lost" not in [s.state for s in listener.statuses[:-1]]
 
 
+class SlowVision(SlowToLoadVision):
+    """Slower than the file's 24 fps."""
+
+    def observe(self, frame: Frame) -> FrameObservation:
+        time.sleep(0.06)
+        return super().observe(frame)
+
+
+def test_live_video_analyses_every_frame_of_the_file_even_when_analysis_is_slower(real_media: Path) -> None:
+    """`live --video` plays the file losslessly: frames analysed == frames in the file, as in `analyze`, even when
+    each frame takes longer to analyse than the file gives it (the file's clock then waits)."""
+    for vision in (SlowToLoadVision(), SlowVision()):
+        source = PacedFileSource(real_media / "single_face.mp4", lossless=True)
+        runner, _ = _run(source, vision, timeout=90.0)
+        assert runner.stats.end == "source_lost"
+        assert [i for i, _ in vision.seen] == list(range(72))  # every frame, in order, from the first
+        assert runner.stats.frames == 72 and runner.stats.dropped == 0 and source.skipped == 0
+        assert vision.seen[0][1] < 0.25
+
+
+def test_the_cli_plays_video_files_losslessly(real_media: Path) -> None:
+    import argparse
+
+    from callcoach.cli.live_cmd import make_source
+
+    args = argparse.Namespace(window=None, region=None, auto=False, monitor=None, camera=None,
+                              video=str(real_media / "single_face.mp4"), fps=None, loop=False)
+    source = make_source(args)
+    assert getattr(source, "lossless", False) is True
+    source.close()
+
+
 class LateSource:
     """A live source whose first picture comes ``delay_s`` after it opens (a camera warming up)."""
 

@@ -133,7 +133,8 @@ def make_source(args: argparse.Namespace) -> FrameSource:
         return CameraSource(args.camera)
     from callcoach.sources.paced import PacedFileSource
 
-    return PacedFileSource(args.video, fps=args.fps, loop=args.loop)
+    # Lossless: every frame is analysed, as `callcoach analyze` reads the file (slower than real time if need be).
+    return PacedFileSource(args.video, fps=args.fps, loop=args.loop, lossless=True)
 
 
 def self_view_reference(args: argparse.Namespace) -> SelfViewReference | None:

@@ -94,6 +94,11 @@ class LiveRunner:
         self._held = callable(hold)
         if callable(hold):
             hold(self.models_ready)
+        pace_with = getattr(source, "pace_with", None)
+        if callable(pace_with):
+            pace_with(self.buffer)  # a lossless file source waits for each frame to be taken
+        #: Every frame of the source is analysed (a file in `live --video`), repeats included.
+        self._lossless = bool(getattr(source, "lossless", False))
         self._blank = BlankDetector(source.kind)
         self._meter = RateMeter()
         self._stop = threading.Event()
@@ -301,7 +306,7 @@ class LiveRunner:
         # repaints at 15-25 fps, we grab at 30) has nothing new in it, and skipping it leaves the CPU to the
         # next real frame. Compared on a 1-in-16 subsample, a few microseconds.
         probe = frame.image[::16, ::16]
-        if self._last_probe is not None and probe.shape == self._last_probe.shape and \
+        if not self._lossless and self._last_probe is not None and probe.shape == self._last_probe.shape and \
                 np.array_equal(probe, self._last_probe):
             self.stats.repeated_frames += 1
             return

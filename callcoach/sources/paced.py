@@ -64,7 +64,8 @@ class PacedFileSource:
 
     kind: SourceKind = "video"
 
-    def __init__(self, path: str | Path, fps: float | None = None, loop: bool = False, tiles: int = 1) -> None:
+    def __init__(self, path: str | Path, fps: float | None = None, loop: bool = False, tiles: int = 1,
+                 lossless: bool = False) -> None:
         if tiles < 1:
             raise UsageError(f"tiles must be 1 or more, got {tiles}")
         if fps is not None and not (math.isfinite(fps) and fps > 0):
@@ -88,12 +89,25 @@ class PacedFileSource:
         self.skipped = 0
         self._stop = threading.Event()
         self._hold: threading.Event | None = None
+        #: Every frame due is delivered, waiting for the consumer when it is behind (``pace_with``).
+        self.lossless = lossless
+        self._consumer: Any = None
 
     def hold_until(self, ready: threading.Event) -> None:
         """Start the file's clock only once ``ready`` is set (the live runner sets it when its models have
         loaded): a file is then analysed from its first frame, as ``callcoach analyze`` reads it, instead of
         playing its first seconds to nobody. Called before ``frames()``."""
         self._hold = ready
+
+    def pace_with(self, consumer: Any) -> None:
+        """With ``lossless``: hand over a frame only once ``consumer`` (a ``LatestFrame``) has taken the last one.
+
+        ``callcoach live --video`` then analyses every frame of the file, as ``analyze`` does: at the file's real
+        rate, or slower when the analysis cannot keep up (the clock waits; nothing is skipped or dropped).
+        Without ``lossless`` (a file standing in for a camera, the live benchmark) this does nothing.
+        """
+        if self.lossless:
+            self._consumer = consumer
 
     def _players(self) -> list[_Player]:
         # Each copy starts elsewhere in the clip so the N "people" do not move in lockstep.
@@ -120,12 +134,24 @@ class PacedFileSource:
             period = 1.0 / self.fps
             start = due = time.monotonic()
             index, last_wanted = 0, -1
+            consumer = self._consumer
             while not self._stop.is_set():
+                if consumer is not None:
+                    while not consumer.wait_taken(0.05):
+                        if self._stop.is_set():
+                            return
+                    late = time.monotonic() - due
+                    if late > 0:
+                        start += late  # the file's clock waits for the analysis: no frame goes by unseen
+                        due += late
                 due = pace(due, period, self._stop)
                 if self._stop.is_set():
                     return
                 t = time.monotonic()
                 wanted = int((t - start) * self.native_fps)
+                if consumer is not None:
+                    # The tick's own frame, whenever it is delivered: a late thread does not skip any.
+                    wanted = int(round(index * self.native_fps / self.fps))
                 images = []
                 for i, player in enumerate(players):
                     image = player.frame_at(wanted)

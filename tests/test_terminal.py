@@ -51,7 +51,7 @@ def _cli(tmp_path: Path, *args: str, timeout: float = 300) -> subprocess.Complet
 def test_native_lines_go_to_the_log_and_our_own_lines_to_the_terminal(tmp_path: Path, real_media: Path) -> None:
     """analyze loads every model: the native lines are in native.log (so they were written, and caught), none on
     stderr, and our own last line (the summary) is still on stderr."""
-    proc = _cli(tmp_path, "analyze", str(real_media / "single_face.mp4"), "--format", "table")
+    proc = _cli(tmp_path, "analyze", str(real_media / "single_face.mp4"), "--format", "csv")
     assert proc.returncode == 0, proc.stderr
     assert not NATIVE.search(proc.stderr), proc.stderr
     assert not NATIVE.search(proc.stdout)

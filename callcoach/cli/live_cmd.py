@@ -13,6 +13,7 @@ import json
 import math
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 #: Screen capture rate when --fps is not given (kept here so parsing the options imports no mss).
 LIVE_FPS = 30.0
+#: --duration: the longest wait for the models to load before its seconds start.
+_LOAD_WAIT_S = 120.0
 
 RunnerFactory = Callable[[LiveListener], LiveRunner]
 
@@ -258,6 +261,13 @@ def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = s
     interrupted = False
     runner.start()
     try:
+        if duration is not None:
+            # S seconds of coaching, counted once the models have loaded (which alone may take longer on a busy
+            # machine); a file is held until then anyway.
+            ready = getattr(runner, "models_ready", None)
+            deadline = time.monotonic() + _LOAD_WAIT_S
+            while ready is not None and not (ready.wait(0.1) or runner.done) and time.monotonic() < deadline:
+                pass
         runner.wait(duration)
     except KeyboardInterrupt:
         interrupted = True

@@ -117,8 +117,16 @@ def test_the_cli_plays_video_files_losslessly(real_media: Path) -> None:
 
     from callcoach.cli.live_cmd import make_source
 
-    args = argparse.Namespace(window=None, region=None, auto=False, monitor=None, camera=None,
-                              video=str(real_media / "single_face.mp4"), fps=None, loop=False)
+    args = argparse.Namespace(
+        window=None,
+        region=None,
+        auto=False,
+        monitor=None,
+        camera=None,
+        video=str(real_media / "single_face.mp4"),
+        fps=None,
+        loop=False,
+    )
     source = make_source(args)
     assert getattr(source, "lossless", False) is True
     source.close()
@@ -156,8 +164,13 @@ def test_no_source_lost_before_the_first_picture() -> None:
     """A source slower to start than the stall threshold is "waiting for the first picture", not "lost"."""
     vision = SlowToLoadVision()
     listener = Listener()
-    runner = LiveRunner(LateSource(delay_s=3.0), listener, vision_factory=lambda: vision,
-                        engine_factory=default_engine, stall_after_s=1.0)
+    runner = LiveRunner(
+        LateSource(delay_s=3.0),
+        listener,
+        vision_factory=lambda: vision,
+        engine_factory=default_engine,
+        stall_after_s=1.0,
+    )
     runner.start()
     try:
         assert runner.wait(30.0)

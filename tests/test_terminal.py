@@ -153,3 +153,21 @@ def test_the_panel_never_shows_a_native_line(tmp_path: Path) -> None:
     assert "EXITED 0" in captures[-1], captures[-1]
     leaked = [c for c in captures if NATIVE.search(c)]
     assert not leaked, leaked[0]
+
+
+def test_ctrl_c_in_the_panel_stops_the_runner_and_exits_130() -> None:
+    import asyncio
+
+    from ui_fakes import Harness
+
+    async def scenario() -> None:
+        h = Harness()
+        app = h.app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+c")
+            await pilot.pause()
+        assert app.return_code == 130
+        assert h.runner.calls[-1] == "stop"
+
+    asyncio.run(scenario())

@@ -50,13 +50,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="find the other person's video tile on the screen; with --vcam your own self-view "
                      "tile is recognised by matching your webcam (else by size and place: a small corner face)")
     src.add_argument("--camera", type=int, metavar="N", help="camera number N (0 = the first)")
-    src.add_argument("--video", metavar="FILE", help="a video file, played at its real rate")
+    src.add_argument("--video", metavar="FILE", help="a video file, played at its real rate from when the models "
+                     "have loaded; every frame is analysed (slower than real time if need be)")
     parser.add_argument("--loop", action="store_true", help="--video: start again at the end")
     parser.add_argument("--fps", type=float, default=None, metavar="F",
                         help="screen, window and --auto capture rate (default 30); --video: delivery rate "
                         "(default: the file's own)")
     parser.add_argument("--headless", action="store_true", help="no panel: jsonl on stdout")
-    parser.add_argument("--duration", type=float, metavar="S", help="--headless: stop after S seconds")
+    parser.add_argument("--duration", type=float, metavar="S",
+                        help="--headless: stop after S seconds (counted once the models have loaded)")
     parser.add_argument("--format", choices=("jsonl",), default="jsonl", help="--headless output (jsonl)")
     parser.add_argument("--context", choices=CONTEXTS, default="general",
                         help="coaching context for the panel's suggestions (the panel can switch it)")

@@ -136,21 +136,14 @@ class PacedFileSource:
             index, last_wanted = 0, -1
             consumer = self._consumer
             while not self._stop.is_set():
-                if consumer is not None:
-                    while not consumer.wait_taken(0.05):
-                        if self._stop.is_set():
-                            return
-                    late = time.monotonic() - due
-                    if late > 0:
-                        start += late  # the file's clock waits for the analysis: no frame goes by unseen
-                        due += late
-                due = pace(due, period, self._stop)
+                due = pace(due, period, self._stop)  # never faster than the file's rate
                 if self._stop.is_set():
                     return
                 t = time.monotonic()
-                wanted = int((t - start) * self.native_fps)
-                if consumer is not None:
-                    # The tick's own frame, whenever it is delivered: a late thread does not skip any.
+                if consumer is None:
+                    wanted = int((t - start) * self.native_fps)
+                else:
+                    # Lossless: the tick's own frame, however late: the file's clock waits for the analysis.
                     wanted = int(round(index * self.native_fps / self.fps))
                 images = []
                 for i, player in enumerate(players):
@@ -168,7 +161,14 @@ class PacedFileSource:
                     images.append(image)
                 self.skipped += max(0, wanted - last_wanted - 1)
                 last_wanted = wanted
-                yield Frame(index=index, t_s=t, image=self._compose(images))
+                picture = self._compose(images)
+                if consumer is not None:
+                    # Decoded while the last frame was being analysed; handed over once it has been taken.
+                    while not consumer.wait_taken(0.05):
+                        if self._stop.is_set():
+                            return
+                    t = time.monotonic()
+                yield Frame(index=index, t_s=t, image=picture)
                 index += 1
         finally:
             for p in players:

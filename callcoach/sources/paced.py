@@ -144,7 +144,7 @@ class PacedFileSource:
                     wanted = int((t - start) * self.native_fps)
                 else:
                     # Lossless: the tick's own frame, however late: the file's clock waits for the analysis.
-                    wanted = int(round(index * self.native_fps / self.fps))
+                    wanted = round(index * self.native_fps / self.fps)
                 images = []
                 for i, player in enumerate(players):
                     image = player.frame_at(wanted)

@@ -379,3 +379,23 @@ def test_the_html_axis_fits_a_short_session(data_dir: Path, monkeypatch: pytest.
     report.timeline_png(short)
     report.timeline_png(long)
     assert labels == ["seconds into the call", "minutes into the call"]
+
+
+def test_the_panel_says_once_that_the_record_cannot_be_written() -> None:
+    import asyncio
+
+    from ui_fakes import Harness
+
+    async def scenario() -> None:
+        h = Harness()
+        app = h.app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            listener: Any = h.runner.listener
+            listener.on_store("failing", "the session record cannot be written (database or disk is full); ...")
+            await pilot.pause()
+            shown = [n for n in app._notifications if "cannot be written" in str(n.message)]
+            assert len(shown) == 1 and shown[0].severity == "warning"
+            assert str(shown[0].message).startswith("The session record")
+
+    asyncio.run(scenario())

@@ -30,6 +30,8 @@ def _private_session_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     saved = {name: os.environ.get(name) for name in names}
     os.environ["CALLCOACH_DATA_DIR"] = str(tmp_path_factory.mktemp("callcoach-data"))
     os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("callcoach-config"))
+    # The native libraries' log (callcoach.cli.terminal) of test subprocesses stays out of the user's log folder.
+    os.environ.setdefault("CALLCOACH_LOG_DIR", str(tmp_path_factory.mktemp("callcoach-log")))
     yield
     for name, value in saved.items():
         if value is None:

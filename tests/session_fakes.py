@@ -62,7 +62,9 @@ def make_session(store: SessionStore, *, started_at: float = T0, duration_s: flo
                                      playbook_version="v1+test", started_at=started_at)
     with store.transaction() as conn:
         for apex, name, confidence in cues:
-            record = CueRecord(name, None, "micro", apex - 0.1, apex, apex + 0.2, 0.5, confidence, 0, 30.0)
+            # The span reaches past the suggestions made from it (up to 5 s after the apex here), as a live
+            # suggestion always lies within its final cue's span; one outside every span reads as withdrawn.
+            record = CueRecord(name, None, "micro", apex - 0.1, apex, apex + 6.0, 0.5, confidence, 0, 30.0)
             store.insert_cue(conn, session_id, record, started_at + apex)
         for t_s, name, mark in suggestions:
             row = store.insert_suggestion(conn, session_id, suggestion(t_s, name), started_at + t_s)

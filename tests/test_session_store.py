@@ -164,11 +164,17 @@ def test_a_newer_schema_is_one_clear_error(data_dir: Path) -> None:
         SessionStore()
 
 
-def test_not_a_database_is_one_clear_error(data_dir: Path) -> None:
+def test_not_a_database_is_moved_aside_with_a_message(data_dir: Path) -> None:
+    """Never overwritten: the foreign file is kept, renamed, and the message names both places
+    (more damaged-store cases in tests/test_store_faults.py)."""
     data_dir.mkdir(parents=True)
-    (data_dir / "sessions.db").write_text("hello, I am a text file, not a database" * 50)
-    with pytest.raises(StoreError, match=r"sessions\.db"):
-        SessionStore()
+    text = "hello, I am a text file, not a database" * 50
+    (data_dir / "sessions.db").write_text(text)
+    with SessionStore() as store:
+        assert store.notice is not None and "sessions.db" in store.notice and "not an SQLite database" in store.notice
+        assert store.sessions() == []
+    [aside] = data_dir.glob("sessions.db.damaged-*")
+    assert aside.read_text() == text and str(aside) in store.notice
 
 
 TABLES = ("cue_events", "suggestions", "marks", "self_notes")

@@ -140,7 +140,7 @@ async def test_status_transitions_are_shown_in_plain_words() -> None:
         assert not bar.display and text_of(app, "#state") == "face locked"
 
         expected = {
-            "no_face": ("face lost", "No face in view"),
+            "no_face": ("no face", "No face in view"),
             "unreadable": ("face unreadable", "Can't read reliably: lighting or angle."),
             "blank": ("blank picture", "The picture is blank"),
             "source_lost": ("source lost", "Source lost"),
@@ -374,7 +374,7 @@ def test_demo_headless_check_shows_cues_and_suggestions() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "[face locked · calibrating]" in out and "[face locked]" in out
+    assert "[face found · calibrating]" in out and "[face locked]" in out
     assert "cue     " in out and "suggest " in out
     assert "seen at the " in out
     assert out.strip().splitlines()[-1].startswith("summary: ")

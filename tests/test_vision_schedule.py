@@ -310,29 +310,3 @@ def test_live_landmarks_one_new_face_per_frame_and_keeps_the_rest_for_the_next_f
     offline = VisionPipeline(live=False)
     _run(offline, 1)
     assert [frame for frame, box in offline._finder.crops if box in FakeFinder.finds] == [0, 0, 0]  # type: ignore[attr-defined]
-
-
-def test_native_logging_is_silenced_on_the_first_call_of_each_input_size(tmp_path: Any) -> None:
-    """LiteRT may log an alignment warning whenever an input size is new: each new size runs quietly."""
-    import contextlib
-    import os
-    import sys
-
-    from callcoach.vision.landmarker import _quiet_for
-
-    seen: set[tuple[int, ...]] = set()
-    log = tmp_path / "stderr.txt"
-    fd = sys.stderr.fileno()  # fd 2, or pytest's capture file standing in for it
-    with open(log, "w") as sink:
-        saved = os.dup(fd)
-        os.dup2(sink.fileno(), fd)
-        try:
-            for shape, text in (((360, 640, 3), b"A"), ((180, 180, 3), b"B"), ((360, 640, 3), b"C"),
-                                ((180, 180, 3), b"D"), ((90, 90, 3), b"E")):
-                with _quiet_for(seen, shape):
-                    os.write(fd, text)  # what the native library would write straight to the descriptor
-        finally:
-            os.dup2(saved, fd)
-            os.close(saved)
-    assert log.read_bytes() == b"CD"  # only repeated sizes reach the terminal
-    assert isinstance(_quiet_for(seen, (90, 90, 3)), contextlib.nullcontext)

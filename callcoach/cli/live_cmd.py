@@ -17,6 +17,7 @@ import math
 import os
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO, cast
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
 #: Screen capture rate when --fps is not given (kept here so parsing the options imports no mss).
 LIVE_FPS = 30.0
+#: --duration: the longest wait for the models to load before its seconds start.
+_LOAD_WAIT_S = 120.0
 
 RunnerFactory = Callable[[LiveListener], LiveRunner]
 
@@ -59,13 +62,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="find the other person's video tile on the screen; with --vcam your own self-view "
                      "tile is recognised by matching your webcam (else by size and place: a small corner face)")
     src.add_argument("--camera", type=int, metavar="N", help="camera number N (0 = the first)")
-    src.add_argument("--video", metavar="FILE", help="a video file, played at its real rate")
+    src.add_argument("--video", metavar="FILE", help="a video file, played at its real rate from when the models "
+                     "have loaded; every frame is analysed (slower than real time if need be)")
     parser.add_argument("--loop", action="store_true", help="--video: start again at the end")
     parser.add_argument("--fps", type=float, default=None, metavar="F",
                         help="screen, window and --auto capture rate (default 30); --video: delivery rate "
                         "(default: the file's own)")
     parser.add_argument("--headless", action="store_true", help="no panel: jsonl on stdout")
-    parser.add_argument("--duration", type=float, metavar="S", help="--headless: stop after S seconds")
+    parser.add_argument("--duration", type=float, metavar="S",
+                        help="--headless: stop after S seconds (counted once the models have loaded)")
     parser.add_argument("--format", choices=("jsonl",), default="jsonl", help="--headless output (jsonl)")
     parser.add_argument("--context", choices=CONTEXTS, default="general",
                         help="coaching context for the panel's suggestions (the panel can switch it)")
@@ -150,7 +155,8 @@ def make_source(args: argparse.Namespace) -> FrameSource:
         return CameraSource(args.camera)
     from callcoach.sources.paced import PacedFileSource
 
-    return PacedFileSource(args.video, fps=args.fps, loop=args.loop)
+    # Lossless: every frame is analysed, as `callcoach analyze` reads the file (slower than real time if need be).
+    return PacedFileSource(args.video, fps=args.fps, loop=args.loop, lossless=True)
 
 
 def self_view_reference(args: argparse.Namespace) -> SelfViewReference | None:
@@ -269,6 +275,10 @@ class HeadlessWriter:
                 return
         print(text, end="", file=self.err, flush=True)
 
+    def on_store(self, state: str, message: str) -> None:
+        """The session record cannot be written (or can again): one line each way, never one per retry."""
+        self.line({"type": "store", "state": state, "message": message})
+
     def on_vcam(self, state: str, message: str) -> None:
         if state.startswith("self_"):
             self.line({"type": "self_status", "state": state.removeprefix("self_"), "message": message})
@@ -299,12 +309,29 @@ def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = s
     interrupted = False
     runner.start()
     try:
+        if duration is not None:
+            # S seconds of coaching, counted once the models have loaded (which alone may take longer on a busy
+            # machine); a file is held until then anyway.
+            ready = getattr(runner, "models_ready", None)
+            deadline = time.monotonic() + _LOAD_WAIT_S
+            while ready is not None and not (ready.wait(0.1) or runner.done) and time.monotonic() < deadline:
+                pass
         runner.wait(duration)
     except KeyboardInterrupt:
         interrupted = True
     finally:
         runner.stop(timeout=2.0)
+        settle = getattr(runner, "settle", None)
+        if callable(settle):
+            settle()  # stopped while the models were still loading: let that end before the process does
     summary = runner.stats.as_dict()
+    recorder = _recorder_for(writer)
+    if recorder is not None:
+        recorder.flush(timeout=2.0)  # one more try: the summary then says what is really still unwritten
+    if recorder is not None and recorder.failing:
+        # Events still held because the store cannot be written; the line on stderr at the end says how
+        # many were finally lost.
+        summary["store"] = {"state": "failing", "message": recorder.failing, "unwritten": recorder.pending}
     if interrupted:
         summary["end"] = "interrupted"
     summary["clean_stop"] = runner.stopped
@@ -322,6 +349,12 @@ def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = s
             raise err
         raise CallcoachError(f"live run failed: {runner.stats.end_message}")
     return 0
+
+
+def _recorder_for(listener: object) -> Any:
+    from callcoach.session.recorder import recorder_for
+
+    return recorder_for(listener)
 
 
 def _check_vcam_video(path: str) -> None:
@@ -357,7 +390,8 @@ def main(args: argparse.Namespace) -> int:
             return run_headless(recording.wrap_factory(runner_factory(args, source, advisor)), args.duration,
                                 advisor=advisor, start_record=start_record)
         finally:
-            recording.finish(sys.stderr if sys.stderr.isatty() else None)  # stdout is jsonl: keep it clean
+            # stdout is jsonl: keep it clean; a loss is said on stderr even when it is not a terminal.
+            recording.finish(sys.stderr if sys.stderr.isatty() else None, trouble=sys.stderr)
     try:
         from callcoach.ui.app import run_live_app
     except ImportError as exc:

@@ -321,14 +321,51 @@ def run_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    if argv is None:
-        # The real command line (tests pass argv and keep their own process free): telemetry off and the
-        # network wall up before any native library loads or starts a thread. See callcoach/privacy.
-        from callcoach.privacy import lockdown
+#: Commands that load the native libraries; only these move fd 2 (``playbook edit`` runs the user's editor, which
+#: must keep the terminal's stderr).
+_NATIVE_COMMANDS = frozenset({"analyze", "live", "demo", "vcam", "bench", "models"})
 
-        lockdown()
-    argv = list(sys.argv[1:] if argv is None else argv)
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line. Called without ``argv`` it is the ``callcoach`` process itself: native output is then
+    kept off the terminal for the whole run, and Ctrl-C at any moment ends it quietly with status 130."""
+    if argv is not None:
+        return _main(list(argv))
+    # The real command line (tests pass argv and keep their own process free): telemetry off and the
+    # network wall up before any native library loads or starts a thread. See callcoach/privacy.
+    from callcoach.privacy import lockdown
+
+    lockdown()
+    argv = sys.argv[1:]
+    try:
+        words = [a for a in argv if not a.startswith("-")]
+        if words and words[0] in _NATIVE_COMMANDS:
+            from callcoach.cli.terminal import capture_native_output
+
+            capture_native_output()
+        code = _main(argv)
+    except KeyboardInterrupt:
+        code = 130
+    _quiet_interrupt_from_now_on()
+    return code
+
+
+def _quiet_interrupt_from_now_on() -> None:
+    """A Ctrl-C while the interpreter winds down (joining threads, closing native libraries) ends it at once:
+    the command's work is done and its output flushed, and a traceback from the shutdown helps nobody."""
+    import signal
+
+    def leave(_signum: int, _frame: object) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(Exception):
+                stream.flush()
+        os._exit(130)
+
+    with suppress(ValueError, OSError):  # not the main thread, or no signals here
+        signal.signal(signal.SIGINT, leave)
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)

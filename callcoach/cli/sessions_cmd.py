@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from callcoach.errors import CallcoachError, UsageError
-from callcoach.session import settings
+from callcoach.session import settings, storefaults
 from callcoach.session.store import SessionRow, SessionStore, StoreError
 
 _KEEPS = ("'callcoach live' keeps a cue log of each run (never video, pictures or sound) unless switched off: "
@@ -53,11 +53,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--markdown", metavar="FILE", help="also write a Markdown report")
 
 
-def _open(*, create: bool = False) -> SessionStore:
+def _open(*, create: bool = False, read_only_ok: bool = True) -> SessionStore:
+    """The store; for reading commands (``read_only_ok``) one that cannot be written is opened read-only
+    rather than refused. A message about the file (moved aside, read-only) goes to stderr, once."""
     path = settings.db_path()
     if not create and not path.exists():
         raise StoreError(NO_SESSIONS)
-    return SessionStore(path)
+    try:
+        store = SessionStore(path)
+    except StoreError as exc:
+        if not (read_only_ok and storefaults.is_readonly(exc)):
+            raise
+        store = SessionStore(path, readonly=True)
+        store.notice = (f"the session store {path} cannot be written here, so it is shown as it is (read-only; "
+                        "sessions left running are not closed)")
+    if store.notice:
+        print(f"callcoach: {store.notice}", file=sys.stderr, flush=True)
+    return store
 
 
 def _session(store: SessionStore, text: str) -> SessionRow:
@@ -153,7 +165,7 @@ def show(args: argparse.Namespace) -> int:
 
 
 def delete(args: argparse.Namespace) -> int:
-    with _open() as store:
+    with _open(read_only_ok=False) as store:
         row = _session(store, args.id)
         if row.status == "running":
             raise CallcoachError(f"session {row.id} is still being recorded; end that 'callcoach live' first")

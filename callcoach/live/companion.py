@@ -106,6 +106,7 @@ class CameraCompanion:
         if self._selfcoach_factory is not None:
             try:
                 self.selfcoach = self._selfcoach_factory(on_note, remote_talking, self._self_status)
+                self._hold_file(self.passthrough)
                 self.selfcoach.start(origin_s)
             except Exception as exc:  # coaching the user is a bonus; the call's video must still flow
                 self.selfcoach = None
@@ -117,6 +118,14 @@ class CameraCompanion:
         except Exception as exc:
             self._pass_state("sink_error", _one_line(exc))
 
+    def _hold_file(self, passthrough: Any) -> None:
+        """A video file standing in for the webcam starts once the self-coach's models have loaded, so its
+        first frame is analysed (a real webcam never waits: the call must see the user at once)."""
+        ready = getattr(self.selfcoach, "models_ready", None)
+        hold = getattr(getattr(passthrough, "source", None), "hold_until", None)
+        if ready is not None and callable(hold):
+            hold(ready)
+
     def _start_preview(self) -> None:
         assert self._preview_factory is not None
         factory, self._preview_factory = self._preview_factory, None  # once: a failing preview is final
@@ -124,6 +133,7 @@ class CameraCompanion:
             preview = factory()
             preview.on_frame = self._offer
             preview.on_state = self._preview_state
+            self._hold_file(preview)
             with self._lock:
                 if self._stopped:
                     return

@@ -6,7 +6,9 @@ frame that emitted the cue, ``on_suggestion`` when an advisor turns the cue into
 every change of state and otherwise at most every ``status_interval_s``.
 
 Vision and the cue engine see times relative to ``start()`` (``origin_s``), so cue times read as seconds
-into the session; frames keep their capture time on ``time.monotonic()`` for the latency figures.
+into the session (for a file source with ``hold_until``, relative to its first frame, which is played once
+the models have loaded: a file is analysed from its first frame, as ``callcoach analyze`` reads it); frames
+keep their capture time on ``time.monotonic()`` for the latency figures.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ def default_engine(baseline_seconds: float) -> CueEngine:
     return CueEngine(EngineConfig(baseline_seconds=baseline_seconds, early=True))
 
 
+#: How long a source may take to deliver its first picture before the panel calls it lost.
+_FIRST_FRAME_WAIT_S = 15.0
+
+
 class LiveRunner:
     """Runs one source until ``stop()``, the source is lost, or an error; ``wait()`` blocks until then."""
 
@@ -80,6 +86,19 @@ class LiveRunner:
         self.stats = RunStats(source=source.name)
         self.error: BaseException | None = None
         self.origin_s = 0.0
+        #: When ``start()`` was called (``origin_s`` moves to the first frame for a file that waits for us).
+        self.started_at = 0.0
+        #: Set once the models have loaded; a file source given ``hold_until`` starts its clock then.
+        self.models_ready = threading.Event()
+        hold = getattr(source, "hold_until", None)
+        self._held = callable(hold)
+        if callable(hold):
+            hold(self.models_ready)
+        pace_with = getattr(source, "pace_with", None)
+        if callable(pace_with):
+            pace_with(self.buffer)  # a lossless file source waits for each frame to be taken
+        #: Every frame of the source is analysed (a file in `live --video`), repeats included.
+        self._lossless = bool(getattr(source, "lossless", False))
         self._blank = BlankDetector(source.kind)
         self._meter = RateMeter()
         self._stop = threading.Event()
@@ -104,10 +123,14 @@ class LiveRunner:
     # --- control, from any thread ------------------------------------------------------------------
 
     def start(self) -> None:
-        self.origin_s = time.monotonic()
+        self.origin_s = self.started_at = time.monotonic()
         self._last_frame_at = self.origin_s
         self.capture.start()  # opens the source while the inference thread loads the models
         self._thread.start()
+        if not self._held:
+            self._start_companion()
+
+    def _start_companion(self) -> None:
         if self.companion is not None:
             self.companion.start(self.origin_s, on_note=self._on_note, on_state=self._on_vcam,
                                  remote_talking=self.remote_talking)
@@ -176,6 +199,14 @@ class LiveRunner:
             # Last, with what is left of the same budget: the other side's summary must not wait on it.
             self.companion.stop(left())
 
+    def settle(self, timeout: float = 15.0) -> bool:
+        """After ``stop()``: wait for the inference thread to end, True once it has. It may still be loading
+        the models (stopped in the first seconds), which cannot be cut short; a process that exits meanwhile
+        tears MediaPipe down under it, and its complaints would reach the terminal."""
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     @property
     def stopped(self) -> bool:
         """Both threads have finished (after ``stop()``, or once the run ended by itself)."""
@@ -190,6 +221,12 @@ class LiveRunner:
             vision = self._vision_factory()
             engine = self._engine = self._engine_factory(self.baseline_seconds)
             self._dropped_before = self.buffer.dropped  # frames replaced while the models loaded are not drops
+            if self._held and not self._stop.is_set():
+                # The file's clock starts now: its first frame is t = 0, as in `callcoach analyze`, and the
+                # companion (which shares the clock) starts with it.
+                self.origin_s = self._last_frame_at = time.monotonic()
+                self._start_companion()
+            self.models_ready.set()
             while not self._stop.is_set():
                 frame = self.buffer.get(timeout=0.1)
                 if frame is None:
@@ -208,7 +245,7 @@ class LiveRunner:
             self._stop.set()
             self.capture.stop(timeout=1.0)
             self.stats.captured = self.buffer.put_count
-            self.stats.duration_s = time.monotonic() - self.origin_s
+            self.stats.duration_s = time.monotonic() - self.started_at
             if self.stats.end == "running":
                 self.stats.end = "stopped"
             self._done.set()
@@ -231,6 +268,12 @@ class LiveRunner:
         if waiting is not None and now - self._last_frame_at > 0.5:
             state, message = waiting
             self._publish(state, message)
+        elif self.capture.first_frame_at is None:
+            # Nothing has come yet (a camera warming up, the demo rendering its clips): say that, not "lost".
+            if now - self._last_frame_at > max(self.stall_after_s, _FIRST_FRAME_WAIT_S):
+                self._publish("source_lost", f"no picture from {self.source.name} since the start")
+            else:
+                self._publish("starting", f"waiting for the first picture from {self.source.name}")
         elif now - self._last_frame_at > self.stall_after_s:
             # A fixed message: a ticking counter would count as a new state every second.
             self._publish("source_lost", f"no picture from {self.source.name} for over {self.stall_after_s:g} s")
@@ -263,7 +306,7 @@ class LiveRunner:
         # repaints at 15-25 fps, we grab at 30) has nothing new in it, and skipping it leaves the CPU to the
         # next real frame. Compared on a 1-in-16 subsample, a few microseconds.
         probe = frame.image[::16, ::16]
-        if self._last_probe is not None and probe.shape == self._last_probe.shape and \
+        if not self._lossless and self._last_probe is not None and probe.shape == self._last_probe.shape and \
                 np.array_equal(probe, self._last_probe):
             self.stats.repeated_frames += 1
             return
@@ -275,7 +318,7 @@ class LiveRunner:
         stats = self.stats
         stats.frames += 1
         if stats.first_frame_s is None:
-            stats.first_frame_s = done - self.origin_s
+            stats.first_frame_s = done - self.started_at
             stats.first_done_at = done
         stats.last_done_at = done
         stats.frame_latency_ms.append(latency_ms)

@@ -173,6 +173,8 @@ class SelfCoach:
         self._inbox: deque[Cue] = deque(maxlen=64)  # deque append/popleft are atomic: no lock needed
         self._stop = threading.Event()
         self._done = threading.Event()
+        #: Set once the models have loaded (or failed to): a video file standing in for the webcam waits for it.
+        self.models_ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="callcoach-selfcoach", daemon=True)
         self._status = SelfStatus("starting", "starting self-coaching: loading the face models")
         self._n = {"frames": 0, "skipped": 0, "with_face": 0, "leaks": 0, "leaks_quiet": 0, "errors": 0}
@@ -251,6 +253,7 @@ class SelfCoach:
         try:
             vision = self._vision_factory()
             engine = self._engine_factory(self.baseline_seconds)
+            self.models_ready.set()
             self._publish("idle", "self-coaching: waiting for your camera")
             while not self._stop.is_set():
                 frame = self.buffer.get(timeout=0.1)
@@ -269,6 +272,7 @@ class SelfCoach:
             with contextlib.suppress(Exception):  # on_status may be what failed
                 self._publish("error", "self-coaching stopped: " + (" ".join(message.split()) or "error"))
         finally:
+            self.models_ready.set()  # a held file must not wait for models that will never come
             self._stop.set()
             self.buffer.close()
             if vision is not None:

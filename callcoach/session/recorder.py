@@ -36,6 +36,8 @@ _log = logging.getLogger(__name__)
 _REMEMBERED = 256
 #: If the disk refuses writes for a long time, keep the newest events rather than grow without bound.
 _MAX_QUEUED = 50_000
+#: When closing, further tries of the last batch (one flush interval apart) before it is counted as lost.
+_CLOSING_RETRIES = 2
 
 _recorders: weakref.WeakSet[SessionRecorder] = weakref.WeakSet()
 
@@ -111,6 +113,10 @@ class SessionRecorder:
         self.counts = {"cues": 0, "suggestions": 0, "marks": 0, "self_notes": 0}
         #: The last write error, if any (the session goes on; the writer retries with the next batch).
         self.error: BaseException | None = None
+        #: Why the store cannot be written right now (disk full, I/O error), or None while writes succeed.
+        self.failing: str | None = None
+        #: Events that were never written: dropped when the queue hit its bound, or still queued at the end.
+        self.lost = 0
         self._thread = threading.Thread(target=self._write_loop, name="callcoach-session-writer", daemon=True)
         self._thread.start()
         _recorders.add(self)
@@ -193,11 +199,20 @@ class SessionRecorder:
             self._closed = True
             self._cond.notify_all()
         self._thread.join(timeout)
+        with self._cond:
+            self.lost += len(self._ops)  # the last attempts failed too: these are gone
+            self._ops = []
         try:
             self.store.end_session(self.session_id, ended_at=self._clock())
         except Exception as exc:  # a full disk must not turn quitting into a crash
             self.error = exc
-            _log.warning("could not close session %s: %s", self.session_id, exc)
+            _log.debug("could not close session %s: %s", self.session_id, exc)
+
+    @property
+    def pending(self) -> int:
+        """Events held in memory, not yet written."""
+        with self._cond:
+            return len(self._ops)
 
     # --- the writer thread ------------------------------------------------------------------------------
 
@@ -218,14 +233,22 @@ class SessionRecorder:
                 seen, self._seen_at = self._seen_at, None
                 requested, closing = self._requested, self._closed
             if batch or seen is not None:
-                self._write(batch, seen)
+                ok = self._write(batch, seen)
+                for _ in range(_CLOSING_RETRIES if closing else 0):
+                    if ok:
+                        break
+                    time.sleep(self._interval)  # the last chance: space may have been freed meanwhile
+                    with self._cond:
+                        batch, self._ops = self._ops, []
+                    ok = self._write(batch, None)
             with self._cond:
                 self._written = max(self._written, requested)
                 self._cond.notify_all()
             if closing:
                 return
 
-    def _write(self, batch: list[tuple[Any, ...]], seen: float | None) -> None:
+    def _write(self, batch: list[tuple[Any, ...]], seen: float | None) -> bool:
+        """Commit ``batch``; on failure put it back (bounded) and return False."""
         assigned: list[_Row] = []
         last = seen
         try:
@@ -247,14 +270,29 @@ class SessionRecorder:
                     self.store.touch(conn, self.session_id, last)
         except Exception as exc:
             self.error = exc
-            _log.warning("session %s: could not write %d events (%s); retrying", self.session_id, len(batch), exc)
             for row in assigned:
                 row.id = None  # rolled back with the transaction
             with self._cond:
                 self._ops[:0] = batch
-                del self._ops[:-_MAX_QUEUED]
+                over = len(self._ops) - _MAX_QUEUED
+                if over > 0:
+                    self.lost += over
+                    del self._ops[:over]
                 if seen is not None and self._seen_at is None:
                     self._seen_at = seen
+            # Said once when writing starts to fail, and once when it works again: never once per retry.
+            if self.failing is None:
+                self.failing = " ".join(str(exc).split()) or type(exc).__name__
+                _log.debug("session %s: cannot write (%s); holding events in memory", self.session_id, exc)
+                notify(self.inner, "on_store", "failing",
+                       f"the session record cannot be written ({self.failing}); its events are held in memory "
+                       f"(up to {_MAX_QUEUED}) and written when it can. Coaching goes on.")
+            return False
+        if self.failing is not None:
+            self.failing = None
+            notify(self.inner, "on_store", "ok",
+                   f"the session record is written again ({len(batch)} held events saved)")
+        return True
 
 
 # --- wiring for `callcoach live` --------------------------------------------------------------------------
@@ -309,6 +347,7 @@ class LiveRecording:
         self._open_store = open_store
         self.recorder: SessionRecorder | None = None
         self.problem: str | None = None
+        self.notice: str | None = None
 
     def start(self, inner: LiveListener) -> LiveListener:
         """The listener to give the runner: a recorder in front of ``inner`` (or ``inner`` itself)."""
@@ -321,6 +360,9 @@ class LiveRecording:
             self.recorder = SessionRecorder(store, inner, source_kind=self.source_kind,
                                             source_name=self.source_name, context=self.context,
                                             playbook_version=self.playbook_version)
+            if store.notice:  # a damaged store was moved aside: said at the start, and again at the end
+                self.notice = store.notice
+                notify(inner, "on_store", "moved_aside", store.notice)
         except (CallcoachError, OSError, sqlite3.Error) as exc:
             self.problem = " ".join(str(exc).split())
             if store is not None:
@@ -358,20 +400,34 @@ class LiveRecording:
         self.playbook_version = playbook_version(selector) or self.playbook_version
         return MarkingSelector(selector, self)
 
-    def finish(self, out: TextIO | None = None) -> str | None:
-        """Close the session; return (and write to ``out``) one line saying where its summary is."""
+    def finish(self, out: TextIO | None = None, *, trouble: TextIO | None = None) -> str | None:
+        """Close the session; return (and write to ``out``) one line saying where its summary is. A line that
+        reports trouble (events lost, the session not kept, the store moved aside) goes to ``trouble`` when
+        ``out`` is None: a headless run keeps stdout for jsonl but must still say what was lost."""
         recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            recorder.close()  # counts what could not be written
+            recorder.store.close()
+        troubled = self.notice is not None or (recorder is None and self.problem is not None) or \
+            (recorder is not None and recorder.lost > 0)
+        if out is None and troubled:
+            out = trouble
         line = None
         if recorder is not None:
-            recorder.close()
-            recorder.store.close()
             counts = recorder.counts
             own = f", {counts['self_notes']} notes on your own face" if counts["self_notes"] else ""
             line = (f"callcoach: session {recorder.session_id} kept ({counts['cues']} cues, "
                     f"{counts['suggestions']} suggestions, {counts['marks']} marks{own}; no video, picture or sound). "
                     f"See it with: callcoach summary {recorder.session_id}")
+            if recorder.lost:
+                why = f" ({' '.join(str(recorder.error).split())})" if recorder.error is not None else ""
+                line += (f"\ncallcoach: {recorder.lost} of its events could not be written to the session store"
+                         f"{why}; the summary lacks them")
         elif self.problem is not None:
             line = f"callcoach: this session was not kept ({self.problem})"
+        if self.notice is not None:
+            line = f"callcoach: {self.notice}" + ("" if line is None else "\n" + line)
+            self.notice = None
         if line is not None and out is not None:
             print(line, file=out, flush=True)
         return line

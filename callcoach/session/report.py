@@ -36,11 +36,14 @@ from callcoach.session.summary import (
 NOTE = ("Cues are guesses about brief facial movements, never verdicts about anyone. callcoach is not a lie "
         "detector and makes no medical claim. Use this to reflect on your own approach.")
 CHART_KEY = ("Each dot is one cue, larger when the detector was surer. Triangles along the top are the suggestions "
-             "shown: green if you marked them helped, red if misread, grey if unmarked. Shaded bands are the "
-             "moments listed below.")
+             "shown: green if you marked them helped, red if misread, grey if unmarked; an outline only if not "
+             "confirmed. Shaded bands are the moments listed below.")
 OWN_CHART_KEY = ("The bottom row is your own face: a cross where one of your own cues may have shown, a ring for "
                  "each mirror check (green if you smiled back, red if not).")
 WITHHELD = "(not shown: the line breaks callcoach's wording rules)"
+UNCONFIRMED_TAG = "(not confirmed) "
+UNCONFIRMED_NOTE = ("(not confirmed): the suggestion came from a movement's first sign, and the movement was then "
+                    "withdrawn (it did not end as that cue); take it as a weaker guess.")
 COLORS = {1: "#2e8b57", -1: "#c0392b", 0: "#7f8c8d"}
 MARK_COLORS = {"helped": "#2e8b57", "misread": "#c0392b", None: "#95a5a6"}
 #: The user's own notes on the chart: leaks as grey crosses, mirror checks as rings (met green, missed red).
@@ -176,8 +179,10 @@ def sections(s: SessionSummary) -> list[Section]:
         Section("positive-moments", "Moments with the most positive-leaning cues", ("when", "cues", "suggested then"),
                 moments(s.positive_moments)),
         Section("suggestions", "Suggestions shown and your marks", ("at", "cue", "suggestion", "move", "mark"),
-                tuple((clock(g.t_s), g.cue, shown(g.plain), ("(say nothing) " if g.say_nothing else "") + shown(g.move),
-                       g.mark or "-") for g in s.suggestions)),
+                tuple((clock(g.t_s), g.cue, (UNCONFIRMED_TAG if g.id in s.unconfirmed else "") + shown(g.plain),
+                       ("(say nothing) " if g.say_nothing else "") + shown(g.move), g.mark or "-")
+                      for g in s.suggestions),
+                note=UNCONFIRMED_NOTE if s.unconfirmed else ""),
         Section("trend", "Trend over the last sessions",
                 ("session", "started", "det./min", "approach", "false pos.", "repair"), tuple(_trend_rows(s))),
         *own_sections(s),
@@ -294,6 +299,16 @@ def render_markdown(s: SessionSummary) -> str:
 # --- HTML ------------------------------------------------------------------------------------------------
 
 
+def chart_axis(s: SessionSummary) -> tuple[float, str, float]:
+    """(seconds per unit, unit name, length in units) of the chart's time axis: it fits the session, in seconds
+    for a short one (a 10 s session is not drawn on a minute), else in minutes."""
+    own_times = [n.t_s for n in s.own.notes] if s.own is not None else []
+    seconds = max(s.duration_s, max([p.t_s for p in s.timeline] + [g.t_s for g in s.suggestions] + own_times
+                                    + [1.0]))
+    unit, name = (1.0, "seconds") if seconds < 120 else (60.0, "minutes")
+    return unit, name, seconds / unit
+
+
 def timeline_png(s: SessionSummary) -> bytes:
     """The timeline chart: one row per cue, a dot per detection (size: confidence, colour: reading), the
     suggestions along the top coloured by the user's mark, and the top moments shaded."""
@@ -309,20 +324,20 @@ def timeline_png(s: SessionSummary) -> bytes:
     fig = Figure(figsize=(10, 1.8 + 0.4 * top), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    own_times = [n.t_s for n in s.own.notes] if s.own is not None else []
-    span = max(s.duration_s, max([p.t_s for p in s.timeline] + [g.t_s for g in s.suggestions] + own_times
-                                 + [60.0])) / 60
+    unit, unit_name, span = chart_axis(s)
     for moment in s.negative_moments + s.positive_moments:
-        ax.axvspan(moment.start_s / 60, moment.end_s / 60, color=COLORS[moment.valence], alpha=0.12, lw=0)
+        ax.axvspan(moment.start_s / unit, moment.end_s / unit, color=COLORS[moment.valence], alpha=0.12, lw=0)
     for p in s.timeline:
-        ax.scatter(p.t_s / 60, rows[p.cue], s=40 + 160 * p.confidence, color=COLORS[p.valence], alpha=0.85,
+        ax.scatter(p.t_s / unit, rows[p.cue], s=40 + 160 * p.confidence, color=COLORS[p.valence], alpha=0.85,
                    edgecolors="white", linewidths=0.5)
     for g in s.suggestions:
-        ax.scatter(g.t_s / 60, top, marker="v", s=90, color=MARK_COLORS.get(g.mark, MARK_COLORS[None]))
+        color = MARK_COLORS.get(g.mark, MARK_COLORS[None])
+        hollow = g.id in s.unconfirmed  # an outline only: its movement was withdrawn
+        ax.scatter(g.t_s / unit, top, marker="v", s=90, color=color, facecolors="none" if hollow else color)
     ticks, names_shown = [*rows.values(), top], [*(label(n) for n in rows), "suggestions shown"]
     if s.own is not None:  # a row of its own under the other person's cues
         for kind, (marker, color) in OWN_MARKERS.items():
-            times = [n.t_s / 60 for n in s.own.notes if n.kind == kind]
+            times = [n.t_s / unit for n in s.own.notes if n.kind == kind]
             if times:
                 ax.scatter(times, [0] * len(times), marker=marker, s=70, linewidths=1.5, color=color,
                            facecolors="none" if marker == "o" else color)
@@ -330,7 +345,7 @@ def timeline_png(s: SessionSummary) -> bytes:
     ax.set_yticks(ticks, names_shown)
     ax.set_ylim(-0.6 if s.own is not None else 0.4, top + 0.6)
     ax.set_xlim(-0.02 * span, 1.02 * span)  # dots at the very start or end stay whole
-    ax.set_xlabel("minutes into the call")
+    ax.set_xlabel(f"{unit_name} into the call")
     ax.grid(axis="x", alpha=0.3)
     ax.set_title("Cues over the call (guesses; green leans positive, red negative, grey neutral)", fontsize=10)
     fig.tight_layout()

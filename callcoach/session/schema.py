@@ -141,6 +141,7 @@ def migrate(conn: sqlite3.Connection, where: str) -> int:
             conn.execute(f"PRAGMA user_version = {target}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may have rolled back already (a full disk): keep the real error
+                conn.execute("ROLLBACK")
             raise
     return len(steps)

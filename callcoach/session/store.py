@@ -17,14 +17,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from callcoach.privacy.files import private_store
-from callcoach.session import settings
-from callcoach.session.schema import StoreError, migrate
+from callcoach.session import settings, storefaults
+from callcoach.session.schema import MIGRATIONS, StoreError, migrate
 
 Status = Literal["running", "ended", "recovered"]
 MarkKind = Literal["helped", "misread"]
@@ -175,13 +175,56 @@ class SessionStore:
     _UNSET: Any = object()
 
     def __init__(self, path: Path | str | None = None, *, retention_days: int | None = _UNSET,
-                 recover: bool = True) -> None:
+                 recover: bool = True, readonly: bool = False) -> None:
         self.path = Path(path) if path is not None else settings.db_path()
         days = settings.retention_days() if retention_days is self._UNSET else retention_days
         self._lock = threading.RLock()
+        self._default_path = path is None
+        self.readonly = readonly
+        #: One line for the user when opening had to do something about the file (a damaged store moved aside).
+        self.notice: str | None = None
+        if readonly:
+            self._open_readonly()
+            return
+        try:
+            damage = storefaults.check_file(self.path)
+            if damage is not None:
+                raise storefaults.StoreDamaged(damage)
+            self._open(days, recover)
+        except storefaults.StoreDamaged as exc:
+            # Never re-initialised in place: SQLite would make a 0-byte or foreign file a new, empty store.
+            try:
+                self.notice = storefaults.move_aside(self.path, exc.reason)
+            except OSError as move_error:
+                raise StoreError(f"the session store {self.path} is damaged ({exc.reason}) and cannot be moved "
+                                 f"aside ({move_error.strerror or move_error}); move or delete it by hand") from exc
+            try:
+                self._open(days, recover)
+            except storefaults.StoreDamaged as again:
+                raise StoreError(f"a new session store at {self.path} is damaged too ({again.reason})") from again
+
+    def _open_readonly(self) -> None:
+        """For reading only: nothing is migrated, recovered or deleted, so a store that cannot be written
+        (read-only file system, someone else's file) still shows its history."""
+        try:
+            self._conn = storefaults.connect_readonly(self.path)
+            self._conn.row_factory = sqlite3.Row
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error as exc:
+            what = "is damaged" if storefaults.is_damage(exc) else "cannot be read"
+            raise StoreError(f"the session store {self.path} {what} ({exc})") from exc
+        if version != len(MIGRATIONS):
+            self._conn.close()
+            newer = version > len(MIGRATIONS)
+            raise StoreError(f"the session store {self.path} is read-only and has schema {version}, this callcoach "
+                             f"reads {len(MIGRATIONS)}: " + ("upgrade callcoach" if newer else
+                                                             "open it once where it can be written"))
+
+    def _open(self, days: int | None, recover: bool) -> None:
         try:
             # Private to the user (0700 folder, 0600 files); only the platform's own folder is tightened.
-            private_store(self.path, tighten_existing_folder=path is None and not os.environ.get(settings.DATA_DIR_ENV))
+            tighten = self._default_path and not os.environ.get(settings.DATA_DIR_ENV)
+            private_store(self.path, tighten_existing_folder=tighten)
             # isolation_level=None: transactions are explicit, so nothing is left open between batches.
             self._conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
@@ -194,6 +237,7 @@ class SessionStore:
                 raise StoreError(f"{self.path}: the session store needs WAL mode, the file system gave {mode!r}")
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
+            storefaults.quick_check(self._conn)
             migrate(self._conn, str(self.path))
             if recover:
                 self.recover()
@@ -201,6 +245,8 @@ class SessionStore:
                 self.delete_older_than(days)
         except sqlite3.Error as exc:
             self._conn.close()
+            if storefaults.is_damage(exc):
+                raise storefaults.StoreDamaged(f"SQLite cannot read it ({exc})") from exc
             raise StoreError(f"{self.path}: not a usable session store ({exc})") from exc
         except BaseException:
             self._conn.close()
@@ -223,10 +269,14 @@ class SessionStore:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+                self._conn.execute("COMMIT")  # may fail too (a full disk): rolled back like the block
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                # SQLite may have rolled back already (SQLITE_FULL, an I/O error): a second ROLLBACK would
+                # raise "no transaction is active" and hide the error that matters.
+                if self._conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:

@@ -159,6 +159,8 @@ class SessionSummary:
     trend: tuple[TrendPoint, ...]
     #: The "Your own face" part; None when the session has no self-coaching notes (no vcam).
     own: SelfSummary | None = None
+    #: Ids of suggestions made from a movement's early sign that its end did not bear out (withdrawn).
+    unconfirmed: frozenset[int] = frozenset()
 
     def trend_of(self, measure: str) -> str | None:
         """"up", "down" or "steady" against the average of the earlier sessions; None without a comparison."""
@@ -197,6 +199,21 @@ def find_moments(cues: Sequence[CueRecord], suggestions: Sequence[SuggestionReco
         end = start + window_s if until is None else max(start, min(start + window_s, until))
         picked.append(Moment(sign, start, end, round(score, 3), counts, said))
     return tuple(picked)
+
+
+def unconfirmed_suggestions(cues: Sequence[CueRecord], suggestions: Sequence[SuggestionRecord]) -> frozenset[int]:
+    """Suggestions no final cue stands behind: made from an early cue whose movement was then withdrawn.
+
+    The store keeps final cues only, and the live runner matches an early cue to its final one by the same rule
+    (``callcoach.live.advice.EarlyAdvice``): same face, same name, the final's span covering the early apex. A
+    suggestion made from a final cue is dated at its end (or apex), so it always has one.
+    """
+    def backed(g: SuggestionRecord) -> bool:
+        return any(c.face == g.face and c.cue == g.cue and
+                   c.onset_s - 1e-6 <= g.t_s <= (c.offset_s if c.offset_s is not None else c.apex_s) + 1e-6
+                   for c in cues)
+
+    return frozenset(g.id for g in suggestions if not backed(g))
 
 
 def _counts(names: Sequence[str], order: Sequence[str]) -> tuple[tuple[str, int], ...]:
@@ -243,4 +260,5 @@ def build_summary(store: SessionStore, session_id: int | None = None, *,
         measures=measures,
         trend=(*trend, TrendPoint(row.id, row.started_at, measures)),
         own=build_self_summary(own),
+        unconfirmed=unconfirmed_suggestions(cues, suggestions),
     )

@@ -56,7 +56,14 @@ class LatestFrame:
                     return None
                 self._cond.wait(remaining)
             frame, self._frame = self._frame, None
+            self._cond.notify_all()  # a producer in wait_taken may hand over the next one
             return frame
+
+    def wait_taken(self, timeout: float | None = None) -> bool:
+        """Wait until the slot is empty (the last frame was taken) or closed; True if so. A producer that must
+        not lose frames (a file in ``callcoach live --video``) calls this before each ``put``."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._frame is None or self._closed, timeout)
 
     def close(self) -> None:
         """Wake a waiting consumer; ``get`` returns whatever is left, then None."""

@@ -65,7 +65,8 @@ class PacedFileSource:
 
     kind: SourceKind = "video"
 
-    def __init__(self, path: str | Path, fps: float | None = None, loop: bool = False, tiles: int = 1) -> None:
+    def __init__(self, path: str | Path, fps: float | None = None, loop: bool = False, tiles: int = 1,
+                 lossless: bool = False) -> None:
         if tiles < 1:
             raise UsageError(f"tiles must be 1 or more, got {tiles}")
         if fps is not None and not (math.isfinite(fps) and fps > 0):
@@ -93,6 +94,26 @@ class PacedFileSource:
         #: Frames of the file skipped because they were not due at any tick (fps below the file's rate).
         self.skipped = 0
         self._stop = threading.Event()
+        self._hold: threading.Event | None = None
+        #: Every frame due is delivered, waiting for the consumer when it is behind (``pace_with``).
+        self.lossless = lossless
+        self._consumer: Any = None
+
+    def hold_until(self, ready: threading.Event) -> None:
+        """Start the file's clock only once ``ready`` is set (the live runner sets it when its models have
+        loaded): a file is then analysed from its first frame, as ``callcoach analyze`` reads it, instead of
+        playing its first seconds to nobody. Called before ``frames()``."""
+        self._hold = ready
+
+    def pace_with(self, consumer: Any) -> None:
+        """With ``lossless``: hand over a frame only once ``consumer`` (a ``LatestFrame``) has taken the last one.
+
+        ``callcoach live --video`` then analyses every frame of the file, as ``analyze`` does: at the file's real
+        rate, or slower when the analysis cannot keep up (the clock waits; nothing is skipped or dropped).
+        Without ``lossless`` (a file standing in for a camera, the live benchmark) this does nothing.
+        """
+        if self.lossless:
+            self._consumer = consumer
 
     def _players(self) -> list[_Player]:
         # Each copy starts elsewhere in the clip so the N "people" do not move in lockstep.
@@ -112,15 +133,24 @@ class PacedFileSource:
     def frames(self) -> Iterator[Frame]:
         players = self._players()
         try:
+            hold = self._hold
+            while hold is not None and not hold.wait(0.05):
+                if self._stop.is_set():
+                    return
             period = 1.0 / self.fps
             start = due = time.monotonic()
             index, last_wanted = 0, -1
+            consumer = self._consumer
             while not self._stop.is_set():
-                due = pace(due, period, self._stop)
+                due = pace(due, period, self._stop)  # never faster than the file's rate
                 if self._stop.is_set():
                     return
                 t = time.monotonic()
-                wanted = int((t - start) * self.native_fps)
+                if consumer is None:
+                    wanted = int((t - start) * self.native_fps)
+                else:
+                    # Lossless: the tick's own frame, however late: the file's clock waits for the analysis.
+                    wanted = round(index * self.native_fps / self.fps)
                 images = []
                 for i, player in enumerate(players):
                     image = player.frame_at(wanted)
@@ -137,7 +167,14 @@ class PacedFileSource:
                     images.append(image)
                 self.skipped += max(0, wanted - last_wanted - 1)
                 last_wanted = wanted
-                yield Frame(index=index, t_s=t, image=self._compose(images))
+                picture = self._compose(images)
+                if consumer is not None:
+                    # Decoded while the last frame was being analysed; handed over once it has been taken.
+                    while not consumer.wait_taken(0.05):
+                        if self._stop.is_set():
+                            return
+                    t = time.monotonic()
+                yield Frame(index=index, t_s=t, image=picture)
                 index += 1
         finally:
             for p in players:

@@ -31,6 +31,7 @@ from callcoach.ui.messages import (
     PlaybookProblem,
     SelfNoted,
     StatusChanged,
+    StoreChanged,
     SuggestionOffered,
     VcamChanged,
 )
@@ -105,6 +106,8 @@ class CoachApp(App[None]):
         Binding("v", "privacy", "blur"),  # the privacy pause: the call sees a blurred still
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),
+        # Ctrl-C ends the panel at once, as it ends every other command (status 130), not Textual's hint.
+        Binding("ctrl+c", "interrupt", show=False, priority=True),
     ]
     #: Panel keys do nothing until the user has agreed, or while another screen is on top.
     _PANEL_ACTIONS = frozenset({"toggle_pause", "cycle_context", "mark", "toggle_details", "playbook", "help",
@@ -223,6 +226,9 @@ class CoachApp(App[None]):
         if runner is not None:
             try:
                 runner.stop()
+                settle = getattr(runner, "settle", None)
+                if callable(settle):
+                    settle()  # still loading the models: let it finish before the process goes
             except Exception as exc:
                 self.log.error(f"runner.stop failed: {exc!r}")
 
@@ -233,9 +239,8 @@ class CoachApp(App[None]):
         self.status = message.status
         self._show_status()
         if changed:
-            # Textual draws on stderr, and the vision stage points fd 2 at /dev/null for a moment while it
-            # loads models (to hush native logging); whatever was drawn then is lost. A full repaint on each
-            # change of state (a few per session) puts the screen right again.
+            # A full repaint on each change of state (a few per session): anything else that reached the
+            # terminal meanwhile (native output is kept off it, see callcoach.cli.terminal) is painted over.
             self.screen.refresh()
 
     def on_cue_spotted(self, message: CueSpotted) -> None:
@@ -270,6 +275,11 @@ class CoachApp(App[None]):
         self.notify(f"{message.message}. {message.in_force.capitalize()} stays in force; b shows the playbook.",
                     title="Playbook not loaded", severity="warning", timeout=15,
                     markup=False)  # the message quotes the file: "moves[1]" is not markup
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        failing = message.state != "ok"
+        self.notify(message.message[:1].upper() + message.message[1:], title="Session record",
+                    severity="warning" if failing else "information", timeout=15 if failing else 5)
 
     def on_self_noted(self, message: SelfNoted) -> None:
         self.query_one(SelfLine).show_note(message.note)
@@ -379,6 +389,10 @@ class CoachApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self._consent_text, now=self._badge()))
+
+    def action_interrupt(self) -> None:
+        self.stop_runner()
+        self.exit(return_code=130)
 
     async def action_quit(self) -> None:
         self.stop_runner()

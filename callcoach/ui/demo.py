@@ -37,6 +37,8 @@ from callcoach.ui.widgets import (
 )
 
 DEMO_FPS = 25.0
+#: --headless-check: the longest wait for the models to load before its N seconds start.
+_LOAD_WAIT_S = 120.0
 
 
 class SynthSource:
@@ -57,6 +59,12 @@ class SynthSource:
         self.seed = seed
         self.loop = loop
         self._stop = threading.Event()
+        self._hold: threading.Event | None = None
+
+    def hold_until(self, ready: threading.Event) -> None:
+        """Start playing only once ``ready`` is set (the runner's models have loaded), as a video file does:
+        the demo then starts with its first clip rather than somewhere in it."""
+        self._hold = ready
 
     def frames(self) -> Iterator[Frame]:
         from callcoach.bench.synth import build_clip_set  # heavy (OpenCV, the face mesh): on the capture thread
@@ -66,6 +74,9 @@ class SynthSource:
         rng = np.random.default_rng(self.seed)
         noise: dict[tuple[int, ...], list[np.ndarray]] = {}
         index = 0
+        while self._hold is not None and not self._hold.wait(0.05):
+            if self._stop.is_set():
+                return
         due = time.monotonic()
         while not self._stop.is_set():
             for clip in clips:
@@ -186,9 +197,15 @@ def headless_check(seconds: float, *, seed: int = 0, context: str = "general", o
     runner = LiveRunner(SynthSource(seed=seed), listener, advisor=advisor)
     runner.start()
     try:
+        # N seconds of coaching, counted once the models have loaded: on a busy machine loading alone can
+        # take longer than a short check, which then saw nothing and said so.
+        deadline = time.monotonic() + _LOAD_WAIT_S
+        while not (runner.models_ready.wait(0.1) or runner.done) and time.monotonic() < deadline:
+            pass
         runner.wait(seconds)
     finally:
         runner.stop()
+        runner.settle()
     last = listener.last
     metrics = metrics_text(last) if last is not None else "no status"
     # The runner's own bookkeeping is optional here: the check is about what reached the listener.

@@ -90,6 +90,15 @@ class SelfNoted(Message):
         return f"SelfNoted({getattr(self._note, 'kind', '?')!r})"
 
 
+class StoreChanged(Message):
+    """Writing the session record started failing ("failing") or works again ("ok")."""
+
+    def __init__(self, state: str, message: str) -> None:
+        super().__init__()
+        self.state = state
+        self.message = message
+
+
 class VcamChanged(Message):
     """The virtual camera's state changed (live, private, unavailable, lost...)."""
 
@@ -190,3 +199,7 @@ class PanelListener:
     def on_playbook_error(self, error: Exception, in_force: str) -> None:
         # Called from the playbook watcher's worker thread; post_message is safe from any thread.
         self._target.post_message(PlaybookProblem(" ".join(str(error).split()), in_force))
+
+    def on_store(self, state: str, message: str) -> None:
+        """The session store could not be written ("failing") or can be again ("ok"); said once each."""
+        self._target.post_message(StoreChanged(state, message))

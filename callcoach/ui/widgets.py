@@ -43,9 +43,9 @@ STATE_TEXT: dict[str, str] = {
 #: Short label for the status bar.
 STATE_LABEL: dict[str, str] = {
     "starting": "starting",
-    "calibrating": "face locked · calibrating",
+    "calibrating": "face found · calibrating",
     "locked": "face locked",
-    "no_face": "face lost",
+    "no_face": "no face",
     "unreadable": "face unreadable",
     "paused": "paused",
     "blank": "blank picture",

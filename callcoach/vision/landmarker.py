@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
-import threading
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +32,6 @@ class RawFace:
 
 
 _ALIGN = 64
-_STDERR_LOCK = threading.Lock()
 
 
 def aligned_rgb(rgb: np.ndarray) -> np.ndarray:
@@ -53,63 +49,27 @@ def aligned_rgb(rgb: np.ndarray) -> np.ndarray:
     return out
 
 
-@contextlib.contextmanager
-def quiet_native_stderr() -> Iterator[None]:
-    """Silence the C++ logging (TFLite/LiteRT INFO lines) that would otherwise pollute our stderr.
+def native_log_levels() -> contextlib.AbstractContextManager[None]:
+    """Turn native logging down before MediaPipe loads; file descriptors are left alone.
 
-    The native libraries write straight to file descriptor 2, so Python-level redirection does not help.
+    The native libraries write straight to file descriptor 2 from their own threads, at any moment. The
+    ``callcoach`` command points fd 2 at a log file for the whole process (``callcoach.cli.terminal``); a
+    redirect here, around single calls, swallowed our own messages written meanwhile and, racing another
+    thread, could leave fd 2 on /dev/null for good.
     """
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        fd = -1
-    if fd < 0:
-        # Inside a Textual app sys.stderr is its capture object (fileno -1) and the screen itself is drawn
-        # on the real stderr: nothing to silence, and nothing that may be silenced.
-        yield
-        return
-    # One redirection at a time: two threads each saving and restoring fd 2 could leave it silenced.
-    if not _STDERR_LOCK.acquire(blocking=False):
-        yield  # another thread is already silencing it
-        return
-    try:
-        sys.stderr.flush()
-        saved = os.dup(fd)
-        try:
-            with open(os.devnull, "w") as devnull:
-                os.dup2(devnull.fileno(), fd)
-                yield
-        finally:
-            os.dup2(saved, fd)
-            os.close(saved)
-    finally:
-        _STDERR_LOCK.release()
+    return contextlib.nullcontext()
 
 
 def _import_mediapipe() -> tuple[Any, Any, Any]:
-    with quiet_native_stderr(), contained_caches():
+    with native_log_levels(), contained_caches():
         try:
             import mediapipe as mp
             from mediapipe.tasks.python import BaseOptions, vision
         except ImportError as exc:  # pragma: no cover - a broken install
             raise VisionError(f"mediapipe cannot be imported ({exc}); reinstall with `pip install -e .`") from exc
     return mp, BaseOptions, vision
-
-
-def _quiet_for(seen: set[tuple[int, ...]], shape: tuple[int, ...]) -> contextlib.AbstractContextManager[None]:
-    """Silence native stderr for the first call with each input size.
-
-    LiteRT reallocates its input tensors when the size changes and may log an alignment warning then
-    (the search's tiles come in several sizes: the warning came on the first tile, after a quiet first
-    frame, in about one run in six). Later calls of a size already seen stay unsilenced: redirecting fd 2
-    on every frame would also swallow anything else written meanwhile.
-    """
-    if shape in seen:
-        return contextlib.nullcontext()
-    seen.add(shape)
-    return quiet_native_stderr()
 
 
 class Landmarker:
@@ -120,7 +80,6 @@ class Landmarker:
         self._video = video
         self._last_ts = -1
         self._calls = 0
-        self._shapes: set[tuple[int, ...]] = set()
         path = model_path("face_landmarker")
         options = vision.FaceLandmarkerOptions(
             base_options=base_options(model_asset_path=str(path)),
@@ -135,24 +94,22 @@ class Landmarker:
             output_facial_transformation_matrixes=True,
         )
         try:
-            with quiet_native_stderr():
+            with native_log_levels():
                 self._task = vision.FaceLandmarker.create_from_options(options)
         except Exception as exc:
             raise ModelError(f"cannot load the face landmarker model {path}: {exc}") from exc
 
     def detect(self, rgb: np.ndarray, t_s: float = 0.0) -> list[RawFace]:
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=aligned_rgb(rgb))
-        quiet = _quiet_for(self._shapes, rgb.shape)
         self._calls += 1
         try:
-            with quiet:
-                if self._video:
-                    # VIDEO mode needs strictly increasing integer milliseconds.
-                    ts = max(round(t_s * 1000), self._last_ts + 1)
-                    self._last_ts = ts
-                    result = self._task.detect_for_video(image, ts)
-                else:
-                    result = self._task.detect(image)
+            if self._video:
+                # VIDEO mode needs strictly increasing integer milliseconds.
+                ts = max(round(t_s * 1000), self._last_ts + 1)
+                self._last_ts = ts
+                result = self._task.detect_for_video(image, ts)
+            else:
+                result = self._task.detect(image)
         except Exception as exc:
             raise VisionError(f"the face landmarker failed on a frame: {exc}") from exc
         faces = []
@@ -167,7 +124,7 @@ class Landmarker:
     def close(self) -> None:
         task, self._task = getattr(self, "_task", None), None
         if task is not None:
-            with contextlib.suppress(Exception), quiet_native_stderr():
+            with contextlib.suppress(Exception), native_log_levels():
                 task.close()
 
 
@@ -177,7 +134,6 @@ class FaceDetector:
     def __init__(self, min_confidence: float = 0.5) -> None:
         self._mp, base_options, vision = _import_mediapipe()
         self._calls = 0
-        self._shapes: set[tuple[int, ...]] = set()
         path = model_path("face_landmarker")
         try:
             with zipfile.ZipFile(path) as bundle:
@@ -186,7 +142,7 @@ class FaceDetector:
                 base_options=base_options(model_asset_buffer=buffer),
                 min_detection_confidence=min_confidence,
             )
-            with quiet_native_stderr():
+            with native_log_levels():
                 self._task = vision.FaceDetector.create_from_options(options)
         except Exception as exc:
             raise ModelError(f"cannot load the face detector inside {path}: {exc}") from exc
@@ -195,8 +151,7 @@ class FaceDetector:
         """Boxes in pixels of ``rgb``: (x, y, w, h, score)."""
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=aligned_rgb(rgb))
         try:
-            with _quiet_for(self._shapes, rgb.shape):
-                result = self._task.detect(image)
+            result = self._task.detect(image)
             self._calls += 1
         except Exception as exc:
             raise VisionError(f"the face detector failed on a frame: {exc}") from exc
@@ -210,5 +165,5 @@ class FaceDetector:
     def close(self) -> None:
         task, self._task = getattr(self, "_task", None), None
         if task is not None:
-            with contextlib.suppress(Exception), quiet_native_stderr():
+            with contextlib.suppress(Exception), native_log_levels():
                 task.close()

@@ -58,6 +58,11 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
         # DIR is optional, which positionals cannot express: callcoach.bench.posed.add_arguments declares it.
     ),
     ExternalCommand(
+        ("bench", "appearance"),
+        "callcoach.bench.appearance:main",
+        "appearance models alone on the real labelled photos (realfaces): crops, fer vs face-api vs fused",
+    ),
+    ExternalCommand(
         ("live",),
         "callcoach.cli.live_cmd:main",
         "coach on a call as it happens: a window, screen region, monitor, camera or video, in real time",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,26 +21,80 @@ CROP = 64
 # FER2013 faces are loose crops: the face box from brow to chin fills about 80% of the 48x48 image.
 _CROP_SCALE = 1.25
 
+#: MediaPipe mesh points of the eyebrows' upper edges and the chin: with the mesh's full width they span
+#: what dlib's 68 points span (brows to chin, jaw to jaw), the box face-api crops its faces from.
+BROWS = (70, 63, 105, 66, 107, 336, 296, 334, 293, 300)
+CHIN = 152
 
-def aligned_crop_matrix(landmarks_px: np.ndarray) -> np.ndarray:
-    """2x3 affine that maps the frame to a 64x64 crop with the eyes level and the face centred."""
-    eye_r = landmarks_px[[33, 133], :2].mean(axis=0)
-    eye_l = landmarks_px[[263, 362], :2].mean(axis=0)
-    angle = math.atan2(float(eye_l[1] - eye_r[1]), float(eye_l[0] - eye_r[0]))
-    lo = landmarks_px[:, :2].min(axis=0)
-    hi = landmarks_px[:, :2].max(axis=0)
-    centre = (lo + hi) / 2
-    size = float(max(hi - lo)) * _CROP_SCALE or 1.0
-    scale = CROP / size
+
+@dataclass(frozen=True)
+class CropSpec:
+    """Where a model's face crop comes from: a square around a landmark box, optionally eye-levelled."""
+
+    size: int
+    #: Side of the square as a multiple of the landmark box's longer side.
+    scale: float
+    #: "mesh": all 478 points (forehead included); "brows": brows to chin, the 68-point box.
+    box: str = "mesh"
+    #: Centre moved down by this share of the square's side (negative: up).
+    shift: float = 0.0
+    rotate: bool = True
+    grey: bool = True
+
+
+#: The crop the fer CNN has run on since it shipped (eye-levelled, mesh box, 1.25x).
+ALIGNED = CropSpec(CROP, _CROP_SCALE)
+
+
+def _box(landmarks_px: np.ndarray, box: str) -> tuple[np.ndarray, np.ndarray]:
+    pts = landmarks_px[:, :2]
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    if box == "brows":
+        lo = np.array([lo[0], pts[list(BROWS), 1].min()])
+        hi = np.array([hi[0], pts[CHIN, 1]])
+    elif box != "mesh":
+        raise ValueError(f"unknown crop box {box!r}")
+    return lo, hi
+
+
+def crop_matrix(landmarks_px: np.ndarray, spec: CropSpec) -> np.ndarray:
+    """2x3 affine mapping the frame onto the ``spec.size`` square crop ``spec`` describes."""
+    lo, hi = _box(landmarks_px, spec.box)
+    side = float(max(hi - lo)) * spec.scale or 1.0
+    angle = 0.0
+    if spec.rotate:
+        eye_r = landmarks_px[[33, 133], :2].mean(axis=0)
+        eye_l = landmarks_px[[263, 362], :2].mean(axis=0)
+        angle = math.atan2(float(eye_l[1] - eye_r[1]), float(eye_l[0] - eye_r[0]))
+    scale = spec.size / side
     cos, sin = math.cos(-angle) * scale, math.sin(-angle) * scale
+    # The shift is along the face's own vertical, so it follows the rotation.
+    centre = (lo + hi) / 2 + spec.shift * side * np.array([-math.sin(angle), math.cos(angle)])
+    half = spec.size / 2
     # Rotate about the face centre, scale to the crop, then move the centre to the crop's middle.
     return np.array(
         [
-            [cos, -sin, CROP / 2 - cos * centre[0] + sin * centre[1]],
-            [sin, cos, CROP / 2 - sin * centre[0] - cos * centre[1]],
+            [cos, -sin, half - cos * centre[0] + sin * centre[1]],
+            [sin, cos, half - sin * centre[0] - cos * centre[1]],
         ],
         dtype=np.float32,
     )
+
+
+def aligned_crop_matrix(landmarks_px: np.ndarray) -> np.ndarray:
+    """2x3 affine that maps the frame to a 64x64 crop with the eyes level and the face centred."""
+    return crop_matrix(landmarks_px, ALIGNED)
+
+
+def crop(rgb: np.ndarray, landmarks_px: np.ndarray, spec: CropSpec) -> np.ndarray:
+    """C x size x size float32 crop (raw 0..255): C=1 grey or C=3 RGB, as ``spec`` says."""
+    import cv2
+
+    m = crop_matrix(landmarks_px, spec)
+    out = cv2.warpAffine(rgb, m, (spec.size, spec.size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    if spec.grey:
+        return cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)[None].astype(np.float32)
+    return out.transpose(2, 0, 1).astype(np.float32)
 
 
 class AppearanceModel:

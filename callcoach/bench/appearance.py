@@ -288,11 +288,11 @@ def format_table(result: dict[str, Any]) -> str:
                 f"{_rate(sc['ref'].get('all')):>7}" + "".join(f"{_rate(sc['seven'].get(s)):>7}" for s in SOURCES)
             )
     lines += ["", "held_out half, 7-class accuracy per class (n)"]
-    lines.append(f"{'':11}" + "".join(f"{v:>12}" for v in result["variants"]))
+    lines.append(f"{'':16}" + "".join(f"{v:>12}" for v in result["variants"]))
     for c in APPEARANCE_CLASSES:
         cells = [scores["held_out"][v]["seven"].get(f"class:{c}") for v in result["variants"]]
         n = cells[0][1] if cells[0] else 0
-        lines.append(f"{c + f' ({n})':11}" + "".join(f"{_rate(cell):>12}" for cell in cells))
+        lines.append(f"{c + f' ({n})':16}" + "".join(f"{_rate(cell):>12}" for cell in cells))
     w = result["fusion_weight_fer"]
     lines += [
         "",

@@ -174,3 +174,30 @@ def test_conversion_is_deterministic_and_matches_registry(tarball: Path, onnx_by
     assert hashlib.sha256(tarball.read_bytes()).hexdigest() == SPEC.source_sha256
     assert convert_faceapi_expression(tarball) == onnx_bytes
     assert hashlib.sha256(onnx_bytes).hexdigest() == SPEC.sha256
+
+
+def test_fetch_npm_without_npm_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    def no_npm(*args: object, **kwargs: object) -> None:
+        raise FileNotFoundError("npm")
+
+    monkeypatch.setattr(subprocess, "run", no_npm)
+    with pytest.raises(NpmUnavailable, match="npm is not installed"):
+        fetch_npm(SPEC.wheel, tmp_path)
+
+
+def test_fetch_npm_needs_a_pinned_version(tmp_path: Path) -> None:
+    from callcoach.errors import UsageError
+
+    with pytest.raises(UsageError, match="pin a version"):
+        fetch_npm("npm:@vladmandic/face-api", tmp_path)
+
+
+def test_rebuild_refuses_a_tarball_with_another_hash(tmp_path: Path) -> None:
+    from callcoach.convert.rebuild import build
+
+    fake = tmp_path / "vladmandic-face-api-1.7.15.tgz"  # where fetch_npm would find a cached tarball
+    fake.write_bytes(b"not the pinned tarball")
+    with pytest.raises(ModelError, match=SPEC.source_sha256):
+        build("emotion_faceapi", SPEC, tmp_path, tmp_path)

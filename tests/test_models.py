@@ -46,7 +46,11 @@ def test_registry_metadata_is_complete() -> None:
     for spec in MODELS.values():
         assert len(spec.sha256) == 64 and int(spec.sha256, 16) >= 0
         assert spec.licence in {"MIT", "Apache-2.0"}
-        assert "==" in spec.wheel and spec.path_in_wheel and spec.upstream
+        assert spec.path_in_wheel and spec.upstream
+        if spec.wheel.startswith("npm:"):  # an npm package: version and tarball both pinned
+            assert "@" in spec.wheel.removeprefix("npm:@") and len(spec.source_sha256) == 64
+        else:
+            assert "==" in spec.wheel
 
 
 def test_models_readme_lists_every_hash() -> None:

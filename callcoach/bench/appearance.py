@@ -8,8 +8,8 @@ expression CNNs:
 - ``fer``: fer's CNN on its chosen crop (``FER``), ``faceapi``: face-api's CNN on its box (``FACEAPI``);
 - ``fused``: the average of the two models' log-probabilities (weight chosen on the dev half).
 
-Scored per person half (``callcoach.bench.split.is_dev``): 7-class top-1 over every photo labelled with
-one of ``APPEARANCE_CLASSES`` (neutral included); and 6-class top-1 on the expression photos, plain and
+Scored per person half (``callcoach.bench.split``: sorted subject ids alternate within a source):
+7-class top-1 over every photo labelled with one of ``APPEARANCE_CLASSES`` (neutral included); and 6-class top-1 on the expression photos, plain and
 against the same person's neutral photo (the emotion whose probability rose most over that person's
 neutral photo), which is how the engine reads the model against a resting face.
 """
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from callcoach.bench.split import is_dev
+from callcoach.bench.split import dev_subjects
 from callcoach.errors import SourceError
 from callcoach.vision.appearance import ALIGNED
 from callcoach.vision.types import APPEARANCE_CLASSES
@@ -43,10 +43,8 @@ class Photo:
     source: str
     subject: str
     label: str
-
-    @property
-    def dev(self) -> bool:
-        return is_dev(self.subject)
+    #: In the dev half of the people (callcoach.bench.split), set by ``photos``.
+    dev: bool = False
 
 
 def photos(data: Path, limit: int | None = None) -> list[Photo]:
@@ -57,8 +55,10 @@ def photos(data: Path, limit: int | None = None) -> list[Photo]:
             rows = list(csv.DictReader(handle))
     except OSError as exc:
         raise SourceError(f"cannot read {manifest}: {exc}") from exc
+    # The split is drawn over every photo subject of a source, before any item is left out or cut by --limit.
+    dev = dev_subjects((r["path"].split("/")[0], r["subject"]) for r in rows if r["kind"] == "photo")
     out = [
-        Photo(data / r["path"], r["path"].split("/")[0], r["subject"], r["label"])
+        Photo(data / r["path"], r["path"].split("/")[0], r["subject"], r["label"], r["subject"] in dev)
         for r in rows
         if r["kind"] == "photo" and r["label"] in APPEARANCE_CLASSES
     ]
@@ -299,7 +299,7 @@ def format_table(result: dict[str, Any]) -> str:
         f"fused: {w:.1f} x log p(fer) + {1 - w:.1f} x log p(face-api), weight chosen on the dev half.",
         "7-class: every photo; 6 emo: expression photos, top emotion; vs neu: the emotion that rose most",
         "over the same person's neutral photo(s). Source columns are 7-class. A photo without a face",
-        "counts as wrong. Split: callcoach.bench.split.is_dev on the manifest's subject.",
+        "counts as wrong. Split: callcoach.bench.split (sorted subject ids alternate dev, report within each source).",
     ]
     return "\n".join(lines)
 

@@ -37,13 +37,14 @@ import csv
 import dataclasses
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from callcoach.bench.posed import DEFAULT_WHEEL_DIR, SIX, _cascade_bytes, _load_cascade, fer_crops
+from callcoach.bench.split import SPLITS, split_of
 from callcoach.cues.aus import AUS, FUSED_CLASSES, au_distribution
 from callcoach.errors import SourceError
 from callcoach.vision.types import APPEARANCE_CLASSES, FaceObservation, FrameObservation
@@ -57,7 +58,6 @@ CASME_FPS = 200.0
 #: An AU counts as firing in the per-label table at this intensity (0..1).
 AU_FIRES = 0.3
 PHOTO_SOURCES = ("kdef", "jaffe", "yale")
-SPLITS = ("dev", "report")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -117,11 +117,6 @@ def load_manifest(data: Path) -> list[Row]:
             ints = [int(r[k]) if r[k] else None for k in ("onset", "apex", "offset")]
             rows.append(Row(data / r["path"], r["kind"], r["label"], source, r["subject"], *ints))
     return rows
-
-
-def split_of(subjects: Iterable[str]) -> dict[str, str]:
-    """Fixed split by person: sorted subject ids alternate dev, report, dev, ..."""
-    return {s: SPLITS[i % 2] for i, s in enumerate(sorted(set(subjects)))}
 
 
 # --- vision for photos --------------------------------------------------------------------------------

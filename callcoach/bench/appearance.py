@@ -9,7 +9,8 @@ expression CNNs:
 - ``fused``: the average of the two models' log-probabilities (weight chosen on the dev half).
 
 Scored per person half (``callcoach.bench.split``: sorted subject ids alternate within a source):
-7-class top-1 over every photo labelled with one of ``APPEARANCE_CLASSES`` (neutral included); and 6-class top-1 on the expression photos, plain and
+7-class top-1 over every photo labelled with one of ``APPEARANCE_CLASSES`` (neutral included); and 6-class
+top-1 on the expression photos, plain and
 against the same person's neutral photo (the emotion whose probability rose most over that person's
 neutral photo), which is how the engine reads the model against a resting face.
 """

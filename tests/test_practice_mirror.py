@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from callcoach.cues.vocabulary import Cue
-from callcoach.practice.mirror import PROMPT_BY_CUE, judge, parts_involved
+from callcoach.practice.mirror import PROMPT_BY_CUE, active_aus, judge, parts_involved
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,6 +34,17 @@ def test_a_smile_without_the_eyes_reads_as_polite() -> None:
     a = judge(PROMPT_BY_CUE["duchenne_smile"], [cue("polite_smile")])
     assert not a.appeared and a.feedback == "the eyes did not take part: that reads as a polite smile"
     assert a.parts == ("mouth",)
+
+
+def test_the_action_units_that_took_part_are_named_in_au_order() -> None:
+    peaks = {"AU12": 0.8, "AU6": 0.1, "AU25": 0.45, "AU1": 0.29, "AU2": 0.3}
+    assert active_aus(peaks) == ("AU2", "AU12", "AU25")  # AU1 at 0.29 is under the 0.3 mark
+    assert active_aus(None) == () and active_aus({}) == ()
+    polite = judge(PROMPT_BY_CUE["duchenne_smile"], [cue("polite_smile")], peaks)
+    assert polite.aus == ("AU2", "AU12", "AU25") and polite.as_json()["aus"] == ["AU2", "AU12", "AU25"]
+    assert polite.feedback == "the eyes did not take part (AU12 without AU6): that reads as a polite smile"
+    flash = judge(PROMPT_BY_CUE["eyebrow_flash"], [cue("eyebrow_flash", length=0.32)], {"AU1": 0.6, "AU2": 0.7})
+    assert flash.feedback == "clear: quick eyebrow raise (brows, AU1+AU2) for 0.32 s"
 
 
 def test_other_cues_or_nothing_are_named_plainly() -> None:
@@ -79,7 +90,7 @@ def test_mirror_on_a_video_reports_the_flash_its_length_and_the_brows(tmp_path: 
 def test_mirror_tells_a_polite_smile_from_one_that_reaches_the_eyes(tmp_path: Path) -> None:
     proc = _mirror("--video", str(_clip(tmp_path, "polite_smile")), "--target", "duchenne_smile")
     assert proc.returncode == 0, proc.stderr
-    assert "  -> the eyes did not take part: that reads as a polite smile" in proc.stdout.splitlines()
+    assert "  -> the eyes did not take part (AU12 without AU6): that reads as a polite smile" in proc.stdout.splitlines()
     assert proc.stdout.splitlines()[-1] == "0 of 1 shown clearly. Nothing was recorded."
 
 

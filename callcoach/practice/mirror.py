@@ -8,7 +8,7 @@ it is the only place that needs to change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from callcoach.cues.vocabulary import MICRO_MAX_S, PLAIN_WORDS, REGION, Cue
@@ -42,6 +42,8 @@ class Attempt:
     parts: tuple[str, ...]
     seen: tuple[str, ...]
     feedback: str
+    #: Action units that rose clearly during the attempt (peak at or over ``AU_SHOWN``), in AU order.
+    aus: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -51,6 +53,7 @@ class Attempt:
             "duration_s": None if self.duration_s is None else round(self.duration_s, 3),
             "parts": list(self.parts),
             "seen": list(self.seen),
+            "aus": list(self.aus),
             "feedback": self.feedback,
         }
 
@@ -65,31 +68,46 @@ def parts_involved(cues: Sequence[Cue]) -> tuple[str, ...]:
     return tuple(parts)
 
 
+#: An action unit "took part" when its peak during the attempt reached this (0..1 against the resting face).
+AU_SHOWN = 0.3
+
+
+def active_aus(peaks: Mapping[str, float] | None, threshold: float = AU_SHOWN) -> tuple[str, ...]:
+    """The action units whose peak reached ``threshold``, in AU number order (AU1, AU2, AU4, ...)."""
+    if not peaks:
+        return ()
+    shown = [name for name, value in peaks.items() if value >= threshold]
+    return tuple(sorted(shown, key=lambda name: int(name[2:]) if name[2:].isdigit() else 999))
+
+
 def _duration(cue: Cue) -> float | None:
     return None if cue.offset_s is None else max(0.0, cue.offset_s - cue.onset_s)
 
 
-def judge(prompt: Prompt, cues: Sequence[Cue]) -> Attempt:
-    """One attempt's result from the cues spotted while it lasted."""
+def judge(prompt: Prompt, cues: Sequence[Cue], au_peaks: Mapping[str, float] | None = None) -> Attempt:
+    """One attempt's result from the cues spotted while it lasted and the action units' peaks over it."""
     seen = tuple(dict.fromkeys(c.cue for c in cues))
     parts = parts_involved(cues)
+    aus = active_aus(au_peaks)
+    which = f", {'+'.join(aus)}" if aus else ""
     hits = [c for c in cues if c.cue == prompt.cue]
     if hits:
         best = max(hits, key=lambda c: c.confidence)
         length = _duration(best)
         where = " and ".join(parts_involved([best]))
         if prompt.max_s is not None and length is not None and length > prompt.max_s:
-            line = f"it showed ({where}) but lasted {length:.2f} s: aim for under {prompt.max_s:.1f} s"
+            line = f"it showed ({where}{which}) but lasted {length:.2f} s: aim for under {prompt.max_s:.1f} s"
         elif length is None:
-            line = f"it showed ({where}) and was still going when the recording ended"
+            line = f"it showed ({where}{which}) and was still going when the recording ended"
         else:
-            line = f"clear: {PLAIN_WORDS[prompt.cue]} ({where}) for {length:.2f} s"
-        return Attempt(prompt, True, length, parts, seen, line)
+            line = f"clear: {PLAIN_WORDS[prompt.cue]} ({where}{which}) for {length:.2f} s"
+        return Attempt(prompt, True, length, parts, seen, line, aus)
     if prompt.cue == "duchenne_smile" and "polite_smile" in seen:
-        line = "the eyes did not take part: that reads as a polite smile"
+        cheeks = " (AU12 without AU6)" if "AU12" in aus and "AU6" not in aus else ""
+        line = f"the eyes did not take part{cheeks}: that reads as a polite smile"
     elif seen:
         names = ", ".join(PLAIN_WORDS.get(s, s) for s in seen)
         line = f"that read as {names} instead"
     else:
         line = "nothing showed clearly: make it a little bigger, facing the camera in good light"
-    return Attempt(prompt, False, None, parts, seen, line)
+    return Attempt(prompt, False, None, parts, seen, line, aus)

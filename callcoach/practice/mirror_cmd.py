@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from callcoach.cues.vocabulary import Cue
@@ -24,6 +25,13 @@ class Window:
     start: float
     end: float
     cues: list[Cue] = field(default_factory=list)
+    #: Each action unit's peak over the window (the first face's, 0..1 against its resting face).
+    au_peaks: dict[str, float] = field(default_factory=dict)
+
+    def take_aus(self, t_s: float, aus: Mapping[str, float]) -> None:
+        if self.start <= t_s < self.end:
+            for name, value in aus.items():
+                self.au_peaks[name] = max(value, self.au_peaks.get(name, 0.0))
 
 
 def _consent(camera: bool) -> None:
@@ -56,6 +64,7 @@ def run_mirror(args: argparse.Namespace) -> int:
     _consent(camera=args.video is None)
     from callcoach.analysis import analyze_source
     from callcoach.cues.engine import BaselineEvent
+    from callcoach.vision.types import FrameObservation
 
     source: FrameSource
     if args.video is not None:
@@ -82,6 +91,9 @@ def run_mirror(args: argparse.Namespace) -> int:
                 for w in windows:
                     if w.start <= event.onset_s < w.end:
                         w.cues.append(event)
+            if isinstance(event, FrameObservation) and event.faces and event.faces[0].aus is not None:
+                for w in windows:
+                    w.take_aus(event.t_s, event.faces[0].aus)
             t = float(getattr(event, "t_s", t))
             if ready_at is None:
                 continue
@@ -113,7 +125,7 @@ def run_mirror(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace, window: Window) -> Attempt:
-    attempt = judge(window.prompt, window.cues)
+    attempt = judge(window.prompt, window.cues, window.au_peaks)
     if args.format == "json":
         print(json.dumps(attempt.as_json()), flush=True)
     else:

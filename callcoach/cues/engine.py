@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from callcoach.cues.baseline import RobustBaseline
+from callcoach.cues.baseline import RobustBaseline, expression_energy
 from callcoach.cues.channels import CHANNELS, TALK_GAIN, activations, apex_reading, name_cue
 from callcoach.cues.early import EarlyAnnouncer, EarlyRule
 from callcoach.cues.features import FLOORS, INDEX, feature_vector
@@ -37,6 +37,7 @@ _COMPETE = {frozenset(p) for p in [
     ("brow_raise", "anger"), ("compression", "nose"), ("frown", "lip_pull"), ("anger", "smile"),
     ("nose", "brow_raise"), ("nose", "frown"), ("compression", "smile"),
 ]}
+_SEEN_WHOLE_S = 1.5  # a movement under way this long before a head turn is kept (ended at the turn)
 _HOLD_S = 0.3  # wait this long after an event ends for overlapping events on competing channels
 _FER_EMOTIONS = {"happiness", "sadness", "fear", "disgust", "anger", "surprise"}
 
@@ -166,8 +167,9 @@ class CueEngine:
         elif not closed:
             st.held_eyes = x[_EYE_FEATURES].copy()
 
+        energy, calm = expression_energy(face.blendshapes, face.emotion)
         if not base.ready:
-            if base.add(t, x):
+            if base.add(t, x, energy, calm):
                 yield BaselineEvent(face.face_id, t, "ready", 1.0)
             self._track_emotion(st, face, weight=0.1)
             return
@@ -178,12 +180,16 @@ class CueEngine:
         if not reliable:
             st.acts = {}
             for spotter in st.spotters.values():
-                spotter.interrupt(t)  # dropped: a half-seen movement during a turn is not evidence
+                cut = spotter.interrupt(t)
+                # A half-seen movement during a turn is not evidence, and is dropped; one seen whole for
+                # a while before the turn (a laugh, then a toss of the head) ends where the turn began.
+                if cut is not None and t - cut.onset_s >= _SEEN_WHOLE_S:
+                    _add_or_merge(st.pending, cut)
             yield from self._withdraw(st, t, "unreadable")
             yield from self._release(st, t)
             return
         if not closed:
-            base.add(t, x)
+            base.add(t, x, energy, calm)
         talking = self._talking(st, t, d)
         acts = activations(d, talking)
         st.talking, st.acts = talking, acts

@@ -37,7 +37,7 @@ _COMPETE = {frozenset(p) for p in [
     ("brow_raise", "anger"), ("compression", "nose"), ("frown", "lip_pull"), ("anger", "smile"),
     ("nose", "brow_raise"), ("nose", "frown"), ("compression", "smile"),
 ]}
-_SEEN_WHOLE_S = 1.5  # a movement under way this long before a head turn is kept (ended at the turn)
+_SEEN_WHOLE_S = 3.0  # a movement under way this long before a head turn is kept (ended at the turn)
 _HOLD_S = 0.3  # wait this long after an event ends for overlapping events on competing channels
 _FER_EMOTIONS = {"happiness", "sadness", "fear", "disgust", "anger", "surprise"}
 

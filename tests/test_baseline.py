@@ -4,7 +4,7 @@ crying, a long call with a sustained expression and a slow drift. No camera, no 
 from __future__ import annotations
 
 import numpy as np
-from scripted import NEUTRAL_BLENDSHAPES, NEUTRAL_GEOMETRY, SMILE, Move, Script
+from scripted import BROW_RAISE, NEUTRAL_BLENDSHAPES, NEUTRAL_GEOMETRY, SMILE, Move, Script
 
 from callcoach.cues.baseline import RobustBaseline, expression_energy
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
@@ -17,6 +17,14 @@ CRYING = {"browInnerUp": 0.6, "brow_inner_r": 0.05, "brow_inner_l": 0.05, "mouth
           "mouthFrownRight": 0.5, "mouth_corner_r": -0.06, "mouth_corner_l": -0.06, "eyeSquintLeft": 0.5,
           "eyeSquintRight": 0.5, "eye_aperture_r": -0.08, "eye_aperture_l": -0.08, "mouthPressLeft": 0.4,
           "mouthPressRight": 0.4}
+
+HALF_CRYING = {k: v / 2 for k, v in CRYING.items()}
+
+
+def sobbing(until: float) -> list[Move]:
+    """A crying face that crumples further every 1.2 s and never quite rests, easing off after ``until``."""
+    held = Move(-30.0, until + 1.0, HALF_CRYING, apex=until - 1.0)
+    return [held, *(Move(k * 1.2, k * 1.2 + 0.8, HALF_CRYING) for k in range(int(until / 1.2)))]
 
 
 def run(script: Script, engine: CueEngine | None = None) -> tuple[list[Cue], list[BaselineEvent], CueEngine]:
@@ -63,11 +71,11 @@ def test_a_face_that_smiles_most_of_the_time_gets_each_smile_spotted() -> None:
 
 
 def test_a_face_that_starts_out_crying_is_not_taken_as_neutral() -> None:
-    # Crying from the first frame, easing off by ~5.5 s; then at rest; then a smile at 9 s.
-    crying = Move(-4.0, 6.0, CRYING, apex=1.0)
-    cues, events, engine = run(Script(duration=14.0, moves=[crying, Move(9.0, 10.5, SMILE)]))
+    # Sobbing from the first frame (the face crumples and eases every 0.6 s) until ~5.5 s; then at rest;
+    # then a smile at 9 s.
+    cues, events, engine = run(Script(duration=14.0, moves=[*sobbing(5.0), Move(9.0, 10.5, SMILE)]))
     ready = next(e.t_s for e in events if e.status == "ready")
-    assert crying.weight(ready) < 0.35, f"baseline ready at {ready:.1f} s, while still crying"
+    assert ready >= 5.0, f"baseline ready at {ready:.1f} s, while still crying"
     assert all(c.onset_s >= ready for c in cues)
     assert any(c.cue in SMILES and 9.0 <= c.apex_s <= 10.5 for c in cues)
     # By the end the reference is the face at rest, not the tail of the crying.
@@ -77,10 +85,20 @@ def test_a_face_that_starts_out_crying_is_not_taken_as_neutral() -> None:
 
 
 def test_a_face_that_never_calms_down_still_gets_a_baseline() -> None:
-    # Expressive throughout: after the warm-up and trust_s more seconds, the quietest frames are used.
-    cues, events, _ = run(Script(duration=14.0, moves=[Move(-30.0, 40.0, CRYING, apex=5.0)]))
+    # Sobbing throughout: after the warm-up and trust_s more seconds, the quietest frames are used.
+    cues, events, _ = run(Script(duration=14.0, moves=sobbing(20.0)))
     ready = [e.t_s for e in events if e.status == "ready"]
     assert ready and 9.5 <= ready[0] <= 11.0
+
+
+def test_a_still_face_that_looks_expressive_is_its_own_resting_face() -> None:
+    # A resting face that reads as sad (held, unchanging): ready after the warm-up, like any still face,
+    # and a brow raise on top of it is spotted.
+    held = Move(-100.0, 100.0, CRYING, apex=0.0)
+    cues, events, _ = run(Script(duration=8.0, moves=[held, Move(5.0, 5.6, BROW_RAISE)]))
+    ready = [e.t_s for e in events if e.status == "ready"]
+    assert ready and ready[0] < 2.5
+    assert any(c.cue in ("eyebrow_flash", "micro_surprise") and 5.0 <= c.apex_s <= 5.6 for c in cues)
 
 
 def test_zero_warmup_takes_the_first_frame_at_once() -> None:

@@ -25,6 +25,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from callcoach.cues.features import INDEX, NAMES
+
 # A MAD-based sigma is scaled by this to match a normal distribution's standard deviation.
 _MAD_TO_SIGMA = 1.4826
 # Recomputing the reference over the window costs ~0.5 ms, so do it every few frames, not every frame.
@@ -45,6 +47,14 @@ CALM_PROB = 0.6
 _STRONG = ("happiness", "sadness", "surprise")
 # Weight of the appearance model's "not neutral" in the energy (its neutral probability is noisy).
 _APPEARANCE_WEIGHT = 0.5
+# A warm-up whose expression signals move less than this (mean 10th-90th percentile range, in floors)
+# is a resting face, calm or not. Measured: the synthetic set's still faces (one reads 0.99 happy at
+# rest) 0.05, with jitter or JPEG 0.2-0.3; a real face looking up quietly 0.7; crying 1.25;
+# laughing 0.5-1.6 (docs/detector.md, Baseline).
+STEADY_SPREAD = 0.5
+# Gaze, blinks and the head pose move at rest; the steadiness of a face is read from the others.
+_STEADY_SIGNALS = np.array([i for n, i in INDEX.items() if n not in (
+    "yaw", "pitch", "gaze_x", "gaze_y", "blink_bs", "aperture", "upper_lid", "lower_lid")])
 # Calm frames needed before they alone define the reference (and before a waiting baseline is trusted).
 _MIN_CALM = 5
 
@@ -128,8 +138,8 @@ class RobustBaseline:
                 self.ready = True
                 return True
             elapsed = t_s - self._first_t
-            calm_seen = int(self._calm[: self._n].sum()) >= _MIN_CALM
-            if self._n >= 3 and elapsed >= self.warmup_s and (calm_seen or elapsed >= self.warmup_s + self.trust_s):
+            if self._n >= 3 and elapsed >= self.warmup_s and (
+                    self._calm_seen() or self._steady(t_s) or elapsed >= self.warmup_s + self.trust_s):
                 self._refresh(t_s)
                 self.ready = True
                 return True
@@ -137,6 +147,22 @@ class RobustBaseline:
         if self._since_refresh >= _REFRESH_EVERY:
             self._refresh(t_s)
         return False
+
+    def _calm_seen(self) -> bool:
+        return int(self._calm[: self._n].sum()) >= _MIN_CALM
+
+    def _steady(self, t_s: float) -> bool:
+        """The last ``warmup_s`` held one expression: a resting face, even one that looks happy or sad.
+
+        Crying and laughing come and go; a face at rest stays put. Measured as the mean, over the
+        expression signals, of their 10th-90th percentile range in floors."""
+        recent = self._values[: self._n][self._times[: self._n] >= t_s - self.warmup_s]
+        if recent.shape[0] < 3:
+            return False
+        x = recent[:, _STEADY_SIGNALS] / self.floors[_STEADY_SIGNALS] if recent.shape[1] == len(NAMES) else \
+            recent / self.floors
+        spread = np.percentile(x, 90, axis=0) - np.percentile(x, 10, axis=0)
+        return float(spread.mean()) < STEADY_SPREAD
 
     def _quiet(self, t_s: float) -> np.ndarray:
         """Indices of the frames the resting face is read from."""

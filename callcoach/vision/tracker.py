@@ -28,7 +28,8 @@ class Track:
 
 def _same_place(a: Box, b: Box) -> bool:
     size_a, size_b = max(a[2], a[3]), max(b[2], b[3])
-    if not 0.6 <= size_a / max(size_b, 1e-6) <= 1.6:
+    # A person leaning in or back, or a camera zoom, changes the face size by up to 2x.
+    if not 0.5 <= size_a / max(size_b, 1e-6) <= 2.0:
         return False
     dx = (a[0] + a[2] / 2) - (b[0] + b[2] / 2)
     dy = (a[1] + a[3] / 2) - (b[1] + b[3] / 2)
@@ -78,29 +79,35 @@ class FaceTracker:
             matched[bi] = tr
         # Confirmed faces not seen in this frame may be the same person, moved too far for IoU.
         unseen = [tr for ti, tr in enumerate(self.tracks) if ti not in used and tr.face_id is not None]
+        # Boxes with no identity yet: when one face is lost and one appears, within keep_s, and nothing
+        # else is new, it is the same person after a fast move (a turn, a camera cut, a zoom).
+        anonymous = sum(1 for tr in matched if tr is None or tr.face_id is None)
         ids: list[int | None] = []
         for bi, found in enumerate(matched):
             track = found if found is not None else Track(boxes[bi], t_s, small[bi])
             if found is None:
                 self.tracks.append(track)
             if track.face_id is None and (track.hits >= self.min_hits or confirm_now):
-                track.face_id = self._identify(track, unseen)
+                track.face_id = self._identify(track, unseen, lone=anonymous == 1)
             ids.append(track.face_id)
         return ids
 
-    def _identify(self, track: Track, unseen: list[Track]) -> int:
-        for old in sorted(unseen + self._dormant, key=lambda d: -d.last_seen_s):
-            if _same_place(old.box, track.box):
-                if old in self._dormant:
-                    self._dormant.remove(old)
-                else:
-                    self.tracks.remove(old)
-                    unseen.remove(old)
-                assert old.face_id is not None
-                return old.face_id
-        face_id = self._next_id
-        self._next_id += 1
-        return face_id
+    def _identify(self, track: Track, unseen: list[Track], lone: bool = False) -> int:
+        old = next((o for o in sorted(unseen + self._dormant, key=lambda d: -d.last_seen_s)
+                    if _same_place(o.box, track.box)), None)
+        if old is None and lone and len(unseen) == 1:
+            old = unseen[0]
+        if old is None:
+            face_id = self._next_id
+            self._next_id += 1
+            return face_id
+        if old in self._dormant:
+            self._dormant.remove(old)
+        else:
+            self.tracks.remove(old)
+            unseen.remove(old)
+        assert old.face_id is not None
+        return old.face_id
 
     def small_tracks(self, t_s: float) -> list[Track]:
         return [tr for tr in self.tracks if tr.small and tr.last_seen_s < t_s]

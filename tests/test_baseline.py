@@ -13,10 +13,21 @@ from callcoach.cues.vocabulary import Cue
 
 SMILES = ("polite_smile", "duchenne_smile")
 # Crying: inner brows up, corners down, eyes squeezed, lips pressed.
-CRYING = {"browInnerUp": 0.6, "brow_inner_r": 0.05, "brow_inner_l": 0.05, "mouthFrownLeft": 0.5,
-          "mouthFrownRight": 0.5, "mouth_corner_r": -0.06, "mouth_corner_l": -0.06, "eyeSquintLeft": 0.5,
-          "eyeSquintRight": 0.5, "eye_aperture_r": -0.08, "eye_aperture_l": -0.08, "mouthPressLeft": 0.4,
-          "mouthPressRight": 0.4}
+CRYING = {
+    "browInnerUp": 0.6,
+    "brow_inner_r": 0.05,
+    "brow_inner_l": 0.05,
+    "mouthFrownLeft": 0.5,
+    "mouthFrownRight": 0.5,
+    "mouth_corner_r": -0.06,
+    "mouth_corner_l": -0.06,
+    "eyeSquintLeft": 0.5,
+    "eyeSquintRight": 0.5,
+    "eye_aperture_r": -0.08,
+    "eye_aperture_l": -0.08,
+    "mouthPressLeft": 0.4,
+    "mouthPressRight": 0.4,
+}
 
 HALF_CRYING = {k: v / 2 for k, v in CRYING.items()}
 
@@ -43,8 +54,9 @@ def run(script: Script, engine: CueEngine | None = None) -> tuple[list[Cue], lis
 
 def test_energy_orders_rest_below_expressions_and_calls_rest_calm() -> None:
     rest, rest_calm = expression_energy(NEUTRAL_BLENDSHAPES, None)
-    smiling = dict(NEUTRAL_BLENDSHAPES, mouthSmileLeft=0.9, mouthSmileRight=0.9, mouthUpperUpLeft=0.7,
-                   mouthUpperUpRight=0.7)
+    smiling = dict(
+        NEUTRAL_BLENDSHAPES, mouthSmileLeft=0.9, mouthSmileRight=0.9, mouthUpperUpLeft=0.7, mouthUpperUpRight=0.7
+    )
     smile, smile_calm = expression_energy(smiling, None)
     assert rest_calm and not smile_calm and smile > rest
     # The appearance model's reading counts: a strong sadness is not calm, a neutral reading lowers energy.
@@ -80,13 +92,15 @@ def test_a_face_that_starts_out_crying_is_not_taken_as_neutral() -> None:
     assert any(c.cue in SMILES and 9.0 <= c.apex_s <= 10.5 for c in cues)
     # By the end the reference is the face at rest, not the tail of the crying.
     base = engine._faces[0].baseline
-    assert abs(base.median[INDEX["brow_inner_bs"]] - NEUTRAL_BLENDSHAPES["browInnerUp"]) < 0.5 * FLOORS[
-        INDEX["brow_inner_bs"]]
+    assert (
+        abs(base.median[INDEX["brow_inner_bs"]] - NEUTRAL_BLENDSHAPES["browInnerUp"])
+        < 0.5 * FLOORS[INDEX["brow_inner_bs"]]
+    )
 
 
 def test_a_face_that_never_calms_down_still_gets_a_baseline() -> None:
     # Sobbing throughout: after the warm-up and trust_s more seconds, the quietest frames are used.
-    cues, events, _ = run(Script(duration=14.0, moves=sobbing(20.0)))
+    _, events, _ = run(Script(duration=14.0, moves=sobbing(20.0)))
     ready = [e.t_s for e in events if e.status == "ready"]
     assert ready and 9.5 <= ready[0] <= 11.0
 

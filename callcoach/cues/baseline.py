@@ -34,9 +34,19 @@ _REFRESH_EVERY = 8
 # Blendshapes that rise with an expression (MediaPipe's pairs are averaged). The cheek/nose/wide scores
 # stay near zero on real faces but cost nothing; eyeBlink counts half: hooded eyes score high at rest.
 _ENERGY_SHAPES: tuple[tuple[str, float], ...] = (
-    ("mouthSmile", 1.0), ("mouthFrown", 1.0), ("mouthStretch", 1.0), ("mouthUpperUp", 1.0),
-    ("mouthPress", 1.0), ("mouthDimple", 1.0), ("browDown", 1.0), ("eyeSquint", 1.0),
-    ("noseSneer", 1.0), ("cheekSquint", 1.0), ("eyeWide", 1.0), ("browOuterUp", 0.5), ("eyeBlink", 0.5),
+    ("mouthSmile", 1.0),
+    ("mouthFrown", 1.0),
+    ("mouthStretch", 1.0),
+    ("mouthUpperUp", 1.0),
+    ("mouthPress", 1.0),
+    ("mouthDimple", 1.0),
+    ("browDown", 1.0),
+    ("eyeSquint", 1.0),
+    ("noseSneer", 1.0),
+    ("cheekSquint", 1.0),
+    ("eyeWide", 1.0),
+    ("browOuterUp", 0.5),
+    ("eyeBlink", 0.5),
 )
 _ENERGY_SINGLE: tuple[tuple[str, float], ...] = (("jawOpen", 1.0), ("browInnerUp", 1.0), ("mouthPucker", 0.5))
 # Above this blendshape energy, or with the appearance model this sure of a strong expression, a frame
@@ -53,14 +63,18 @@ _APPEARANCE_WEIGHT = 0.5
 # laughing 0.5-1.6 (docs/detector.md, Baseline).
 STEADY_SPREAD = 0.5
 # Gaze, blinks and the head pose move at rest; the steadiness of a face is read from the others.
-_STEADY_SIGNALS = np.array([i for n, i in INDEX.items() if n not in (
-    "yaw", "pitch", "gaze_x", "gaze_y", "blink_bs", "aperture", "upper_lid", "lower_lid")])
+_STEADY_SIGNALS = np.array(
+    [
+        i
+        for n, i in INDEX.items()
+        if n not in ("yaw", "pitch", "gaze_x", "gaze_y", "blink_bs", "aperture", "upper_lid", "lower_lid")
+    ]
+)
 # Calm frames needed before they alone define the reference (and before a waiting baseline is trusted).
 _MIN_CALM = 5
 
 
-def expression_energy(blendshapes: Mapping[str, float],
-                      emotion: Mapping[str, float] | None) -> tuple[float, bool]:
+def expression_energy(blendshapes: Mapping[str, float], emotion: Mapping[str, float] | None) -> tuple[float, bool]:
     """How much expression one frame shows (higher: more), and whether it is calm (a resting face)."""
     bs = 0.0
     for name, weight in _ENERGY_SHAPES:
@@ -83,9 +97,17 @@ class RobustBaseline:
     to the per-signal floors. ``median`` is the resting reference (the name is kept for its readers).
     """
 
-    def __init__(self, floors: np.ndarray, warmup_s: float = 2.0, window_s: float = 60.0,
-                 sigma_k: float = 3.0, max_cap: float = 2.5, max_samples: int = 2400,
-                 quiet_share: float = 0.25, trust_s: float = 8.0) -> None:
+    def __init__(
+        self,
+        floors: np.ndarray,
+        warmup_s: float = 2.0,
+        window_s: float = 60.0,
+        sigma_k: float = 3.0,
+        max_cap: float = 2.5,
+        max_samples: int = 2400,
+        quiet_share: float = 0.25,
+        trust_s: float = 8.0,
+    ) -> None:
         self.floors = floors.astype(np.float64)
         self.warmup_s = warmup_s
         self.window_s = window_s
@@ -138,8 +160,11 @@ class RobustBaseline:
                 self.ready = True
                 return True
             elapsed = t_s - self._first_t
-            if self._n >= 3 and elapsed >= self.warmup_s and (
-                    self._calm_seen() or self._steady(t_s) or elapsed >= self.warmup_s + self.trust_s):
+            if (
+                self._n >= 3
+                and elapsed >= self.warmup_s
+                and (self._calm_seen() or self._steady(t_s) or elapsed >= self.warmup_s + self.trust_s)
+            ):
                 self._refresh(t_s)
                 self.ready = True
                 return True
@@ -159,8 +184,11 @@ class RobustBaseline:
         recent = self._values[: self._n][self._times[: self._n] >= t_s - self.warmup_s]
         if recent.shape[0] < 3:
             return False
-        x = recent[:, _STEADY_SIGNALS] / self.floors[_STEADY_SIGNALS] if recent.shape[1] == len(NAMES) else \
-            recent / self.floors
+        x = (
+            recent[:, _STEADY_SIGNALS] / self.floors[_STEADY_SIGNALS]
+            if recent.shape[1] == len(NAMES)
+            else recent / self.floors
+        )
         spread = np.percentile(x, 90, axis=0) - np.percentile(x, 10, axis=0)
         return float(spread.mean()) < STEADY_SPREAD
 
@@ -172,7 +200,7 @@ class RobustBaseline:
             idx = recent
         calm = idx[self._calm[idx]]
         pool = calm if calm.size >= _MIN_CALM else idx
-        k = max(min(3, pool.size), int(round(self.quiet_share * pool.size)))
+        k = max(min(3, pool.size), round(self.quiet_share * pool.size))
         if k >= pool.size:
             return pool
         return pool[np.argpartition(self._energy[pool], k - 1)[:k]]

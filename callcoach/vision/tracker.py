@@ -48,8 +48,9 @@ class FaceTracker:
         self._dormant: list[Track] = []
         self._next_id = 0
 
-    def assign(self, boxes: list[Box], t_s: float, small: list[bool] | None = None,
-               confirm_now: bool = False) -> list[int | None]:
+    def assign(
+        self, boxes: list[Box], t_s: float, small: list[bool] | None = None, confirm_now: bool = False
+    ) -> list[int | None]:
         """Face ids for ``boxes`` (same order); None for a face not confirmed yet."""
         small = small or [False] * len(boxes)
         live = []
@@ -93,8 +94,10 @@ class FaceTracker:
         return ids
 
     def _identify(self, track: Track, unseen: list[Track], lone: bool = False) -> int:
-        old = next((o for o in sorted(unseen + self._dormant, key=lambda d: -d.last_seen_s)
-                    if _same_place(o.box, track.box)), None)
+        old = next(
+            (o for o in sorted(unseen + self._dormant, key=lambda d: -d.last_seen_s) if _same_place(o.box, track.box)),
+            None,
+        )
         if old is None and lone and len(unseen) == 1:
             old = unseen[0]
         if old is None:

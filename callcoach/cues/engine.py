@@ -37,6 +37,8 @@ _COMPETE = {frozenset(p) for p in [
     ("brow_raise", "anger"), ("compression", "nose"), ("frown", "lip_pull"), ("anger", "smile"),
     ("nose", "brow_raise"), ("nose", "frown"), ("compression", "smile"),
 ]}
+# Channels read from the lips and the nose-to-lip distance: silent while the mouth is hidden.
+_MOUTH_CHANNELS = ("smile", "compression", "lip_pull", "nose")
 _SEEN_WHOLE_S = 3.0  # a movement under way this long before a head turn is kept (ended at the turn)
 _HOLD_S = 0.3  # wait this long after an event ends for overlapping events on competing channels
 _FER_EMOTIONS = {"happiness", "sadness", "fear", "disgust", "anger", "surprise"}
@@ -91,6 +93,8 @@ class _Face:
     talking: bool = False
     acts: dict[str, float] = field(default_factory=dict)
     early: EarlyAnnouncer | None = None
+    #: Regions covered on the last frame (a hand over the mouth), from vision.
+    hidden: frozenset[str] = frozenset()
 
 
 class CueEngine:
@@ -119,6 +123,11 @@ class CueEngine:
         """Whether this face was speaking on its last frame (the mouth opening and closing repeatedly)."""
         state = self._faces.get(face_id)
         return state is not None and state.talking
+
+    def face_hidden(self, face_id: int) -> frozenset[str]:
+        """The regions of this face covered on its last frame ("mouth"): no cue is read from them."""
+        state = self._faces.get(face_id)
+        return state.hidden if state is not None else frozenset()
 
     def face_activations(self, face_id: int) -> dict[str, float]:
         """The channel activations of this face's last readable frame (>= 1: the movement is there)."""
@@ -188,10 +197,20 @@ class CueEngine:
             yield from self._withdraw(st, t, "unreadable")
             yield from self._release(st, t)
             return
-        if not closed:
+        if not closed and not face.hidden:  # a hand over the mouth is not the resting face
             base.add(t, x, energy, calm)
         talking = self._talking(st, t, d)
         acts = activations(d, talking)
+        st.hidden = face.hidden
+        if "mouth" in face.hidden:
+            # What the landmarks draw under a hand is a guess: no lip cue from it, and a movement under
+            # way is cut, not finished by the hand.
+            stopped = False
+            for name in _MOUTH_CHANNELS:
+                acts[name] = 0.0
+                stopped = st.spotters[name].interrupt(t) is not None or stopped
+            if stopped:
+                yield from self._withdraw(st, t, "unreadable")
         st.talking, st.acts = talking, acts
         emotion = dict(face.emotion) if face.emotion else None
         ended: dict[str, Excursion] = {}

@@ -24,6 +24,8 @@ class Track:
     hits: int = 1
     #: None until the track is confirmed.
     face_id: int | None = None
+    #: The only face in the frame when last seen.
+    alone: bool = False
 
 
 def _same_place(a: Box, b: Box) -> bool:
@@ -39,8 +41,16 @@ def _same_place(a: Box, b: Box) -> bool:
 class FaceTracker:
     """Greedy IoU association, confirmation after three hits, and re-identification by place."""
 
-    def __init__(self, keep_s: float = 1.0, dormant_s: float = 30.0, min_iou: float = 0.2, min_hits: int = 3) -> None:
+    def __init__(
+        self,
+        keep_s: float = 1.0,
+        dormant_s: float = 30.0,
+        min_iou: float = 0.2,
+        min_hits: int = 3,
+        brief_s: float = 3.0,
+    ) -> None:
         self.keep_s = keep_s
+        self.brief_s = brief_s
         self.dormant_s = dormant_s
         self.min_iou = min_iou
         self.min_hits = min_hits
@@ -76,7 +86,7 @@ class FaceTracker:
             tr = self.tracks[ti]
             consecutive = t_s - tr.last_seen_s <= self.keep_s
             tr.hits = tr.hits + 1 if consecutive else 1
-            tr.box, tr.last_seen_s, tr.small = boxes[bi], t_s, small[bi]
+            tr.box, tr.last_seen_s, tr.small, tr.alone = boxes[bi], t_s, small[bi], len(boxes) == 1
             matched[bi] = tr
         # Confirmed faces not seen in this frame may be the same person, moved too far for IoU.
         unseen = [tr for ti, tr in enumerate(self.tracks) if ti not in used and tr.face_id is not None]
@@ -85,21 +95,29 @@ class FaceTracker:
         anonymous = sum(1 for tr in matched if tr is None or tr.face_id is None)
         ids: list[int | None] = []
         for bi, found in enumerate(matched):
-            track = found if found is not None else Track(boxes[bi], t_s, small[bi])
+            track = found if found is not None else Track(boxes[bi], t_s, small[bi], alone=len(boxes) == 1)
             if found is None:
                 self.tracks.append(track)
             if track.face_id is None and (track.hits >= self.min_hits or confirm_now):
-                track.face_id = self._identify(track, unseen, lone=anonymous == 1)
+                track.face_id = self._identify(track, unseen, lone=anonymous == 1, t_s=t_s)
             ids.append(track.face_id)
         return ids
 
-    def _identify(self, track: Track, unseen: list[Track], lone: bool = False) -> int:
+    def _identify(self, track: Track, unseen: list[Track], lone: bool = False, t_s: float = 0.0) -> int:
         old = next(
             (o for o in sorted(unseen + self._dormant, key=lambda d: -d.last_seen_s) if _same_place(o.box, track.box)),
             None,
         )
         if old is None and lone and len(unseen) == 1:
             old = unseen[0]
+        if old is None and track.alone and not unseen:
+            # The only face in view, back within brief_s after the only face there was went missing:
+            # the same person, re-found elsewhere (a camera cut, a turn away and back). A longer absence
+            # stays with the place rule: by then another person may have taken the seat.
+            brief = [o for o in self._dormant if o.alone and t_s - o.last_seen_s <= self.brief_s]
+            others = [o for o in self.tracks if o is not track and o.face_id is not None]
+            if len(brief) == 1 and not others:
+                old = brief[0]
         if old is None:
             face_id = self._next_id
             self._next_id += 1

@@ -43,6 +43,8 @@ class FaceObservation:
     blendshapes: Mapping[str, float]
     geometry: Mapping[str, float]
     emotion: Mapping[str, float] | None = None
+    #: Face regions covered by a hand or an object in this frame ("mouth"); their cues are not read.
+    hidden: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,8 @@ _STEADY_SIGNALS = np.array(
         if n not in ("yaw", "pitch", "gaze_x", "gaze_y", "blink_bs", "aperture", "upper_lid", "lower_lid")
     ]
 )
+# The smallest energy tolerance around the quietest level (see _quiet).
+_ENERGY_TOL = 0.15
 # Calm frames needed before they alone define the reference (and before a waiting baseline is trusted).
 _MIN_CALM = 5
 
@@ -105,7 +107,7 @@ class RobustBaseline:
         sigma_k: float = 3.0,
         max_cap: float = 2.5,
         max_samples: int = 2400,
-        quiet_share: float = 0.25,
+        quiet_share: float = 0.1,
         trust_s: float = 8.0,
     ) -> None:
         self.floors = floors.astype(np.float64)
@@ -200,10 +202,15 @@ class RobustBaseline:
             idx = recent
         calm = idx[self._calm[idx]]
         pool = calm if calm.size >= _MIN_CALM else idx
-        k = max(min(3, pool.size), round(self.quiet_share * pool.size))
-        if k >= pool.size:
-            return pool
-        return pool[np.argpartition(self._energy[pool], k - 1)[:k]]
+        energy = self._energy[pool]
+        low, high = np.percentile(energy, [10, 90])
+        # Frames near the quietest level. The tolerance grows with the spread, and is never nil: a still
+        # face's frame-to-frame noise must not pick the low tail of every signal (a biased reference).
+        quiet = pool[energy <= low + max(_ENERGY_TOL, 0.25 * (high - low))]
+        k = min(pool.size, max(3, round(self.quiet_share * pool.size)))
+        if quiet.size >= k:
+            return quiet
+        return pool[np.argpartition(energy, k - 1)[:k]]
 
     def _refresh(self, t_s: float) -> None:
         self._since_refresh = 0

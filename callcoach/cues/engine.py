@@ -38,7 +38,10 @@ _COMPETE = {frozenset(p) for p in [
     ("nose", "brow_raise"), ("nose", "frown"), ("compression", "smile"),
 ]}
 # Channels read from the lips and the nose-to-lip distance: silent while the mouth is hidden.
-_MOUTH_CHANNELS = ("smile", "compression", "lip_pull", "nose")
+_MOUTH_CHANNELS = ("smile", "compression", "lip_pull", "nose", "frown")
+# A hand over the mouth is seen on about half its frames (fingers turn, blur): the mouth stays hidden
+# this long after the last frame it was seen covered.
+_HIDDEN_HOLD_S = 0.6
 _SEEN_WHOLE_S = 3.0  # a movement under way this long before a head turn is kept (ended at the turn)
 _HOLD_S = 0.3  # wait this long after an event ends for overlapping events on competing channels
 _FER_EMOTIONS = {"happiness", "sadness", "fear", "disgust", "anger", "surprise"}
@@ -95,6 +98,7 @@ class _Face:
     early: EarlyAnnouncer | None = None
     #: Regions covered on the last frame (a hand over the mouth), from vision.
     hidden: frozenset[str] = frozenset()
+    hidden_until: float = -math.inf
 
 
 class CueEngine:
@@ -197,12 +201,14 @@ class CueEngine:
             yield from self._withdraw(st, t, "unreadable")
             yield from self._release(st, t)
             return
-        if not closed and not face.hidden:  # a hand over the mouth is not the resting face
+        if "mouth" in face.hidden:
+            st.hidden_until = t + _HIDDEN_HOLD_S
+        st.hidden = frozenset({"mouth"}) if t < st.hidden_until else frozenset()
+        if not closed and not st.hidden:  # a hand over the mouth is not the resting face
             base.add(t, x, energy, calm)
         talking = self._talking(st, t, d)
         acts = activations(d, talking)
-        st.hidden = face.hidden
-        if "mouth" in face.hidden:
+        if st.hidden:
             # What the landmarks draw under a hand is a guess: no lip cue from it, and a movement under
             # way is cut, not finished by the hand.
             stopped = False

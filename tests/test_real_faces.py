@@ -7,11 +7,11 @@ import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from scripted import SMILE, Move, Script
 
+from callcoach.bench.realclips import jumpy
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
 from callcoach.cues.vocabulary import Cue
 from callcoach.live.readable import hidden_notice
@@ -115,37 +115,8 @@ def test_a_hidden_mouth_gives_no_lip_cue() -> None:
     assert not any(c.cue in SMILES and 6.5 <= c.apex_s <= 9.0 for c in cues)
 
 
-def _jumpy(frames: list[np.ndarray], seed: int) -> Iterator[Frame]:
-    """The clip on a wider canvas with camera cuts (jumps and zooms), fast pans and brief losses."""
-    rng = np.random.default_rng(seed)
-    width, height = 960, 540
-    scale, cx, cy, vx, gone = 0.8, width / 2, height / 2, 0.0, 0
-    for i, image in enumerate(frames):
-        event = rng.random()
-        if gone == 0 and event < 0.02:
-            gone = int(rng.integers(8, 45))
-        elif event < 0.05:
-            scale = float(np.clip(scale * rng.uniform(0.7, 1.4), 0.5, 1.3))
-            cx, cy = rng.uniform(0.3, 0.7) * width, rng.uniform(0.35, 0.65) * height
-        elif event < 0.08:
-            vx = rng.uniform(-25, 25)
-        cx = float(np.clip(cx + vx, 0.25 * width, 0.75 * width))
-        canvas = np.full((height, width, 3), 90, np.uint8)
-        if gone:
-            gone -= 1
-        else:
-            h, w = image.shape[:2]
-            s = scale * height / h
-            small = cv2.resize(image, (int(w * s), int(h * s)))
-            x0, y0 = int(cx - small.shape[1] / 2), int(cy - small.shape[0] / 2)
-            xs, ys = max(0, x0), max(0, y0)
-            xe, ye = min(width, x0 + small.shape[1]), min(height, y0 + small.shape[0])
-            canvas[ys:ye, xs:xe] = small[ys - y0 : ye - y0, xs - x0 : xe - x0]
-        yield Frame(i, i / 25, canvas)
-
-
 def test_one_person_keeps_one_id_through_cuts_pans_and_brief_losses(real_media: Path) -> None:
     frames = [f.image for f in open_source(real_media / "single_face.mp4").frames()] * 8
-    observations = observe(_jumpy(frames, seed=0))
+    observations = observe(jumpy(frames, seed=0))
     assert sum(1 for o in observations if o.faces) > 200
     assert {f.face_id for o in observations for f in o.faces} == {0}

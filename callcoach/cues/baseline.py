@@ -5,18 +5,20 @@ resting faces, lighting and camera angle differ far more between people than a m
 
 The resting face is not the median face. Someone who smiles 75% of the time has a smiling median, and
 every smile would then be read as neutral; a face that starts out crying would make crying the neutral.
-So each frame carries an *expression energy* (how much the expression blendshapes and the appearance
-model say is going on), and the reference is the median over the quietest frames of a long window:
-- the reference is the median of the ``quiet_share`` (25%) lowest-energy frames of the last
-  ``window_s`` (60 s), refreshed every few frames: it keeps adapting (light, posture) but a sustained
-  expression takes over only if the face was never at rest for a quarter of the last minute... and even
-  then the median of the quiet frames stays at rest while rest is at least an eighth of the window;
-- *calm* frames (blendshape energy low and the appearance model not reading a strong happiness,
-  sadness or surprise) are preferred over all others once a few have been seen;
-- before the first cue the baseline waits for calm frames: ``warmup_s`` of observation *and* a few
-  calm frames, or, when the face never calms down, ``trust_s`` more seconds (a resting face the model
-  reads as sad must still get a baseline); ``warmup_s = 0`` keeps its meaning: the first frame is the
-  reference, at once.
+So each frame carries an *expression energy* (``expression_energy``: the expression blendshapes, plus
+the appearance model's "not neutral"), and a *calm* flag (low blendshape energy, and no strong
+happiness, sadness or surprise from the appearance model). The rule:
+- the reference is the median of the *quiet* frames of the last ``window_s`` (60 s): those within a
+  tolerance (0.5, more when the energies spread widely) of the quietest level (10th percentile). Calm
+  frames alone form the pool once a few have been seen. Refreshed every few frames, it keeps adapting
+  (light, posture) but a sustained expression never becomes the reference while the face rests for a
+  tenth of the window;
+- before the first cue: ``warmup_s`` of observation *and* either a few calm frames, or a warm-up that
+  held still (a resting face that happens to look happy or sad), or ``trust_s`` more seconds (a face
+  that never calms down still gets a baseline, from its quietest frames); ``warmup_s = 0`` keeps its
+  meaning: the first frame is the reference, at once;
+- the spread is the MAD of the quiet frames (the resting face's own wobble), between the floors and
+  2.5 floors.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ _COMPETE = {frozenset(p) for p in [
 ]}
 # Channels read from the lips and the nose-to-lip distance: silent while the mouth is hidden.
 _MOUTH_CHANNELS = ("smile", "compression", "lip_pull", "nose", "frown")
-# A hand over the mouth is seen on about half its frames (fingers turn, blur): the mouth stays hidden
+# A hand over the mouth is missed on some frames (fingers turn, blur, lie flat): the mouth stays hidden
 # this long after the last frame it was seen covered.
 _HIDDEN_HOLD_S = 0.6
 _SEEN_WHOLE_S = 3.0  # a movement under way this long before a head turn is kept (ended at the turn)

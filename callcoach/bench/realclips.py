@@ -31,7 +31,7 @@ def jumpy(frames: Sequence[np.ndarray], seed: int, fps: float = 25.0) -> Iterato
     """``frames`` on a 960x540 canvas with camera cuts, fast pans and brief losses (seeded)."""
     rng = np.random.default_rng(seed)
     width, height = 960, 540
-    scale, cx, cy, vx, gone = 0.8, width / 2, height / 2, 0.0, 0
+    scale, cx, cy, vx, vy, gone = 0.8, width / 2, height / 2, 0.0, 0.0, 0
     for i, image in enumerate(frames):
         event = rng.random()
         if gone == 0 and event < 0.02:
@@ -40,8 +40,11 @@ def jumpy(frames: Sequence[np.ndarray], seed: int, fps: float = 25.0) -> Iterato
             scale = float(np.clip(scale * rng.uniform(0.7, 1.4), 0.5, 1.3))
             cx, cy = rng.uniform(0.3, 0.7) * width, rng.uniform(0.35, 0.65) * height
         elif event < 0.08:
-            vx = rng.uniform(-25, 25)
+            vx, vy = rng.uniform(-25, 25), rng.uniform(-10, 10)
+        if rng.random() < 0.1:
+            vx = vy = 0.0
         cx = float(np.clip(cx + vx, 0.25 * width, 0.75 * width))
+        cy = float(np.clip(cy + vy, 0.3 * height, 0.7 * height))
         canvas = np.full((height, width, 3), 90, np.uint8)
         if gone:
             gone -= 1

@@ -395,3 +395,27 @@ def test_an_early_cue_cut_by_a_head_turn_is_withdrawn_with_its_suggestion() -> N
     assert runner.stats.as_dict()["early_withdrawn"] == 1
     # No final cue stands for the withdrawn movement (the smile held after the turn is a new one).
     assert not any(c[0].onset_s <= early.apex_s <= (c[0].offset_s or 1e9) for c in rec.cues)  # type: ignore[attr-defined]
+
+
+class HandOverMouth(ScriptedVision):
+    """The scripted face, with its mouth hidden (a hand over it) from ``start`` on."""
+
+    def __init__(self, script: Script, start: float) -> None:
+        super().__init__(script)
+        self.start = start
+
+    def observe(self, frame: Frame) -> FrameObservation:
+        obs = super().observe(frame)
+        if frame.t_s < self.start:
+            return obs
+        return replace(obs, faces=tuple(replace(f, hidden=frozenset({"mouth"})) for f in obs.faces))
+
+
+def test_a_hand_over_the_mouth_is_noticed_on_the_panel_and_the_face_stays_locked() -> None:
+    runner, rec = make(FakeSource(seconds=4.0), HandOverMouth(Script(duration=60.0, fps=25.0), 2.5),
+                       baseline_seconds=1.0)
+    runner.start()
+    assert runner.wait(15.0)
+    locked = [s for s in rec.statuses if s.state == "locked"]
+    assert locked and "mouth hidden" not in locked[0].message
+    assert "mouth hidden" in locked[-1].message and rec.statuses[-1].state != "unreadable"

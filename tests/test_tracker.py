@@ -46,3 +46,38 @@ def test_a_different_person_elsewhere_gets_a_new_id() -> None:
         tracker.assign([A], i * 0.04, confirm_now=i == 0)
     got = [tracker.assign([B], 5.0 + i * 0.04) for i in range(3)]
     assert got[-1] == [1]
+
+
+def _confirmed(tracker: FaceTracker, box: tuple[float, float, float, float], t0: float) -> list[int | None]:
+    got: list[int | None] = []
+    for i in range(3):
+        got = tracker.assign([box], t0 + i * 0.04, confirm_now=t0 == 0.0 and i == 0)
+    return got
+
+
+def test_a_fast_move_or_camera_cut_keeps_the_id() -> None:
+    # Lost on one frame and found three face-widths away, at 1.7x the size, on the next (a zoom cut).
+    tracker = FaceTracker()
+    assert _confirmed(tracker, A, 0.0) == [0]
+    far = (A[0] + 250, A[1] + 60, A[2] * 1.7, A[3] * 1.7)
+    assert _confirmed(tracker, far, 0.12) == [0]
+    assert tracker.assign([far], 0.3) == [0]
+
+
+def test_the_only_face_back_after_a_brief_loss_elsewhere_keeps_the_id() -> None:
+    tracker = FaceTracker()
+    _confirmed(tracker, A, 0.0)
+    assert tracker.assign([], 1.0) == []  # gone for two seconds (turned away, a hand, a cut)
+    assert _confirmed(tracker, B, 2.1) == [0]
+
+
+def test_a_face_lost_while_another_stays_is_not_merged_into_a_newcomer_later() -> None:
+    tracker = FaceTracker()
+    for i in range(3):
+        tracker.assign([A, B], i * 0.04, confirm_now=i == 0)
+    # A leaves; after two seconds a third person appears far from both while B stays in view.
+    for i in range(50):
+        tracker.assign([B], 0.12 + i * 0.04)
+    far = (700.0, 300.0, 80.0, 90.0)
+    got = [tracker.assign([B, far], 2.2 + i * 0.04) for i in range(3)]
+    assert got[-1] == [1, 2]

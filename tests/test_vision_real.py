@@ -143,7 +143,10 @@ def test_gallery_video_keeps_one_id_and_baseline_per_person(real_media: Path) ->
         by_side = {f.face_id: f.bbox[0] + f.bbox[2] / 2 for f in o.faces}
         assert set(by_side) == {0, 1}
         assert (by_side[0] < 0.5) != (by_side[1] < 0.5)  # each id stays with the same person
+    assert {e.face for e in events if isinstance(e, BaselineEvent)} == {0, 1}  # a baseline each
     ready = {e.face for e in events if isinstance(e, BaselineEvent) and e.status == "ready"}
-    assert ready == {0, 1}
+    # The left face cries from its first frame: her resting face is not learned from that (it waits for
+    # a calm or still stretch, which these 3.75 s do not have); the right one is ready.
+    assert ready == {1}
     summary = events[-1]
     assert isinstance(summary, Summary) and summary.faces == 2

@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 
 from callcoach.cues.aus import action_units, fuse
-from callcoach.cues.baseline import RobustBaseline
+from callcoach.cues.baseline import RobustBaseline, expression_energy
 from callcoach.cues.channels import CHANNELS, TALK_GAIN, ApexData, activations, apex_reading, name_cue
 from callcoach.cues.early import EarlyAnnouncer, EarlyRule
 from callcoach.cues.features import FLOORS, INDEX, feature_vector
@@ -38,6 +38,12 @@ _COMPETE = {frozenset(p) for p in [
     ("brow_raise", "anger"), ("compression", "nose"), ("frown", "lip_pull"), ("anger", "smile"),
     ("nose", "brow_raise"), ("nose", "frown"), ("compression", "smile"),
 ]}
+# Channels read from the lips and the nose-to-lip distance: silent while the mouth is hidden.
+_MOUTH_CHANNELS = ("smile", "compression", "lip_pull", "nose", "frown")
+# A hand over the mouth is missed on some frames (fingers turn, blur, lie flat): the mouth stays hidden
+# this long after the last frame it was seen covered.
+_HIDDEN_HOLD_S = 0.6
+_SEEN_WHOLE_S = 3.0  # a movement under way this long before a head turn is kept (ended at the turn)
 _HOLD_S = 0.3  # wait this long after an event ends for overlapping events on competing channels
 _FER_EMOTIONS = {"happiness", "sadness", "fear", "disgust", "anger", "surprise"}
 
@@ -94,6 +100,9 @@ class _Face:
     #: Action units (0..1) and the fused emotion reading of the last readable frame (None until ready).
     aus: dict[str, float] | None = None
     reading: dict[str, float] | None = None
+    #: Regions covered on the last frame (a hand over the mouth), from vision.
+    hidden: frozenset[str] = frozenset()
+    hidden_until: float = -math.inf
 
 
 class CueEngine:
@@ -122,6 +131,11 @@ class CueEngine:
         """Whether this face was speaking on its last frame (the mouth opening and closing repeatedly)."""
         state = self._faces.get(face_id)
         return state is not None and state.talking
+
+    def face_hidden(self, face_id: int) -> frozenset[str]:
+        """The regions of this face covered on its last frame ("mouth"): no cue is read from them."""
+        state = self._faces.get(face_id)
+        return state.hidden if state is not None else frozenset()
 
     def face_activations(self, face_id: int) -> dict[str, float]:
         """The channel activations of this face's last readable frame (>= 1: the movement is there)."""
@@ -182,8 +196,9 @@ class CueEngine:
         elif not closed:
             st.held_eyes = x[_EYE_FEATURES].copy()
 
+        energy, calm = expression_energy(face.blendshapes, face.emotion)
         if not base.ready:
-            if base.add(t, x):
+            if base.add(t, x, energy, calm):
                 yield BaselineEvent(face.face_id, t, "ready", 1.0)
             self._track_emotion(st, face, weight=0.1)
             return
@@ -195,14 +210,30 @@ class CueEngine:
             st.acts = {}
             st.aus = st.reading = None
             for spotter in st.spotters.values():
-                spotter.interrupt(t)  # dropped: a half-seen movement during a turn is not evidence
+                cut = spotter.interrupt(t)
+                # A half-seen movement during a turn is not evidence, and is dropped; one seen whole for
+                # a while before the turn (a laugh, then a toss of the head) ends where the turn began.
+                if cut is not None and t - cut.onset_s >= _SEEN_WHOLE_S:
+                    _add_or_merge(st.pending, cut)
             yield from self._withdraw(st, t, "unreadable")
             yield from self._release(st, t)
             return
-        if not closed:
-            base.add(t, x)
+        if "mouth" in face.hidden:
+            st.hidden_until = t + _HIDDEN_HOLD_S
+        st.hidden = frozenset({"mouth"}) if t < st.hidden_until else frozenset()
+        if not closed and not st.hidden:  # a hand over the mouth is not the resting face
+            base.add(t, x, energy, calm)
         talking = self._talking(st, t, d)
         acts = activations(d, talking)
+        if st.hidden:
+            # What the landmarks draw under a hand is a guess: no lip cue from it, and a movement under
+            # way is cut, not finished by the hand.
+            stopped = False
+            for name in _MOUTH_CHANNELS:
+                acts[name] = 0.0
+                stopped = st.spotters[name].interrupt(t) is not None or stopped
+            if stopped:
+                yield from self._withdraw(st, t, "unreadable")
         st.talking, st.acts = talking, acts
         emotion = dict(face.emotion) if face.emotion else None
         st.aus = action_units(base.deviation(x_raw))

@@ -37,3 +37,15 @@ def unreadable_reason(obs: FrameObservation, image: np.ndarray, engine: CueEngin
         else:
             return None  # one readable face is enough to coach
     return reasons[0]
+
+
+def hidden_notice(obs: FrameObservation, engine: CueEngine) -> str | None:
+    """A short notice when a hand or an object covers part of the face in view ("mouth hidden").
+
+    The face can still be read elsewhere (brows, eyes), so this is a notice beside "face locked", not
+    the unreadable state; the engine reads no cue from the covered region meanwhile."""
+    for face in obs.faces:
+        hidden = engine.face_hidden(face.face_id)
+        if hidden:
+            return " and ".join(sorted(hidden)) + " hidden"
+    return None

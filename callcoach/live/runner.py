@@ -28,7 +28,7 @@ from callcoach.live.advice import CueDispatch
 from callcoach.live.blank import BlankDetector
 from callcoach.live.companion import Companion
 from callcoach.live.contract import Advisor, LiveListener, notify
-from callcoach.live.readable import unreadable_reason
+from callcoach.live.readable import hidden_notice, unreadable_reason
 from callcoach.live.state import LiveState, LiveStatus
 from callcoach.live.stats import RateMeter, RunStats
 from callcoach.sources.base import Frame, FrameSource
@@ -111,6 +111,8 @@ class LiveRunner:
         self._ready: set[int] = set()
         self._last_face_t: float | None = None
         self._unreadable_since: float | None = None
+        #: "mouth hidden" while a hand covers part of the face in view (a notice beside "face locked").
+        self._hidden: str | None = None
         self._last_frame_at = 0.0
         self._dropped_before = 0
         self._last_probe: np.ndarray | None = None
@@ -345,6 +347,7 @@ class LiveRunner:
                 self._dispatch.withdrawn(event)
             elif isinstance(event, Cue):
                 self._dispatch.final(event, frame.t_s)
+        self._hidden = hidden_notice(obs, engine)
         self._face_state(rel_t, [f.face_id for f in obs.faces], self._unreadable(obs, frame.image, engine, rel_t))
 
     def _unreadable(self, obs: FrameObservation, image: np.ndarray, engine: CueEngine, t: float) -> str | None:
@@ -374,7 +377,8 @@ class LiveRunner:
             return
         several = f" ({len(ids)} faces in view; each cue names its face)" if len(ids) > 1 else ""
         if any(i in self._ready for i in ids):
-            self._publish("locked", f"face locked: coaching{several}", progress=1.0, faces=len(ids))
+            hidden = f" · {self._hidden}: no cue read there" if self._hidden else ""
+            self._publish("locked", f"face locked: coaching{several}{hidden}", progress=1.0, faces=len(ids))
             return
         if self.baseline_seconds > 0:
             progress = max(min(0.99, (t - self._first_seen[i]) / self.baseline_seconds) for i in ids)

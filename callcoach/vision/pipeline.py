@@ -23,6 +23,7 @@ from callcoach.vision.appearance import AppearanceModel, StaggeredAppearance
 from callcoach.vision.finder import Box, FaceFinder, SearchSweep, iou, landmark_box
 from callcoach.vision.geometry import measures
 from callcoach.vision.landmarker import Landmarker, RawFace
+from callcoach.vision.occlusion import hidden_regions
 from callcoach.vision.pose import canonical_points, head_pose
 from callcoach.vision.tracker import FaceTracker
 from callcoach.vision.types import FaceObservation, FrameObservation
@@ -176,7 +177,7 @@ class VisionPipeline:
         t0 = self._timed("appearance", t0)
 
         observed = []
-        for face, face_id, box, emotion in zip(faces, ids, boxes, emotions, strict=True):
+        for face, face_id, box, emotion, px in zip(faces, ids, boxes, emotions, pixels, strict=True):
             if face_id is None:
                 continue  # seen once so far: could be a false detection
             canon = canonical_points(face.landmarks, face.matrix, width, height)
@@ -188,6 +189,7 @@ class VisionPipeline:
                     blendshapes=face.blendshapes,
                     geometry=measures(canon),
                     emotion=emotion,
+                    hidden=hidden_regions(rgb, px),
                 )
             )
         self._timed("geometry", t0)

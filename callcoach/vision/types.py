@@ -48,6 +48,8 @@ class FaceObservation:
     #: the baseline is calibrating (see ``callcoach.cues.aus``).
     aus: Mapping[str, float] | None = None
     reading: Mapping[str, float] | None = None
+    #: Face regions covered by a hand or an object in this frame ("mouth"); their cues are not read.
+    hidden: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ _RULES: tuple[Rule, ...] = (
     Rule(
         "lie",
         rx(
-            r"(?:lie|lies|lying)(?!\s+(?:down|back|ahead|in\s+wait|in\s+(?:the|their|how|what|a|an|our|your|its|which)|elsewhere|somewhere|between|on\s+the\s+table|at\s+the\s+(?:heart|root|core)|low|flat|still|awake|beneath|within"
+            r"(?:lie|lies|lying)(?!\s+(?:down|back|ahead|in\s+wait|in\s+(?:the|their|how|what|a|an|our|your|its|which)|elsewhere|somewhere|between|on\s+the\s+table|at\s+the\s+(?:heart|root|core)|low|flat|still|awake|beneath|within|over|across|under|beside|along"
             r"|with\s+(?:the|us|you|me|them|their|our)))|lied|liar|liars"
         ),
         unless_before=re.compile(

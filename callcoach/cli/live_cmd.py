@@ -199,7 +199,7 @@ def runner_factory(args: argparse.Namespace, first: FrameSource, advisor: Adviso
     return factory
 
 
-class HeadlessWriter:
+class HeadlessWriter(LiveListener):
     """The headless LiveListener: one JSON object per line, flushed, from the inference thread."""
 
     def __init__(self, out: TextIO, err: TextIO | None = None) -> None:

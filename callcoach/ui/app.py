@@ -10,13 +10,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import ClassVar, Literal, Protocol
+from typing import ClassVar, Protocol
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Footer
 
+from callcoach.core.marks import MarkKind
 from callcoach.live.companion import VCAM_LABEL
 from callcoach.live.contract import LiveListener
 from callcoach.live.state import LiveStatus
@@ -40,7 +41,8 @@ from callcoach.ui.screens import ConsentScreen, HelpScreen
 from callcoach.ui.summary_screen import end_of_session
 from callcoach.ui.widgets import TROUBLE_STATES, CueLog, Notice, SelfLine, StatusBar, SuggestionCard, TopBar
 
-Verdict = Literal["helped", "misread"]
+#: The user's verdict on a suggestion (declared once, in callcoach.core.marks).
+Verdict = MarkKind
 
 
 class RunnerLike(Protocol):

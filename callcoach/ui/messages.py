@@ -16,6 +16,7 @@ from typing import Any
 from textual.message import Message
 from textual.message_pump import MessagePump
 
+from callcoach.contract import LiveListener
 from callcoach.cues.vocabulary import Cue
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import Suggestion
@@ -148,7 +149,7 @@ class PlaybookProblem(Message):
         self.in_force = in_force
 
 
-class PanelListener:
+class PanelListener(LiveListener):
     """A ``LiveListener`` that forwards into a Textual app (or any message pump).
 
     A status is posted when its state or message differs from the last one posted, and otherwise at most

@@ -242,6 +242,7 @@ def main(args: argparse.Namespace) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("callcoach demo needs a terminal; use --headless-check N to run it without one")
 
+    from callcoach.live.runner import LiveRunner
     from callcoach.ui.app import RunnerLike, run_live_app
 
     advisor, selector = _advice(args.context)

@@ -20,7 +20,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from callcoach.analysis import FrameAnalyzer
 from callcoach.contract import Advisor, LiveListener
 from callcoach.core.marks import SelfNote
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
@@ -34,6 +33,7 @@ from callcoach.live.state import LiveState, LiveStatus
 from callcoach.live.stats import RateMeter, RunStats
 from callcoach.sources.base import Frame, FrameSource
 from callcoach.sources.latest import CaptureThread, LatestFrame
+from callcoach.vision.analyzer import FrameAnalyzer
 from callcoach.vision.types import FrameObservation
 
 

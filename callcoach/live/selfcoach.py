@@ -27,7 +27,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from callcoach.analysis import FrameAnalyzer
 from callcoach.core.marks import NoteKind, SelfNote
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
 from callcoach.cues.vocabulary import Cue
@@ -37,6 +36,7 @@ from callcoach.live.selfview import FaceHook, FaceTap, user_face
 from callcoach.playbook.wording import note_refusal
 from callcoach.sources.base import Frame
 from callcoach.sources.latest import LatestFrame
+from callcoach.vision.analyzer import FrameAnalyzer
 
 SelfState = Literal["starting", "calibrating", "ready", "no_face", "unreadable", "idle", "error", "stopped"]
 LeakMode = Literal["listening", "always"]

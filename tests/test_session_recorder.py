@@ -246,6 +246,7 @@ class FakeSelector:
     def __init__(self) -> None:
         self.marks: list[tuple[Suggestion, str]] = []
         self.context = "general"
+        self.watcher = None
 
     def set_context(self, name: str) -> None:
         self.context = name

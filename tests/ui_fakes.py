@@ -70,6 +70,8 @@ class SelfNoteStub:
 class FakeSelector:
     contexts: list[str] = field(default_factory=list)
     marks: list[tuple[Suggestion, str]] = field(default_factory=list)
+    #: A fixed playbook: nothing to watch.
+    watcher: None = None
 
     def set_context(self, name: str) -> None:
         self.contexts.append(name)

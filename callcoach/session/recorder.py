@@ -29,6 +29,7 @@ from callcoach.core.state import LiveStatus
 from callcoach.cues.vocabulary import Cue
 from callcoach.errors import CallcoachError
 from callcoach.playbook.types import Suggestion
+from callcoach.playbook.watcher import PlaybookWatcher
 from callcoach.session.settings import cue_log_line
 from callcoach.session.store import CueRecord, SelfNoteRecord, SessionStore
 
@@ -330,8 +331,15 @@ class MarkingSelector:
             recorder.mark(suggestion, verdict)
         self._inner.mark(suggestion, verdict)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+    @property
+    def context(self) -> str:
+        context: str = self._inner.context
+        return context
+
+    @property
+    def watcher(self) -> PlaybookWatcher | None:
+        watcher: PlaybookWatcher | None = self._inner.watcher
+        return watcher
 
 
 class LiveRecording:

@@ -23,6 +23,7 @@ from callcoach.live.contract import LiveListener
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.guardrails import CONSENT_TEXT, acknowledge_consent, consent_acknowledged
 from callcoach.playbook.types import CONTEXTS, Suggestion
+from callcoach.playbook.watcher import PlaybookWatcher
 from callcoach.playbook.wording import suggestion_refusal
 from callcoach.session.settings import cue_log_badge
 from callcoach.ui.messages import (
@@ -61,7 +62,11 @@ class RunnerLike(Protocol):
 
 
 class SelectorLike(Protocol):
-    """What the panel needs from the playbook's selector: the context and the user's feedback."""
+    """What the panel needs from the playbook's selector: the context, the user's feedback, and the watcher
+    of its playbook file (None when the playbook is fixed), which the playbook screen edits through."""
+
+    @property
+    def watcher(self) -> PlaybookWatcher | None: ...
 
     def set_context(self, name: str) -> None: ...
 
@@ -202,8 +207,8 @@ class CoachApp(App[None]):
     def _begin(self) -> None:
         if self.selector is not None:
             self.selector.set_context(self.context)
-            watcher = getattr(self.selector, "watcher", None)
-            if watcher is not None and callable(getattr(watcher, "listen", None)):
+            watcher = self.selector.watcher
+            if watcher is not None:
                 watcher.listen(self.listener.on_playbook_error)
         # Opening a camera or loading models can take seconds: keep the panel responsive meanwhile.
         self.run_worker(self._start_runner, thread=True, name="start runner", exit_on_error=False)
@@ -386,7 +391,7 @@ class CoachApp(App[None]):
 
     def action_playbook(self) -> None:
         # The selector's own watcher, when there is one: an edit made there is what coaching uses next.
-        watcher = getattr(self.selector, "watcher", None)
+        watcher = self.selector.watcher if self.selector is not None else None
         self.push_screen(PlaybookScreen(watcher, context=self.context))
 
     def action_help(self) -> None:

@@ -22,6 +22,8 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
+from callcoach.core.marks import SelfNote
+from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.errors import CallcoachError, SourceError, UsageError
 from callcoach.live.companion import Companion
 from callcoach.live.contract import Advisor, LiveListener
@@ -234,7 +236,7 @@ class HeadlessWriter(LiveListener):
         self._last = key
         self.line({"type": "status", **dataclasses.asdict(status)})
 
-    def on_cue(self, cue: Any, latency_ms: float) -> None:
+    def on_cue(self, cue: Cue, latency_ms: float) -> None:
         record = dict(cue.as_dict())
         record["latency_ms"] = round(latency_ms, 1)
         timings = self.runner.stats.cue_timings if self.runner is not None else []
@@ -242,7 +244,7 @@ class HeadlessWriter(LiveListener):
             record["apex_latency_ms"] = round(timings[-1].apex_latency_ms, 1)
         self.line(_finite(record))
 
-    def on_early_cue(self, early: Any, latency_ms: float) -> None:
+    def on_early_cue(self, early: EarlyCue, latency_ms: float) -> None:
         record = dict(early.as_dict())
         record["latency_ms"] = round(latency_ms, 1)
         timings = self.runner.stats.early_timings if self.runner is not None else []
@@ -250,7 +252,7 @@ class HeadlessWriter(LiveListener):
             record["apex_latency_ms"] = round(timings[-1].apex_latency_ms, 1)
         self.line(_finite(record))
 
-    def on_early_withdrawn(self, withdrawn: Any, advised: bool) -> None:
+    def on_early_withdrawn(self, withdrawn: EarlyCueWithdrawn, advised: bool) -> None:
         self.line(_finite({**withdrawn.as_dict(), "suggestion_withdrawn": advised}))
 
     def on_suggestion(self, suggestion: Suggestion) -> None:
@@ -258,7 +260,7 @@ class HeadlessWriter(LiveListener):
         record["t_s"], record["confidence"] = round(suggestion.t_s, 3), round(suggestion.confidence, 3)
         self.line(_finite(record))
 
-    def on_self(self, note: Any) -> None:
+    def on_self(self, note: SelfNote) -> None:
         self.line(_finite(dict(note.as_dict())))
 
     def on_playbook_error(self, error: Exception, in_force: str) -> None:

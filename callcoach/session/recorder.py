@@ -26,7 +26,7 @@ from typing import Any, Protocol, TextIO, TypeVar
 from callcoach.contract import LiveListener
 from callcoach.core.marks import NOTE_KINDS, SelfNote, check_mark
 from callcoach.core.state import LiveStatus
-from callcoach.cues.vocabulary import Cue
+from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.errors import CallcoachError
 from callcoach.playbook.types import Suggestion
 from callcoach.playbook.watcher import PlaybookWatcher
@@ -161,12 +161,12 @@ class SessionRecorder(LiveListener):
         if self.inner is not None:
             self.inner.on_self(note)
 
-    def on_early_cue(self, early: Any, latency_ms: float) -> None:
+    def on_early_cue(self, early: EarlyCue, latency_ms: float) -> None:
         """Not kept (the final cue of the movement is); passed on so the panel and jsonl still get it."""
         if self.inner is not None:
             self.inner.on_early_cue(early, latency_ms)
 
-    def on_early_withdrawn(self, withdrawn: Any, advised: bool) -> None:
+    def on_early_withdrawn(self, withdrawn: EarlyCueWithdrawn, advised: bool) -> None:
         """Not kept (no final cue means no cue event); passed on so the panel can grey its suggestion."""
         if self.inner is not None:
             self.inner.on_early_withdrawn(withdrawn, advised)

@@ -49,6 +49,9 @@ class FakeRunner:
         self.calls.append("resume")
         self.paused = False
 
+    def settle(self) -> bool:
+        return True  # nothing loads in the background here
+
     def toggle_privacy(self) -> bool | None:
         self.calls.append("privacy")
         if self.privacy is not None:

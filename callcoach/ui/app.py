@@ -60,6 +60,14 @@ class RunnerLike(Protocol):
 
     def resume(self) -> None: ...
 
+    def toggle_privacy(self) -> bool | None:
+        """The privacy pause on or off; None when no virtual camera runs in this session."""
+        ...
+
+    def settle(self) -> bool:
+        """After ``stop``: wait for a model load still in progress, so the process ends cleanly."""
+        ...
+
 
 class SelectorLike(Protocol):
     """What the panel needs from the playbook's selector: the context, the user's feedback, and the watcher
@@ -233,9 +241,7 @@ class CoachApp(App[None]):
         if runner is not None:
             try:
                 runner.stop()
-                settle = getattr(runner, "settle", None)
-                if callable(settle):
-                    settle()  # still loading the models: let it finish before the process goes
+                runner.settle()  # still loading the models: let it finish before the process goes
             except Exception as exc:
                 self.log.error(f"runner.stop failed: {exc!r}")
 
@@ -353,8 +359,7 @@ class CoachApp(App[None]):
         self._show_status()
 
     def action_privacy(self) -> None:
-        toggle = getattr(self._runner, "toggle_privacy", None)
-        on = toggle() if callable(toggle) else None
+        on = self._runner.toggle_privacy() if self._runner is not None else None
         if on is None:
             self.notify("No virtual camera is running in this session.", timeout=3)
             return

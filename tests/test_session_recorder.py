@@ -316,6 +316,9 @@ class FakeLiveRunner:
     def stop(self, timeout: float = 2.0) -> None:
         pass
 
+    def settle(self, timeout: float = 15.0) -> bool:
+        return True  # no models load here
+
 
 @pytest.mark.parametrize("record", [True, False])
 def test_callcoach_live_headless_records_unless_told_not_to(

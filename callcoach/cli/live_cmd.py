@@ -314,18 +314,15 @@ def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = s
         if duration is not None:
             # S seconds of coaching, counted once the models have loaded (which alone may take longer on a busy
             # machine); a file is held until then anyway.
-            ready = getattr(runner, "models_ready", None)
             deadline = time.monotonic() + _LOAD_WAIT_S
-            while ready is not None and not (ready.wait(0.1) or runner.done) and time.monotonic() < deadline:
+            while not (runner.models_ready.wait(0.1) or runner.done) and time.monotonic() < deadline:
                 pass
         runner.wait(duration)
     except KeyboardInterrupt:
         interrupted = True
     finally:
         runner.stop(timeout=2.0)
-        settle = getattr(runner, "settle", None)
-        if callable(settle):
-            settle()  # stopped while the models were still loading: let that end before the process does
+        runner.settle()  # stopped while the models were still loading: let that end before the process does
     summary = runner.stats.as_dict()
     recorder = _recorder_for(writer)
     if recorder is not None:

@@ -9,21 +9,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Protocol
 
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
 from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.errors import CallcoachError
 from callcoach.sources.base import Frame, FrameSource
+from callcoach.vision.analyzer import FrameAnalyzer
 from callcoach.vision.types import FrameObservation
-
-
-class FrameAnalyzer(Protocol):
-    """What the analysis needs from vision: one frame in, one pixel-free observation out."""
-
-    def observe(self, frame: Frame) -> FrameObservation: ...
-
-    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)

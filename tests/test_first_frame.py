@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from callcoach.contract import LiveListener
 from callcoach.cues.vocabulary import Cue
 from callcoach.live.companion import CameraCompanion
 from callcoach.live.runner import LiveRunner, default_engine
@@ -43,7 +44,7 @@ class SlowToLoadVision:
         pass
 
 
-class Listener:
+class Listener(LiveListener):
     def __init__(self) -> None:
         self.statuses: list[LiveStatus] = []
 

@@ -24,12 +24,13 @@ RUN_SECONDS = 4.0
 _GUARDED_LIVE = """
 import json, sys, tempfile, threading, time
 
+from callcoach.contract import LiveListener
 from callcoach.playbook.guardrails import AuditGuard
 
 home, store, clip, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 
 
-class Collect:
+class Collect(LiveListener):
     # The runner calls from its inference thread; the lock keeps the lists whole for the main thread.
     def __init__(self):
         self.lock = threading.Lock()

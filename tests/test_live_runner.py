@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from scripted import BROW_RAISE, SMILE, Move, Script
 
+from callcoach.contract import LiveListener
 from callcoach.cues.vocabulary import CUE_NAMES, REGION, Cue
 from callcoach.errors import SourceError
 from callcoach.live.runner import LiveRunner, default_engine
@@ -102,7 +103,7 @@ class ScriptedVision:
         self.closed = True
 
 
-class Recorder:
+class Recorder(LiveListener):
     """A LiveListener that keeps everything, with the moment each call arrived."""
 
     def __init__(self) -> None:

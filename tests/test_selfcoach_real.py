@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from callcoach.bench.synth import cue_clip, distractor_clip, save_clip
+from callcoach.contract import LiveListener
 from callcoach.live.companion import CameraCompanion
 from callcoach.live.runner import LiveRunner
 from callcoach.live.selfcoach import SelfCoach
@@ -35,7 +36,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"warm": save_clip(warm, folder / "warm.mp4"), "calm": save_clip(calm, folder / "calm.mp4")}
 
 
-class Listener:
+class Listener(LiveListener):
     def __init__(self) -> None:
         self.cues: list[Any] = []
         self.notes: list[Any] = []

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from session_fakes import SelfNote, data_dir, leak, mirror, suggestion
 
+from callcoach.contract import LiveListener
 from callcoach.cues.vocabulary import CUE_NAMES, Cue
 from callcoach.errors import CallcoachError
 from callcoach.live.state import LiveStatus
@@ -30,7 +31,7 @@ def cue(i: int) -> Cue:
     return Cue(CUE_NAMES[i % len(CUE_NAMES)], None, "micro", i * 0.1, i * 0.1 + 0.05, i * 0.1 + 0.2, 0.4, 0.6, 0)
 
 
-class Collect:
+class Collect(LiveListener):
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
         self._lock = threading.Lock()
@@ -245,6 +246,7 @@ class FakeSelector:
     def __init__(self) -> None:
         self.marks: list[tuple[Suggestion, str]] = []
         self.context = "general"
+        self.watcher = None
 
     def set_context(self, name: str) -> None:
         self.context = name
@@ -313,6 +315,9 @@ class FakeLiveRunner:
 
     def stop(self, timeout: float = 2.0) -> None:
         pass
+
+    def settle(self, timeout: float = 15.0) -> bool:
+        return True  # no models load here
 
 
 @pytest.mark.parametrize("record", [True, False])

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from session_fakes import data_dir, make_session, standard_session
 
+from callcoach.contract import LiveListener
 from callcoach.cues.vocabulary import CUE_NAMES, Cue
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import Suggestion
@@ -38,7 +39,7 @@ def cue(i: int) -> Cue:
     return Cue(CUE_NAMES[i % len(CUE_NAMES)], None, "micro", i * 0.1, i * 0.1 + 0.05, i * 0.1 + 0.2, 0.4, 0.6, 0)
 
 
-class Listener:
+class Listener(LiveListener):
     def __init__(self) -> None:
         self.store_calls: list[tuple[str, str]] = []
         self.cues = 0

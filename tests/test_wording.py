@@ -13,6 +13,7 @@ import pytest
 from ui_fakes import CUE, SUGGESTION, Harness, SelfNoteStub, pilot_test, started, status, text_of
 from wording_corpus import judge, load, score
 
+from callcoach.contract import LiveListener
 from callcoach.errors import PlaybookError
 from callcoach.live.advice import CueDispatch
 from callcoach.live.state import LiveStatus
@@ -142,7 +143,7 @@ def test_suggestion_refusal_checks_every_shown_field() -> None:
     assert suggestion_refusal(dataclasses.replace(quiet, move="Why: “you look uneasy” would only hurt.")) is not None
 
 
-class Collect:
+class Collect(LiveListener):
     def __init__(self) -> None:
         self.suggestions: list[Suggestion] = []
 

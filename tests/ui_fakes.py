@@ -49,6 +49,9 @@ class FakeRunner:
         self.calls.append("resume")
         self.paused = False
 
+    def settle(self) -> bool:
+        return True  # nothing loads in the background here
+
     def toggle_privacy(self) -> bool | None:
         self.calls.append("privacy")
         if self.privacy is not None:
@@ -70,6 +73,8 @@ class SelfNoteStub:
 class FakeSelector:
     contexts: list[str] = field(default_factory=list)
     marks: list[tuple[Suggestion, str]] = field(default_factory=list)
+    #: A fixed playbook: nothing to watch.
+    watcher: None = None
 
     def set_context(self, name: str) -> None:
         self.contexts.append(name)

@@ -24,6 +24,7 @@ import sys
 import time
 from typing import Any
 
+from callcoach.contract import LiveListener
 from callcoach.errors import UsageError
 from callcoach.live.runner import LiveRunner
 from callcoach.live.stats import percentile
@@ -48,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json"), default="table")
 
 
-class _Quiet:
+class _Quiet(LiveListener):
     def on_status(self, status: Any) -> None:
         pass
 

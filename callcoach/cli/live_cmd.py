@@ -22,6 +22,8 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
+from callcoach.core.marks import SelfNote
+from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.errors import CallcoachError, SourceError, UsageError
 from callcoach.live.companion import Companion
 from callcoach.live.contract import Advisor, LiveListener
@@ -199,7 +201,7 @@ def runner_factory(args: argparse.Namespace, first: FrameSource, advisor: Adviso
     return factory
 
 
-class HeadlessWriter:
+class HeadlessWriter(LiveListener):
     """The headless LiveListener: one JSON object per line, flushed, from the inference thread."""
 
     def __init__(self, out: TextIO, err: TextIO | None = None) -> None:
@@ -234,7 +236,7 @@ class HeadlessWriter:
         self._last = key
         self.line({"type": "status", **dataclasses.asdict(status)})
 
-    def on_cue(self, cue: Any, latency_ms: float) -> None:
+    def on_cue(self, cue: Cue, latency_ms: float) -> None:
         record = dict(cue.as_dict())
         record["latency_ms"] = round(latency_ms, 1)
         timings = self.runner.stats.cue_timings if self.runner is not None else []
@@ -242,7 +244,7 @@ class HeadlessWriter:
             record["apex_latency_ms"] = round(timings[-1].apex_latency_ms, 1)
         self.line(_finite(record))
 
-    def on_early_cue(self, early: Any, latency_ms: float) -> None:
+    def on_early_cue(self, early: EarlyCue, latency_ms: float) -> None:
         record = dict(early.as_dict())
         record["latency_ms"] = round(latency_ms, 1)
         timings = self.runner.stats.early_timings if self.runner is not None else []
@@ -250,7 +252,7 @@ class HeadlessWriter:
             record["apex_latency_ms"] = round(timings[-1].apex_latency_ms, 1)
         self.line(_finite(record))
 
-    def on_early_withdrawn(self, withdrawn: Any, advised: bool) -> None:
+    def on_early_withdrawn(self, withdrawn: EarlyCueWithdrawn, advised: bool) -> None:
         self.line(_finite({**withdrawn.as_dict(), "suggestion_withdrawn": advised}))
 
     def on_suggestion(self, suggestion: Suggestion) -> None:
@@ -258,7 +260,7 @@ class HeadlessWriter:
         record["t_s"], record["confidence"] = round(suggestion.t_s, 3), round(suggestion.confidence, 3)
         self.line(_finite(record))
 
-    def on_self(self, note: Any) -> None:
+    def on_self(self, note: SelfNote) -> None:
         self.line(_finite(dict(note.as_dict())))
 
     def on_playbook_error(self, error: Exception, in_force: str) -> None:
@@ -312,18 +314,15 @@ def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = s
         if duration is not None:
             # S seconds of coaching, counted once the models have loaded (which alone may take longer on a busy
             # machine); a file is held until then anyway.
-            ready = getattr(runner, "models_ready", None)
             deadline = time.monotonic() + _LOAD_WAIT_S
-            while ready is not None and not (ready.wait(0.1) or runner.done) and time.monotonic() < deadline:
+            while not (runner.models_ready.wait(0.1) or runner.done) and time.monotonic() < deadline:
                 pass
         runner.wait(duration)
     except KeyboardInterrupt:
         interrupted = True
     finally:
         runner.stop(timeout=2.0)
-        settle = getattr(runner, "settle", None)
-        if callable(settle):
-            settle()  # stopped while the models were still loading: let that end before the process does
+        runner.settle()  # stopped while the models were still loading: let that end before the process does
     summary = runner.stats.as_dict()
     recorder = _recorder_for(writer)
     if recorder is not None:

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from callcoach.cues.vocabulary import MICRO_MAX_S, Cue, EarlyCue, Scale
-from callcoach.live.contract import Advisor, LiveListener, notify
-from callcoach.live.state import LiveStatus
+from callcoach.contract import Advisor, LiveListener
+from callcoach.core.state import LiveStatus
+from callcoach.cues.vocabulary import MICRO_MAX_S, Cue, EarlyCue, EarlyCueWithdrawn, Scale
 from callcoach.live.stats import CueTiming, EarlyTiming, RunStats
 from callcoach.playbook.wording import suggestion_refusal
 
@@ -97,18 +97,18 @@ class CueDispatch:
         now = time.monotonic()
         timing = EarlyTiming(early.cue, (now - frame_t) * 1000.0, (now - (self._origin_s() + early.apex_s)) * 1000.0)
         self.stats.early_timings.append(timing)
-        notify(self.listener, "on_early_cue", early, timing.latency_ms)
+        self.listener.on_early_cue(early, timing.latency_ms)
         # Only an early cue that made a suggestion stands for its movement: one the selector declined (under
         # the threshold at the first apex, a cool-down) leaves the final cue to be judged on its own.
         if self._advise(provisional_cue(early)):
             self._early.advised_early(early)
 
-    def withdrawn(self, withdrawn: Any) -> None:
+    def withdrawn(self, withdrawn: EarlyCueWithdrawn) -> None:
         """An early cue's movement ended without its final cue (or with another name): say so, and whether a
         suggestion had been made from it, so the panel can stop showing that suggestion as current."""
         self.stats.early_withdrawn += 1
         advised = self._early.withdraw(withdrawn.face, withdrawn.cue, withdrawn.onset_s, withdrawn.apex_s)
-        notify(self.listener, "on_early_withdrawn", withdrawn, advised)
+        self.listener.on_early_withdrawn(withdrawn, advised)
 
     def _advise(self, cue: Cue) -> bool:
         if self.advisor is None:

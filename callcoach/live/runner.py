@@ -20,19 +20,20 @@ from collections.abc import Callable
 
 import numpy as np
 
-from callcoach.analysis import FrameAnalyzer
+from callcoach.contract import Advisor, LiveListener
+from callcoach.core.marks import SelfNote
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
 from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.errors import CallcoachError
 from callcoach.live.advice import CueDispatch
 from callcoach.live.blank import BlankDetector
 from callcoach.live.companion import Companion
-from callcoach.live.contract import Advisor, LiveListener, notify
 from callcoach.live.readable import hidden_notice, unreadable_reason
 from callcoach.live.state import LiveState, LiveStatus
 from callcoach.live.stats import RateMeter, RunStats
 from callcoach.sources.base import Frame, FrameSource
 from callcoach.sources.latest import CaptureThread, LatestFrame
+from callcoach.vision.analyzer import FrameAnalyzer
 from callcoach.vision.types import FrameObservation
 
 
@@ -162,12 +163,12 @@ class LiveRunner:
             return False
         return any(engine.face_talking(i) for i in self._faces_in_view)
 
-    def _on_note(self, note: object) -> None:
+    def _on_note(self, note: SelfNote) -> None:
         self.self_notes += 1
-        notify(self.listener, "on_self", note)
+        self.listener.on_self(note)
 
     def _on_vcam(self, state: str, message: str) -> None:
-        notify(self.listener, "on_vcam", state, message)
+        self.listener.on_vcam(state, message)
 
     @property
     def paused(self) -> bool:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from callcoach.analysis import FrameAnalyzer
+from callcoach.core.marks import NoteKind, SelfNote
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
 from callcoach.cues.vocabulary import Cue
 from callcoach.errors import CallcoachError
@@ -36,8 +36,8 @@ from callcoach.live.selfview import FaceHook, FaceTap, user_face
 from callcoach.playbook.wording import note_refusal
 from callcoach.sources.base import Frame
 from callcoach.sources.latest import LatestFrame
+from callcoach.vision.analyzer import FrameAnalyzer
 
-NoteKind = Literal["leak", "mirror_met", "mirror_missed"]
 SelfState = Literal["starting", "calibrating", "ready", "no_face", "unreadable", "idle", "error", "stopped"]
 LeakMode = Literal["listening", "always"]
 
@@ -69,28 +69,6 @@ def default_vision() -> FrameAnalyzer:
 
 def default_engine(baseline_seconds: float) -> CueEngine:
     return CueEngine(EngineConfig(baseline_seconds=baseline_seconds))
-
-
-@dataclass(frozen=True)
-class SelfNote:
-    """One self-coaching line: about the user's own face, a guess, never a verdict. No pixels."""
-
-    kind: NoteKind
-    #: Seconds since the session's origin: the user's cue apex (leak) or the remote cue's apex (mirror).
-    t_s: float
-    #: The user's own cue (leak), or the remote warm cue that started the check (mirror).
-    cue: str
-    #: The remote face of a mirror check; None for leaks (always the user's own face).
-    face: int | None
-    message: str
-    confidence: float
-    #: The other person was talking at the cue's apex (or had just stopped).
-    remote_talking: bool
-
-    def as_dict(self) -> dict[str, object]:
-        return {"type": "self", "kind": self.kind, "t_s": round(self.t_s, 3), "cue": self.cue, "face": self.face,
-                "message": self.message, "confidence": round(self.confidence, 3),
-                "remote_talking": self.remote_talking}
 
 
 @dataclass(frozen=True)

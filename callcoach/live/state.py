@@ -1,33 +1,6 @@
-"""Immutable snapshots the live runner publishes; the UI and the headless writer only ever see these."""
+"""Re-export: the live states now live in ``callcoach.core.state`` (the bottom layer), so sources and the
+playbook can name them without importing the live stage. Kept because many tests import it from here."""
 
-from __future__ import annotations
+from callcoach.core.state import LiveState, LiveStatus
 
-from dataclasses import dataclass
-from typing import Literal
-
-LiveState = Literal[
-    "starting",      # opening the source, loading models
-    "calibrating",   # a face is locked, its baseline is not ready yet
-    "locked",        # coaching: a face is locked and its baseline is ready
-    "no_face",       # frames arrive but no face is in them
-    "unreadable",    # a face, but lighting or pose too poor to read reliably
-    "paused",        # the user paused coaching
-    "blank",         # frames are black or uniform (Wayland, missing screen-recording permission)
-    "source_lost",   # the window closed, the camera was unplugged, the file ended
-    "error",
-]
-
-
-@dataclass(frozen=True)
-class LiveStatus:
-    t_s: float
-    source: str
-    state: LiveState
-    #: One line in plain words for the status bar (what is happening and, if needed, what to do).
-    message: str
-    baseline_progress: float = 0.0
-    fps: float = 0.0
-    #: Capture-to-panel latency of recent frames, milliseconds (None before the first analysed frame).
-    latency_ms_p95: float | None = None
-    dropped_frames: int = 0
-    faces: int = 0
+__all__ = ["LiveState", "LiveStatus"]

@@ -34,16 +34,17 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
+from callcoach.core.marks import MARK_KINDS, MarkKind
+from callcoach.core.state import LiveStatus
 from callcoach.cues.vocabulary import CUE_NAMES, REGION, Cue
 from callcoach.errors import PlaybookError
-from callcoach.live.state import LiveStatus
 from callcoach.playbook.model import CueScript, Playbook
 from callcoach.playbook.types import CONTEXT_LABELS, CONTEXTS, Strength, Suggestion
 from callcoach.playbook.watcher import PlaybookWatcher
 
-Outcome = Literal["helped", "misread"]
+#: The user's verdict on a suggestion (declared once, in callcoach.core.marks).
+Outcome = MarkKind
 
 #: How much one "misread" raises a cue's threshold for the rest of the session, and one "helped" lowers it
 #: back (never below the playbook's own value).
@@ -184,7 +185,7 @@ class Selector:
     def mark(self, suggestion: Suggestion, outcome: Outcome) -> None:
         """Record what happened after a suggestion. A misread makes that cue a little harder to trigger in
         that context for the rest of the session; a move that helped undoes one such step."""
-        if outcome not in ("helped", "misread"):
+        if outcome not in MARK_KINDS:
             raise ValueError(f"outcome must be 'helped' or 'misread', not {outcome!r}")
         with self._lock:
             stats = self._stats.setdefault((suggestion.cue, suggestion.context), OutcomeStats())

@@ -23,13 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO, TypeVar
 
-from callcoach.cues.vocabulary import Cue
+from callcoach.contract import LiveListener
+from callcoach.core.marks import NOTE_KINDS, SelfNote, check_mark
+from callcoach.core.state import LiveStatus
+from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.errors import CallcoachError
-from callcoach.live.contract import LiveListener, notify
-from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import Suggestion
+from callcoach.playbook.watcher import PlaybookWatcher
 from callcoach.session.settings import cue_log_line
-from callcoach.session.store import MARK_KINDS, SELF_KINDS, CueRecord, SelfNoteRecord, SessionStore
+from callcoach.session.store import CueRecord, SelfNoteRecord, SessionStore
 
 _log = logging.getLogger(__name__)
 #: Marks can only refer to suggestions still remembered; the panel only ever marks the newest one.
@@ -67,8 +69,7 @@ def cue_record(cue: Cue, latency_ms: float | None = None) -> CueRecord:
 
 
 class SelfNoteLike(Protocol):
-    """What ``on_self`` takes: ``callcoach.live.selfcoach.SelfNote`` or anything with its fields. A Protocol,
-    not an import, so the session package does not depend on the self-coaching code."""
+    """What a self-note record is made from: ``callcoach.core.marks.SelfNote`` or anything with its fields."""
 
     @property
     def kind(self) -> str: ...
@@ -92,7 +93,7 @@ def self_note_record(note: SelfNoteLike) -> SelfNoteRecord:
                           confidence=_finite(note.confidence) or 0.0, remote_talking=bool(note.remote_talking))
 
 
-class SessionRecorder:
+class SessionRecorder(LiveListener):
     """Records one session while forwarding every call to ``inner``. Thread-safe; ``close()`` ends it."""
 
     def __init__(self, store: SessionStore, inner: LiveListener | None = None, *, source_kind: str,
@@ -149,34 +150,37 @@ class SessionRecorder:
         if self.inner is not None:
             self.inner.on_suggestion(suggestion)
 
-    def on_self(self, note: SelfNoteLike) -> None:
+    def on_self(self, note: SelfNote) -> None:
         """A self-coaching note about the user's own face: queued like a cue, then passed on to ``inner``
         if it takes them (a listener without ``on_self`` simply does not show them)."""
-        if note.kind in SELF_KINDS:
+        if note.kind in NOTE_KINDS:
             self._put(("self", self_note_record(note)), "self_notes")
         else:
             # Queued, it would fail the whole batch's CHECK on every retry; dropping it keeps the rest.
             _log.warning("session %s: not keeping a self note of unknown kind %r", self.session_id, note.kind)
-        notify(self.inner, "on_self", note)
+        if self.inner is not None:
+            self.inner.on_self(note)
 
-    def on_early_cue(self, early: Any, latency_ms: float) -> None:
+    def on_early_cue(self, early: EarlyCue, latency_ms: float) -> None:
         """Not kept (the final cue of the movement is); passed on so the panel and jsonl still get it."""
-        notify(self.inner, "on_early_cue", early, latency_ms)
+        if self.inner is not None:
+            self.inner.on_early_cue(early, latency_ms)
 
-    def on_early_withdrawn(self, withdrawn: Any, advised: bool) -> None:
+    def on_early_withdrawn(self, withdrawn: EarlyCueWithdrawn, advised: bool) -> None:
         """Not kept (no final cue means no cue event); passed on so the panel can grey its suggestion."""
-        notify(self.inner, "on_early_withdrawn", withdrawn, advised)
+        if self.inner is not None:
+            self.inner.on_early_withdrawn(withdrawn, advised)
 
     def on_vcam(self, state: str, message: str) -> None:
         """The virtual camera's and the self-coach's states: not kept, passed on."""
-        notify(self.inner, "on_vcam", state, message)
+        if self.inner is not None:
+            self.inner.on_vcam(state, message)
 
     # --- from the UI thread -----------------------------------------------------------------------------
 
     def mark(self, suggestion: Suggestion, kind: str) -> bool:
         """Keep the user's verdict on a suggestion this recorder saw; False if it is unknown or closed."""
-        if kind not in MARK_KINDS:
-            raise ValueError(f"a mark is 'helped' or 'misread', not {kind!r}")
+        check_mark(kind)
         with self._cond:
             entry = self._rows.get(id(suggestion))
             if entry is None or entry[0] is not suggestion:
@@ -284,14 +288,15 @@ class SessionRecorder:
             if self.failing is None:
                 self.failing = " ".join(str(exc).split()) or type(exc).__name__
                 _log.debug("session %s: cannot write (%s); holding events in memory", self.session_id, exc)
-                notify(self.inner, "on_store", "failing",
-                       f"the session record cannot be written ({self.failing}); its events are held in memory "
-                       f"(up to {_MAX_QUEUED}) and written when it can. Coaching goes on.")
+                if self.inner is not None:
+                    self.inner.on_store(
+                        "failing", f"the session record cannot be written ({self.failing}); its events are held in "
+                        f"memory (up to {_MAX_QUEUED}) and written when it can. Coaching goes on.")
             return False
         if self.failing is not None:
             self.failing = None
-            notify(self.inner, "on_store", "ok",
-                   f"the session record is written again ({len(batch)} held events saved)")
+            if self.inner is not None:
+                self.inner.on_store("ok", f"the session record is written again ({len(batch)} held events saved)")
         return True
 
 
@@ -326,8 +331,15 @@ class MarkingSelector:
             recorder.mark(suggestion, verdict)
         self._inner.mark(suggestion, verdict)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+    @property
+    def context(self) -> str:
+        context: str = self._inner.context
+        return context
+
+    @property
+    def watcher(self) -> PlaybookWatcher | None:
+        watcher: PlaybookWatcher | None = self._inner.watcher
+        return watcher
 
 
 class LiveRecording:
@@ -362,7 +374,7 @@ class LiveRecording:
                                             playbook_version=self.playbook_version)
             if store.notice:  # a damaged store was moved aside: said at the start, and again at the end
                 self.notice = store.notice
-                notify(inner, "on_store", "moved_aside", store.notice)
+                inner.on_store("moved_aside", store.notice)
         except (CallcoachError, OSError, sqlite3.Error) as exc:
             self.problem = " ".join(str(exc).split())
             if store is not None:

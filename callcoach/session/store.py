@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from callcoach.core.marks import NOTE_KINDS, check_mark
 from callcoach.privacy.files import private_store
 from callcoach.session import settings, storefaults
 from callcoach.session.schema import MIGRATIONS, StoreError, migrate
 
 Status = Literal["running", "ended", "recovered"]
-MarkKind = Literal["helped", "misread"]
-MARK_KINDS: tuple[str, ...] = ("helped", "misread")
-SELF_KINDS: tuple[str, ...] = ("leak", "mirror_met", "mirror_missed")
+#: The old name of ``NOTE_KINDS``, kept for the tests and callers that import it from here.
+SELF_KINDS = NOTE_KINDS
 
 
 class SessionNotFound(StoreError):
@@ -315,8 +315,7 @@ class SessionStore:
 
     @staticmethod
     def insert_mark(conn: sqlite3.Connection, suggestion_id: int, kind: str, t: float) -> None:
-        if kind not in MARK_KINDS:
-            raise ValueError(f"a mark is 'helped' or 'misread', not {kind!r}")
+        check_mark(kind)
         conn.execute("INSERT INTO marks (suggestion_id, kind, t) VALUES (?, ?, ?)", (suggestion_id, kind, t))
 
     @staticmethod

@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple, Protocol
 
+from callcoach.core.state import LiveState
 from callcoach.errors import SourceError
-from callcoach.live.state import LiveState
 from callcoach.sources.base import Frame, SourceKind
 from callcoach.sources.latest import SourceLost, pace
 from callcoach.sources.screen import LIVE_FPS, Box, clip, grab, monitor_box, open_mss

@@ -10,18 +10,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import ClassVar, Literal, Protocol
+from typing import ClassVar, Protocol
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Footer
 
+from callcoach.core.marks import MarkKind
 from callcoach.live.companion import VCAM_LABEL
 from callcoach.live.contract import LiveListener
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.guardrails import CONSENT_TEXT, acknowledge_consent, consent_acknowledged
 from callcoach.playbook.types import CONTEXTS, Suggestion
+from callcoach.playbook.watcher import PlaybookWatcher
 from callcoach.playbook.wording import suggestion_refusal
 from callcoach.session.settings import cue_log_badge
 from callcoach.ui.messages import (
@@ -40,7 +42,8 @@ from callcoach.ui.screens import ConsentScreen, HelpScreen
 from callcoach.ui.summary_screen import end_of_session
 from callcoach.ui.widgets import TROUBLE_STATES, CueLog, Notice, SelfLine, StatusBar, SuggestionCard, TopBar
 
-Verdict = Literal["helped", "misread"]
+#: The user's verdict on a suggestion (declared once, in callcoach.core.marks).
+Verdict = MarkKind
 
 
 class RunnerLike(Protocol):
@@ -57,9 +60,21 @@ class RunnerLike(Protocol):
 
     def resume(self) -> None: ...
 
+    def toggle_privacy(self) -> bool | None:
+        """The privacy pause on or off; None when no virtual camera runs in this session."""
+        ...
+
+    def settle(self) -> bool:
+        """After ``stop``: wait for a model load still in progress, so the process ends cleanly."""
+        ...
+
 
 class SelectorLike(Protocol):
-    """What the panel needs from the playbook's selector: the context and the user's feedback."""
+    """What the panel needs from the playbook's selector: the context, the user's feedback, and the watcher
+    of its playbook file (None when the playbook is fixed), which the playbook screen edits through."""
+
+    @property
+    def watcher(self) -> PlaybookWatcher | None: ...
 
     def set_context(self, name: str) -> None: ...
 
@@ -200,8 +215,8 @@ class CoachApp(App[None]):
     def _begin(self) -> None:
         if self.selector is not None:
             self.selector.set_context(self.context)
-            watcher = getattr(self.selector, "watcher", None)
-            if watcher is not None and callable(getattr(watcher, "listen", None)):
+            watcher = self.selector.watcher
+            if watcher is not None:
                 watcher.listen(self.listener.on_playbook_error)
         # Opening a camera or loading models can take seconds: keep the panel responsive meanwhile.
         self.run_worker(self._start_runner, thread=True, name="start runner", exit_on_error=False)
@@ -226,9 +241,7 @@ class CoachApp(App[None]):
         if runner is not None:
             try:
                 runner.stop()
-                settle = getattr(runner, "settle", None)
-                if callable(settle):
-                    settle()  # still loading the models: let it finish before the process goes
+                runner.settle()  # still loading the models: let it finish before the process goes
             except Exception as exc:
                 self.log.error(f"runner.stop failed: {exc!r}")
 
@@ -346,8 +359,7 @@ class CoachApp(App[None]):
         self._show_status()
 
     def action_privacy(self) -> None:
-        toggle = getattr(self._runner, "toggle_privacy", None)
-        on = toggle() if callable(toggle) else None
+        on = self._runner.toggle_privacy() if self._runner is not None else None
         if on is None:
             self.notify("No virtual camera is running in this session.", timeout=3)
             return
@@ -384,7 +396,7 @@ class CoachApp(App[None]):
 
     def action_playbook(self) -> None:
         # The selector's own watcher, when there is one: an edit made there is what coaching uses next.
-        watcher = getattr(self.selector, "watcher", None)
+        watcher = self.selector.watcher if self.selector is not None else None
         self.push_screen(PlaybookScreen(watcher, context=self.context))
 
     def action_help(self) -> None:

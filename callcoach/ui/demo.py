@@ -20,9 +20,9 @@ from typing import TextIO, cast
 
 import numpy as np
 
+from callcoach.contract import Advisor, LiveListener
 from callcoach.cues.vocabulary import REGION, Cue
 from callcoach.errors import CallcoachError, UsageError
-from callcoach.live.contract import Advisor
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import CONTEXTS, Suggestion
 from callcoach.sources.base import Frame, SourceKind
@@ -145,7 +145,7 @@ def _advice(context: str) -> tuple[Advisor, SelectorLike | None]:
     return fallback_advisor(context), None
 
 
-class PrintListener:
+class PrintListener(LiveListener):
     """Prints what the panel would show: state changes, cues, suggestions. Called from the runner thread."""
 
     def __init__(self, out: TextIO) -> None:
@@ -242,7 +242,6 @@ def main(args: argparse.Namespace) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("callcoach demo needs a terminal; use --headless-check N to run it without one")
 
-    from callcoach.live.contract import LiveListener
     from callcoach.live.runner import LiveRunner
     from callcoach.ui.app import RunnerLike, run_live_app
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from callcoach.cues.vocabulary import Cue
+from callcoach.contract import LiveListener
+from callcoach.core.marks import SelfNote
+from callcoach.cues.vocabulary import Cue, EarlyCueWithdrawn
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import Suggestion
 
@@ -76,14 +77,14 @@ class SuggestionOffered(Message):
 
 
 class SelfNoted(Message):
-    """A note about the user's own face (``callcoach.live.selfcoach.SelfNote``): the panel's quiet line."""
+    """A note about the user's own face (``callcoach.core.marks.SelfNote``): the panel's quiet line."""
 
-    def __init__(self, note: Any) -> None:
+    def __init__(self, note: SelfNote) -> None:
         super().__init__()
         self._note = note
 
     @property
-    def note(self) -> Any:
+    def note(self) -> SelfNote:
         return self._note
 
     def __repr__(self) -> str:
@@ -122,13 +123,13 @@ class VcamChanged(Message):
 class EarlyWithdrawn(Message):
     """An early cue's movement was not confirmed; ``advised``: a suggestion had been made from it."""
 
-    def __init__(self, withdrawn: Any, advised: bool) -> None:
+    def __init__(self, withdrawn: EarlyCueWithdrawn, advised: bool) -> None:
         super().__init__()
         self._withdrawn = withdrawn
         self._advised = advised
 
     @property
-    def withdrawn(self) -> Any:
+    def withdrawn(self) -> EarlyCueWithdrawn:
         return self._withdrawn
 
     @property
@@ -148,7 +149,7 @@ class PlaybookProblem(Message):
         self.in_force = in_force
 
 
-class PanelListener:
+class PanelListener(LiveListener):
     """A ``LiveListener`` that forwards into a Textual app (or any message pump).
 
     A status is posted when its state or message differs from the last one posted, and otherwise at most
@@ -186,10 +187,10 @@ class PanelListener:
     def on_suggestion(self, suggestion: Suggestion) -> None:
         self._target.post_message(SuggestionOffered(suggestion))
 
-    def on_self(self, note: Any) -> None:
+    def on_self(self, note: SelfNote) -> None:
         self._target.post_message(SelfNoted(note))
 
-    def on_early_withdrawn(self, withdrawn: Any, advised: bool) -> None:
+    def on_early_withdrawn(self, withdrawn: EarlyCueWithdrawn, advised: bool) -> None:
         if advised:  # only a suggestion on screen can be affected
             self._target.post_message(EarlyWithdrawn(withdrawn, advised))
 

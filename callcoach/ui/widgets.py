@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Label, ProgressBar, Static
 
+from callcoach.core.marks import SelfNote
 from callcoach.cues.vocabulary import PLAIN_WORDS, REGION, Cue
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import CONTEXT_LABELS, Suggestion
@@ -230,13 +231,13 @@ class SelfLine(Static):
     def on_mount(self) -> None:
         self.display = False
 
-    def show_note(self, note: Any) -> None:
-        message = str(getattr(note, "message", "")).strip()
+    def show_note(self, note: SelfNote) -> None:
+        message = str(note.message).strip()
         if not message or note_refusal(message) is not None:
             return
-        when = clock_text(float(getattr(note, "t_s", 0.0)))
+        when = clock_text(float(note.t_s))
         self.update(Content(f"you · {when} · {message}"))
-        self.set_class(getattr(note, "kind", "") == "mirror_met", "met")
+        self.set_class(note.kind == "mirror_met", "met")
         self.display = True
 
 

@@ -3,6 +3,10 @@
 The app owns no capture or inference. It builds the runner with ``runner_factory(listener)`` once the
 user has acknowledged the consent note, so tests (and the demo) can hand it any object with
 start/stop/pause/resume.
+
+Building and starting the runner (opening the session store, the camera) and stopping it (joining its
+threads, flushing the session record) can each take seconds, so both run on worker threads and the event
+loop never waits on them: while a quit is under way the panel says so and keeps answering keys.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import ClassVar, Literal, Protocol
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Footer
 
 from callcoach.live.companion import VCAM_LABEL
@@ -24,6 +29,7 @@ from callcoach.playbook.guardrails import CONSENT_TEXT, acknowledge_consent, con
 from callcoach.playbook.types import CONTEXTS, Suggestion
 from callcoach.playbook.wording import suggestion_refusal
 from callcoach.session.settings import cue_log_badge
+from callcoach.session.summary import SessionSummary
 from callcoach.ui.messages import (
     CueSpotted,
     EarlyWithdrawn,
@@ -37,10 +43,14 @@ from callcoach.ui.messages import (
 )
 from callcoach.ui.playbook_screen import PlaybookScreen
 from callcoach.ui.screens import ConsentScreen, HelpScreen
-from callcoach.ui.summary_screen import end_of_session
+from callcoach.ui.summary_screen import SummaryScreen, finish_session
 from callcoach.ui.widgets import TROUBLE_STATES, CueLog, Notice, SelfLine, StatusBar, SuggestionCard, TopBar
 
 Verdict = Literal["helped", "misread"]
+
+STOPPING_TEXT = "Stopping: closing the picture source and saving the session record..."
+#: How long stopping waits for a start that is still under way before stopping the runner anyway.
+_START_WAIT_S = 30.0
 
 
 class RunnerLike(Protocol):
@@ -112,6 +122,8 @@ class CoachApp(App[None]):
     #: Panel keys do nothing until the user has agreed, or while another screen is on top.
     _PANEL_ACTIONS = frozenset({"toggle_pause", "cycle_context", "mark", "toggle_details", "playbook", "help",
                                 "privacy"})
+    #: Keys that act on the runner: off once a quit is under way.
+    _RUNNER_ACTIONS = frozenset({"toggle_pause", "privacy"})
     #: Virtual camera states in which the privacy key does something.
     _VCAM_ON = frozenset({"starting", "live", "paused"})
 
@@ -139,10 +151,18 @@ class CoachApp(App[None]):
         self._on_acknowledge = on_acknowledge
         self._stale_after_s = stale_after_s
         self.listener = PanelListener(self, min_interval_s=status_interval_s)
-        # The runner is built and started on a worker thread; quitting may race with that.
+        # The runner is built and started on a worker thread and stopped on another; the lock guards only
+        # these fields and is never held across a slow call, so the event loop can always take it.
         self._runner_lock = threading.Lock()
         self._runner: RunnerLike | None = None
         self._runner_closed = False
+        self._start_scheduled = False
+        #: Set when the start worker is over (started, failed, or gave up because a quit came first).
+        self._start_done = threading.Event()
+        #: Set when the one stop has finished; later callers of ``stop_runner`` wait for it.
+        self._stop_done = threading.Event()
+        #: A quit is under way (the runner is stopping on a worker thread).
+        self.stopping = False
         self.paused = False
         self.status = LiveStatus(0.0, "", "starting", "")
         self.suggestion: Suggestion | None = None
@@ -203,34 +223,86 @@ class CoachApp(App[None]):
             watcher = getattr(self.selector, "watcher", None)
             if watcher is not None and callable(getattr(watcher, "listen", None)):
                 watcher.listen(self.listener.on_playbook_error)
+        with self._runner_lock:
+            if self._runner_closed:
+                return
+            self._start_scheduled = True
         # Opening a camera or loading models can take seconds: keep the panel responsive meanwhile.
         self.run_worker(self._start_runner, thread=True, name="start runner", exit_on_error=False)
 
     def _start_runner(self) -> None:
+        """On a worker thread: build the runner, then start it, unless a quit came first."""
         try:
             with self._runner_lock:
                 if self._runner_closed:
                     return
-                runner = self._runner_factory(self.listener)
-                self._runner = runner
-                self.call_from_thread(self._show_badge)  # the session store has opened by now, or failed to
-                runner.start()
+            runner = self._runner_factory(self.listener)
+            with self._runner_lock:
+                closed = self._runner_closed
+                if not closed:
+                    self._runner = runner
+            if closed:  # the user quit while it was being built: never start it, release what it opened
+                self._stop(runner)
+                return
+            self.call_from_thread(self._show_badge)  # the session store has opened by now, or failed to
+            runner.start()
         except Exception as exc:
             self.post_message(StatusChanged(LiveStatus(0.0, "", "error", f"Could not start: {_one_line(exc)}")))
+        finally:
+            self._start_done.set()
 
     def stop_runner(self) -> None:
-        """Stop the runner once; safe to call from anywhere, any number of times."""
+        """Stop the runner once and return when it has stopped; safe from any thread but the event loop's
+        (which uses ``begin_stop``), any number of times."""
         with self._runner_lock:
+            first = not self._runner_closed
             self._runner_closed = True
-            runner, self._runner = self._runner, None
-        if runner is not None:
-            try:
-                runner.stop()
-                settle = getattr(runner, "settle", None)
-                if callable(settle):
-                    settle()  # still loading the models: let it finish before the process goes
-            except Exception as exc:
-                self.log.error(f"runner.stop failed: {exc!r}")
+            scheduled = self._start_scheduled
+        if not first:
+            self._stop_done.wait()
+            return
+        try:
+            # Stop only once start() has returned: stopping a runner half-way through its start is a race.
+            if scheduled and not self._start_done.wait(_START_WAIT_S):
+                self.log.warning("the runner's start is still under way; stopping it anyway")
+            with self._runner_lock:
+                runner, self._runner = self._runner, None
+            if runner is not None:
+                self._stop(runner)
+        finally:
+            self._stop_done.set()
+
+    def _stop(self, runner: RunnerLike) -> None:
+        try:
+            runner.stop()
+            settle = getattr(runner, "settle", None)
+            if callable(settle):
+                settle()  # still loading the models: let it finish before the process goes
+        except Exception as exc:
+            self.log.error(f"runner.stop failed: {exc!r}")
+
+    def begin_stop(self) -> None:
+        """From the event loop: stop the runner on a worker thread, then show the session's summary or quit."""
+        if self.stopping:
+            return
+        self.stopping = True
+        self._show_status()
+        self.refresh_bindings()
+        self.run_worker(self._stop_and_finish, thread=True, name="stop runner", exit_on_error=False)
+
+    def _stop_and_finish(self) -> None:
+        summary = None
+        try:
+            self.stop_runner()
+            summary = finish_session(self)  # closes the session record: every event written
+        finally:
+            self.call_from_thread(self._after_stop, summary)
+
+    def _after_stop(self, summary: SessionSummary | None) -> None:
+        if summary is not None:  # the recorded session's summary is now on screen; its q quits
+            self.push_screen(SummaryScreen(summary))
+            return
+        self.exit()
 
     # -- messages from the runner ------------------------------------------------------------------
 
@@ -308,7 +380,10 @@ class CoachApp(App[None]):
 
     def _show_status(self) -> None:
         status = self._shown_status()
-        self.query_one(Notice).show(status)
+        notice = self.query_one(Notice)
+        notice.show(status)
+        if self.stopping:
+            notice.update(Content(STOPPING_TEXT))
         self.query_one(StatusBar).show(status)
         self._show_card()
 
@@ -327,6 +402,8 @@ class CoachApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "privacy" and self.vcam_state not in self._VCAM_ON:
             return False  # no virtual camera in this run: keep the key out of the footer
+        if action in self._RUNNER_ACTIONS and self.stopping:
+            return False  # the runner is going away
         if action in self._PANEL_ACTIONS:
             return self.acknowledged and len(self.screen_stack) == 1
         return True
@@ -391,14 +468,15 @@ class CoachApp(App[None]):
         self.push_screen(HelpScreen(self._consent_text, now=self._badge()))
 
     def action_interrupt(self) -> None:
-        self.stop_runner()
+        # Out at once; the stop finishes on a worker thread (and ``run_live_app`` waits for it).
+        self.run_worker(self.stop_runner, thread=True, name="stop runner", exit_on_error=False)
         self.exit(return_code=130)
 
     async def action_quit(self) -> None:
-        self.stop_runner()
-        if end_of_session(self):  # the recorded session's summary is now on screen; its q quits
+        if isinstance(self.screen, SummaryScreen):
+            self.exit()  # already showing the summary: this quit is meant
             return
-        self.exit()
+        self.begin_stop()
 
 
 def run_live_app(

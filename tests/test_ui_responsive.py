@@ -148,3 +148,22 @@ async def wait_for_runner(runners: list[SlowRunner], pilot: object) -> None:
             return
         await pilot.pause(0.02)  # type: ignore[attr-defined]
     raise AssertionError("the runner was never built")
+
+
+@pilot_test
+async def test_ctrl_c_stops_off_the_loop_and_a_second_ctrl_c_leaves_at_once() -> None:
+    app, runners = make(slow_start=False, slow_stop=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        t0 = time.monotonic()
+        await pilot.press("ctrl+c")
+        assert time.monotonic() - t0 < MAX_GAP_S
+        await wait_for(runners[0].stopping, pilot)
+        assert app.is_running and text_of(app, "#notice") == STOPPING_TEXT
+        await pilot.press("ctrl+c")  # the user insists
+        await pilot.pause()
+        assert not app.is_running and time.monotonic() - t0 < SLOW_S
+    assert app.return_code == 130
+    app.stop_runner()  # what run_live_app does on the way out: waits for the stop under way, does not repeat it
+    assert runners[0].calls == ["start", "stop"]

@@ -14,13 +14,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import ClassVar, Literal, Protocol
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
 from callcoach.live.companion import VCAM_LABEL
 from callcoach.live.contract import LiveListener
@@ -47,6 +50,13 @@ from callcoach.ui.summary_screen import SummaryScreen, finish_session
 from callcoach.ui.widgets import TROUBLE_STATES, CueLog, Notice, SelfLine, StatusBar, SuggestionCard, TopBar
 
 Verdict = Literal["helped", "misread"]
+
+_STOP_WORKER = "stop runner"
+
+
+class RunnerBuilt(Message):
+    """Posted by the start worker (posting never blocks, unlike ``call_from_thread``)."""
+
 
 STOPPING_TEXT = "Stopping: closing the picture source and saving the session record..."
 #: How long stopping waits for a start that is still under way before stopping the runner anyway.
@@ -163,6 +173,7 @@ class CoachApp(App[None]):
         self._stop_done = threading.Event()
         #: A quit is under way (the runner is stopping on a worker thread).
         self.stopping = False
+        self._exit_code = 0
         self.paused = False
         self.status = LiveStatus(0.0, "", "starting", "")
         self.suggestion: Suggestion | None = None
@@ -244,7 +255,7 @@ class CoachApp(App[None]):
             if closed:  # the user quit while it was being built: never start it, release what it opened
                 self._stop(runner)
                 return
-            self.call_from_thread(self._show_badge)  # the session store has opened by now, or failed to
+            self.post_message(RunnerBuilt())  # the session store has opened by now, or failed to
             runner.start()
         except Exception as exc:
             self.post_message(StatusChanged(LiveStatus(0.0, "", "error", f"Could not start: {_one_line(exc)}")))
@@ -281,28 +292,36 @@ class CoachApp(App[None]):
         except Exception as exc:
             self.log.error(f"runner.stop failed: {exc!r}")
 
-    def begin_stop(self) -> None:
-        """From the event loop: stop the runner on a worker thread, then show the session's summary or quit."""
+    def begin_stop(self, *, summary: bool = True, return_code: int = 0) -> None:
+        """From the event loop: stop the runner on a worker thread, then show the session's summary (if
+        ``summary`` and one was recorded) or exit with ``return_code``."""
         if self.stopping:
             return
         self.stopping = True
         self._show_status()
         self.refresh_bindings()
-        self.run_worker(self._stop_and_finish, thread=True, name="stop runner", exit_on_error=False)
+        self._exit_code = return_code
+        work = partial(self._stop_and_finish, summary)
+        self.run_worker(work, thread=True, name=_STOP_WORKER, exit_on_error=False)
 
-    def _stop_and_finish(self) -> None:
-        summary = None
-        try:
-            self.stop_runner()
-            summary = finish_session(self)  # closes the session record: every event written
-        finally:
-            self.call_from_thread(self._after_stop, summary)
+    def _stop_and_finish(self, summary: bool) -> SessionSummary | None:
+        """On a worker thread. Its end reaches the loop as a worker state change: a blocking hand-over
+        (``call_from_thread``) would hang if the app were already gone."""
+        self.stop_runner()
+        return finish_session(self) if summary else None  # closes the session record: every event written
 
-    def _after_stop(self, summary: SessionSummary | None) -> None:
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.name != _STOP_WORKER or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        summary = worker.result if event.state == WorkerState.SUCCESS else None
         if summary is not None:  # the recorded session's summary is now on screen; its q quits
             self.push_screen(SummaryScreen(summary))
             return
-        self.exit()
+        self.exit(return_code=self._exit_code)
+
+    def on_runner_built(self, message: RunnerBuilt) -> None:
+        self._show_badge()
 
     # -- messages from the runner ------------------------------------------------------------------
 
@@ -468,9 +487,10 @@ class CoachApp(App[None]):
         self.push_screen(HelpScreen(self._consent_text, now=self._badge()))
 
     def action_interrupt(self) -> None:
-        # Out at once; the stop finishes on a worker thread (and ``run_live_app`` waits for it).
-        self.run_worker(self.stop_runner, thread=True, name="stop runner", exit_on_error=False)
-        self.exit(return_code=130)
+        if self.stopping:  # a second Ctrl-C: out at once (``run_live_app`` still waits for the stop)
+            self.exit(return_code=130)
+            return
+        self.begin_stop(summary=False, return_code=130)
 
     async def action_quit(self) -> None:
         if isinstance(self.screen, SummaryScreen):

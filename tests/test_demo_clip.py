@@ -69,7 +69,9 @@ def test_a_missing_or_altered_clip_is_refused_in_one_clear_line(tmp_path: Path) 
 def test_demo_headless_check_runs_without_scikit_image_or_the_bench() -> None:
     result = subprocess.run(
         [sys.executable, "-c", BLOCKED_RUN, "demo", "--headless-check", "14"],
-        capture_output=True, text=True, timeout=180,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     report_line = [line for line in result.stdout.splitlines() if line.startswith("BLOCKED-REPORT ")]
     assert report_line, result.stdout + result.stderr
@@ -84,7 +86,9 @@ def test_the_blocker_does_block_what_the_other_seeds_need() -> None:
     # Seed 1 is rendered on the fly: under the same blocker it must fail, in one clear line.
     result = subprocess.run(
         [sys.executable, "-c", BLOCKED_RUN, "demo", "--headless-check", "5", "--seed", "1"],
-        capture_output=True, text=True, timeout=180,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert result.returncode != 0
     assert "callcoach: error: " in result.stderr and "dev extra" in result.stderr, result.stderr

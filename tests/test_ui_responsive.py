@@ -8,11 +8,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ui_fakes import CONSENT, FakeRunner, pilot_test, text_of
+from session_fakes import data_dir
+from ui_fakes import CONSENT, CUE, SUGGESTION, FakeRunner, FakeSelector, Harness, pilot_test, started, text_of
 
 from callcoach.live.contract import LiveListener
+from callcoach.session.recorder import LiveRecording
 from callcoach.ui.app import STOPPING_TEXT, CoachApp
+from callcoach.ui.summary_screen import SummaryScreen
 from callcoach.ui.widgets import CueLog
+
+__all__ = ["data_dir"]
 
 SLOW_S = 1.5
 #: Far below SLOW_S, far above what a loaded 2-core machine adds between two 20 ms ticks.
@@ -167,3 +172,37 @@ async def test_ctrl_c_stops_off_the_loop_and_a_second_ctrl_c_leaves_at_once() ->
     assert app.return_code == 130
     app.stop_runner()  # what run_live_app does on the way out: waits for the stop under way, does not repeat it
     assert runners[0].calls == ["start", "stop"]
+
+
+def test_the_real_quit_closes_the_recorded_session_off_the_loop_then_shows_its_summary(data_dir: object) -> None:
+    harness = Harness()
+    recording = LiveRecording(source_kind="window", source_name="Zoom Meeting", context="general")
+    selector = FakeSelector()
+
+    @pilot_test
+    async def scenario() -> None:
+        app = CoachApp(
+            recording.wrap_factory(harness.factory),
+            selector=recording.wrap_selector(selector),
+            consent_text=CONSENT,
+            acknowledged=True,
+            status_interval_s=0.0,
+        )
+        async with app.run_test(size=(110, 40)) as pilot:
+            await started(pilot, app)
+            harness.runner.listener.on_cue(CUE, 30.0)
+            harness.runner.listener.on_suggestion(SUGGESTION)
+            await pilot.pause()
+            await pilot.press("h", "q")
+            for _ in range(200):
+                if isinstance(app.screen, SummaryScreen):
+                    break
+                await pilot.pause(0.05)
+            assert isinstance(app.screen, SummaryScreen) and harness.runner.calls[-1] == "stop"
+            await pilot.press("q")  # the summary's own q quits
+            await pilot.pause()
+        assert app.return_code == 0 and selector.marks == [(SUGGESTION, "helped")]
+
+    scenario()
+    line = recording.finish()
+    assert line is not None and "1 cues, 1 suggestions, 1 marks" in line

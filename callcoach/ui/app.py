@@ -11,7 +11,6 @@ loop never waits on them: while a quit is under way the panel says so and keeps 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -26,7 +25,6 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from callcoach.live.companion import VCAM_LABEL
-from callcoach.live.contract import LiveListener
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.guardrails import CONSENT_TEXT, acknowledge_consent, consent_acknowledged
 from callcoach.playbook.types import CONTEXTS, Suggestion
@@ -45,6 +43,7 @@ from callcoach.ui.messages import (
     VcamChanged,
 )
 from callcoach.ui.playbook_screen import PlaybookScreen
+from callcoach.ui.runner_slot import RunnerFactory, RunnerLike, RunnerSlot
 from callcoach.ui.screens import ConsentScreen, HelpScreen
 from callcoach.ui.summary_screen import SummaryScreen, finish_session
 from callcoach.ui.widgets import TROUBLE_STATES, CueLog, Notice, SelfLine, StatusBar, SuggestionCard, TopBar
@@ -55,27 +54,10 @@ _STOP_WORKER = "stop runner"
 
 
 class RunnerBuilt(Message):
-    """Posted by the start worker (posting never blocks, unlike ``call_from_thread``)."""
+    """Posted by the start worker once the runner is built: the session store has opened, or failed to."""
 
 
 STOPPING_TEXT = "Stopping: closing the picture source and saving the session record..."
-#: How long stopping waits for a start that is still under way before stopping the runner anyway.
-_START_WAIT_S = 30.0
-
-
-class RunnerLike(Protocol):
-    """What the panel needs from ``callcoach.live.runner.LiveRunner``."""
-
-    @property
-    def paused(self) -> bool: ...
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
-    def pause(self) -> None: ...
-
-    def resume(self) -> None: ...
 
 
 class SelectorLike(Protocol):
@@ -84,9 +66,6 @@ class SelectorLike(Protocol):
     def set_context(self, name: str) -> None: ...
 
     def mark(self, suggestion: Suggestion, verdict: Verdict) -> None: ...
-
-
-RunnerFactory = Callable[[LiveListener], RunnerLike]
 
 
 @dataclass(frozen=True)
@@ -153,7 +132,6 @@ class CoachApp(App[None]):
         super().__init__()
         #: Whether this run keeps a cue log, asked again once the runner is built (the store may not open).
         self._cue_log = cue_log
-        self._runner_factory = runner_factory
         self.selector = selector
         self.context = context if context in CONTEXTS else "general"
         self._consent_text = consent_text
@@ -161,16 +139,8 @@ class CoachApp(App[None]):
         self._on_acknowledge = on_acknowledge
         self._stale_after_s = stale_after_s
         self.listener = PanelListener(self, min_interval_s=status_interval_s)
-        # The runner is built and started on a worker thread and stopped on another; the lock guards only
-        # these fields and is never held across a slow call, so the event loop can always take it.
-        self._runner_lock = threading.Lock()
-        self._runner: RunnerLike | None = None
-        self._runner_closed = False
-        self._start_scheduled = False
-        #: Set when the start worker is over (started, failed, or gave up because a quit came first).
-        self._start_done = threading.Event()
-        #: Set when the one stop has finished; later callers of ``stop_runner`` wait for it.
-        self._stop_done = threading.Event()
+        # Built and started on a worker thread, stopped on another: the event loop never waits on it.
+        self._slot = RunnerSlot(runner_factory)
         #: A quit is under way (the runner is stopping on a worker thread).
         self.stopping = False
         self._exit_code = 0
@@ -186,7 +156,7 @@ class CoachApp(App[None]):
 
     @property
     def runner(self) -> RunnerLike | None:
-        return self._runner
+        return self._slot.runner
 
     def compose(self) -> ComposeResult:
         yield TopBar(self._badge(), id="top")
@@ -234,63 +204,23 @@ class CoachApp(App[None]):
             watcher = getattr(self.selector, "watcher", None)
             if watcher is not None and callable(getattr(watcher, "listen", None)):
                 watcher.listen(self.listener.on_playbook_error)
-        with self._runner_lock:
-            if self._runner_closed:
-                return
-            self._start_scheduled = True
+        if not self._slot.schedule():
+            return
         # Opening a camera or loading models can take seconds: keep the panel responsive meanwhile.
         self.run_worker(self._start_runner, thread=True, name="start runner", exit_on_error=False)
 
     def _start_runner(self) -> None:
         """On a worker thread: build the runner, then start it, unless a quit came first."""
         try:
-            with self._runner_lock:
-                if self._runner_closed:
-                    return
-            runner = self._runner_factory(self.listener)
-            with self._runner_lock:
-                closed = self._runner_closed
-                if not closed:
-                    self._runner = runner
-            if closed:  # the user quit while it was being built: never start it, release what it opened
-                self._stop(runner)
-                return
-            self.post_message(RunnerBuilt())  # the session store has opened by now, or failed to
-            runner.start()
+            # Posting never blocks (``call_from_thread`` would hang if the app were already gone).
+            self._slot.start(self.listener, lambda: self.post_message(RunnerBuilt()))
         except Exception as exc:
             self.post_message(StatusChanged(LiveStatus(0.0, "", "error", f"Could not start: {_one_line(exc)}")))
-        finally:
-            self._start_done.set()
 
     def stop_runner(self) -> None:
         """Stop the runner once and return when it has stopped; safe from any thread but the event loop's
         (which uses ``begin_stop``), any number of times."""
-        with self._runner_lock:
-            first = not self._runner_closed
-            self._runner_closed = True
-            scheduled = self._start_scheduled
-        if not first:
-            self._stop_done.wait()
-            return
-        try:
-            # Stop only once start() has returned: stopping a runner half-way through its start is a race.
-            if scheduled and not self._start_done.wait(_START_WAIT_S):
-                self.log.warning("the runner's start is still under way; stopping it anyway")
-            with self._runner_lock:
-                runner, self._runner = self._runner, None
-            if runner is not None:
-                self._stop(runner)
-        finally:
-            self._stop_done.set()
-
-    def _stop(self, runner: RunnerLike) -> None:
-        try:
-            runner.stop()
-            settle = getattr(runner, "settle", None)
-            if callable(settle):
-                settle()  # still loading the models: let it finish before the process goes
-        except Exception as exc:
-            self.log.error(f"runner.stop failed: {exc!r}")
+        self._slot.stop()
 
     def begin_stop(self, *, summary: bool = True, return_code: int = 0) -> None:
         """From the event loop: stop the runner on a worker thread, then show the session's summary (if
@@ -428,7 +358,7 @@ class CoachApp(App[None]):
         return True
 
     def action_toggle_pause(self) -> None:
-        runner = self._runner
+        runner = self._slot.runner
         if runner is None:
             self.notify("Not started yet.", timeout=2)
             return
@@ -442,7 +372,7 @@ class CoachApp(App[None]):
         self._show_status()
 
     def action_privacy(self) -> None:
-        toggle = getattr(self._runner, "toggle_privacy", None)
+        toggle = getattr(self._slot.runner, "toggle_privacy", None)
         on = toggle() if callable(toggle) else None
         if on is None:
             self.notify("No virtual camera is running in this session.", timeout=3)

@@ -118,7 +118,6 @@ def run_once(source: FrameSource, duration: float, label: str, companion: Any = 
     if s.first_done_at is not None and s.frames > 1 and s.last_done_at is not None:
         span = s.last_done_at - s.first_done_at
         skip = int(len(steady) * min(1.0, WARMUP_S / span)) if span > 0 else 0
-        steady = steady[skip:]
     cue_ms = [c.latency_ms for c in s.cue_timings]
     apex_ms = [c.apex_latency_ms for c in s.cue_timings]
     source_fps = getattr(source, "fps", None)
@@ -135,7 +134,7 @@ def run_once(source: FrameSource, duration: float, label: str, companion: Any = 
         "repeated": s.repeated_frames,
         "dropped": s.dropped,
         "dropped_share": round(s.dropped / max(1, s.dropped + analysed_window), 4),
-        "frame_latency_ms": {f"p{q}": _round(percentile(steady, q)) for q in (50, 95, 99)},
+        "frame_latency_ms": {f"p{q}": _round(steady.percentile(q, skip)) for q in (50, 95, 99)},
         "cues": len(cue_ms),
         "cue_latency_ms": {f"p{q}": _round(percentile(cue_ms, q)) for q in (50, 95, 99)},
         "apex_latency_ms": {f"p{q}": _round(percentile(apex_ms, q)) for q in (50, 95)},

@@ -12,29 +12,132 @@ Two latencies are kept for every cue, because the cue engine can only name a mov
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from callcoach.cues.vocabulary import Cue
 
 
-def percentile(values: list[float] | deque[float], q: float) -> float | None:
+def _rank(q: float, n: int) -> int:
+    """The 0-based nearest rank of percentile ``q`` among ``n`` ordered values."""
+    return min(max(0, math.ceil(q / 100 * n) - 1), n - 1)
+
+
+class LatencyRecord:
+    """Latencies of a whole call in bounded memory, with honest percentiles.
+
+    A call can last hours at 25 frames a second, so keeping every value would grow without end. The first
+    ``exact_cap`` values are kept as they are (a short run's percentiles are exact, and the warm-up frames
+    can be left out); every value also goes into a fixed set of logarithmic bins each ``1 + rel_step``
+    wide, so past the cap a percentile is the middle of its bin: within ``rel_step / 2`` of the exact
+    nearest-rank value (clamped to the smallest and largest value seen, which are kept exactly).
+    """
+
+    LOW_MS = 1e-3  # below this everything shares the first bin, read as the exact minimum
+    HIGH_MS = 1e7  # about 2.8 hours; above it everything shares the last bin, read as the exact maximum
+
+    def __init__(self, exact_cap: int = 8192, rel_step: float = 0.01) -> None:
+        self.exact_cap = exact_cap
+        self._log_step = math.log1p(rel_step)
+        self._bins = math.ceil(math.log(self.HIGH_MS / self.LOW_MS) / self._log_step) + 1
+        self._counts = array("q", bytes(8 * self._bins))
+        self._head = array("d")
+        self._n = 0
+        self._min = math.inf
+        self._max = -math.inf
+
+    def _bin(self, value: float) -> int:
+        if not value > self.LOW_MS:  # also catches NaN
+            return 0
+        return min(self._bins - 1, int(math.log(value / self.LOW_MS) / self._log_step))
+
+    def _bin_value(self, index: int) -> float:
+        # The first and last bins also hold everything below and above the range: their values are
+        # the extremes, which are known exactly.
+        if index == 0:
+            return self._min
+        if index == self._bins - 1:
+            return self._max
+        mid = self.LOW_MS * math.exp((index + 0.5) * self._log_step)
+        return min(max(mid, self._min), self._max)
+
+    def append(self, value: float) -> None:
+        self._n += 1
+        self._min = min(self._min, value)
+        self._max = max(self._max, value)
+        self._counts[self._bin(value)] += 1
+        if len(self._head) < self.exact_cap:
+            self._head.append(value)
+
+    def extend(self, values: Iterable[float]) -> None:
+        for v in values:
+            self.append(v)
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def exact(self) -> bool:
+        """True while every value is still kept, so percentiles are exact."""
+        return self._n <= self.exact_cap
+
+    @property
+    def head(self) -> tuple[float, ...]:
+        """The first values in arrival order (all of them while ``exact``)."""
+        return tuple(self._head)
+
+    def percentile(self, q: float, skip: int = 0) -> float | None:
+        """Nearest-rank percentile (q in 0..100) of the values after the first ``skip``; None for none.
+
+        ``skip`` (warm-up) is honoured up to ``exact_cap``: only the kept values can be taken back out.
+        """
+        skip = max(0, min(skip, len(self._head)))
+        n = self._n - skip
+        if n <= 0:
+            return None
+        if self.exact:
+            return sorted(self._head[skip:])[_rank(q, n)]
+        if q >= 100 and skip == 0:
+            return self._max
+        counts = self._counts
+        if skip:
+            counts = array("q", counts)
+            for v in self._head[:skip]:
+                counts[self._bin(v)] -= 1
+        rank, seen = _rank(q, n), 0
+        for index, c in enumerate(counts):
+            seen += c
+            if seen > rank:
+                return self._bin_value(index)
+        return self._max  # not reached: the counts add up to n
+
+    def spread(self, skip: int = 0) -> dict[str, float | None]:
+        return {key: _round1(self.percentile(q, skip)) for key, q in _SPREAD}
+
+
+_SPREAD = (("p50", 50.0), ("p95", 95.0), ("p99", 99.0), ("max", 100.0))
+
+
+def _round1(v: float | None) -> float | None:
+    return None if v is None else round(v, 1)
+
+
+def percentile(values: list[float] | deque[float] | LatencyRecord, q: float) -> float | None:
     """Nearest-rank percentile (q in 0..100); None for no values."""
+    if isinstance(values, LatencyRecord):
+        return values.percentile(q)
     if not values:
         return None
     ordered = sorted(values)
-    rank = max(0, math.ceil(q / 100 * len(ordered)) - 1)
-    return ordered[min(rank, len(ordered) - 1)]
+    return ordered[_rank(q, len(ordered))]
 
 
-def spread(values: list[float]) -> dict[str, float | None]:
+def spread(values: list[float] | LatencyRecord) -> dict[str, float | None]:
     """p50/p95/p99/max, rounded to 0.1 ms, for the summary and the bench."""
-    out: dict[str, float | None] = {}
-    for key, q in (("p50", 50.0), ("p95", 95.0), ("p99", 99.0), ("max", 100.0)):
-        v = percentile(values, q)
-        out[key] = None if v is None else round(v, 1)
-    return out
+    return {key: _round1(percentile(values, q)) for key, q in _SPREAD}
 
 
 @dataclass(frozen=True)
@@ -70,7 +173,8 @@ class RunStats:
     #: Monotonic times the first and the latest analysed frame were done (for the steady-state rate).
     first_done_at: float | None = None
     last_done_at: float | None = None
-    frame_latency_ms: list[float] = field(default_factory=list)
+    #: Bounded however long the call: exact for the first values, binned to within 0.5 % after.
+    frame_latency_ms: LatencyRecord = field(default_factory=LatencyRecord)
     cue_timings: list[CueTiming] = field(default_factory=list)
     early_timings: list[EarlyTiming] = field(default_factory=list)
     #: Early cues whose movement then ended without a final cue of the same name.

@@ -3,29 +3,36 @@
 The app owns no capture or inference. It builds the runner with ``runner_factory(listener)`` once the
 user has acknowledged the consent note, so tests (and the demo) can hand it any object with
 start/stop/pause/resume.
+
+Building and starting the runner (opening the session store, the camera) and stopping it (joining its
+threads, flushing the session record) can each take seconds, so both run on worker threads and the event
+loop never waits on them: while a quit is under way the panel says so and keeps answering keys.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import ClassVar, Protocol
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
 from callcoach.core.marks import MarkKind
 from callcoach.live.companion import VCAM_LABEL
-from callcoach.live.contract import LiveListener
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.guardrails import CONSENT_TEXT, acknowledge_consent, consent_acknowledged
 from callcoach.playbook.types import CONTEXTS, Suggestion
 from callcoach.playbook.watcher import PlaybookWatcher
 from callcoach.playbook.wording import suggestion_refusal
 from callcoach.session.settings import cue_log_badge
+from callcoach.session.summary import SessionSummary
 from callcoach.ui.messages import (
     CueSpotted,
     EarlyWithdrawn,
@@ -38,35 +45,22 @@ from callcoach.ui.messages import (
     VcamChanged,
 )
 from callcoach.ui.playbook_screen import PlaybookScreen
+from callcoach.ui.runner_slot import RunnerFactory, RunnerLike, RunnerSlot
 from callcoach.ui.screens import ConsentScreen, HelpScreen
-from callcoach.ui.summary_screen import end_of_session
+from callcoach.ui.summary_screen import SummaryScreen, finish_session
 from callcoach.ui.widgets import TROUBLE_STATES, CueLog, Notice, SelfLine, StatusBar, SuggestionCard, TopBar
 
 #: The user's verdict on a suggestion (declared once, in callcoach.core.marks).
 Verdict = MarkKind
 
+_STOP_WORKER = "stop runner"
 
-class RunnerLike(Protocol):
-    """What the panel needs from ``callcoach.live.runner.LiveRunner``."""
 
-    @property
-    def paused(self) -> bool: ...
+class RunnerBuilt(Message):
+    """Posted by the start worker once the runner is built: the session store has opened, or failed to."""
 
-    def start(self) -> None: ...
 
-    def stop(self) -> None: ...
-
-    def pause(self) -> None: ...
-
-    def resume(self) -> None: ...
-
-    def toggle_privacy(self) -> bool | None:
-        """The privacy pause on or off; None when no virtual camera runs in this session."""
-        ...
-
-    def settle(self) -> bool:
-        """After ``stop``: wait for a model load still in progress, so the process ends cleanly."""
-        ...
+STOPPING_TEXT = "Stopping: closing the picture source and saving the session record..."
 
 
 class SelectorLike(Protocol):
@@ -79,9 +73,6 @@ class SelectorLike(Protocol):
     def set_context(self, name: str) -> None: ...
 
     def mark(self, suggestion: Suggestion, verdict: Verdict) -> None: ...
-
-
-RunnerFactory = Callable[[LiveListener], RunnerLike]
 
 
 @dataclass(frozen=True)
@@ -127,6 +118,8 @@ class CoachApp(App[None]):
     #: Panel keys do nothing until the user has agreed, or while another screen is on top.
     _PANEL_ACTIONS = frozenset({"toggle_pause", "cycle_context", "mark", "toggle_details", "playbook", "help",
                                 "privacy"})
+    #: Keys that act on the runner: off once a quit is under way.
+    _RUNNER_ACTIONS = frozenset({"toggle_pause", "privacy"})
     #: Virtual camera states in which the privacy key does something.
     _VCAM_ON = frozenset({"starting", "live", "paused"})
 
@@ -146,7 +139,6 @@ class CoachApp(App[None]):
         super().__init__()
         #: Whether this run keeps a cue log, asked again once the runner is built (the store may not open).
         self._cue_log = cue_log
-        self._runner_factory = runner_factory
         self.selector = selector
         self.context = context if context in CONTEXTS else "general"
         self._consent_text = consent_text
@@ -154,10 +146,11 @@ class CoachApp(App[None]):
         self._on_acknowledge = on_acknowledge
         self._stale_after_s = stale_after_s
         self.listener = PanelListener(self, min_interval_s=status_interval_s)
-        # The runner is built and started on a worker thread; quitting may race with that.
-        self._runner_lock = threading.Lock()
-        self._runner: RunnerLike | None = None
-        self._runner_closed = False
+        # Built and started on a worker thread, stopped on another: the event loop never waits on it.
+        self._slot = RunnerSlot(runner_factory)
+        #: A quit is under way (the runner is stopping on a worker thread).
+        self.stopping = False
+        self._exit_code = 0
         self.paused = False
         self.status = LiveStatus(0.0, "", "starting", "")
         self.suggestion: Suggestion | None = None
@@ -170,7 +163,7 @@ class CoachApp(App[None]):
 
     @property
     def runner(self) -> RunnerLike | None:
-        return self._runner
+        return self._slot.runner
 
     def compose(self) -> ComposeResult:
         yield TopBar(self._badge(), id="top")
@@ -218,32 +211,54 @@ class CoachApp(App[None]):
             watcher = self.selector.watcher
             if watcher is not None:
                 watcher.listen(self.listener.on_playbook_error)
+        if not self._slot.schedule():
+            return
         # Opening a camera or loading models can take seconds: keep the panel responsive meanwhile.
         self.run_worker(self._start_runner, thread=True, name="start runner", exit_on_error=False)
 
     def _start_runner(self) -> None:
+        """On a worker thread: build the runner, then start it, unless a quit came first."""
         try:
-            with self._runner_lock:
-                if self._runner_closed:
-                    return
-                runner = self._runner_factory(self.listener)
-                self._runner = runner
-                self.call_from_thread(self._show_badge)  # the session store has opened by now, or failed to
-                runner.start()
+            # Posting never blocks (``call_from_thread`` would hang if the app were already gone).
+            self._slot.start(self.listener, lambda: self.post_message(RunnerBuilt()))
         except Exception as exc:
             self.post_message(StatusChanged(LiveStatus(0.0, "", "error", f"Could not start: {_one_line(exc)}")))
 
     def stop_runner(self) -> None:
-        """Stop the runner once; safe to call from anywhere, any number of times."""
-        with self._runner_lock:
-            self._runner_closed = True
-            runner, self._runner = self._runner, None
-        if runner is not None:
-            try:
-                runner.stop()
-                runner.settle()  # still loading the models: let it finish before the process goes
-            except Exception as exc:
-                self.log.error(f"runner.stop failed: {exc!r}")
+        """Stop the runner once and return when it has stopped; safe from any thread but the event loop's
+        (which uses ``begin_stop``), any number of times."""
+        self._slot.stop()
+
+    def begin_stop(self, *, summary: bool = True, return_code: int = 0) -> None:
+        """From the event loop: stop the runner on a worker thread, then show the session's summary (if
+        ``summary`` and one was recorded) or exit with ``return_code``."""
+        if self.stopping:
+            return
+        self.stopping = True
+        self._show_status()
+        self.refresh_bindings()
+        self._exit_code = return_code
+        work = partial(self._stop_and_finish, summary)
+        self.run_worker(work, thread=True, name=_STOP_WORKER, exit_on_error=False)
+
+    def _stop_and_finish(self, summary: bool) -> SessionSummary | None:
+        """On a worker thread. Its end reaches the loop as a worker state change: a blocking hand-over
+        (``call_from_thread``) would hang if the app were already gone."""
+        self.stop_runner()
+        return finish_session(self) if summary else None  # closes the session record: every event written
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.name != _STOP_WORKER or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        summary = worker.result if event.state == WorkerState.SUCCESS else None
+        if summary is not None:  # the recorded session's summary is now on screen; its q quits
+            self.push_screen(SummaryScreen(summary))
+            return
+        self.exit(return_code=self._exit_code)
+
+    def on_runner_built(self, message: RunnerBuilt) -> None:
+        self._show_badge()
 
     # -- messages from the runner ------------------------------------------------------------------
 
@@ -321,7 +336,10 @@ class CoachApp(App[None]):
 
     def _show_status(self) -> None:
         status = self._shown_status()
-        self.query_one(Notice).show(status)
+        notice = self.query_one(Notice)
+        notice.show(status)
+        if self.stopping:
+            notice.update(Content(STOPPING_TEXT))
         self.query_one(StatusBar).show(status)
         self._show_card()
 
@@ -340,12 +358,14 @@ class CoachApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "privacy" and self.vcam_state not in self._VCAM_ON:
             return False  # no virtual camera in this run: keep the key out of the footer
+        if action in self._RUNNER_ACTIONS and self.stopping:
+            return False  # the runner is going away
         if action in self._PANEL_ACTIONS:
             return self.acknowledged and len(self.screen_stack) == 1
         return True
 
     def action_toggle_pause(self) -> None:
-        runner = self._runner
+        runner = self._slot.runner
         if runner is None:
             self.notify("Not started yet.", timeout=2)
             return
@@ -359,7 +379,8 @@ class CoachApp(App[None]):
         self._show_status()
 
     def action_privacy(self) -> None:
-        on = self._runner.toggle_privacy() if self._runner is not None else None
+        runner = self._slot.runner
+        on = runner.toggle_privacy() if runner is not None else None
         if on is None:
             self.notify("No virtual camera is running in this session.", timeout=3)
             return
@@ -403,14 +424,16 @@ class CoachApp(App[None]):
         self.push_screen(HelpScreen(self._consent_text, now=self._badge()))
 
     def action_interrupt(self) -> None:
-        self.stop_runner()
-        self.exit(return_code=130)
+        if self.stopping:  # a second Ctrl-C: out at once (``run_live_app`` still waits for the stop)
+            self.exit(return_code=130)
+            return
+        self.begin_stop(summary=False, return_code=130)
 
     async def action_quit(self) -> None:
-        self.stop_runner()
-        if end_of_session(self):  # the recorded session's summary is now on screen; its q quits
+        if isinstance(self.screen, SummaryScreen):
+            self.exit()  # already showing the summary: this quit is meant
             return
-        self.exit()
+        self.begin_stop()
 
 
 def run_live_app(

@@ -5,6 +5,10 @@ distractor clips with nothing to spot) are played at their real rate as a live s
 real runner, vision and cue engine, so what the panel shows is what a call would show. The first cue
 arrives a few seconds after the models load (a 2 s baseline, then the first event).
 
+Seed 0 (the default) plays the pre-rendered copy shipped in ``callcoach/ui/assets/`` (see
+``callcoach.ui.demo_clip``, which also rebuilds it), so the demo needs no dev extra; other seeds render
+their clips on the fly and need the ``dev`` extra (scikit-image).
+
 ``--headless-check N`` runs the same thing for N seconds without the terminal UI and prints, line by line,
 what the panel would show; it exits 1 if no cue reached the panel (for CI).
 """
@@ -15,18 +19,21 @@ import argparse
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from typing import TextIO, cast
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any, TextIO, cast
 
 import numpy as np
 
 from callcoach.contract import Advisor, LiveListener
 from callcoach.cues.vocabulary import REGION, Cue
-from callcoach.errors import CallcoachError, UsageError
+from callcoach.errors import CallcoachError, SourceError, UsageError
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import CONTEXTS, Suggestion
 from callcoach.sources.base import Frame, SourceKind
 from callcoach.ui.app import SelectorLike
+from callcoach.ui.demo_clip import SEED as SHIPPED_SEED
+from callcoach.ui.demo_clip import check_clip, read_frames
 from callcoach.ui.widgets import (
     STATE_LABEL,
     cue_line,
@@ -42,7 +49,8 @@ _LOAD_WAIT_S = 120.0
 
 
 class SynthSource:
-    """The small synthetic clip set as a live source: frames rendered on the fly and paced to real time.
+    """The small synthetic clip set as a live source, paced to real time: the shipped pre-rendered copy for
+    seed 0, frames rendered on the fly for other seeds.
 
     ``t_s`` is ``time.monotonic()`` at delivery, as for a camera, so the runner's latency figures mean the
     same thing here as on a call. Clips play back to back (one continuous "person", one baseline), and
@@ -66,11 +74,18 @@ class SynthSource:
         the demo then starts with its first clip rather than somewhere in it."""
         self._hold = ready
 
+    def _clips(self) -> list[tuple[float, Callable[[], Iterator[np.ndarray]]]]:
+        """(fps, a fresh iterator over the RGB frames) for each clip, in playing order."""
+        if self.seed == SHIPPED_SEED:
+            path = check_clip()
+            return [(DEMO_FPS, lambda: read_frames(path))]
+        build_clip_set = renderer()  # heavy (OpenCV, the face mesh): on the capture thread
+        return [(clip.fps, partial(_pictures, clip)) for clip in build_clip_set(self.seed, "small")]
+
     def frames(self) -> Iterator[Frame]:
-        from callcoach.bench.synth import build_clip_set  # heavy (OpenCV, the face mesh): on the capture thread
         from callcoach.sources.latest import SourceLost, pace
 
-        clips = build_clip_set(self.seed, "small")
+        clips = self._clips()
         rng = np.random.default_rng(self.seed)
         noise: dict[tuple[int, ...], list[np.ndarray]] = {}
         index = 0
@@ -79,14 +94,14 @@ class SynthSource:
                 return
         due = time.monotonic()
         while not self._stop.is_set():
-            for clip in clips:
-                period = 1.0 / clip.fps
-                for frame in clip.iter_frames():
-                    shape = frame.image.shape
+            for fps, pictures in clips:
+                period = 1.0 / fps
+                for picture in pictures():
+                    shape = picture.shape
                     if shape not in noise:  # a few fixed patterns, cycled: fresh noise per frame costs ~5 ms
                         noise[shape] = [rng.integers(-2, 3, shape, dtype=np.int16) for _ in range(4)]
                     grain = noise[shape][index % len(noise[shape])]
-                    image = np.clip(frame.image.astype(np.int16) + grain, 0, 255).astype(np.uint8)
+                    image = np.clip(picture.astype(np.int16) + grain, 0, 255).astype(np.uint8)
                     due = pace(due, period, self._stop)
                     if self._stop.is_set():
                         return
@@ -100,6 +115,20 @@ class SynthSource:
 
     def close(self) -> None:
         self._stop.set()
+
+
+def renderer() -> Callable[[int, str], list[Any]]:
+    """The on-the-fly clip renderer for seeds other than the shipped one; needs the dev extra."""
+    try:
+        from callcoach.bench.synth import build_clip_set
+    except ImportError as exc:
+        raise SourceError(f"demo clips other than seed {SHIPPED_SEED} are rendered on the fly and need the "
+                          f"dev extra (pip install 'callcoach[dev]'): {exc}") from exc
+    return build_clip_set
+
+
+def _pictures(clip: Any) -> Iterator[np.ndarray]:
+    return (frame.image for frame in clip.iter_frames())
 
 
 def load_selector(context: str, out: TextIO = sys.stderr) -> SelectorLike | None:
@@ -231,10 +260,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--context", choices=CONTEXTS, default="general", help="playbook context to start in (default general)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="which synthetic clips to play (default 0)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="which synthetic clips to play (default 0; others need the dev extra)"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.seed != SHIPPED_SEED:
+        renderer()  # say at once, not after the models have loaded, that this seed needs the dev extra
     if args.headless_check is not None:
         if not args.headless_check > 0:
             raise UsageError(f"--headless-check needs a positive number of seconds, got {args.headless_check}")

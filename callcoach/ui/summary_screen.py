@@ -1,6 +1,7 @@
 """The post-call summary inside the panel, and the hook that shows it when a live session ends.
 
-Hook (for ``CoachApp.action_quit``)::
+``CoachApp`` stops the runner and calls ``finish_session`` on a worker thread (closing the record waits
+for its writer), then pushes the screen. An app that may block its event loop can use the short hook::
 
     self.stop_runner()
     if end_of_session(self):  # the session's summary is now on screen; its own q quits
@@ -79,21 +80,31 @@ class SummaryScreen(Screen[None]):
             self.dismiss(None)
 
 
-def end_of_session(app: App[Any]) -> bool:
-    """Show the summary of the session just recorded for ``app``; True if it is now on screen."""
-    if isinstance(app.screen, SummaryScreen):
-        return False  # already showing it: this quit is meant
+def finish_session(app: App[Any]) -> SessionSummary | None:
+    """Close the session recorded for ``app`` and build its summary; None without one.
+
+    Closing waits for the session writer (seconds at worst), so ``CoachApp`` calls this on a worker thread.
+    """
     from callcoach.session.recorder import recorder_for
     from callcoach.session.summary import build_summary
 
     recorder = recorder_for(getattr(app, "listener", None))
     if recorder is None:
-        return False
+        return None
     recorder.close()
     try:
-        summary = build_summary(recorder.store, recorder.session_id)
+        return build_summary(recorder.store, recorder.session_id)
     except Exception as exc:  # a summary that cannot be built must never keep anyone from quitting
         _log.warning("no summary for session %s: %s", recorder.session_id, exc)
+        return None
+
+
+def end_of_session(app: App[Any]) -> bool:
+    """Show the summary of the session just recorded for ``app``; True if it is now on screen."""
+    if isinstance(app.screen, SummaryScreen):
+        return False  # already showing it: this quit is meant
+    summary = finish_session(app)
+    if summary is None:
         return False
     app.push_screen(SummaryScreen(summary))
     return True

@@ -19,9 +19,10 @@ from callcoach.ui.widgets import CueLog
 
 __all__ = ["data_dir"]
 
-SLOW_S = 1.5
-#: Far below SLOW_S, far above what a loaded 2-core machine adds between two 20 ms ticks.
-MAX_GAP_S = 0.6
+SLOW_S = 4.0
+#: Well below SLOW_S (a blocked loop would miss ticks for all of it), well above what a loaded 2-core machine
+#: (a full test suite and a benchmark beside it) adds between two 20 ms ticks.
+MAX_GAP_S = 1.5
 
 
 class SlowRunner(FakeRunner):

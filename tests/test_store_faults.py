@@ -171,10 +171,18 @@ exit $rc
 """
 
 
-def test_a_live_run_on_a_full_disk_says_so_once_and_counts_the_loss(tmp_path: Path, real_media: Path) -> None:
+def test_a_live_run_on_a_full_disk_says_so_once_and_counts_the_loss(
+    tmp_path: Path, real_media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A real ENOSPC: the store lives on a tiny tmpfs (in a private mount namespace) that fills up mid-call."""
     data = tmp_path / "data"
     data.mkdir()
+    # The one-time headless consent note is someone else's test: here it has been shown already, so stderr
+    # holds only what the full disk makes callcoach say.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    from callcoach.playbook.guardrails import consent_path, record_headless_notice
+
+    record_headless_notice(consent_path())
     env = {**os.environ, "PYTHONPATH": str(REPO), "CALLCOACH_DATA_DIR": str(data), "D": str(data), "PY": sys.executable}
     clip = str(real_media / "single_face.mp4")
     command = [sys.executable, "-m", "callcoach", "live", "--video", clip, "--headless", "--loop", "--duration", "12"]

@@ -117,8 +117,7 @@ def with_readings(obs: FrameObservation, engine: CueEngine) -> FrameObservation:
     """The observation with each face's action units and fused emotion reading from the engine."""
     if not obs.faces:
         return obs
-    faces = tuple(replace(f, aus=engine.face_aus(f.face_id), reading=engine.face_reading(f.face_id))
-                  for f in obs.faces)
+    faces = tuple(replace(f, aus=engine.face_aus(f.face_id), reading=engine.face_reading(f.face_id)) for f in obs.faces)
     return replace(obs, faces=faces)
 
 

@@ -15,20 +15,57 @@ import numpy as np
 from callcoach.vision.types import FaceObservation, FrameObservation, HeadPose
 
 NEUTRAL_GEOMETRY = {
-    "eye_aperture_r": 0.30, "eye_aperture_l": 0.29, "upper_lid_r": 0.069, "upper_lid_l": 0.065,
-    "lower_lid_r": -0.027, "lower_lid_l": -0.023, "brow_inner_r": 0.20, "brow_inner_l": 0.20,
-    "brow_outer_r": 0.18, "brow_outer_l": 0.17, "brow_gap": 0.34, "cheek_r": -0.35, "cheek_l": -0.356,
-    "mouth_corner_r": -0.275, "mouth_corner_l": -0.28, "mouth_width": 0.60, "mouth_open": 0.01,
-    "jaw_drop": 0.77, "lip_upper": 0.072, "lip_lower": 0.114, "upper_lip_to_nose": 0.19,
-    "nose_eye_r": 0.413, "nose_eye_l": 0.412, "gaze_x": 0.0, "gaze_y": 0.0,
+    "eye_aperture_r": 0.30,
+    "eye_aperture_l": 0.29,
+    "upper_lid_r": 0.069,
+    "upper_lid_l": 0.065,
+    "lower_lid_r": -0.027,
+    "lower_lid_l": -0.023,
+    "brow_inner_r": 0.20,
+    "brow_inner_l": 0.20,
+    "brow_outer_r": 0.18,
+    "brow_outer_l": 0.17,
+    "brow_gap": 0.34,
+    "cheek_r": -0.35,
+    "cheek_l": -0.356,
+    "mouth_corner_r": -0.275,
+    "mouth_corner_l": -0.28,
+    "mouth_width": 0.60,
+    "mouth_open": 0.01,
+    "jaw_drop": 0.77,
+    "lip_upper": 0.072,
+    "lip_lower": 0.114,
+    "upper_lip_to_nose": 0.19,
+    "nose_eye_r": 0.413,
+    "nose_eye_l": 0.412,
+    "gaze_x": 0.0,
+    "gaze_y": 0.0,
 }
 NEUTRAL_BLENDSHAPES = {
-    "browDownLeft": 0.01, "browDownRight": 0.01, "browInnerUp": 0.08, "browOuterUpLeft": 0.25,
-    "browOuterUpRight": 0.28, "eyeBlinkLeft": 0.08, "eyeBlinkRight": 0.05, "eyeSquintLeft": 0.3,
-    "eyeSquintRight": 0.2, "jawOpen": 0.03, "mouthSmileLeft": 0.02, "mouthSmileRight": 0.02,
-    "mouthFrownLeft": 0.0, "mouthFrownRight": 0.0, "mouthPressLeft": 0.06, "mouthPressRight": 0.04,
-    "mouthRollLower": 0.0, "mouthRollUpper": 0.0, "mouthStretchLeft": 0.03, "mouthStretchRight": 0.01,
-    "mouthUpperUpLeft": 0.01, "mouthUpperUpRight": 0.01, "mouthDimpleLeft": 0.0, "mouthDimpleRight": 0.0,
+    "browDownLeft": 0.01,
+    "browDownRight": 0.01,
+    "browInnerUp": 0.08,
+    "browOuterUpLeft": 0.25,
+    "browOuterUpRight": 0.28,
+    "eyeBlinkLeft": 0.08,
+    "eyeBlinkRight": 0.05,
+    "eyeSquintLeft": 0.3,
+    "eyeSquintRight": 0.2,
+    "jawOpen": 0.03,
+    "mouthSmileLeft": 0.02,
+    "mouthSmileRight": 0.02,
+    "mouthFrownLeft": 0.0,
+    "mouthFrownRight": 0.0,
+    "mouthPressLeft": 0.06,
+    "mouthPressRight": 0.04,
+    "mouthRollLower": 0.0,
+    "mouthRollUpper": 0.0,
+    "mouthStretchLeft": 0.03,
+    "mouthStretchRight": 0.01,
+    "mouthUpperUpLeft": 0.01,
+    "mouthUpperUpRight": 0.01,
+    "mouthDimpleLeft": 0.0,
+    "mouthDimpleRight": 0.0,
 }
 
 
@@ -87,14 +124,40 @@ class Script:
             yield FrameObservation(i, t, 640, 360, tuple(out))
 
 
-BROW_RAISE = {"brow_inner_r": 0.08, "brow_inner_l": 0.08, "brow_outer_r": 0.08, "brow_outer_l": 0.08,
-              "browInnerUp": 0.5, "browOuterUpLeft": 0.5, "browOuterUpRight": 0.5}
+BROW_RAISE = {
+    "brow_inner_r": 0.08,
+    "brow_inner_l": 0.08,
+    "brow_outer_r": 0.08,
+    "brow_outer_l": 0.08,
+    "browInnerUp": 0.5,
+    "browOuterUpLeft": 0.5,
+    "browOuterUpRight": 0.5,
+}
 EYES_WIDE = {"eye_aperture_r": 0.12, "eye_aperture_l": 0.12, "upper_lid_r": 0.04, "upper_lid_l": 0.04}
 JAW_DROP = {"mouth_open": 0.25, "jawOpen": 0.5, "jaw_drop": 0.15}
-SMILE = {"mouth_corner_r": 0.09, "mouth_corner_l": 0.09, "mouthSmileLeft": 0.6, "mouthSmileRight": 0.6,
-         "mouth_width": 0.08}
-CRINKLE = {"eye_aperture_r": -0.09, "eye_aperture_l": -0.09, "lower_lid_r": 0.03, "lower_lid_l": 0.03,
-           "cheek_r": 0.04, "cheek_l": 0.04, "eyeSquintLeft": 0.3, "eyeSquintRight": 0.3}
-BLINK = {"eye_aperture_r": -0.28, "eye_aperture_l": -0.27, "eyeBlinkLeft": 0.85, "eyeBlinkRight": 0.85,
-         "upper_lid_r": -0.06, "upper_lid_l": -0.06}
+SMILE = {
+    "mouth_corner_r": 0.09,
+    "mouth_corner_l": 0.09,
+    "mouthSmileLeft": 0.6,
+    "mouthSmileRight": 0.6,
+    "mouth_width": 0.08,
+}
+CRINKLE = {
+    "eye_aperture_r": -0.09,
+    "eye_aperture_l": -0.09,
+    "lower_lid_r": 0.03,
+    "lower_lid_l": 0.03,
+    "cheek_r": 0.04,
+    "cheek_l": 0.04,
+    "eyeSquintLeft": 0.3,
+    "eyeSquintRight": 0.3,
+}
+BLINK = {
+    "eye_aperture_r": -0.28,
+    "eye_aperture_l": -0.27,
+    "eyeBlinkLeft": 0.85,
+    "eyeBlinkRight": 0.85,
+    "upper_lid_r": -0.06,
+    "upper_lid_l": -0.06,
+}
 LIP_PRESS = {"lip_upper": -0.04, "lip_lower": -0.05, "mouthPressLeft": 0.4, "mouthPressRight": 0.4}

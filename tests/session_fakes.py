@@ -28,14 +28,25 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def suggestion(t_s: float, cue: str, *, plain: str | None = None, context: str = "sales") -> Suggestion:
-    return Suggestion(t_s=t_s, cue=cue, face=0, region=REGION[cue], plain=plain or f"{cue} at {t_s:g}s, maybe",
-                      confidence=0.6, move="Ask an open question.", repair="Happy to go back a step.",
-                      say_nothing=False, strength="gentle", context=context)
+    return Suggestion(
+        t_s=t_s,
+        cue=cue,
+        face=0,
+        region=REGION[cue],
+        plain=plain or f"{cue} at {t_s:g}s, maybe",
+        confidence=0.6,
+        move="Ask an open question.",
+        repair="Happy to go back a step.",
+        say_nothing=False,
+        strength="gentle",
+        context=context,
+    )
 
 
 def leak(t_s: float, cue: str, *, talking: bool = True, confidence: float = 0.6) -> SelfNote:
-    return SelfNote("leak", t_s, cue, None, f"Your lips may have tightened at {t_s:g}s; breathe out.", confidence,
-                    talking)
+    return SelfNote(
+        "leak", t_s, cue, None, f"Your lips may have tightened at {t_s:g}s; breathe out.", confidence, talking
+    )
 
 
 def mirror(t_s: float, met: bool, cue: str = "duchenne_smile", face: int = 0) -> SelfNote:
@@ -45,21 +56,36 @@ def mirror(t_s: float, met: bool, cue: str = "duchenne_smile", face: int = 0) ->
 
 #: Over the 10 minutes of the standard session: 4 leaks (3 while the other person talked), 3 mirror checks.
 SELF_NOTES: tuple[SelfNote, ...] = (
-    mirror(12.0, True), leak(201.0, "lip_compression"), leak(206.0, "unilateral_lip_pull"),
-    leak(403.0, "lip_compression", talking=False), mirror(362.0, False, "polite_smile"), mirror(503.0, True),
+    mirror(12.0, True),
+    leak(201.0, "lip_compression"),
+    leak(206.0, "unilateral_lip_pull"),
+    leak(403.0, "lip_compression", talking=False),
+    mirror(362.0, False, "polite_smile"),
+    mirror(503.0, True),
     leak(551.0, "lip_compression"),
 )
 
 
-def make_session(store: SessionStore, *, started_at: float = T0, duration_s: float = 600.0,
-                 cues: Sequence[tuple[float, str, float]] = (),
-                 suggestions: Sequence[tuple[float, str, str | None]] = (),
-                 self_notes: Sequence[SelfNote] = (),
-                 status: str = "ended", source_name: str = "Weekly sync") -> int:
+def make_session(
+    store: SessionStore,
+    *,
+    started_at: float = T0,
+    duration_s: float = 600.0,
+    cues: Sequence[tuple[float, str, float]] = (),
+    suggestions: Sequence[tuple[float, str, str | None]] = (),
+    self_notes: Sequence[SelfNote] = (),
+    status: str = "ended",
+    source_name: str = "Weekly sync",
+) -> int:
     """A finished session: cues are (apex_s, cue, confidence), suggestions (t_s, cue, mark or None), self
     notes about the user's own face as ``SelfNote``."""
-    session_id = store.begin_session(source_kind="window", source_name=source_name, context="sales",
-                                     playbook_version="v1+test", started_at=started_at)
+    session_id = store.begin_session(
+        source_kind="window",
+        source_name=source_name,
+        context="sales",
+        playbook_version="v1+test",
+        started_at=started_at,
+    )
     with store.transaction() as conn:
         for apex, name, confidence in cues:
             # The span reaches past the suggestions made from it (up to 5 s after the apex here), as a live
@@ -79,18 +105,36 @@ def make_session(store: SessionStore, *, started_at: float = T0, duration_s: flo
 
 #: 20 cues over 10 minutes; suggestions marked helped, misread, -, helped, misread, misread, -, helped.
 CUES: tuple[tuple[float, str, float], ...] = (
-    (10.0, "duchenne_smile", 0.9), (14.0, "polite_smile", 0.6), (20.0, "duchenne_smile", 0.8),
-    (60.0, "eyebrow_flash", 0.5), (95.0, "gaze_aversion", 0.4), (130.0, "blink_cluster", 0.5),
-    (200.0, "lip_compression", 0.7), (203.0, "micro_frown", 0.6), (208.0, "unilateral_lip_pull", 0.8),
-    (212.0, "micro_anger", 0.5), (260.0, "micro_surprise", 0.5), (300.0, "nose_wrinkle", 0.3),
-    (360.0, "polite_smile", 0.5), (400.0, "lip_compression", 0.4), (402.0, "lip_compression", 0.4),
-    (450.0, "gaze_aversion", 0.5), (500.0, "duchenne_smile", 0.7), (505.0, "duchenne_smile", 0.7),
-    (550.0, "blink_cluster", 0.5), (590.0, "eyebrow_flash", 0.6),
+    (10.0, "duchenne_smile", 0.9),
+    (14.0, "polite_smile", 0.6),
+    (20.0, "duchenne_smile", 0.8),
+    (60.0, "eyebrow_flash", 0.5),
+    (95.0, "gaze_aversion", 0.4),
+    (130.0, "blink_cluster", 0.5),
+    (200.0, "lip_compression", 0.7),
+    (203.0, "micro_frown", 0.6),
+    (208.0, "unilateral_lip_pull", 0.8),
+    (212.0, "micro_anger", 0.5),
+    (260.0, "micro_surprise", 0.5),
+    (300.0, "nose_wrinkle", 0.3),
+    (360.0, "polite_smile", 0.5),
+    (400.0, "lip_compression", 0.4),
+    (402.0, "lip_compression", 0.4),
+    (450.0, "gaze_aversion", 0.5),
+    (500.0, "duchenne_smile", 0.7),
+    (505.0, "duchenne_smile", 0.7),
+    (550.0, "blink_cluster", 0.5),
+    (590.0, "eyebrow_flash", 0.6),
 )
 SUGGESTIONS: tuple[tuple[float, str, str | None], ...] = (
-    (15.0, "duchenne_smile", "helped"), (205.0, "micro_frown", "misread"), (262.0, "micro_surprise", None),
-    (302.0, "nose_wrinkle", "helped"), (401.0, "lip_compression", "misread"), (452.0, "gaze_aversion", "misread"),
-    (502.0, "duchenne_smile", None), (592.0, "eyebrow_flash", "helped"),
+    (15.0, "duchenne_smile", "helped"),
+    (205.0, "micro_frown", "misread"),
+    (262.0, "micro_surprise", None),
+    (302.0, "nose_wrinkle", "helped"),
+    (401.0, "lip_compression", "misread"),
+    (452.0, "gaze_aversion", "misread"),
+    (502.0, "duchenne_smile", None),
+    (592.0, "eyebrow_flash", "helped"),
 )
 
 

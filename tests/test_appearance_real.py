@@ -168,7 +168,9 @@ def test_person_split_is_one_rule_for_every_bench() -> None:
     # Sorted ids alternate within each source: AM01 and AM03 dev, AM02 report; jaffe_KA dev, jaffe_KL report.
     assert dev == {"kdef_AM01", "kdef_AM03", "jaffe_KA"}
     assert {s for s, half in split_of(["kdef_AM02", "kdef_AM01", "kdef_AM03"]).items() if half == "dev"} == {
-        "kdef_AM01", "kdef_AM03"}
+        "kdef_AM01",
+        "kdef_AM03",
+    }
 
 
 # --- the bench command on the research data -------------------------------------------------------

@@ -63,8 +63,12 @@ class UnpluggedCapture:
 @pytest.fixture
 def unplugged(monkeypatch: pytest.MonkeyPatch) -> UnpluggedCapture:
     capture = UnpluggedCapture(fps=15.0, plugged_s=1.5)
-    fake_cv2 = SimpleNamespace(**{name: getattr(cv2, name) for name in dir(cv2) if name.isupper()},
-                               VideoCapture=lambda index: capture, cvtColor=cv2.cvtColor, error=cv2.error)
+    fake_cv2 = SimpleNamespace(
+        **{name: getattr(cv2, name) for name in dir(cv2) if name.isupper()},
+        VideoCapture=lambda index: capture,
+        cvtColor=cv2.cvtColor,
+        error=cv2.error,
+    )
     monkeypatch.setattr(camera_module, "_cv2", lambda: fake_cv2)
     return capture
 

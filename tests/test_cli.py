@@ -139,9 +139,7 @@ def test_keyboard_interrupt_exits_130_quietly(
     assert out == "" and err == ""
 
 
-def test_callcoach_error_is_one_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_callcoach_error_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     def failing(_args: object) -> int:
         raise SourceError("bad thing\nwith a second line")
 
@@ -326,8 +324,14 @@ def test_per_frame_needs_jsonl(tmp_path: Path) -> None:
 def test_reader_closing_the_pipe_is_not_an_error(real_media: Path) -> None:
     # --per-frame writes ~150 kB, more than a pipe holds, so the writer really meets a closed pipe.
     cmd = f'"{sys.executable}" -m callcoach analyze "{real_media / "single_face.mp4"}" --per-frame | head -n 1'
-    proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, check=False,
-                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+    proc = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", cmd],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["type"] in {"baseline", "frame"}
     assert "Traceback" not in proc.stderr

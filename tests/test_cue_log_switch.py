@@ -51,5 +51,6 @@ def test_start_lines_say_where_and_how() -> None:
     on = settings.cue_log_line(True, where=Path("/d/sessions.db"), session_id=7)
     assert on.startswith("cue log on: session 7 is kept in /d/sessions.db (") and "sessions record off" in on
     off = settings.cue_log_line(False, reason="--no-record-session")
-    assert off == ("cue log off: this session is not kept (--no-record-session); "
-                   "no video, picture or sound is kept, ever.")
+    assert off == (
+        "cue log off: this session is not kept (--no-record-session); no video, picture or sound is kept, ever."
+    )

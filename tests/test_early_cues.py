@@ -36,22 +36,25 @@ def stream(script: Script | Iterable[FrameObservation], early: bool, faces: int 
 
 def early_and_final(script: Script) -> tuple[list[Timed], list[Timed]]:
     events = stream(script, early=True)
-    return ([(t, e) for t, e in events if isinstance(e, EarlyCue)],
-            [(t, e) for t, e in events if isinstance(e, Cue)])
+    return ([(t, e) for t, e in events if isinstance(e, EarlyCue)], [(t, e) for t, e in events if isinstance(e, Cue)])
 
 
-@pytest.mark.parametrize(("deltas", "name"), [
-    (BROW_RAISE, "eyebrow_flash"),
-    ({**BROW_RAISE, **EYES_WIDE, **JAW_DROP}, "micro_surprise"),
-    ({**SMILE, **CRINKLE}, "duchenne_smile"),
-    (SMILE, "polite_smile"),
-    (LIP_PRESS, "lip_compression"),
-    (LIP_PULL, "unilateral_lip_pull"),
-    ({"gaze_x": 0.3, "gaze_y": -0.1}, "gaze_aversion"),
-])
+@pytest.mark.parametrize(
+    ("deltas", "name"),
+    [
+        (BROW_RAISE, "eyebrow_flash"),
+        ({**BROW_RAISE, **EYES_WIDE, **JAW_DROP}, "micro_surprise"),
+        ({**SMILE, **CRINKLE}, "duchenne_smile"),
+        (SMILE, "polite_smile"),
+        (LIP_PRESS, "lip_compression"),
+        (LIP_PULL, "unilateral_lip_pull"),
+        ({"gaze_x": 0.3, "gaze_y": -0.1}, "gaze_aversion"),
+    ],
+)
 @pytest.mark.parametrize("length", [0.3, 1.2])
-def test_early_cue_comes_soon_after_the_apex_with_the_final_name(deltas: dict[str, float], name: str,
-                                                                  length: float) -> None:
+def test_early_cue_comes_soon_after_the_apex_with_the_final_name(
+    deltas: dict[str, float], name: str, length: float
+) -> None:
     early, final = early_and_final(Script(duration=7.0, moves=[Move(3.0, 3.0 + length, deltas)]))
     assert [c.cue for _, c in final] == [name]
     assert len(early) == 1, early
@@ -101,8 +104,12 @@ def test_a_movement_that_dips_for_a_frame_is_announced_once() -> None:
 
 def test_a_channel_can_be_made_to_wait_after_its_apex() -> None:
     engine = CueEngine(EngineConfig(early=True, early_rule=EarlyRule(settle_s=(("brow_raise", 0.3),))))
-    early = [e for obs in Script(duration=7.0, moves=[Move(3.0, 4.2, BROW_RAISE)]).frames()
-             for e in engine.update(obs) if isinstance(e, EarlyCue)]
+    early = [
+        e
+        for obs in Script(duration=7.0, moves=[Move(3.0, 4.2, BROW_RAISE)]).frames()
+        for e in engine.update(obs)
+        if isinstance(e, EarlyCue)
+    ]
     assert len(early) == 1 and early[0].t_s - early[0].apex_s >= 0.3
 
 
@@ -134,20 +141,42 @@ def _turn(t: float) -> HeadPose:
 
 SCRIPTS = {
     "quiet": Script(duration=6.0),
-    "several": Script(duration=12.0, moves=[Move(3.0, 3.4, BROW_RAISE), Move(5.0, 5.4, LIP_PRESS),
-                                            Move(7.0, 8.0, {**SMILE, **CRINKLE}), Move(9.0, 10.5, SMILE)]),
-    "overlapping": Script(duration=9.0, moves=[Move(3.0, 4.6, LIP_PULL), Move(3.4, 4.1, LIGHT_PRESS),
-                                               Move(3.2, 4.4, {"gaze_x": 0.3}), Move(5.5, 6.0, BROW_RAISE),
-                                               Move(5.6, 6.1, {**EYES_WIDE, **JAW_DROP})]),
+    "several": Script(
+        duration=12.0,
+        moves=[
+            Move(3.0, 3.4, BROW_RAISE),
+            Move(5.0, 5.4, LIP_PRESS),
+            Move(7.0, 8.0, {**SMILE, **CRINKLE}),
+            Move(9.0, 10.5, SMILE),
+        ],
+    ),
+    "overlapping": Script(
+        duration=9.0,
+        moves=[
+            Move(3.0, 4.6, LIP_PULL),
+            Move(3.4, 4.1, LIGHT_PRESS),
+            Move(3.2, 4.4, {"gaze_x": 0.3}),
+            Move(5.5, 6.0, BROW_RAISE),
+            Move(5.6, 6.1, {**EYES_WIDE, **JAW_DROP}),
+        ],
+    ),
     "dip": Script(duration=6.0, moves=[Move(3.0, 3.5, LIP_PRESS, apex=3.4), Move(3.56, 4.0, LIP_PRESS, apex=3.62)]),
-    "blinks": Script(duration=8.0, moves=[Move(3.0 + k * 0.45, 3.15 + k * 0.45, BLINK) for k in range(4)]
-                     + [Move(3.2, 4.0, SMILE)]),
-    "talking": Script(duration=9.0, moves=[Move(2.5 + k * 0.25, 2.72 + k * 0.25, {**JAW_DROP, "lip_upper": -0.02})
-                                           for k in range(20)] + [Move(4.0, 5.0, BROW_RAISE)]),
+    "blinks": Script(
+        duration=8.0, moves=[Move(3.0 + k * 0.45, 3.15 + k * 0.45, BLINK) for k in range(4)] + [Move(3.2, 4.0, SMILE)]
+    ),
+    "talking": Script(
+        duration=9.0,
+        moves=[Move(2.5 + k * 0.25, 2.72 + k * 0.25, {**JAW_DROP, "lip_upper": -0.02}) for k in range(20)]
+        + [Move(4.0, 5.0, BROW_RAISE)],
+    ),
     "turn": Script(duration=9.0, pose=_turn, moves=[Move(5.5, 6.6, SMILE), Move(6.0, 7.0, {"mouth_corner_r": 0.06})]),
     "unfinished": Script(duration=4.0, moves=[Move(3.0, 5.0, BROW_RAISE, apex=3.5)]),
-    "noisy": Script(duration=20.0, noise=0.6, seed=3, moves=[Move(4.0 + 2 * k, 4.5 + 2 * k, d) for k, d in
-                                                             enumerate([SMILE, LIP_PRESS, BROW_RAISE, LIP_PULL] * 2)]),
+    "noisy": Script(
+        duration=20.0,
+        noise=0.6,
+        seed=3,
+        moves=[Move(4.0 + 2 * k, 4.5 + 2 * k, d) for k, d in enumerate([SMILE, LIP_PRESS, BROW_RAISE, LIP_PULL] * 2)],
+    ),
 }
 
 
@@ -155,8 +184,11 @@ SCRIPTS = {
 @pytest.mark.parametrize("faces", [1, 2])
 def test_final_stream_is_identical_with_and_without_early_cues(name: str, faces: int) -> None:
     plain = stream(SCRIPTS[name], early=False, faces=faces)
-    with_early = [(t, e) for t, e in stream(SCRIPTS[name], early=True, faces=faces)
-                  if not isinstance(e, (EarlyCue, EarlyCueWithdrawn))]
+    with_early = [
+        (t, e)
+        for t, e in stream(SCRIPTS[name], early=True, faces=faces)
+        if not isinstance(e, (EarlyCue, EarlyCueWithdrawn))
+    ]
     assert with_early == plain
 
 
@@ -184,8 +216,9 @@ def _settled_as(events: list[Timed], reason: str, between: tuple[float, float]) 
     t, w = withdrawn[0]
     assert w.reason == reason and w.withdraws(earlies[0])
     assert w.t_s == t and between[0] <= t <= between[1]
-    assert not any(isinstance(e, Cue) and e.cue == w.cue and e.onset_s <= w.apex_s <= (e.offset_s or math.inf)
-                   for _, e in events)
+    assert not any(
+        isinstance(e, Cue) and e.cue == w.cue and e.onset_s <= w.apex_s <= (e.offset_s or math.inf) for _, e in events
+    )
     assert settle([e for _, e in events if not isinstance(e, BaselineEvent)]).problems == []
     return w
 
@@ -200,14 +233,22 @@ def test_a_movement_cut_by_a_head_turn_is_withdrawn_as_unreadable() -> None:
     early = [e for _, e in events if isinstance(e, EarlyCue)]
     assert early[0].cue == "polite_smile" and early[0].t_s < 5.0
     w = _settled_as(events, "unreadable", (5.0, 5.3))  # the first frame muted by the turn
-    assert w.as_dict() == {"type": "early_cue_withdrawn", "cue": "polite_smile", "face": 0,
-                           "onset_s": round(early[0].onset_s, 3), "apex_s": round(early[0].apex_s, 3),
-                           "t_s": round(w.t_s, 3), "reason": "unreadable"}
+    assert w.as_dict() == {
+        "type": "early_cue_withdrawn",
+        "cue": "polite_smile",
+        "face": 0,
+        "onset_s": round(early[0].onset_s, 3),
+        "apex_s": round(early[0].apex_s, 3),
+        "t_s": round(w.t_s, 3),
+        "reason": "unreadable",
+    }
 
 
 def test_a_face_lost_mid_movement_is_withdrawn_as_face_lost() -> None:
-    frames = [dataclasses.replace(o, faces=()) if 5.0 <= o.t_s <= 6.0 else o
-              for o in Script(duration=10.0, moves=HELD_SMILE).frames()]
+    frames = [
+        dataclasses.replace(o, faces=()) if 5.0 <= o.t_s <= 6.0 else o
+        for o in Script(duration=10.0, moves=HELD_SMILE).frames()
+    ]
     events = stream(frames, early=True)
     # Withdrawn once the face has been gone for lost_after_s (0.5 s).
     _settled_as(events, "face_lost", (5.46, 5.5))  # last seen at 4.96 s
@@ -227,8 +268,9 @@ def test_an_outranking_movement_after_the_announcement_withdraws_it() -> None:
 def test_a_final_cue_with_another_name_follows_the_withdrawal_at_once() -> None:
     # Announced as a polite smile; a bigger smile reaching the eyes follows within the same movement.
     moves = [Move(3.0, 5.0, SMILE, apex=3.3), Move(3.8, 4.8, {**SMILE, **CRINKLE})]
-    events = [(t, e) for t, e in stream(Script(duration=8.0, moves=moves), early=True)
-              if not isinstance(e, BaselineEvent)]
+    events = [
+        (t, e) for t, e in stream(Script(duration=8.0, moves=moves), early=True) if not isinstance(e, BaselineEvent)
+    ]
     assert [type(e).__name__ for _, e in events] == ["EarlyCue", "EarlyCueWithdrawn", "Cue"]
     (_, early), (t_w, w), (t_c, final) = events
     assert isinstance(early, EarlyCue) and isinstance(w, EarlyCueWithdrawn) and isinstance(final, Cue)
@@ -265,6 +307,9 @@ def test_early_cues_on_a_real_clip_are_each_settled_once(real_media: Path) -> No
     assert set(settled.withdrawn) | set(settled.final) == set(range(len(result.earlies)))
     # The laugh (from ~9.4 s, under way for 9 s before she tosses her head) is announced early and
     # confirmed, not withdrawn by the head motion that ends it.
-    laugh = [i for i, e in enumerate(result.earlies) if e.cue in ("duchenne_smile", "polite_smile")
-             and 9.0 <= e.onset_s <= 10.5]
+    laugh = [
+        i
+        for i, e in enumerate(result.earlies)
+        if e.cue in ("duchenne_smile", "polite_smile") and 9.0 <= e.onset_s <= 10.5
+    ]
     assert laugh and all(i in settled.final for i in laugh)

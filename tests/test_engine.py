@@ -89,9 +89,14 @@ def test_negative_baseline_seconds_is_refused() -> None:
 
 def test_talking_does_not_fire_lip_cues() -> None:
     # Syllables at ~4 Hz: the mouth opens and closes, the lips thin a little as they close.
-    moves = [Move(2.5 + k * 0.25, 2.5 + k * 0.25 + 0.22, {**JAW_DROP, "lip_upper": -0.02, "lip_lower": -0.03,
-                                                          "mouthPressLeft": 0.15, "mouthPressRight": 0.15})
-             for k in range(20)]
+    moves = [
+        Move(
+            2.5 + k * 0.25,
+            2.5 + k * 0.25 + 0.22,
+            {**JAW_DROP, "lip_upper": -0.02, "lip_lower": -0.03, "mouthPressLeft": 0.15, "mouthPressRight": 0.15},
+        )
+        for k in range(20)
+    ]
     cues, _ = run(Script(duration=9.0, moves=moves))
     lip_cues = {"lip_compression", "unilateral_lip_pull", "nose_wrinkle", "micro_frown"}
     assert not [c for c in cues if c.cue in lip_cues]
@@ -150,8 +155,18 @@ def test_every_emitted_name_is_in_the_vocabulary() -> None:
     cues, _ = run(Script(duration=10.0, moves=moves))
     assert cues and all(c.cue in CUE_NAMES for c in cues)
     line = cues[0].as_dict()
-    assert set(line) == {"type", "cue", "emotion", "scale", "onset_s", "apex_s", "offset_s", "intensity",
-                         "confidence", "face"}
+    assert set(line) == {
+        "type",
+        "cue",
+        "emotion",
+        "scale",
+        "onset_s",
+        "apex_s",
+        "offset_s",
+        "intensity",
+        "confidence",
+        "face",
+    }
 
 
 def test_a_movement_that_dips_for_a_frame_is_one_event() -> None:

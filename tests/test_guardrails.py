@@ -240,12 +240,19 @@ def test_analysis_records_nothing_and_stays_local(real_media: Path, tmp_path: Pa
     home.mkdir()
     store = tmp_path / "store"
     store.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME",
-                                                            "XDG_DATA_HOME", "MPLCONFIGDIR")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "MPLCONFIGDIR")
+    }
     env["HOME"] = str(home)
     proc = subprocess.run(
         [sys.executable, "-c", _GUARDED_ANALYSIS, str(home), str(store), str(real_media / "single_face.mp4")],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -44,7 +44,10 @@ class Player:
     def __init__(self, display: str, clip: Path, *extra: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, str(PLAYER), str(clip), TITLE, *extra],
-            env=_env(display), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env=_env(display),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()  # "ready" once the first frame is on screen
@@ -65,8 +68,13 @@ class Player:
 def live(display: str | None, *args: str, timeout: float = 90) -> tuple[subprocess.CompletedProcess[str], list[dict]]:
     proc = subprocess.run(
         [sys.executable, "-m", "callcoach", "live", *args],
-        env=_env(display), capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=timeout,
-        check=False, cwd=REPO,
+        env=_env(display),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+        check=False,
+        cwd=REPO,
     )
     records = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     return proc, records
@@ -80,8 +88,7 @@ def test_live_window_follows_a_call_window_and_reports_cues_with_latency(display
     # The window moves halfway through: the capture must follow it and keep seeing the face.
     player = Player(display, real_media / "WolfgangLanger_Pexels.mp4", "--move-after", "6", "--move-to", "500,300")
     try:
-        proc, records = live(display, "--window", "Zoom Meeting", "--headless", "--duration", "12",
-                             "--format", "jsonl")
+        proc, records = live(display, "--window", "Zoom Meeting", "--headless", "--duration", "12", "--format", "jsonl")
     finally:
         player.close()
     assert proc.returncode == 0, proc.stderr

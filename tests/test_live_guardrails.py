@@ -102,15 +102,29 @@ def test_live_session_records_only_cue_events_and_stays_local(real_media: Path, 
     home.mkdir()
     store = tmp_path / "store"
     store.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME",
-                                                            "XDG_DATA_HOME", "MPLCONFIGDIR", "DISPLAY",
-                                                            "WAYLAND_DISPLAY")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "MPLCONFIGDIR", "DISPLAY", "WAYLAND_DISPLAY")
+    }
     env["HOME"] = str(home)
     env["CALLCOACH_DATA_DIR"] = str(store)
     proc = subprocess.run(
-        [sys.executable, "-c", _GUARDED_LIVE, str(home), str(store), str(real_media / "single_face.mp4"),
-         str(RUN_SECONDS)],
-        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=300, check=False,
+        [
+            sys.executable,
+            "-c",
+            _GUARDED_LIVE,
+            str(home),
+            str(store),
+            str(real_media / "single_face.mp4"),
+            str(RUN_SECONDS),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])

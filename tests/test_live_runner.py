@@ -35,8 +35,15 @@ class FakeSource:
     name = "fake screen"
     frame_count: int | None = None
 
-    def __init__(self, fps: float = 25.0, seconds: float | None = None, blank: tuple[Span, ...] = (),
-                 fail_at: float | None = None, hang_at: float | None = None, dark: tuple[Span, ...] = ()) -> None:
+    def __init__(
+        self,
+        fps: float = 25.0,
+        seconds: float | None = None,
+        blank: tuple[Span, ...] = (),
+        fail_at: float | None = None,
+        hang_at: float | None = None,
+        dark: tuple[Span, ...] = (),
+    ) -> None:
         self.fps, self.seconds, self.blank, self.dark = fps, seconds, blank, dark
         self.fail_at, self.hang_at = fail_at, hang_at
         self.closed = False
@@ -80,8 +87,9 @@ class FakeSource:
 class ScriptedVision:
     """Hands out a Script's observations, one per frame, at the frame's time; no face inside ``gone``."""
 
-    def __init__(self, script: Script, gone: tuple[Span, ...] = (), delay_s: float = 0.0,
-                 fail_at: float | None = None) -> None:
+    def __init__(
+        self, script: Script, gone: tuple[Span, ...] = (), delay_s: float = 0.0, fail_at: float | None = None
+    ) -> None:
         self._obs = script.frames()
         self.gone, self.delay_s, self.fail_at = gone, delay_s, fail_at
         self.last_t = 0.0
@@ -134,8 +142,7 @@ class Recorder(LiveListener):
 
 def make(source: FakeSource, vision: ScriptedVision, **kwargs: object) -> tuple[LiveRunner, Recorder]:
     rec = Recorder()
-    runner = LiveRunner(source, rec, vision_factory=lambda: vision, engine_factory=default_engine,
-                        **kwargs)  # type: ignore[arg-type]
+    runner = LiveRunner(source, rec, vision_factory=lambda: vision, engine_factory=default_engine, **kwargs)  # type: ignore[arg-type]
     rec.runner, rec.vision = runner, vision
     return runner, rec
 
@@ -151,8 +158,19 @@ def test_states_from_calibration_to_source_lost_and_cue_latency_bookkeeping() ->
     source = FakeSource(fps=25.0, seconds=4.6, blank=((3.6, 4.2),))
 
     def advise(cue: Cue, status: LiveStatus) -> Suggestion:
-        return Suggestion(cue.apex_s, cue.cue, cue.face, "brows", "a quick raise", cue.confidence, "invite",
-                          "", False, "gentle", "general")
+        return Suggestion(
+            cue.apex_s,
+            cue.cue,
+            cue.face,
+            "brows",
+            "a quick raise",
+            cue.confidence,
+            "invite",
+            "",
+            False,
+            "gentle",
+            "general",
+        )
 
     runner, rec = make(source, vision, baseline_seconds=1.0, advisor=advise)
     runner.start()
@@ -161,8 +179,9 @@ def test_states_from_calibration_to_source_lost_and_cue_latency_bookkeeping() ->
     assert runner.stopped and source.closed and vision.closed
 
     states = rec.states()
-    assert is_subsequence(["starting", "calibrating", "locked", "no_face", "locked", "blank", "source_lost"],
-                          states), states
+    assert is_subsequence(["starting", "calibrating", "locked", "no_face", "locked", "blank", "source_lost"], states), (
+        states
+    )
     assert states[-1] == "source_lost"
     assert any(0.0 < s.baseline_progress < 1.0 for s in rec.statuses if s.state == "calibrating")
     locked = [s for s in rec.statuses if s.state == "locked"]
@@ -269,8 +288,7 @@ def test_a_failing_listener_ends_the_run_instead_of_hanging_it() -> None:
 
     script = Script(duration=60.0, fps=25.0, moves=[Move(0.8, 1.1, BROW_RAISE)])
     rec = Broken()
-    runner = LiveRunner(FakeSource(), rec, vision_factory=lambda: ScriptedVision(script),
-                        baseline_seconds=0.5)
+    runner = LiveRunner(FakeSource(), rec, vision_factory=lambda: ScriptedVision(script), baseline_seconds=0.5)
     runner.start()
     assert runner.wait(6)
     runner.stop()
@@ -280,8 +298,9 @@ def test_a_failing_listener_ends_the_run_instead_of_hanging_it() -> None:
 
 @pytest.mark.parametrize("seconds", [0.0])
 def test_zero_baseline_locks_on_the_first_face(seconds: float) -> None:
-    runner, rec = make(FakeSource(seconds=0.6), ScriptedVision(Script(duration=60.0, fps=25.0)),
-                       baseline_seconds=seconds)
+    runner, rec = make(
+        FakeSource(seconds=0.6), ScriptedVision(Script(duration=60.0, fps=25.0)), baseline_seconds=seconds
+    )
     runner.start()
     assert runner.wait(5)
     assert "calibrating" not in rec.states() and "locked" in rec.states()
@@ -319,15 +338,32 @@ class EarlyRecorder(Recorder):
 
 def suggest(cue: Cue, status: LiveStatus) -> Suggestion:
     """An advisor that answers every cue."""
-    return Suggestion(cue.apex_s, cue.cue, cue.face, REGION[cue.cue], "a guess", cue.confidence, "invite", "",
-                      False, "gentle", "general")
+    return Suggestion(
+        cue.apex_s,
+        cue.cue,
+        cue.face,
+        REGION[cue.cue],
+        "a guess",
+        cue.confidence,
+        "invite",
+        "",
+        False,
+        "gentle",
+        "general",
+    )
 
 
 def run_to_end(rec: Recorder, script: Script, seconds: float, advisor: object) -> LiveRunner:
     """The runner on a fake source of ``seconds`` and scripted vision, run until the source ends."""
     vision = ScriptedVision(script)
-    runner = LiveRunner(FakeSource(fps=25.0, seconds=seconds), rec, vision_factory=lambda: vision,
-                        engine_factory=default_engine, baseline_seconds=1.0, advisor=advisor)  # type: ignore[arg-type]
+    runner = LiveRunner(
+        FakeSource(fps=25.0, seconds=seconds),
+        rec,
+        vision_factory=lambda: vision,
+        engine_factory=default_engine,
+        baseline_seconds=1.0,
+        advisor=advisor,
+    )  # type: ignore[arg-type]
     rec.runner, rec.vision = runner, vision
     runner.start()
     assert runner.wait(15)
@@ -413,8 +449,9 @@ class HandOverMouth(ScriptedVision):
 
 
 def test_a_hand_over_the_mouth_is_noticed_on_the_panel_and_the_face_stays_locked() -> None:
-    runner, rec = make(FakeSource(seconds=4.0), HandOverMouth(Script(duration=60.0, fps=25.0), 2.5),
-                       baseline_seconds=1.0)
+    runner, rec = make(
+        FakeSource(seconds=4.0), HandOverMouth(Script(duration=60.0, fps=25.0), 2.5), baseline_seconds=1.0
+    )
     runner.start()
     assert runner.wait(15.0)
     locked = [s for s in rec.statuses if s.state == "locked"]

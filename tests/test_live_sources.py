@@ -273,8 +273,7 @@ def display() -> Iterator[str]:
         yield name
 
 
-def test_screen_source_grabs_rgb_frames_on_the_monotonic_clock(display: str, monkeypatch: pytest.MonkeyPatch
-                                                              ) -> None:
+def test_screen_source_grabs_rgb_frames_on_the_monotonic_clock(display: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from callcoach.sources.screen import ScreenSource
 
     monkeypatch.setenv("DISPLAY", display)
@@ -299,11 +298,22 @@ class XWindow:
         self.d = display.Display()
         screen = self.d.screen()
         self.root = screen.root
-        self.win = self.root.create_window(x, y, w, h, 0, screen.root_depth, X.InputOutput, X.CopyFromParent,
-                                           background_pixel=screen.white_pixel, override_redirect=True)
+        self.win = self.root.create_window(
+            x,
+            y,
+            w,
+            h,
+            0,
+            screen.root_depth,
+            X.InputOutput,
+            X.CopyFromParent,
+            background_pixel=screen.white_pixel,
+            override_redirect=True,
+        )
         self.win.set_wm_name(title)
-        self.win.change_property(self.d.intern_atom("_NET_WM_NAME"), self.d.intern_atom("UTF8_STRING"), 8,
-                                 title.encode())
+        self.win.change_property(
+            self.d.intern_atom("_NET_WM_NAME"), self.d.intern_atom("UTF8_STRING"), 8, title.encode()
+        )
         self.win.map()
         if ewmh:  # what an EWMH window manager would publish
             self.root.change_property(self.d.intern_atom("_NET_CLIENT_LIST"), Xatom.WINDOW, 32, [self.win.id])
@@ -324,8 +334,9 @@ class XWindow:
 
 
 @pytest.mark.parametrize("ewmh", [True, False])
-def test_window_source_follows_a_window_and_reports_its_closing(display: str, monkeypatch: pytest.MonkeyPatch,
-                                                                ewmh: bool) -> None:
+def test_window_source_follows_a_window_and_reports_its_closing(
+    display: str, monkeypatch: pytest.MonkeyPatch, ewmh: bool
+) -> None:
     from callcoach.sources import window as window_mod
 
     monkeypatch.setenv("DISPLAY", display)
@@ -368,8 +379,9 @@ class StepFinder:
         pass
 
 
-def test_auto_lock_rescans_when_the_face_has_been_gone_for_a_while(display: str,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_lock_rescans_when_the_face_has_been_gone_for_a_while(
+    display: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from callcoach.live.autolock import AutoLockSource
 
     monkeypatch.setenv("DISPLAY", display)

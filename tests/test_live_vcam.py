@@ -122,8 +122,9 @@ class ListenerWithCompanion(Recorder):
 
 class BrokenSink(MemorySink):
     def open(self, width: int, height: int, fps: float) -> None:
-        raise VcamError("no virtual camera device: sudo modprobe v4l2loopback exclusive_caps=1 "
-                        'card_label="CallCoach Camera"')
+        raise VcamError(
+            'no virtual camera device: sudo modprobe v4l2loopback exclusive_caps=1 card_label="CallCoach Camera"'
+        )
 
 
 #: The remote person speaks from 1.8 s to 2.8 s: the jaw opens and closes four times a second.
@@ -134,8 +135,14 @@ def _run(companion: Any, seconds: float, *, act: Any = None) -> tuple[LiveRunner
     script = Script(duration=60.0, fps=25.0, moves=[Move(1.2, 1.5, BROW_RAISE), *SPEECH])
     vision = ScriptedVision(script)
     rec = ListenerWithCompanion()
-    runner = LiveRunner(FakeSource(fps=25.0), rec, vision_factory=lambda: vision, engine_factory=default_engine,
-                        baseline_seconds=1.0, companion=companion)
+    runner = LiveRunner(
+        FakeSource(fps=25.0),
+        rec,
+        vision_factory=lambda: vision,
+        engine_factory=default_engine,
+        baseline_seconds=1.0,
+        companion=companion,
+    )
     rec.runner, rec.vision = runner, vision
     runner.start()
     try:
@@ -249,8 +256,9 @@ def test_without_a_device_a_video_standing_in_for_the_webcam_still_feeds_the_sel
         previews.append(PassThrough(FakeWebcam(fps=30.0), MemorySink(keep="none")))
         return previews[-1]
 
-    companion = CameraCompanion(PassThrough(FakeWebcam(fps=30.0), BrokenSink()), selfcoach_factory=factory,
-                                preview_factory=preview)
+    companion = CameraCompanion(
+        PassThrough(FakeWebcam(fps=30.0), BrokenSink()), selfcoach_factory=factory, preview_factory=preview
+    )
     runner, rec = _run(companion, 2.0)
     unavailable = [m for s, m in rec.vcam if s == "unavailable"]
     assert len(unavailable) == 1 and unavailable[0].endswith("still coached from the video file")
@@ -261,8 +269,9 @@ def test_without_a_device_a_video_standing_in_for_the_webcam_still_feeds_the_sel
 
 def test_a_webcam_that_cannot_be_opened_is_reported_once_at_start() -> None:
     runner, rec = _run(UnavailableCompanion("--vcam: cannot open camera 0; check that it is plugged in"), 1.5)
-    assert rec.vcam == [("unavailable", "--vcam: cannot open camera 0; check that it is plugged in; "
-                         "coaching the other person goes on")]
+    assert rec.vcam == [
+        ("unavailable", "--vcam: cannot open camera 0; check that it is plugged in; coaching the other person goes on")
+    ]
     assert rec.statuses[-1].state in ("calibrating", "locked")
     assert runner.toggle_privacy() is None
 
@@ -273,8 +282,13 @@ def test_the_video_outlives_the_watched_window() -> None:
     companion = CameraCompanion(PassThrough(webcam, sink))
     vision = ScriptedVision(Script(duration=60.0, fps=25.0))
     rec = ListenerWithCompanion()
-    runner = LiveRunner(FakeSource(fps=25.0, seconds=0.8), rec, vision_factory=lambda: vision,
-                        engine_factory=default_engine, companion=companion)
+    runner = LiveRunner(
+        FakeSource(fps=25.0, seconds=0.8),
+        rec,
+        vision_factory=lambda: vision,
+        engine_factory=default_engine,
+        companion=companion,
+    )
     rec.runner, rec.vision = runner, vision
     runner.start()
     assert runner.wait(5)
@@ -290,9 +304,27 @@ def test_cli_live_vcam_without_a_device_keeps_coaching_from_the_screen(real_medi
     clip = real_media / "WolfgangLanger_Pexels.mp4"
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run(
-        [sys.executable, "-m", "callcoach", "live", "--video", str(clip), "--headless", "--duration", "6",
-         "--vcam", "--vcam-video", str(clip)],
-        capture_output=True, text=True, env=env, cwd=REPO, stdin=subprocess.DEVNULL, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "callcoach",
+            "live",
+            "--video",
+            str(clip),
+            "--headless",
+            "--duration",
+            "6",
+            "--vcam",
+            "--vcam-video",
+            str(clip),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -319,14 +351,24 @@ def test_vcam_options_are_checked_before_anything_opens() -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "callcoach", "live", *args], capture_output=True, text=True,
-                              env=env, cwd=REPO, stdin=subprocess.DEVNULL, timeout=60, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "callcoach", "live", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+            check=False,
+        )
 
     for args, needle in (
         (("--video", "x.mp4", "--headless", "--vcam-camera", "1"), "--vcam-camera goes with --vcam"),
         (("--camera", "0", "--headless", "--vcam"), "--camera 0 is also the webcam --vcam passes through"),
-        (("--video", "x.mp4", "--headless", "--vcam", "--vcam-camera", "1", "--vcam-video", "y.mp4"),
-         "choose one of --vcam-camera and --vcam-video"),
+        (
+            ("--video", "x.mp4", "--headless", "--vcam", "--vcam-camera", "1", "--vcam-video", "y.mp4"),
+            "choose one of --vcam-camera and --vcam-video",
+        ),
     ):
         proc = run(*args)
         assert proc.returncode == 2, proc.stderr
@@ -343,8 +385,13 @@ def test_the_speech_gate_goes_quiet_when_the_watched_picture_stops() -> None:
     speech = [Move(1.2 + 0.25 * k, 1.35 + 0.25 * k, JAW_DROP) for k in range(12)]  # talking to the end
     vision = ScriptedVision(Script(duration=60.0, fps=25.0, moves=speech))
     rec = ListenerWithCompanion()
-    runner = LiveRunner(FakeSource(fps=25.0, seconds=2.8), rec, vision_factory=lambda: vision,
-                        engine_factory=default_engine, baseline_seconds=1.0)
+    runner = LiveRunner(
+        FakeSource(fps=25.0, seconds=2.8),
+        rec,
+        vision_factory=lambda: vision,
+        engine_factory=default_engine,
+        baseline_seconds=1.0,
+    )
     rec.runner, rec.vision = runner, vision
     samples: list[bool] = []
     runner.start()
@@ -363,12 +410,15 @@ class SlowToStopCoach(FakeSelfCoach):
 
 
 def test_stop_keeps_to_its_timeout_with_a_slow_self_coach() -> None:
-    companion = CameraCompanion(PassThrough(FakeWebcam(fps=30.0), MemorySink(keep="none")),
-                                selfcoach_factory=lambda n, t, s: SlowToStopCoach(n, t))
+    companion = CameraCompanion(
+        PassThrough(FakeWebcam(fps=30.0), MemorySink(keep="none")),
+        selfcoach_factory=lambda n, t, s: SlowToStopCoach(n, t),
+    )
     vision = ScriptedVision(Script(duration=60.0, fps=25.0))
     rec = ListenerWithCompanion()
-    runner = LiveRunner(FakeSource(fps=25.0), rec, vision_factory=lambda: vision, engine_factory=default_engine,
-                        companion=companion)
+    runner = LiveRunner(
+        FakeSource(fps=25.0), rec, vision_factory=lambda: vision, engine_factory=default_engine, companion=companion
+    )
     rec.runner, rec.vision = runner, vision
     runner.start()
     time.sleep(0.8)
@@ -386,8 +436,9 @@ def test_a_camera_feed_that_ends_stops_the_self_coach_and_pause_says_paused() ->
         coaches[-1].on_status = on_status  # type: ignore[attr-defined]
         return coaches[-1]
 
-    companion = CameraCompanion(PassThrough(FakeWebcam(fps=30.0, seconds=1.5), MemorySink(keep="none")),
-                                selfcoach_factory=factory)
+    companion = CameraCompanion(
+        PassThrough(FakeWebcam(fps=30.0, seconds=1.5), MemorySink(keep="none")), selfcoach_factory=factory
+    )
 
     def act(runner: LiveRunner) -> None:
         time.sleep(0.5)

@@ -26,8 +26,7 @@ def pred(cue: str, onset: float, offset: float | None, face: int = 0) -> Predict
     return Prediction(cue, onset, onset, offset, face)
 
 
-def clip(truths: list[GroundTruth], preds: list[Prediction], duration: float = 10.0,
-         frame_s: float = 0.0) -> ClipInput:
+def clip(truths: list[GroundTruth], preds: list[Prediction], duration: float = 10.0, frame_s: float = 0.0) -> ClipInput:
     return ClipInput("c", duration, tuple(truths), tuple(preds), frame_s)
 
 

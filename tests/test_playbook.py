@@ -121,24 +121,63 @@ def test_context_overrides_field_by_field() -> None:
 
 BAD_EDITS = [
     # (what, replace this, with this, line containing, field in the message)
-    ("empty move", '- "Pause for a beat and let them speak."', '- ""', '- ""',
-     "cues.eyebrow_flash.general.moves[0]"),
-    ("unknown field", "      plain: \"A quick raise", "      colour: red\n      plain: \"A quick raise", "colour: red",
-     "cues.eyebrow_flash.general.colour"),
-    ("threshold above 1", "social: {min_confidence: 0.6}", "social: {min_confidence: 1.6}", "min_confidence: 1.6",
-     "contexts.social.min_confidence"),
-    ("lie claim", "Pause for a beat and let them speak.", "Our lie detector will tell.", "Our lie detector",
-     "cues.eyebrow_flash.general.moves[0]"),
-    ("remark on their face", "Pause for a beat and let them speak.", "Say you look upset.", "you look upset",
-     "cues.eyebrow_flash.general.moves[0]"),
-    ("not a guess", "often recognition, interest or emphasis", "recognition", "A quick raise",
-     "cues.eyebrow_flash.general.plain"),
-    ("unquoted colon", '- "Invite: “Tell me more?”"', "- Invite: “Tell me more?”", "- Invite: “Tell me more?”",
-     "cues.eyebrow_flash.general.moves[1]"),
-    ("silence without a reason", "        when: alone\n        line: \"Looking away", "        when: alone\n"
-     "        lin: \"Looking away", "lin: \"Looking away", "cues.gaze_aversion.general.say_nothing.lin"),
-    ("duplicate key", "  eyebrow_flash:\n    general:\n", "  eyebrow_flash:\n    sales: {}\n    general:\n",
-     "    sales:\n      hypotheses:\n        positive: \"Interest in a feature", "cues.eyebrow_flash.sales"),
+    ("empty move", '- "Pause for a beat and let them speak."', '- ""', '- ""', "cues.eyebrow_flash.general.moves[0]"),
+    (
+        "unknown field",
+        '      plain: "A quick raise',
+        '      colour: red\n      plain: "A quick raise',
+        "colour: red",
+        "cues.eyebrow_flash.general.colour",
+    ),
+    (
+        "threshold above 1",
+        "social: {min_confidence: 0.6}",
+        "social: {min_confidence: 1.6}",
+        "min_confidence: 1.6",
+        "contexts.social.min_confidence",
+    ),
+    (
+        "lie claim",
+        "Pause for a beat and let them speak.",
+        "Our lie detector will tell.",
+        "Our lie detector",
+        "cues.eyebrow_flash.general.moves[0]",
+    ),
+    (
+        "remark on their face",
+        "Pause for a beat and let them speak.",
+        "Say you look upset.",
+        "you look upset",
+        "cues.eyebrow_flash.general.moves[0]",
+    ),
+    (
+        "not a guess",
+        "often recognition, interest or emphasis",
+        "recognition",
+        "A quick raise",
+        "cues.eyebrow_flash.general.plain",
+    ),
+    (
+        "unquoted colon",
+        '- "Invite: “Tell me more?”"',
+        "- Invite: “Tell me more?”",
+        "- Invite: “Tell me more?”",
+        "cues.eyebrow_flash.general.moves[1]",
+    ),
+    (
+        "silence without a reason",
+        '        when: alone\n        line: "Looking away',
+        '        when: alone\n        lin: "Looking away',
+        'lin: "Looking away',
+        "cues.gaze_aversion.general.say_nothing.lin",
+    ),
+    (
+        "duplicate key",
+        "  eyebrow_flash:\n    general:\n",
+        "  eyebrow_flash:\n    sales: {}\n    general:\n",
+        '    sales:\n      hypotheses:\n        positive: "Interest in a feature',
+        "cues.eyebrow_flash.sales",
+    ),
 ]
 
 
@@ -296,8 +335,14 @@ def run_cli(*args: str, config: Path, env: dict[str, str] | None = None) -> subp
     full_env = {**os.environ, "XDG_CONFIG_HOME": str(config), **(env or {})}
     full_env["PYTHONPATH"] = str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")
     return subprocess.run(
-        [sys.executable, "-m", "callcoach", "playbook", *args], capture_output=True, text=True, env=full_env,
-        cwd=REPO, stdin=subprocess.DEVNULL, timeout=120, check=False,
+        [sys.executable, "-m", "callcoach", "playbook", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
     )
 
 

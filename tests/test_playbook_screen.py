@@ -193,8 +193,7 @@ def test_a_cue_that_waits_for_support_previews_as_say_nothing() -> None:
 # --- editing ---------------------------------------------------------------------------------------------
 
 
-def test_edit_copies_the_default_opens_the_editor_and_reloads(tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_edit_copies_the_default_opens_the_editor_and_reloads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     use_editor(tmp_path, monkeypatch, OLD_MOVE, NEW_MOVE)
     assert not user_playbook_path().exists()
 
@@ -214,8 +213,9 @@ def test_edit_copies_the_default_opens_the_editor_and_reloads(tmp_path: Path,
     run(scenario, None, "down", "down")
 
 
-def test_a_bad_edit_shows_the_error_and_keeps_the_last_good_playbook(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_edit_shows_the_error_and_keeps_the_last_good_playbook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     user_copy()
     use_editor(tmp_path, monkeypatch, "version: 1", "version: 12")
 
@@ -268,13 +268,15 @@ def test_without_an_editor_it_says_where_the_file_is() -> None:
 # --- from the live panel ---------------------------------------------------------------------------------
 
 
-def test_b_opens_it_over_the_live_panel_and_an_edit_reaches_the_selector(tmp_path: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_b_opens_it_over_the_live_panel_and_an_edit_reaches_the_selector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     use_editor(tmp_path, monkeypatch, OLD_MOVE, NEW_MOVE)
     h = Harness()
     selector = Selector(PlaybookWatcher(), "sales")
-    app = CoachApp(h.factory, selector=selector, context="sales", consent_text=CONSENT, acknowledged=True,
-                   status_interval_s=0.0)
+    app = CoachApp(
+        h.factory, selector=selector, context="sales", consent_text=CONSENT, acknowledged=True, status_interval_s=0.0
+    )
 
     async def scenario(pilot: Pilot[Any], screen: PlaybookScreen) -> None:
         assert screen.watcher is selector.watcher and screen.context == "sales"

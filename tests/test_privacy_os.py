@@ -67,8 +67,9 @@ class Traced:
 
 #: What a command may write under HOME: callcoach's own settings, never a cache. ``consent.json`` records that a
 #: headless run printed the consent note once (docs/sessions.md); ``sessions.json`` holds the cue-log switch.
-ALLOWED_UNDER_HOME = frozenset({".config", ".config/callcoach", ".config/callcoach/consent.json",
-                                ".config/callcoach/sessions.json"})
+ALLOWED_UNDER_HOME = frozenset(
+    {".config", ".config/callcoach", ".config/callcoach/consent.json", ".config/callcoach/sessions.json"}
+)
 
 
 def _home_writes(home: Path) -> list[str]:

@@ -61,10 +61,17 @@ def test_report_with_a_hostile_window_title_and_playbook_lines(data_dir: Path) -
     # The headline cuts a title at 40 characters: the hostile part comes first.
     title = "<script>x</script>|[x](javascript:1)\n## fake `rm -rf`"
     with SessionStore() as store:
-        sid = make_session(store, source_name=title, cues=[(10.0, "micro_frown", 0.6)],
-                           self_notes=[dataclasses.replace(leak(12.0, "micro_frown"), message="<b>you</b> | `x`")])
-        hostile = dataclasses.replace(suggestion(11.0, "micro_frown"), plain="maybe | [doubt](http://x.invalid)",
-                                      move="Ask: `what` <i>now</i>?\n# not a heading")
+        sid = make_session(
+            store,
+            source_name=title,
+            cues=[(10.0, "micro_frown", 0.6)],
+            self_notes=[dataclasses.replace(leak(12.0, "micro_frown"), message="<b>you</b> | `x`")],
+        )
+        hostile = dataclasses.replace(
+            suggestion(11.0, "micro_frown"),
+            plain="maybe | [doubt](http://x.invalid)",
+            move="Ask: `what` <i>now</i>?\n# not a heading",
+        )
         with store.transaction() as conn:
             store.insert_suggestion(conn, sid, hostile, T0 + 11.0)
         md = render_markdown(build_summary(store, sid))
@@ -99,8 +106,9 @@ def test_a_stored_line_the_guard_now_refuses_is_not_repeated(data_dir: Path) -> 
     """A session kept with an older playbook may hold a line the wording guard refuses today."""
     with SessionStore() as store:
         sid = make_session(store, cues=[(10.0, "micro_frown", 0.6)])
-        old = dataclasses.replace(suggestion(11.0, "micro_frown"), plain="Maybe they are lying.",
-                                  move="Say: “You look upset.”")
+        old = dataclasses.replace(
+            suggestion(11.0, "micro_frown"), plain="Maybe they are lying.", move="Say: “You look upset.”"
+        )
         with store.transaction() as conn:
             store.insert_suggestion(conn, sid, old, T0 + 11.0)
         summary = build_summary(store, sid)

@@ -32,8 +32,17 @@ def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def cue(name: str, t: float, confidence: float = 0.7, face: int = 0) -> Cue:
-    return Cue(cue=name, emotion=DEFAULT_EMOTION.get(name), scale="micro", onset_s=t - 0.1, apex_s=t,
-               offset_s=t + 0.1, intensity=0.5, confidence=confidence, face=face)
+    return Cue(
+        cue=name,
+        emotion=DEFAULT_EMOTION.get(name),
+        scale="micro",
+        onset_s=t - 0.1,
+        apex_s=t,
+        offset_s=t + 0.1,
+        intensity=0.5,
+        confidence=confidence,
+        face=face,
+    )
 
 
 def status(state: LiveState = "locked", progress: float = 1.0, t: float = 0.0) -> LiveStatus:
@@ -54,8 +63,15 @@ def test_selector_is_an_advisor() -> None:
 
 @pytest.mark.parametrize(
     "st",
-    [status("calibrating", 0.5), status("locked", 0.99), status("unreadable"), status("paused"),
-     status("no_face"), status("starting", 0.0), status("source_lost")],
+    [
+        status("calibrating", 0.5),
+        status("locked", 0.99),
+        status("unreadable"),
+        status("paused"),
+        status("no_face"),
+        status("starting", 0.0),
+        status("source_lost"),
+    ],
     ids=["calibrating", "baseline-not-full", "unreadable", "paused", "no-face", "starting", "source-lost"],
 )
 def test_nothing_unless_coaching(st: LiveStatus) -> None:
@@ -81,8 +97,14 @@ def test_threshold_per_context() -> None:
 
 def test_cool_down_between_moves() -> None:
     selector = Selector(PLAYBOOK)
-    out = run(selector, [cue("eyebrow_flash", 10.0), cue("micro_surprise", 10.0 + COOLDOWN / 2),
-                         cue("micro_frown", 10.0 + COOLDOWN + 0.5)])
+    out = run(
+        selector,
+        [
+            cue("eyebrow_flash", 10.0),
+            cue("micro_surprise", 10.0 + COOLDOWN / 2),
+            cue("micro_frown", 10.0 + COOLDOWN + 0.5),
+        ],
+    )
     assert out[0] is not None and out[1] is None and out[2] is not None
 
 

@@ -52,8 +52,15 @@ class ScriptedVision:
 class Harness:
     """One self-coach on a scripted face; ``run`` feeds frames up to a time, calling ``at`` hooks on the way."""
 
-    def __init__(self, moves: list[Move], *, talking: Callable[[float], bool] = lambda t: False,
-                 gone: tuple[Span, ...] = (), vision: ScriptedVision | None = None, **kwargs: object) -> None:
+    def __init__(
+        self,
+        moves: list[Move],
+        *,
+        talking: Callable[[float], bool] = lambda t: False,
+        gone: tuple[Span, ...] = (),
+        vision: ScriptedVision | None = None,
+        **kwargs: object,
+    ) -> None:
         self.t = 0.0
         self.notes: list[tuple[SelfNote, float]] = []  # note, feed time when it arrived
         self.statuses: list[SelfStatus] = []
@@ -61,8 +68,11 @@ class Harness:
         self.origin = time.monotonic()
         kwargs.setdefault("max_fps", None)
         self.coach = SelfCoach(
-            lambda note: self.notes.append((note, self.t)), remote_talking=lambda: talking(self.t),
-            vision_factory=lambda: self.vision, on_status=self.statuses.append, baseline_seconds=1.0,
+            lambda note: self.notes.append((note, self.t)),
+            remote_talking=lambda: talking(self.t),
+            vision_factory=lambda: self.vision,
+            on_status=self.statuses.append,
+            baseline_seconds=1.0,
             **kwargs,  # type: ignore[arg-type]
         )
         self.coach.start(self.origin)
@@ -79,8 +89,7 @@ class Harness:
             deadline = time.monotonic() + 2.0
             while True:  # wait until the self thread has taken this frame
                 s = self.coach.stats
-                if s.frames + s.skipped + s.dropped >= s.offered or self.coach.wait(0) \
-                        or time.monotonic() > deadline:
+                if s.frames + s.skipped + s.dropped >= s.offered or self.coach.wait(0) or time.monotonic() > deadline:
                     break
                 time.sleep(0.0002)
         # the last frame's note is delivered after the counters move: let the thread finish that frame
@@ -215,9 +224,14 @@ def test_no_face_in_the_window_gives_no_note() -> None:
 
 def test_overlapping_warm_cues_are_one_check_and_polite_smiles_start_none() -> None:
     h = Harness([])
-    h.run(7.8, at={3.0: lambda: h.coach.note_remote_cue(remote(2.0)),
-                   4.0: lambda: h.coach.note_remote_cue(remote(3.5, face=2)),
-                   4.5: lambda: h.coach.note_remote_cue(remote(6.0, name="polite_smile"))})
+    h.run(
+        7.8,
+        at={
+            3.0: lambda: h.coach.note_remote_cue(remote(2.0)),
+            4.0: lambda: h.coach.note_remote_cue(remote(3.5, face=2)),
+            4.5: lambda: h.coach.note_remote_cue(remote(6.0, name="polite_smile")),
+        },
+    )
     h.close()
     assert h.kinds() == ["mirror_missed"]
     stats = h.coach.stats

@@ -62,8 +62,9 @@ def _call(remote: Path, webcam: Path) -> tuple[Listener, CameraCompanion, Memory
     listener, sink = Listener(), MemorySink(keep="none")
     companion = CameraCompanion(
         PassThrough(PacedFileSource(webcam, loop=True), sink),
-        selfcoach_factory=lambda on_note, talking, on_status: SelfCoach(on_note, remote_talking=talking,
-                                                                        on_status=on_status),
+        selfcoach_factory=lambda on_note, talking, on_status: SelfCoach(
+            on_note, remote_talking=talking, on_status=on_status
+        ),
     )
     runner = LiveRunner(PacedFileSource(remote), listener, companion=companion)
     runner.start()

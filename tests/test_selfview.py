@@ -95,16 +95,15 @@ def fit(img: np.ndarray, tile: tuple[int, int, int, int], mirror: bool = False) 
     small = cv2.resize(img[:, ::-1] if mirror else img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
     out = np.full((th, tw, 3), BG, np.uint8)
     y, x = (th - small.shape[0]) // 2, (tw - small.shape[1]) // 2
-    out[y:y + small.shape[0], x:x + small.shape[1]] = small
+    out[y : y + small.shape[0], x : x + small.shape[1]] = small
     return out
 
 
-def screen(tiles: list[np.ndarray], layout: list[tuple[int, int, int, int]], mirror: int | None = None
-           ) -> np.ndarray:
+def screen(tiles: list[np.ndarray], layout: list[tuple[int, int, int, int]], mirror: int | None = None) -> np.ndarray:
     out = np.full((H, W, 3), BG, np.uint8)
     for i, (img, tile) in enumerate(zip(tiles, layout, strict=False)):
         x, y, tw, th = tile
-        out[y:y + th, x:x + tw] = fit(img, tile, mirror == i)
+        out[y : y + th, x : x + tw] = fit(img, tile, mirror == i)
     return out
 
 
@@ -143,8 +142,13 @@ def in_tile(face: Box, tile: tuple[int, int, int, int]) -> bool:
 
 def test_similarities_of_self_and_others(people: dict[str, np.ndarray], finder: KeepOpen) -> None:
     """Every person's webcam against every face of three galleries; self = their own tile's best face."""
-    galleries = [(["me", "su", "hao"], None), (["di", "me", "anc"], 1), (["su", "anc", "single"], 0),
-                 (["hao", "di", "su"], 2), (["video", "me", "hao"], 0)]
+    galleries = [
+        (["me", "su", "hao"], None),
+        (["di", "me", "anc"], 1),
+        (["su", "anc", "single"], 0),
+        (["hao", "di", "su"], 2),
+        (["video", "me", "hao"], 0),
+    ]
     shots = []
     for names, mirror in galleries:
         image = screen([people[n] for n in names], GALLERY, mirror)
@@ -176,8 +180,9 @@ def test_similarities_of_self_and_others(people: dict[str, np.ndarray], finder: 
 
 
 @pytest.mark.parametrize("mirror", [False, True])
-def test_the_self_view_tile_is_picked_straight_or_mirrored(people: dict[str, np.ndarray], finder: KeepOpen,
-                                                           mirror: bool) -> None:
+def test_the_self_view_tile_is_picked_straight_or_mirrored(
+    people: dict[str, np.ndarray], finder: KeepOpen, mirror: bool
+) -> None:
     image = screen([people["su"], people["me"], people["di"]], GALLERY, mirror=1 if mirror else None)
     faces = finder.search(image)
     ref = reference_of(finder, webcam(people["me"], (1280, 720)))
@@ -187,8 +192,9 @@ def test_the_self_view_tile_is_picked_straight_or_mirrored(people: dict[str, np.
     assert found[0] - found[1] >= MARGIN
 
 
-def test_a_webcam_showing_someone_not_on_screen_matches_nothing(people: dict[str, np.ndarray],
-                                                                finder: KeepOpen) -> None:
+def test_a_webcam_showing_someone_not_on_screen_matches_nothing(
+    people: dict[str, np.ndarray], finder: KeepOpen
+) -> None:
     image = screen([people["me"], people["su"], people["hao"]], GALLERY)
     faces = finder.search(image)
     for who, size in (("anc", (600, 600)), ("single", (640, 629))):
@@ -218,15 +224,15 @@ class FakeMss:
         x, y, w, h = box["left"], box["top"], box["width"], box["height"]
         if (w, h) == (W, H) and self.coming:
             self.image = self.coming.pop(0)
-        return np.ascontiguousarray(cv2.cvtColor(self.image[y:y + h, x:x + w], cv2.COLOR_RGB2BGRA))
+        return np.ascontiguousarray(cv2.cvtColor(self.image[y : y + h, x : x + w], cv2.COLOR_RGB2BGRA))
 
 
-def auto_source(monkeypatch: pytest.MonkeyPatch, image: np.ndarray, finder: KeepOpen,
-                reference: SelfViewReference | None) -> tuple[AutoLockSource, FakeMss]:
+def auto_source(
+    monkeypatch: pytest.MonkeyPatch, image: np.ndarray, finder: KeepOpen, reference: SelfViewReference | None
+) -> tuple[AutoLockSource, FakeMss]:
     mss = FakeMss(image)
     monkeypatch.setattr(autolock, "open_mss", lambda: mss)
-    source = AutoLockSource(monitor=1, fps=200, scan_interval_s=0.0, finder_factory=lambda: finder,
-                            self_view=reference)
+    source = AutoLockSource(monitor=1, fps=200, scan_interval_s=0.0, finder_factory=lambda: finder, self_view=reference)
     return source, mss
 
 
@@ -250,7 +256,8 @@ def locked_on(source: AutoLockSource, tile: tuple[int, int, int, int]) -> bool:
 
 
 def test_auto_sets_the_matched_self_view_aside_even_when_it_is_the_largest_face(
-        people: dict[str, np.ndarray], finder: KeepOpen, monkeypatch: pytest.MonkeyPatch) -> None:
+    people: dict[str, np.ndarray], finder: KeepOpen, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Speaker view with the user's own camera in the big tile (mirrored): the largest face, not in a corner.
     image = screen([people["me"], people["su"], people["hao"]], SPEAKER, mirror=0)
     ref = reference_of(finder, webcam(people["me"], (1280, 720)))
@@ -266,7 +273,8 @@ def test_auto_sets_the_matched_self_view_aside_even_when_it_is_the_largest_face(
 
 
 def test_auto_sets_the_self_view_aside_in_a_gallery_of_equal_tiles(
-        people: dict[str, np.ndarray], finder: KeepOpen, monkeypatch: pytest.MonkeyPatch) -> None:
+    people: dict[str, np.ndarray], finder: KeepOpen, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The user's tile first; the other person's face is smaller than the third person's large one.
     image = screen([people["me"], people["anc"]], GALLERY)
     ref = reference_of(finder, webcam(people["me"], (1024, 576)))
@@ -275,8 +283,9 @@ def test_auto_sets_the_self_view_aside_in_a_gallery_of_equal_tiles(
     assert source.self_view_matches == 1 and locked_on(source, GALLERY[1])
 
 
-def test_a_webcam_of_a_third_person_sets_nothing_aside(people: dict[str, np.ndarray], finder: KeepOpen,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_webcam_of_a_third_person_sets_nothing_aside(
+    people: dict[str, np.ndarray], finder: KeepOpen, monkeypatch: pytest.MonkeyPatch
+) -> None:
     image = screen([people["me"], people["su"], people["hao"]], SPEAKER)
     ref = reference_of(finder, webcam(people["anc"], (600, 600)))
     source, _ = auto_source(monkeypatch, image, finder, ref)
@@ -285,7 +294,8 @@ def test_a_webcam_of_a_third_person_sets_nothing_aside(people: dict[str, np.ndar
 
 
 def test_a_lock_made_before_the_reference_was_ready_is_checked_once_when_it_is(
-        people: dict[str, np.ndarray], finder: KeepOpen, monkeypatch: pytest.MonkeyPatch) -> None:
+    people: dict[str, np.ndarray], finder: KeepOpen, monkeypatch: pytest.MonkeyPatch
+) -> None:
     image = screen([people["me"], people["su"], people["hao"]], SPEAKER, mirror=0)
     cam = webcam(people["me"], (1280, 720))
     box = webcam_box(finder, cam)
@@ -312,7 +322,8 @@ def test_a_lock_made_before_the_reference_was_ready_is_checked_once_when_it_is(
 
 
 def test_a_lock_on_the_only_face_is_dropped_when_it_turns_out_to_be_the_user(
-        people: dict[str, np.ndarray], finder: KeepOpen, monkeypatch: pytest.MonkeyPatch) -> None:
+    people: dict[str, np.ndarray], finder: KeepOpen, monkeypatch: pytest.MonkeyPatch
+) -> None:
     image = screen([people["me"]], SPEAKER)  # the other person's camera is off: only the user's tile
     cam = webcam(people["me"], (1280, 720))
     ref = SelfViewReference(every_s=0.0)
@@ -365,7 +376,8 @@ def feed(coach: SelfCoach, image: np.ndarray, count: int, now: list[float]) -> N
 
 
 def test_the_self_coach_hands_the_face_to_the_reference_twice_a_second(
-        people: dict[str, np.ndarray], finder: KeepOpen) -> None:
+    people: dict[str, np.ndarray], finder: KeepOpen
+) -> None:
     cam = webcam(people["me"], (1280, 720))
     bbox = webcam_box(finder, cam)
     ref = SelfViewReference(every_s=0.0, keep=10)
@@ -376,8 +388,13 @@ def test_the_self_coach_hands_the_face_to_the_reference_twice_a_second(
         calls.append((now[0], image, box))
         ref.update(image, box)
 
-    coach = SelfCoach(lambda note: None, vision_factory=lambda: PlacedVision(bbox), baseline_seconds=1.0,
-                      max_fps=None, on_face=on_face)
+    coach = SelfCoach(
+        lambda note: None,
+        vision_factory=lambda: PlacedVision(bbox),
+        baseline_seconds=1.0,
+        max_fps=None,
+        on_face=on_face,
+    )
     feed(coach, cam, 75, now)  # 3 s
     assert coach.stats.frames == 75 and coach.error is None
     assert [c[0] for c in calls] == pytest.approx([0.0, 0.52, 1.04, 1.56, 2.08, 2.6])  # 0.5 s apart, at least
@@ -393,8 +410,9 @@ def test_a_failing_hook_never_stops_self_coaching() -> None:
     def broken(image: np.ndarray, box: Box) -> None:
         raise RuntimeError("no")
 
-    coach = SelfCoach(lambda note: None, vision_factory=lambda: PlacedVision((0.3, 0.2, 0.3, 0.5)),
-                      max_fps=None, on_face=broken)
+    coach = SelfCoach(
+        lambda note: None, vision_factory=lambda: PlacedVision((0.3, 0.2, 0.3, 0.5)), max_fps=None, on_face=broken
+    )
     feed(coach, np.zeros((36, 64, 3), np.uint8), 30, [0.0])
     assert coach.error is None and coach.stats.frames == 30
     assert coach.face_tap.errors == coach.face_tap.calls == 3

@@ -50,8 +50,9 @@ class Collect(LiveListener):
 
 
 def recorder(store: SessionStore, inner: Any = None) -> SessionRecorder:
-    return SessionRecorder(store, inner, source_kind="camera", source_name="cam 0", context="general",
-                           flush_interval_s=0.05)
+    return SessionRecorder(
+        store, inner, source_kind="camera", source_name="cam 0", context="general", flush_interval_s=0.05
+    )
 
 
 def test_threaded_cues_and_marks_from_another_thread_all_land(data_dir: Path) -> None:
@@ -153,8 +154,11 @@ def test_self_notes_from_several_threads_are_written_and_forwarded(data_dir: Pat
     def runner(worker: int) -> None:
         for i in range(100):
             rec.on_cue(cue(i), 20.0)
-            rec.on_self(leak(worker * 100 + i, "lip_compression", talking=i % 2 == 0) if i % 3 else
-                        mirror(worker * 100 + i, met=i % 2 == 0))
+            rec.on_self(
+                leak(worker * 100 + i, "lip_compression", talking=i % 2 == 0)
+                if i % 3
+                else mirror(worker * 100 + i, met=i % 2 == 0)
+            )
 
     threads = [threading.Thread(target=runner, args=(w,)) for w in range(3)]
     for t in threads:
@@ -165,8 +169,11 @@ def test_self_notes_from_several_threads_are_written_and_forwarded(data_dir: Pat
     kept = store.self_notes(rec.session_id)  # written before the session ends: the writer's own batches
     assert len(kept) == 300 == rec.counts["self_notes"]
     assert [n.t_s for n in kept] == sorted(float(t) for t in range(300))
-    assert sum(n.kind == "leak" for n in kept) == 198 and {n.kind for n in kept} == {"leak", "mirror_met",
-                                                                                   "mirror_missed"}
+    assert sum(n.kind == "leak" for n in kept) == 198 and {n.kind for n in kept} == {
+        "leak",
+        "mirror_met",
+        "mirror_missed",
+    }
     assert sum(1 for kind, _ in inner.calls if kind == "self") == 300
     rec.close()
     assert rec.error is None and store.session(rec.session_id).self_notes == 300
@@ -187,7 +194,14 @@ def test_on_self_never_waits_for_the_disk_and_keeps_the_note_as_given(data_dir: 
         rec.close()
         first = store.self_notes(rec.session_id)[0]
     assert (first.kind, first.t_s, first.cue, first.face, first.message, first.confidence, first.remote_talking) == (
-        "leak", 12.5, "unilateral_lip_pull", None, "A lip pull may have shown.", 0.55, True)
+        "leak",
+        12.5,
+        "unilateral_lip_pull",
+        None,
+        "A lip pull may have shown.",
+        0.55,
+        True,
+    )
 
 
 def test_on_self_without_an_inner_on_self_and_with_a_bad_note(data_dir: Path) -> None:
@@ -196,8 +210,7 @@ def test_on_self_without_an_inner_on_self_and_with_a_bad_note(data_dir: Path) ->
         rec = recorder(store, inner)
         rec.on_self(mirror(3.0, met=False))
         rec.on_self(SelfNote("wink", 4.0, "eyebrow_flash", None, "?", 0.5, False))  # type: ignore[arg-type]
-        rec.on_self(SelfNote("leak", float("nan"), "micro_frown", None, "A frown may have shown.", float("inf"),
-                             True))
+        rec.on_self(SelfNote("leak", float("nan"), "micro_frown", None, "A frown may have shown.", float("inf"), True))
         rec.on_cue(cue(1), 10.0)  # the bad note did not poison the batch
         assert rec.flush() and rec.error is None
         rec.close()
@@ -229,8 +242,15 @@ def test_the_finish_line_mentions_self_notes_only_when_there_are_some(data_dir: 
 def test_statuses_are_a_heartbeat(data_dir: Path) -> None:
     with SessionStore() as store:
         clock = iter(range(1_000, 2_000))
-        rec = SessionRecorder(store, None, source_kind="video", source_name="f.mp4", context="general",
-                              flush_interval_s=0.05, clock=lambda: float(next(clock)))
+        rec = SessionRecorder(
+            store,
+            None,
+            source_kind="video",
+            source_name="f.mp4",
+            context="general",
+            flush_interval_s=0.05,
+            clock=lambda: float(next(clock)),
+        )
         rec.on_status(LiveStatus(0.0, "f.mp4", "calibrating", ""))
         rec.flush()
         conn = sqlite3.connect(store.path)
@@ -322,7 +342,8 @@ class FakeLiveRunner:
 
 @pytest.mark.parametrize("record", [True, False])
 def test_callcoach_live_headless_records_unless_told_not_to(
-        data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], record: bool) -> None:
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], record: bool
+) -> None:
     from callcoach.cli import live_cmd
     from callcoach.cli.main import build_parser
 
@@ -330,8 +351,9 @@ def test_callcoach_live_headless_records_unless_told_not_to(
     monkeypatch.setattr(live_cmd, "LiveRunner", FakeLiveRunner)
     # run_headless's default ``out`` is the sys.stdout of import time; capsys replaces it per test.
     headless = live_cmd.run_headless
-    monkeypatch.setattr(live_cmd, "run_headless",
-                        lambda factory, duration, **kw: headless(factory, duration, sys.stdout, **kw))
+    monkeypatch.setattr(
+        live_cmd, "run_headless", lambda factory, duration, **kw: headless(factory, duration, sys.stdout, **kw)
+    )
     argv = ["live", "--headless", "--video", "clip.mp4", *([] if record else ["--no-record-session"])]
     args: argparse.Namespace = build_parser(argv).parse_args(argv)
     assert live_cmd.main(args) == 0
@@ -358,7 +380,8 @@ def test_callcoach_live_headless_records_unless_told_not_to(
 
 
 def test_callcoach_live_headless_keeps_nothing_once_switched_off(
-        data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from callcoach.cli import live_cmd
     from callcoach.cli.main import build_parser
     from callcoach.session import settings
@@ -366,8 +389,9 @@ def test_callcoach_live_headless_keeps_nothing_once_switched_off(
     monkeypatch.setattr(live_cmd, "make_source", lambda args: SimpleNamespace(kind="video", name="clip.mp4"))
     monkeypatch.setattr(live_cmd, "LiveRunner", FakeLiveRunner)
     headless = live_cmd.run_headless
-    monkeypatch.setattr(live_cmd, "run_headless",
-                        lambda factory, duration, **kw: headless(factory, duration, sys.stdout, **kw))
+    monkeypatch.setattr(
+        live_cmd, "run_headless", lambda factory, duration, **kw: headless(factory, duration, sys.stdout, **kw)
+    )
     settings.set_record_sessions(False)
     argv = ["live", "--headless", "--video", "clip.mp4"]
     assert live_cmd.main(build_parser(argv).parse_args(argv)) == 0
@@ -406,8 +430,12 @@ def test_early_cues_and_camera_states_pass_through_the_recorder_unkept(data_dir:
     rec.on_vcam("unavailable", "no virtual camera device; coaching the other person goes on")
     rec.on_vcam("self_ready", "self-coaching on (only you see this)")
     rec.on_early_withdrawn("a withdrawn early cue", True)
-    assert inner.calls == [("early", "an early cue"), ("vcam", "unavailable"), ("vcam", "self_ready"),
-                           ("withdrawn", "a withdrawn early cue")]
+    assert inner.calls == [
+        ("early", "an early cue"),
+        ("vcam", "unavailable"),
+        ("vcam", "self_ready"),
+        ("withdrawn", "a withdrawn early cue"),
+    ]
     recorder(store, Collect()).on_early_cue("a listener without the method", 1.0)  # nothing to forward to
     rec.close()
     assert store.cue_events(rec.session_id) == []  # the final cue is what a session keeps

@@ -26,8 +26,11 @@ __all__ = ["data_dir"]  # the fixture, imported for use below
 
 REPO = Path(__file__).resolve().parents[1]
 #: Anything that could hold a picture of a face or its geometry. ("face" alone is the face's number.)
-PIXEL_LIKE = re.compile(r"frame|pixel|image|img|crop|landmark|mesh|thumb|png|jpe?g|blob|bytes|video|photo|"
-                        r"picture|embedding|points|coords|vertex|vertices", re.IGNORECASE)
+PIXEL_LIKE = re.compile(
+    r"frame|pixel|image|img|crop|landmark|mesh|thumb|png|jpe?g|blob|bytes|video|photo|"
+    r"picture|embedding|points|coords|vertex|vertices",
+    re.IGNORECASE,
+)
 
 # The v1 schema, written out by hand: a database made by the first release must keep opening.
 V1_DDL = """
@@ -76,18 +79,45 @@ def test_the_store_lives_in_the_data_dir_in_wal_mode_at_the_current_version(data
 def test_schema_holds_no_pictures_and_no_landmarks(data_dir: Path) -> None:
     SessionStore().close()
     schema = columns(data_dir / "sessions.db")
-    assert set(schema) == {"sessions", "cue_events", "suggestions", "marks", "self_notes", "practice_runs",
-                           "practice_trials"}
+    assert set(schema) == {
+        "sessions",
+        "cue_events",
+        "suggestions",
+        "marks",
+        "self_notes",
+        "practice_runs",
+        "practice_trials",
+    }
     for table, cols in schema.items():
         for name, kind in cols:
             # An undeclared type has BLOB affinity in SQLite, so every column must name one of these.
             assert kind in ("INTEGER", "REAL", "TEXT"), (table, name, kind)
             assert not PIXEL_LIKE.search(name), (table, name)
     cue_columns = {name for name, _ in schema["cue_events"]}
-    assert {"cue", "emotion", "scale", "onset_s", "apex_s", "offset_s", "intensity", "confidence", "face",
-            "latency_ms"} <= cue_columns
+    assert {
+        "cue",
+        "emotion",
+        "scale",
+        "onset_s",
+        "apex_s",
+        "offset_s",
+        "intensity",
+        "confidence",
+        "face",
+        "latency_ms",
+    } <= cue_columns
     assert {name for name, _ in schema["self_notes"]} == {
-        "id", "session_id", "t_s", "kind", "cue", "face", "confidence", "remote_talking", "message", "recorded_at"}
+        "id",
+        "session_id",
+        "t_s",
+        "kind",
+        "cue",
+        "face",
+        "confidence",
+        "remote_talking",
+        "message",
+        "recorded_at",
+    }
 
 
 def test_an_empty_v0_file_is_migrated(data_dir: Path) -> None:
@@ -120,7 +150,13 @@ def test_a_hand_made_v1_database_migrates_to_v2_keeping_its_data(data_dir: Path)
         assert summary.own is None and store.self_notes(1) == []  # an old session has no "Your own face" part
         row = store.session(1)
         assert (row.source_name, row.status, row.cues, row.suggestions, row.marks, row.self_notes) == (
-            "Old call", "ended", 1, 1, 1, 0)
+            "Old call",
+            "ended",
+            1,
+            1,
+            1,
+            0,
+        )
         new = make_session(store, self_notes=[leak(3.0, "micro_frown")])  # the new table works at once
         assert store.session(new).self_notes == 1
     conn = sqlite3.connect(db)
@@ -131,7 +167,8 @@ def test_a_hand_made_v1_database_migrates_to_v2_keeping_its_data(data_dir: Path)
 
 
 def test_migrations_go_on_from_the_current_version_keeping_the_data(
-        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = hand_made_v1(data_dir)
     monkeypatch.setattr(schema_module, "MIGRATIONS", [*schema_module.MIGRATIONS, v_next])
     with SessionStore() as store:
@@ -242,7 +279,6 @@ def test_retention_deletes_old_finished_sessions_only(data_dir: Path) -> None:
     assert table_counts(data_dir / "sessions.db")[-1] == 2
 
 
-
 def test_retention_setting_is_applied_on_open(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     now = time.time()
     with SessionStore() as store:
@@ -264,11 +300,16 @@ def test_retention_setting_is_applied_on_open(data_dir: Path, monkeypatch: pytes
 
 
 def test_a_session_left_running_by_a_dead_process_is_recovered(data_dir: Path) -> None:
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                          check=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     with SessionStore() as store:
-        session_id = make_session(store, cues=[(5.0, "polite_smile", 0.5), (42.0, "eyebrow_flash", 0.5)],
-                                  self_notes=[leak(47.0, "micro_frown")], status="running")
+        session_id = make_session(
+            store,
+            cues=[(5.0, "polite_smile", 0.5), (42.0, "eyebrow_flash", 0.5)],
+            self_notes=[leak(47.0, "micro_frown")],
+            status="running",
+        )
         mine = make_session(store, status="running")
     conn = sqlite3.connect(data_dir / "sessions.db")
     conn.execute("UPDATE sessions SET pid = ?, last_seen_at = ? WHERE id = ?", (int(gone.stdout), T0 + 30, session_id))
@@ -295,8 +336,12 @@ def test_a_reused_pid_is_not_mistaken_for_the_writer(data_dir: Path) -> None:
 def test_sigkill_mid_session_loses_at_most_the_last_second(data_dir: Path) -> None:
     db = data_dir / "sessions.db"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "session_crash_writer.py"), str(db)],
-                            stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "session_crash_writer.py"), str(db)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert proc.stdout is not None
     first = proc.stdout.readline()
     assert first.startswith("session "), first

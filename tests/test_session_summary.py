@@ -44,12 +44,23 @@ def test_rates_are_none_not_zero_when_nothing_counts() -> None:
 def test_counts_moments_and_timeline(store: SessionStore) -> None:
     s = build_summary(store, standard_session(store))
     assert dict(s.per_cue)["duchenne_smile"] == 4 and dict(s.per_cue)["lip_compression"] == 3
-    assert s.per_region == (("mouth", 6), ("mouth+eyes", 4), ("eyes", 4), ("brows", 2), ("brows+mouth", 2),
-                            ("nose", 1), ("brows+eyes", 1))
+    assert s.per_region == (
+        ("mouth", 6),
+        ("mouth+eyes", 4),
+        ("eyes", 4),
+        ("brows", 2),
+        ("brows+mouth", 2),
+        ("nose", 1),
+        ("brows+eyes", 1),
+    )
     assert [m.start_s for m in s.negative_moments] == [200.0, 400.0, 300.0]
     worst = s.negative_moments[0]
     assert worst.score == pytest.approx(2.6) and dict(worst.cues) == {
-        "lip_compression": 1, "micro_frown": 1, "unilateral_lip_pull": 1, "micro_anger": 1}
+        "lip_compression": 1,
+        "micro_frown": 1,
+        "unilateral_lip_pull": 1,
+        "micro_anger": 1,
+    }
     assert worst.suggestions == ("micro_frown at 205s, maybe",)
     assert [m.start_s for m in s.positive_moments] == [10.0, 500.0, 360.0]
     assert len(s.timeline) == 20 and s.timeline[0].valence == 1 and s.timeline[0].region == "mouth+eyes"
@@ -58,7 +69,12 @@ def test_counts_moments_and_timeline(store: SessionStore) -> None:
 def test_valence_is_the_documented_one() -> None:
     assert {c for c, v in VALENCE.items() if v > 0} == {"duchenne_smile", "polite_smile"}
     assert {c for c, v in VALENCE.items() if v < 0} == {
-        "unilateral_lip_pull", "micro_anger", "nose_wrinkle", "lip_compression", "micro_frown"}
+        "unilateral_lip_pull",
+        "micro_anger",
+        "nose_wrinkle",
+        "lip_compression",
+        "micro_frown",
+    }
 
 
 def test_trend_compares_with_the_earlier_sessions_only(store: SessionStore) -> None:
@@ -126,8 +142,15 @@ def test_html_report_is_self_contained_with_the_chart_and_the_tables(store: Sess
     text = render_html(summary_of(store, source_name="<script>alert(1)</script> & co"))
     page = Page()
     page.feed(text)
-    assert page.tables == ["measures", "cues", "regions", "negative-moments", "positive-moments", "suggestions",
-                           "trend"]
+    assert page.tables == [
+        "measures",
+        "cues",
+        "regions",
+        "negative-moments",
+        "positive-moments",
+        "suggestions",
+        "trend",
+    ]
     (chart,) = page.images
     assert chart["id"] == "timeline-chart" and "20 cues" in (chart["alt"] or "")
     src = chart["src"] or ""
@@ -185,8 +208,10 @@ def test_own_face_in_markdown(store: SessionStore) -> None:
     assert "| mirror checks met (you smiled back) | 67% (2 of 3) |" in md and "| mirror checks missed | 1 |" in md
     assert "| lip_compression | lips pressed together | 3 | 2 |" in md
     assert "| 0:12 | mirror check met, after their smile reaching the eyes | You smiled back. |" in md
-    assert ("| 3:21 | may have shown: lips pressed together while the other person was talking |"
-            " Your lips may have tightened at 201s; breathe out. |") in md
+    assert (
+        "| 3:21 | may have shown: lips pressed together while the other person was talking |"
+        " Your lips may have tightened at 201s; breathe out. |"
+    ) in md
     assert "| 6:43 | may have shown: lips pressed together | " in md  # not while they talked
     # The own-face notes speak to the user about the user's face ("you smiled back"): only the part about the
     # other person must not remark on a face.
@@ -206,8 +231,16 @@ def test_own_face_in_html(store: SessionStore) -> None:
     text = render_html(summary_of(store, self_notes=notes))
     page = Page()
     page.feed(text)
-    assert page.tables == ["measures", "cues", "regions", "negative-moments", "positive-moments", "suggestions",
-                           "trend", *OWN_TABLES]
+    assert page.tables == [
+        "measures",
+        "cues",
+        "regions",
+        "negative-moments",
+        "positive-moments",
+        "suggestions",
+        "trend",
+        *OWN_TABLES,
+    ]
     assert page.urls == [] and "<script>" not in text and "&lt;script&gt;alert(2)" in text
     assert '<table id="own-overview" class="quiet"' in text and "67% (2 of 3)" in text
     (chart,) = page.images
@@ -236,6 +269,8 @@ def test_without_own_notes_there_is_no_own_face_part(store: SessionStore) -> Non
 
 
 def test_own_notes_extend_the_session_length_when_they_come_last(store: SessionStore) -> None:
-    s = build_summary(store, make_session(store, duration_s=0.0, cues=[(5.0, "polite_smile", 0.5)],
-                                          self_notes=[mirror(40.0, met=True)]))
+    s = build_summary(
+        store,
+        make_session(store, duration_s=0.0, cues=[(5.0, "polite_smile", 0.5)], self_notes=[mirror(40.0, met=True)]),
+    )
     assert s.duration_s == 40.0

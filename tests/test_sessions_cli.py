@@ -23,8 +23,16 @@ REPO = Path(__file__).resolve().parents[1]
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     # os.environ carries the data_dir fixture's CALLCOACH_DATA_DIR and XDG_CONFIG_HOME.
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), "COLUMNS": "120"}
-    return subprocess.run([sys.executable, "-m", "callcoach", *args], capture_output=True, text=True, env=env,
-                          cwd=REPO, stdin=subprocess.DEVNULL, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "callcoach", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
 
 
 def assert_clean_error(proc: subprocess.CompletedProcess[str], code: int, needle: str) -> None:
@@ -37,8 +45,9 @@ def assert_clean_error(proc: subprocess.CompletedProcess[str], code: int, needle
 @pytest.fixture
 def two_sessions(data_dir: Path) -> tuple[int, int]:
     with SessionStore() as store:
-        return standard_session(store), make_session(store, started_at=T0 + 3600, source_name="Follow-up",
-                                                     cues=[(5.0, "polite_smile", 0.5)])
+        return standard_session(store), make_session(
+            store, started_at=T0 + 3600, source_name="Follow-up", cues=[(5.0, "polite_smile", 0.5)]
+        )
 
 
 def test_without_sessions(data_dir: Path) -> None:
@@ -94,8 +103,15 @@ def test_export_includes_self_notes(own_session: int, tmp_path: Path) -> None:
     record = json.loads(proc.stdout)
     notes = record["self_notes"]
     assert record["session"]["self_notes"] == 7 and len(notes) == 7
-    assert notes[0] == {"kind": "mirror_met", "t_s": 12.0, "cue": "duchenne_smile", "face": 0,
-                        "message": "You smiled back.", "confidence": 0.7, "remote_talking": False}
+    assert notes[0] == {
+        "kind": "mirror_met",
+        "t_s": 12.0,
+        "cue": "duchenne_smile",
+        "face": 0,
+        "message": "You smiled back.",
+        "confidence": 0.7,
+        "remote_talking": False,
+    }
     assert notes[1]["kind"] == "leak" and notes[1]["face"] is None and notes[1]["remote_talking"] is True
     proc = run("sessions", "export", str(own_session), "--format", "csv")
     assert proc.returncode == 0, proc.stderr
@@ -105,7 +121,13 @@ def test_export_includes_self_notes(own_session: int, tmp_path: Path) -> None:
     assert [r["kind"] for r in own].count("leak") == 4 and len(own) == 7
     first = own[0]
     assert (first["t_s"], first["kind"], first["cue"], first["face"], first["remote_talking"], first["message"]) == (
-        "12.0", "mirror_met", "duchenne_smile", "0", "0", "You smiled back.")
+        "12.0",
+        "mirror_met",
+        "duchenne_smile",
+        "0",
+        "0",
+        "You smiled back.",
+    )
     assert own[1]["face"] == "" and own[1]["remote_talking"] == "1"
     assert all(r["kind"] == r["message"] == r["remote_talking"] == "" for r in rows if r["type"] != "self")
 

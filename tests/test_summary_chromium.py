@@ -51,11 +51,26 @@ class Dom(HTMLParser):
 
 
 def browse(browser: str, page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-             "--window-size=1200,1400", "--hide-scrollbars"]
-    return subprocess.run([browser, *flags, *extra, page.as_uri()], capture_output=True, text=True, timeout=90,
-                          check=False, stdin=subprocess.DEVNULL)
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--window-size=1200,1400",
+        "--hide-scrollbars",
+    ]
+    return subprocess.run(
+        [browser, *flags, *extra, page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def coloured_pixels(png: Path) -> tuple[int, int]:
@@ -97,8 +112,9 @@ def test_the_own_face_tables_are_in_the_dom_only_with_self_notes(data_dir: Path,
     with SessionStore() as store:
         for name, notes in (("with", SELF_NOTES), ("without", ())):
             page = tmp_path / f"{name}.html"
-            page.write_text(render_html(build_summary(store, standard_session(store, self_notes=notes))),
-                            encoding="utf-8")
+            page.write_text(
+                render_html(build_summary(store, standard_session(store, self_notes=notes))), encoding="utf-8"
+            )
             proc = browse(browser, page, tmp_path / f"profile-{name}", "--dump-dom")
             assert proc.returncode == 0, proc.stderr[-2000:]
             dom = Dom()

@@ -88,8 +88,13 @@ def test_the_end_of_a_recorded_live_session_opens_its_summary(data_dir: Path) ->
     @pilot_test
     async def scenario() -> None:
         # What callcoach live's wiring does: the recorder goes in front of the panel's listener.
-        app = HookedApp(recording.wrap_factory(harness.factory), selector=recording.wrap_selector(selector),
-                        consent_text=CONSENT, acknowledged=True, status_interval_s=0.0)
+        app = HookedApp(
+            recording.wrap_factory(harness.factory),
+            selector=recording.wrap_selector(selector),
+            consent_text=CONSENT,
+            acknowledged=True,
+            status_interval_s=0.0,
+        )
         async with app.run_test(size=(110, 40)) as pilot:
             await started(pilot, app)
             listener = harness.runner.listener

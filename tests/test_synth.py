@@ -129,7 +129,7 @@ def test_blink_and_gaze_are_seen(landmarker: Landmarker) -> None:
     blink = landmarker.detect(apex_frame("neutral", "blink_cluster"))[0]
     assert _aperture(blink.landmarks, 640, 360) < 0.4 * _aperture(neutral.landmarks, 640, 360)
     gaze = landmarker.detect(apex_frame("neutral", "gaze_aversion"))[0]
-    eye_width = (neutral.landmarks[133, 0] - neutral.landmarks[33, 0])
+    eye_width = neutral.landmarks[133, 0] - neutral.landmarks[33, 0]
     assert (gaze.landmarks[468, 0] - neutral.landmarks[468, 0]) / eye_width > 0.08
 
 

@@ -370,7 +370,9 @@ async def test_every_key_is_in_the_footer() -> None:
 def test_demo_headless_check_shows_cues_and_suggestions() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "callcoach", "demo", "--headless-check", "14"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
@@ -483,8 +485,9 @@ async def test_a_suggestion_whose_early_cue_was_not_confirmed_turns_grey() -> No
         listener.on_early_withdrawn(other, True)  # type: ignore[attr-defined]
         await pilot.pause()
         assert card.border_title == "now"  # another cue's withdrawal leaves this card alone
-        mine = SimpleNamespace(cue=SUGGESTION.cue, face=SUGGESTION.face, onset_s=3.8, apex_s=SUGGESTION.t_s,
-                               t_s=4.4, reason="unreadable")
+        mine = SimpleNamespace(
+            cue=SUGGESTION.cue, face=SUGGESTION.face, onset_s=3.8, apex_s=SUGGESTION.t_s, t_s=4.4, reason="unreadable"
+        )
         listener.on_early_withdrawn(mine, True)  # type: ignore[attr-defined]
         await pilot.pause()
         assert card.border_title == "earlier" and card.border_subtitle == "not confirmed"

@@ -40,8 +40,14 @@ def scripted(h: Harness, *events: LiveStatus | Suggestion | tuple[Any, float]) -
 
 def test_calibrating(snap_compare: Any) -> None:
     h = Harness()
-    calibrating = status("calibrating", baseline_progress=0.6, fps=25.0, latency_ms_p95=180.0, faces=1,
-                         message="calibrating: learning this face's resting expression")
+    calibrating = status(
+        "calibrating",
+        baseline_progress=0.6,
+        fps=25.0,
+        latency_ms_p95=180.0,
+        faces=1,
+        message="calibrating: learning this face's resting expression",
+    )
     assert snap_compare(h.app(), run_before=scripted(h, calibrating))
 
 
@@ -59,8 +65,9 @@ def test_say_nothing_with_details(snap_compare: Any) -> None:
 @pytest.mark.parametrize("size", [(120, 40)], ids=["120x40"])
 def test_suggestion_large(snap_compare: Any, size: tuple[int, int]) -> None:
     h = Harness()
-    assert snap_compare(h.app(context="negotiation"), terminal_size=size,
-                        run_before=scripted(h, LOCKED, (CUE, 150.0), SUGGESTION))
+    assert snap_compare(
+        h.app(context="negotiation"), terminal_size=size, run_before=scripted(h, LOCKED, (CUE, 150.0), SUGGESTION)
+    )
 
 
 def test_source_lost(snap_compare: Any) -> None:

@@ -29,8 +29,15 @@ class ListSource:
 
     kind: SourceKind = "camera"
 
-    def __init__(self, images: list[np.ndarray], fps: float, *, paced: bool = True,
-                 fail_at: int | None = None, error: BaseException | None = None) -> None:
+    def __init__(
+        self,
+        images: list[np.ndarray],
+        fps: float,
+        *,
+        paced: bool = True,
+        fail_at: int | None = None,
+        error: BaseException | None = None,
+    ) -> None:
         self.images = images
         self.fps = fps
         self.paced = paced

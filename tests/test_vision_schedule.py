@@ -146,8 +146,11 @@ class CoordDetector:
         x0, y0 = (hi // 16) * 256 + lo_x, (hi % 16) * 256 + lo_y
         h, w = rgb.shape[:2]
         self.regions.append((x0, y0, w, h))
-        return [(float(fx - x0), float(fy - y0), 24.0, 24.0, 0.9) for fx, fy in self.faces
-                if x0 <= fx and fx + 24 <= x0 + w and y0 <= fy and fy + 24 <= y0 + h]
+        return [
+            (float(fx - x0), float(fy - y0), 24.0, 24.0, 0.9)
+            for fx, fy in self.faces
+            if x0 <= fx and fx + 24 <= x0 + w and y0 <= fy and fy + 24 <= y0 + h
+        ]
 
 
 def _coord_image(width: int, height: int) -> np.ndarray:
@@ -295,7 +298,8 @@ def test_one_face_live_runs_the_appearance_model_every_frame() -> None:
 
 @pytest.mark.usefixtures("fake_models")
 def test_live_landmarks_one_new_face_per_frame_and_keeps_the_rest_for_the_next_frames(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(FakeLandmarker, "visible", 1)  # the other three are small: only the search sees them
     # Under 18% of the frame's height: followed on crops once found.
     monkeypatch.setattr(FakeFinder, "finds", [(x, y, 100.0, 100.0) for x, y in GALLERY[1:]])

@@ -79,7 +79,8 @@ def frame_after(frames: Iterator[Frame], source: WindowSource, restore: Callable
 
 
 def test_the_backend_follows_sys_platform_and_other_platforms_get_a_clear_error(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from callcoach.sources.window_x11 import X11Windows
 
     assert backend_for("win32") is WinWindows
@@ -282,16 +283,21 @@ def fake_quartz(windows: list[dict[str, Any]], points_wide: float = 1440.0, allo
     q.CGWindowListCopyWindowInfo = copy_window_info
     q.CGMainDisplayID = lambda: 1
     q.CGDisplayBounds = lambda display: types.SimpleNamespace(
-        origin=types.SimpleNamespace(x=0.0, y=0.0), size=types.SimpleNamespace(width=points_wide, height=900.0))
+        origin=types.SimpleNamespace(x=0.0, y=0.0), size=types.SimpleNamespace(width=points_wide, height=900.0)
+    )
     q.CGPreflightScreenCaptureAccess = lambda: allowed
     q.CGRequestScreenCaptureAccess = request
     return q
 
 
-def cg_window(number: int, name: str | None, owner: str, box: Box, layer: int = 0, onscreen: bool = True,
-              alpha: float = 1.0) -> dict[str, Any]:
+def cg_window(
+    number: int, name: str | None, owner: str, box: Box, layer: int = 0, onscreen: bool = True, alpha: float = 1.0
+) -> dict[str, Any]:
     info: dict[str, Any] = {
-        "kCGWindowNumber": number, "kCGWindowOwnerName": owner, "kCGWindowLayer": layer, "kCGWindowAlpha": alpha,
+        "kCGWindowNumber": number,
+        "kCGWindowOwnerName": owner,
+        "kCGWindowLayer": layer,
+        "kCGWindowAlpha": alpha,
         "kCGWindowBounds": {"X": float(box[0]), "Y": float(box[1]), "Width": float(box[2]), "Height": float(box[3])},
     }
     if name is not None:  # absent without the Screen Recording permission, as on macOS 10.15+
@@ -330,8 +336,9 @@ def test_macos_falls_back_to_the_owner_name_when_titles_are_hidden() -> None:
 def test_macos_follows_a_move_a_minimise_and_the_close() -> None:
     windows = [cg_window(7, "Zoom Meeting", "zoom.us", (100, 60, 640, 360))]
     q = fake_quartz(windows)
-    source = WindowSource("Zoom Meeting", fps=500, backend=lambda: MacWindows(q),
-                          open_screen=lambda: FakeScreen(1440, 900))
+    source = WindowSource(
+        "Zoom Meeting", fps=500, backend=lambda: MacWindows(q), open_screen=lambda: FakeScreen(1440, 900)
+    )
     frames = source.frames()
     assert next(frames).image.shape == (360, 640, 3)
 
@@ -360,8 +367,7 @@ def test_macos_boxes_are_scaled_to_mss_coordinates(mss_main_width: int, scale: i
 # --- macOS Screen Recording permission -------------------------------------------------------------------
 
 
-def test_missing_screen_recording_permission_is_one_line_naming_the_setting(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_screen_recording_permission_is_one_line_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(screen_mod, "_asked_for_access", False)
     monkeypatch.setenv("TERM_PROGRAM", "Apple_Terminal")
     q = fake_quartz([], allowed=False)

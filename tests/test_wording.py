@@ -51,8 +51,9 @@ def test_accuracy_per_half(capsys: pytest.CaptureFixture[str]) -> None:
     for half, items in CORPUS.items():
         bad, good = score(items)
         with capsys.disabled():
-            print(f"\nwording corpus {half}: bad refused {bad.right}/{bad.total}, "
-                  f"good accepted {good.right}/{good.total}")
+            print(
+                f"\nwording corpus {half}: bad refused {bad.right}/{bad.total}, good accepted {good.right}/{good.total}"
+            )
         assert bad.accuracy == 1.0 and good.accuracy == 1.0, bad.wrong + good.wrong
 
 
@@ -161,8 +162,14 @@ def test_a_suggestion_built_at_run_time_that_breaks_the_rules_is_not_shown() -> 
     """Whatever the advisor builds, a refused line never reaches the panel, the jsonl or the session record."""
     answers = [BAD, SUGGESTION, BAD_REPAIR]
     listener, stats = Collect(), RunStats()
-    dispatch = CueDispatch(listener, stats, advisor=lambda cue, status: answers.pop(0), companion=None,
-                           origin_s=time.monotonic, status=lambda: status("locked"))
+    dispatch = CueDispatch(
+        listener,
+        stats,
+        advisor=lambda cue, status: answers.pop(0),
+        companion=None,
+        origin_s=time.monotonic,
+        status=lambda: status("locked"),
+    )
     for _ in range(3):
         dispatch.final(CUE, time.monotonic())
     assert listener.suggestions == [SUGGESTION]

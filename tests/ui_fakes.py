@@ -100,9 +100,16 @@ class Harness:
             self.acknowledged_calls += 1
 
         # status_interval_s=0: every scripted status reaches the panel, whatever the test's timing.
-        return CoachApp(self.factory, selector=self.selector, context=context, consent_text=CONSENT,
-                        acknowledged=acknowledged, on_acknowledge=remember, status_interval_s=0.0,
-                        cue_log=None if cue_log is None else lambda: cue_log)
+        return CoachApp(
+            self.factory,
+            selector=self.selector,
+            context=context,
+            consent_text=CONSENT,
+            acknowledged=acknowledged,
+            on_acknowledge=remember,
+            status_interval_s=0.0,
+            cue_log=None if cue_log is None else lambda: cue_log,
+        )
 
     @property
     def runner(self) -> FakeRunner:
@@ -115,18 +122,35 @@ def status(state: str, t_s: float = 5.0, message: str = "", **kw: Any) -> LiveSt
 
 
 SUGGESTION = Suggestion(
-    t_s=4.0, cue="eyebrow_flash", face=0, region="brows", plain="a quick eyebrow raise, maybe interest",
-    confidence=0.62, move="Match it: a small nod, then ask what caught their interest.",
-    repair="Or I may be reading too much into it. Go on.", say_nothing=False, strength="gentle",
-    context="general", supporting=("eyebrow_flash",),
+    t_s=4.0,
+    cue="eyebrow_flash",
+    face=0,
+    region="brows",
+    plain="a quick eyebrow raise, maybe interest",
+    confidence=0.62,
+    move="Match it: a small nod, then ask what caught their interest.",
+    repair="Or I may be reading too much into it. Go on.",
+    say_nothing=False,
+    strength="gentle",
+    context="general",
+    supporting=("eyebrow_flash",),
 )
 SAY_NOTHING = Suggestion(
-    t_s=6.0, cue="lip_compression", face=0, region="mouth", plain="lips pressed together, maybe holding back",
-    confidence=0.48, move="They may be choosing their words: give them the pause.", repair="",
-    say_nothing=True, strength="gentle", context="general",
+    t_s=6.0,
+    cue="lip_compression",
+    face=0,
+    region="mouth",
+    plain="lips pressed together, maybe holding back",
+    confidence=0.48,
+    move="They may be choosing their words: give them the pause.",
+    repair="",
+    say_nothing=True,
+    strength="gentle",
+    context="general",
 )
-MIRROR_MISSED = SelfNoteStub("mirror_missed", 12.4, "duchenne_smile",
-                             "they may have smiled warmly: a smile back might land well")
+MIRROR_MISSED = SelfNoteStub(
+    "mirror_missed", 12.4, "duchenne_smile", "they may have smiled warmly: a smile back might land well"
+)
 CUE = Cue("eyebrow_flash", None, "micro", 3.84, 3.96, 4.2, 0.67, 0.70, 0)
 
 

@@ -64,13 +64,26 @@ class Report:
             "type": "bench_accuracy",
             "cue_aware": self.aware.as_dict(),
             "cue_agnostic": {k: v for k, v in self.agnostic.as_dict().items() if k != "per_cue"},
-            "distractors": {k: {"clips": v.clips, "seconds": round(v.seconds, 2),
-                                "false_positives": v.false_positives, "per_minute": round(v.per_minute, 3),
-                                "by_cue": dict(sorted(v.by_cue.items()))}
-                            for k, v in sorted(self.distractors.items())},
-            "clips": [{"name": r.name, "kind": r.kind, "truths": r.truths,
-                       "predictions": [p.cue for p in r.predictions], **self.aware.per_clip[r.name].as_dict()}
-                      for r in self.runs],
+            "distractors": {
+                k: {
+                    "clips": v.clips,
+                    "seconds": round(v.seconds, 2),
+                    "false_positives": v.false_positives,
+                    "per_minute": round(v.per_minute, 3),
+                    "by_cue": dict(sorted(v.by_cue.items())),
+                }
+                for k, v in sorted(self.distractors.items())
+            },
+            "clips": [
+                {
+                    "name": r.name,
+                    "kind": r.kind,
+                    "truths": r.truths,
+                    "predictions": [p.cue for p in r.predictions],
+                    **self.aware.per_clip[r.name].as_dict(),
+                }
+                for r in self.runs
+            ],
             "frames": self.frames,
             "wall_s": round(self.wall_s, 3),
         }
@@ -87,8 +100,18 @@ def score_clips(clips: Sequence[SynthClip], run_fn: RunFn) -> Report:
     for clip in clips:
         t0 = time.perf_counter()
         preds = tuple(_as_prediction(p) for p in run_fn(clip))
-        runs.append(ClipRun(clip.name, clip.kind, clip.distractors, clip.duration_s, clip.n_frames,
-                            len(clip.events), preds, time.perf_counter() - t0))
+        runs.append(
+            ClipRun(
+                clip.name,
+                clip.kind,
+                clip.distractors,
+                clip.duration_s,
+                clip.n_frames,
+                len(clip.events),
+                preds,
+                time.perf_counter() - t0,
+            )
+        )
         inputs.append(ClipInput(clip.name, clip.duration_s, clip.events, preds, frame_s=1.0 / clip.fps))
     aware, agnostic = score_both(inputs)
     distractors: dict[str, DistractorStats] = {}
@@ -114,8 +137,7 @@ def pipeline_run_fn(baseline_seconds: float = 2.0) -> RunFn:
         analyzer = VisionPipeline(live=False)
         try:
             engine = CueEngine(EngineConfig(baseline_seconds=baseline_seconds))
-            return [e for e in analyze_frames(clip.iter_frames(), analyzer, engine, clip.name)
-                    if isinstance(e, Cue)]
+            return [e for e in analyze_frames(clip.iter_frames(), analyzer, engine, clip.name) if isinstance(e, Cue)]
         finally:
             analyzer.close()
 
@@ -142,10 +164,18 @@ def print_table(report: Report, out: object = None) -> None:
         return t
 
     cues = [c for c in CUE_NAMES if c in report.aware.per_cue] + sorted(
-        c for c in report.aware.per_cue if c not in CUE_NAMES)
+        c for c in report.aware.per_cue if c not in CUE_NAMES
+    )
     console.print(table("Per cue (cue-aware, IoU >= 0.5)", (_counts_row(c, report.aware.per_cue[c]) for c in cues)))
-    console.print(table("Overall", [_counts_row("cue-aware", report.aware.overall),
-                                    _counts_row("cue-agnostic (MEGC)", report.agnostic.overall)]))
+    console.print(
+        table(
+            "Overall",
+            [
+                _counts_row("cue-aware", report.aware.overall),
+                _counts_row("cue-agnostic (MEGC)", report.agnostic.overall),
+            ],
+        )
+    )
     scale_rows = []
     for scale in ("micro", "macro"):
         scale_rows.append(_counts_row(f"{scale}, cue-aware", report.aware.per_scale.get(scale, Counts())))
@@ -156,20 +186,30 @@ def print_table(report: Report, out: object = None) -> None:
         fp.add_column(h, justify="left" if h in ("distractor", "cues") else "right")
     for label, s in sorted(report.distractors.items()):
         cues_text = ", ".join(f"{c} {n}" for c, n in s.by_cue.most_common())
-        fp.add_row(label, str(s.clips), f"{s.seconds:.0f}", str(s.false_positives), f"{s.per_minute:.2f}",
-                   cues_text or "-")
+        fp.add_row(
+            label, str(s.clips), f"{s.seconds:.0f}", str(s.false_positives), f"{s.per_minute:.2f}", cues_text or "-"
+        )
     console.print(fp)
     fps = report.frames / report.wall_s if report.wall_s else 0.0
     console.print(f"{len(report.runs)} clips, {report.frames} frames in {report.wall_s:.1f} s ({fps:.1f} frames/s)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--size", choices=("small", "standard"), default="standard",
-                        help="clip set: small (6 clips, quick) or standard (48 clips; default)")
+    parser.add_argument(
+        "--size",
+        choices=("small", "standard"),
+        default="standard",
+        help="clip set: small (6 clips, quick) or standard (48 clips; default)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic set (default 0)")
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output (default table)")
-    parser.add_argument("--baseline-seconds", type=float, default=2.0, metavar="S",
-                        help="seconds of each clip used as the neutral baseline (default 2.0)")
+    parser.add_argument(
+        "--baseline-seconds",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="seconds of each clip used as the neutral baseline (default 2.0)",
+    )
 
 
 def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:

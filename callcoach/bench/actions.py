@@ -37,8 +37,7 @@ def _idx(*groups: Iterable[int]) -> list[int]:
     return [i for g in groups for i in g]
 
 
-def spread(mesh: FaceMesh, moves: dict[int, tuple[float, float]], sigma: float,
-           hold: Iterable[int] = ()) -> np.ndarray:
+def spread(mesh: FaceMesh, moves: dict[int, tuple[float, float]], sigma: float, hold: Iterable[int] = ()) -> np.ndarray:
     """Move the given landmarks exactly and their neighbours smoothly (Gaussian-weighted average).
 
     Dividing by max(1, total weight) lets the influence fade to zero away from the handles instead of
@@ -65,8 +64,9 @@ def eye_pins() -> list[int]:
     return _idx(*LIDS["r"], *LIDS["l"], IRIS["r"], IRIS["l"])
 
 
-def lids(mesh: FaceMesh, side: str, upper: float, lower: float, sigma_up: float = 0.1,
-         sigma_down: float = 0.16) -> np.ndarray:
+def lids(
+    mesh: FaceMesh, side: str, upper: float, lower: float, sigma_up: float = 0.1, sigma_down: float = 0.16
+) -> np.ndarray:
     """Move one eye's lids by fractions of the local lid gap: ``upper`` > 0 lowers the upper lid (1 closes
     the eye onto the lower lid), ``lower`` > 0 raises the lower lid. The skin above and below follows
     with a falloff, and points inside the opening (iris) are squeezed proportionally so nothing folds.
@@ -85,8 +85,9 @@ def lids(mesh: FaceMesh, side: str, upper: float, lower: float, sigma_up: float 
     dv = np.where(
         v < v_up,
         upper * gap * np.exp(-(((v_up - v) / sigma_up) ** 2)),
-        np.where(v > v_lo, -lower * gap * np.exp(-(((v - v_lo) / sigma_down) ** 2)),
-                 gap * (upper - frac * (upper + lower))),
+        np.where(
+            v > v_lo, -lower * gap * np.exp(-(((v - v_lo) / sigma_down) ** 2)), gap * (upper - frac * (upper + lower))
+        ),
     )
     # Only this eye: the other eye's lid lines extrapolate nonsense, so limit to a band around it.
     near = np.abs(u - up[:, 0].mean()) < 0.45
@@ -118,8 +119,7 @@ def lid_creases(mesh: FaceMesh, reach: float = 0.11) -> list[int]:
     return out
 
 
-def brows(mesh: FaceMesh, inner_up: float, outer_up: float, inward: float = 0.0,
-          sigma: float = 0.14) -> np.ndarray:
+def brows(mesh: FaceMesh, inner_up: float, outer_up: float, inward: float = 0.0, sigma: float = 0.14) -> np.ndarray:
     """Raise (positive) or lower each brow, the inner and outer halves separately; ``inward`` draws the
     inner ends towards the nose (corrugator). A raise leaves the lid skin below the crease in place (a
     lid stretched with the brow reads as wide eyes); a lowered brow pushes that skin down over the lid,
@@ -230,8 +230,10 @@ def nose_wrinkle(mesh: FaceMesh, k: float = 1.0) -> np.ndarray:
     wings and cheeks rise, the inner brows come down."""
     uv = mesh.uv()
     corner_u = float(np.mean(np.abs(uv[[61, 291], 0])))
-    lip = {i: (0.0, -0.1 * k * min(1.0, 1.6 * (1 - abs(uv[i, 0]) / corner_u)))
-           for i in _idx(UPPER_OUTER[1:-1], UPPER_INNER[1:-1])}
+    lip = {
+        i: (0.0, -0.1 * k * min(1.0, 1.6 * (1 - abs(uv[i, 0]) / corner_u)))
+        for i in _idx(UPPER_OUTER[1:-1], UPPER_INNER[1:-1])
+    }
     d = spread(mesh, lip, 0.08, hold=LOWER_LIP)
     for side in ("r", "l"):
         d += spread(mesh, {i: (0.0, -0.06 * k) for i in ALAR[side]}, 0.1)
@@ -307,8 +309,12 @@ def talk_basis(mesh: FaceMesh) -> dict[str, np.ndarray]:
     round_ = spread(mesh, {61: (0.06, 0.0), 78: (0.05, 0.0), 291: (-0.06, 0.0), 308: (-0.05, 0.0)}, 0.1)
     spread_ = corners(mesh, "r", 0.01, 0.04) + corners(mesh, "l", 0.01, 0.04)
     upper = spread(mesh, {i: (0.0, -0.02) for i in UPPER_INNER[2:-2]}, 0.06)
-    return {"jaw": jaw(mesh, 0.16, 0.02), "round": pin(round_, eye_pins()),
-            "spread": pin(spread_, eye_pins()), "upper": pin(upper, eye_pins())}
+    return {
+        "jaw": jaw(mesh, 0.16, 0.02),
+        "round": pin(round_, eye_pins()),
+        "spread": pin(spread_, eye_pins()),
+        "upper": pin(upper, eye_pins()),
+    }
 
 
 CUE_ACTIONS: dict[str, Action] = {

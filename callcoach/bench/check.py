@@ -71,8 +71,14 @@ def action_deltas(base: str = "neutral", cues: Sequence[str] = CUE_NAMES) -> lis
             img = apex_frame(base, cue)
             ms = 1000 * (time.perf_counter() - t0)
             bs, geo = observe(img)
-            out.append(ActionDelta(cue, ms, {k: v - bs0.get(k, 0.0) for k, v in bs.items()},
-                                   {k: v - geo0.get(k, 0.0) for k, v in geo.items()}))
+            out.append(
+                ActionDelta(
+                    cue,
+                    ms,
+                    {k: v - bs0.get(k, 0.0) for k, v in bs.items()},
+                    {k: v - geo0.get(k, 0.0) for k, v in geo.items()},
+                )
+            )
         return out
     finally:
         lm.close()
@@ -87,8 +93,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("|---|---|---|---|")
     for d in action_deltas(args.base):
         bs, geo = d.top(args.top)
-        print(f"| {d.cue} | " + ", ".join(f"{k} {v:+.2f}" for k, v in bs) + " | "
-              + ", ".join(f"{k} {v:+.3f}" for k, v in geo) + f" | {d.render_ms:.1f} |")
+        print(
+            f"| {d.cue} | "
+            + ", ".join(f"{k} {v:+.2f}" for k, v in bs)
+            + " | "
+            + ", ".join(f"{k} {v:+.3f}" for k, v in geo)
+            + f" | {d.render_ms:.1f} |"
+        )
     return 0
 
 

@@ -41,8 +41,13 @@ class ClipResult:
     events: list[Settled] = field(default_factory=list)
 
 
-def run_engines(name: str, observations: Sequence[FrameObservation], baseline_seconds: float = 2.0,
-                truths: tuple[GroundTruth, ...] = (), config: EngineConfig | None = None) -> ClipResult:
+def run_engines(
+    name: str,
+    observations: Sequence[FrameObservation],
+    baseline_seconds: float = 2.0,
+    truths: tuple[GroundTruth, ...] = (),
+    config: EngineConfig | None = None,
+) -> ClipResult:
     """The same observations through an engine without and one with early cues."""
     plain = CueEngine(EngineConfig(baseline_seconds=baseline_seconds))
     early = CueEngine(config or EngineConfig(baseline_seconds=baseline_seconds, early=True))
@@ -114,13 +119,22 @@ def settle(events: Iterable[Settled]) -> Settlement:
             out.withdrawn[match[0]] = event
             renamed = match[0] if event.reason == "renamed" else None
         else:
-            match = [i for i in open_ if earlies[i].face == event.face and earlies[i].cue == event.cue
-                     and _holds(event, earlies[i].apex_s)]
+            match = [
+                i
+                for i in open_
+                if earlies[i].face == event.face and earlies[i].cue == event.cue and _holds(event, earlies[i].apex_s)
+            ]
             for i in match:
                 open_.remove(i)
                 out.final[i] = event
-            late = [i for i, w in out.withdrawn.items() if w.reason != "renamed" and earlies[i].face == event.face
-                    and earlies[i].cue == event.cue and _holds(event, earlies[i].apex_s)]
+            late = [
+                i
+                for i, w in out.withdrawn.items()
+                if w.reason != "renamed"
+                and earlies[i].face == event.face
+                and earlies[i].cue == event.cue
+                and _holds(event, earlies[i].apex_s)
+            ]
             if not match and late:
                 out.problems.append(f"early {event.cue} withdrawn, then confirmed by {event}")
     if renamed is not None:
@@ -133,8 +147,7 @@ def pair(result: ClipResult, settled: Settlement | None = None) -> list[tuple[Ea
     """Each early cue with the final cue of the same movement, as the engine settled it (None: withdrawn
     with no final cue), then the final cues without an early cue (blink clusters left out: they get none)."""
     settled = settled or settle(result.events)
-    pairs: list[tuple[EarlyCue | None, Cue | None]] = [
-        (e, settled.final.get(i)) for i, e in enumerate(result.earlies)]
+    pairs: list[tuple[EarlyCue | None, Cue | None]] = [(e, settled.final.get(i)) for i, e in enumerate(result.earlies)]
     used = {id(c) for c in settled.final.values()}
     pairs.extend((None, c) for c, _ in result.finals if id(c) not in used and c.cue != "blink_cluster")
     return pairs
@@ -143,8 +156,11 @@ def pair(result: ClipResult, settled: Settlement | None = None) -> list[tuple[Ea
 def _pct(values: Sequence[float]) -> dict[str, float | None]:
     if not values:
         return {"n": 0, "p50": None, "p95": None}
-    return {"n": len(values), "p50": round(float(np.percentile(values, 50)) * 1000, 1),
-            "p95": round(float(np.percentile(values, 95)) * 1000, 1)}
+    return {
+        "n": len(values),
+        "p50": round(float(np.percentile(values, 50)) * 1000, 1),
+        "p95": round(float(np.percentile(values, 95)) * 1000, 1),
+    }
 
 
 def _truth_name(truths: Iterable[GroundTruth], face: int, t: float) -> str | None:
@@ -210,8 +226,9 @@ class Report:
                 self.withdrawal_delay.append(w.t_s - e.t_s)
                 row["withdrawn"] += 1
                 final = f", final {c.cue}" if c is not None else ""
-                self.disagreements.append(f"{result.name}: early {e.cue} at {e.t_s:.2f}s withdrawn at "
-                                          f"{w.t_s:.2f}s ({w.reason}{final})")
+                self.disagreements.append(
+                    f"{result.name}: early {e.cue} at {e.t_s:.2f}s withdrawn at {w.t_s:.2f}s ({w.reason}{final})"
+                )
             elif c is not None and c.cue == e.cue:
                 self.agree += 1
                 row["agree"] += 1
@@ -230,16 +247,22 @@ class Report:
             return round(a / b, 3) if b else None
 
         return {
-            "type": "bench_early", "clips": self.clips, "final_stream_identical": self.identical,
-            "early_cues": self.earlies, "early_agree": self.agree, "agreement": share(self.agree, self.earlies),
+            "type": "bench_early",
+            "clips": self.clips,
+            "final_stream_identical": self.identical,
+            "early_cues": self.earlies,
+            "early_agree": self.agree,
+            "agreement": share(self.agree, self.earlies),
             "agreement_when_final": share(self.agree, self.earlies - self.without_final),
             "withdrawn": sum(self.withdrawn.values()),
             "withdrawn_by_reason": dict(sorted(self.withdrawn.items())),
             "withdrawal_after_early_ms": _pct(self.withdrawal_delay),
             "settlement_breaches": len(self.unsettled),
-            "final_cues": self.finals, "finals_with_early": self.finals_with_early,
+            "final_cues": self.finals,
+            "finals_with_early": self.finals_with_early,
             "coverage": share(self.finals_with_early, self.finals),
-            "early_apex_latency_ms": _pct(self.early_latency), "final_apex_latency_ms": _pct(self.final_latency),
+            "early_apex_latency_ms": _pct(self.early_latency),
+            "final_apex_latency_ms": _pct(self.final_latency),
             "lead_ms": _pct(self.lead),
             "early_vs_label": share(self.truth_early["right"], self.truth_early["labelled"]),
             "final_vs_label": share(self.truth_final["right"], self.truth_final["labelled"]),
@@ -251,21 +274,35 @@ class Report:
 
 def print_report(report: Report) -> None:
     d = report.as_dict()
-    el, fl, lead, wd = (d["early_apex_latency_ms"], d["final_apex_latency_ms"], d["lead_ms"],
-                        d["withdrawal_after_early_ms"])
+    el, fl, lead, wd = (
+        d["early_apex_latency_ms"],
+        d["final_apex_latency_ms"],
+        d["lead_ms"],
+        d["withdrawal_after_early_ms"],
+    )
     assert isinstance(el, dict) and isinstance(fl, dict) and isinstance(lead, dict) and isinstance(wd, dict)
-    print(f"clips {report.clips}, final cue stream identical with and without early cues: "
-          f"{report.identical}/{report.clips}")
+    print(
+        f"clips {report.clips}, final cue stream identical with and without early cues: "
+        f"{report.identical}/{report.clips}"
+    )
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(report.withdrawn.items())) or "none"
-    print(f"early cues {report.earlies}: same name as the final cue {report.agree} ({d['agreement']}; "
-          f"{d['agreement_when_final']} of those that had a final cue), withdrawn {d['withdrawn']} ({reasons}; "
-          f"withdrawal after the early cue p50 {wd['p50']} ms, p95 {wd['p95']} ms)")
-    print(f"each early cue settled once (a final cue of its name or a withdrawal): "
-          f"{'yes' if not report.unsettled else f'NO, {len(report.unsettled)} breaches'}")
-    print(f"final cues (blink clusters left out) {report.finals}: with an early cue {report.finals_with_early} "
-          f"({d['coverage']})")
-    print(f"apex to announcement, ms p50 / p95: early {el['p50']} / {el['p95']} (n {el['n']}), "
-          f"final {fl['p50']} / {fl['p95']} (n {fl['n']}); early ahead of final by p50 {lead['p50']}")
+    print(
+        f"early cues {report.earlies}: same name as the final cue {report.agree} ({d['agreement']}; "
+        f"{d['agreement_when_final']} of those that had a final cue), withdrawn {d['withdrawn']} ({reasons}; "
+        f"withdrawal after the early cue p50 {wd['p50']} ms, p95 {wd['p95']} ms)"
+    )
+    print(
+        f"each early cue settled once (a final cue of its name or a withdrawal): "
+        f"{'yes' if not report.unsettled else f'NO, {len(report.unsettled)} breaches'}"
+    )
+    print(
+        f"final cues (blink clusters left out) {report.finals}: with an early cue {report.finals_with_early} "
+        f"({d['coverage']})"
+    )
+    print(
+        f"apex to announcement, ms p50 / p95: early {el['p50']} / {el['p95']} (n {el['n']}), "
+        f"final {fl['p50']} / {fl['p95']} (n {fl['n']}); early ahead of final by p50 {lead['p50']}"
+    )
     if d["early_vs_label"] is not None:
         print(f"name matches the labelled event: early {d['early_vs_label']}, final {d['final_vs_label']}")
     parts = []

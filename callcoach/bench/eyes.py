@@ -79,8 +79,7 @@ def without_irises(image: np.ndarray, mesh: FaceMesh, irises: tuple[Iris, ...]) 
     return out
 
 
-def paint_irises(frame: np.ndarray, moved_xy: np.ndarray, irises: tuple[Iris, ...],
-                 shift_px: np.ndarray) -> None:
+def paint_irises(frame: np.ndarray, moved_xy: np.ndarray, irises: tuple[Iris, ...], shift_px: np.ndarray) -> None:
     """Draw each iris at its (moved) centre plus ``shift_px``, clipped to the moved lid opening."""
     h, w = frame.shape[:2]
     for iris in irises:

@@ -125,14 +125,18 @@ def base_face(name: str) -> BaseFace:
             if v.flip:
                 src = src[:, ::-1]
             x, y, w, h = v.box
-            tile = cv2.resize(src[y : y + h, x : x + w], TILE,
-                              interpolation=cv2.INTER_AREA if w > TILE[0] else cv2.INTER_CUBIC)
+            tile = cv2.resize(
+                src[y : y + h, x : x + w], TILE, interpolation=cv2.INTER_AREA if w > TILE[0] else cv2.INTER_CUBIC
+            )
             tile = np.clip(tile.astype(np.float32) * np.array(v.gains, np.float32), 0, 255).astype(np.uint8)
             tile = np.ascontiguousarray(tile)
             mesh = detect_mesh(tile)
             skins = tuple(lid_skin(tile, mesh, upper) for upper, _ in EYES)
-            irises = (iris_model(tile, mesh, actions.LIDS["r"], actions.IRIS["r"]),
-                      iris_model(tile, mesh, actions.LIDS["l"], actions.IRIS["l"]))
-            _bases[name] = BaseFace(name, tile, mesh, make_warper(tile, mesh), skins, irises,
-                                    without_irises(tile, mesh, irises))
+            irises = (
+                iris_model(tile, mesh, actions.LIDS["r"], actions.IRIS["r"]),
+                iris_model(tile, mesh, actions.LIDS["l"], actions.IRIS["l"]),
+            )
+            _bases[name] = BaseFace(
+                name, tile, mesh, make_warper(tile, mesh), skins, irises, without_irises(tile, mesh, irises)
+            )
         return _bases[name]

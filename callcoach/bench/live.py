@@ -39,13 +39,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--window", metavar="TITLE", help="a real window, followed by title (X11)")
     src.add_argument("--region", metavar="X,Y,W,H", help="a fixed screen region")
     parser.add_argument("--duration", type=float, default=20.0, metavar="S", help="seconds per run (default 20)")
-    parser.add_argument("--faces", type=int, default=4, metavar="N",
-                        help="copies of the clip in the multi-face run, delivered at 15 fps (default 4; 0 = skip)")
+    parser.add_argument(
+        "--faces",
+        type=int,
+        default=4,
+        metavar="N",
+        help="copies of the clip in the multi-face run, delivered at 15 fps (default 4; 0 = skip)",
+    )
     parser.add_argument("--fps", type=float, default=None, help="capture rate for --window/--region (default 30)")
     parser.add_argument("--no-startup", action="store_true", help="skip the whole-process start-up timing")
-    parser.add_argument("--self-video", metavar="FILE",
-                        help="also run the one-face clip with self-coaching (--vcam) on FILE standing in for your "
-                        "webcam, passed to no device: what coaching your own face costs the other side")
+    parser.add_argument(
+        "--self-video",
+        metavar="FILE",
+        help="also run the one-face clip with self-coaching (--vcam) on FILE standing in for your "
+        "webcam, passed to no device: what coaching your own face costs the other side",
+    )
     parser.add_argument("--format", choices=("table", "json"), default="table")
 
 
@@ -139,11 +147,11 @@ def run_once(source: FrameSource, duration: float, label: str, companion: Any = 
         "cue_latency_ms": {f"p{q}": _round(percentile(cue_ms, q)) for q in (50, 95, 99)},
         "apex_latency_ms": {f"p{q}": _round(percentile(apex_ms, q)) for q in (50, 95)},
         "early_cues": len(s.early_timings),
-        "early_apex_latency_ms": {f"p{q}": _round(percentile([e.apex_latency_ms for e in s.early_timings], q))
-                                  for q in (50, 95)},
+        "early_apex_latency_ms": {
+            f"p{q}": _round(percentile([e.apex_latency_ms for e in s.early_timings], q)) for q in (50, 95)
+        },
         "suggestions": len(s.suggestion_apex_latency_ms),
-        "suggestion_apex_latency_ms": {f"p{q}": _round(percentile(s.suggestion_apex_latency_ms, q))
-                                       for q in (50, 95)},
+        "suggestion_apex_latency_ms": {f"p{q}": _round(percentile(s.suggestion_apex_latency_ms, q)) for q in (50, 95)},
         "faces_seen": len(s.face_ids),
         "face_share": round(s.frames_with_face / s.frames, 3) if s.frames else 0.0,
         "stop_s": round(stop_s, 3),
@@ -157,16 +165,21 @@ def _self_figures(companion: Any) -> dict[str, Any]:
     stats = getattr(companion, "self_stats", None) if companion is not None else None
     if not stats:
         return {}
-    return {"self_frames": stats.get("frames"), "self_skipped": stats.get("skipped"),
-            "self_dropped": stats.get("dropped"), "self_baseline_ready": stats.get("baseline_ready")}
+    return {
+        "self_frames": stats.get("frames"),
+        "self_skipped": stats.get("skipped"),
+        "self_dropped": stats.get("dropped"),
+        "self_baseline_ready": stats.get("baseline_ready"),
+    }
 
 
 def startup(video: str) -> float | None:
     """Seconds from spawning ``callcoach live --video`` to its first status after an analysed frame."""
     cmd = [sys.executable, "-m", "callcoach", "live", "--video", video, "--headless", "--duration", "6"]
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
     found: float | None = None
     try:
         assert proc.stdout is not None
@@ -214,8 +227,12 @@ def main(args: argparse.Namespace) -> int:
         from callcoach.sources.paced import PacedFileSource
 
         one = PacedFileSource(args.video, fps=args.fps, loop=True)
-        results.insert(1, run_once(one, args.duration, f"one face + self-coach, {one.fps:.0f} fps",
-                                   companion=_companion(args.self_video)))
+        results.insert(
+            1,
+            run_once(
+                one, args.duration, f"one face + self-coach, {one.fps:.0f} fps", companion=_companion(args.self_video)
+            ),
+        )
     report: dict[str, Any] = {"runs": results, "cpus": os.cpu_count()}
     if args.video and not args.no_startup:
         report["startup_to_first_frame_s"] = _round(startup(args.video), 3)

@@ -40,9 +40,15 @@ class GroundTruth:
         return scale_of(self.offset_s - self.onset_s)
 
     def as_dict(self) -> dict[str, object]:
-        return {"cue": self.cue, "emotion": self.emotion, "scale": self.scale,
-                "onset_s": round(self.onset_s, 3), "apex_s": round(self.apex_s, 3),
-                "offset_s": round(self.offset_s, 3), "face": self.face}
+        return {
+            "cue": self.cue,
+            "emotion": self.emotion,
+            "scale": self.scale,
+            "onset_s": round(self.onset_s, 3),
+            "apex_s": round(self.apex_s, 3),
+            "offset_s": round(self.offset_s, 3),
+            "face": self.face,
+        }
 
 
 @dataclass(frozen=True)
@@ -88,8 +94,7 @@ def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def match(clip: ClipInput, cue_aware: bool = True,
-          threshold: float = IOU_THRESHOLD) -> list[tuple[int, int, float]]:
+def match(clip: ClipInput, cue_aware: bool = True, threshold: float = IOU_THRESHOLD) -> list[tuple[int, int, float]]:
     """Greedy one-to-one matches as (truth index, prediction index, IoU), best IoU first."""
     truth_iv = [interval(t, clip.duration_s, clip.frame_s) for t in clip.truths]
     pred_iv = [interval(p, clip.duration_s, clip.frame_s) for p in clip.predictions]
@@ -141,8 +146,14 @@ class Counts:
         self.fn += other.fn
 
     def as_dict(self) -> dict[str, float | int]:
-        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": round(self.precision, 4),
-                "recall": round(self.recall, 4), "f1": round(self.f1, 4)}
+        return {
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+        }
 
 
 @dataclass
@@ -155,9 +166,11 @@ class Score:
     per_clip: dict[str, Counts] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
-        return {"overall": self.overall.as_dict(),
-                "per_scale": {k: v.as_dict() for k, v in sorted(self.per_scale.items())},
-                "per_cue": {k: v.as_dict() for k, v in sorted(self.per_cue.items())}}
+        return {
+            "overall": self.overall.as_dict(),
+            "per_scale": {k: v.as_dict() for k, v in sorted(self.per_scale.items())},
+            "per_cue": {k: v.as_dict() for k, v in sorted(self.per_cue.items())},
+        }
 
 
 def score(clips: Iterable[ClipInput], cue_aware: bool = True, threshold: float = IOU_THRESHOLD) -> Score:

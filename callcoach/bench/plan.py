@@ -204,8 +204,11 @@ class ClipBuilder:
     def add_lighting(self, side: bool = False) -> None:
         rng = self.rng
         if side:
-            self.fx["side_light"] = rng.choice([-1.0, 1.0]) * rng.uniform(0.4, 0.8) * smoothstep(
-                (self.t - rng.uniform(0.5, 2.5)) / rng.uniform(0.8, 2.0))
+            self.fx["side_light"] = (
+                rng.choice([-1.0, 1.0])
+                * rng.uniform(0.4, 0.8)
+                * smoothstep((self.t - rng.uniform(0.5, 2.5)) / rng.uniform(0.8, 2.0))
+            )
             self._label("side_light")
             return
         target = rng.uniform(0.65, 0.8) if rng.random() < 0.5 else rng.uniform(1.2, 1.35)

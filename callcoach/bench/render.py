@@ -79,8 +79,7 @@ def _rotate(points: np.ndarray, yaw: float, pitch: float) -> tuple[np.ndarray, n
 
 
 class Renderer:
-    def __init__(self, base: BaseFace, tracks: tuple[Track, ...], effects: Effects, n_frames: int,
-                 fps: float) -> None:
+    def __init__(self, base: BaseFace, tracks: tuple[Track, ...], effects: Effects, n_frames: int, fps: float) -> None:
         self.base, self.tracks, self.fx, self.n, self.fps = base, tracks, effects, n_frames, fps
         h, w = base.image.shape[:2]
         self._noise: list[np.ndarray] = []
@@ -133,8 +132,7 @@ class Renderer:
                 paint_irises(bare, xy, (iris,), shift)
             eyes = np.zeros(img.shape[:2], np.uint8)
             for iris in base.irises:
-                cv2.fillPoly(eyes, [np.round(opening(xy, iris.lids) * 4).astype(np.int32)], 255,
-                             cv2.LINE_AA, shift=2)
+                cv2.fillPoly(eyes, [np.round(opening(xy, iris.lids) * 4).astype(np.int32)], 255, cv2.LINE_AA, shift=2)
             alpha = (eyes.astype(np.float32) / 255.0)[..., None]
             img = (img * (1 - alpha) + bare * alpha).astype(np.uint8)
         else:
@@ -156,8 +154,9 @@ class Renderer:
             noisy = img.astype(np.int16) + self._noise[(i * 3) % len(self._noise)]
             img = np.clip(noisy, 0, 255).astype(np.uint8)
         if fx.jpeg_quality > 0:
-            ok, buf = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR),
-                                   [cv2.IMWRITE_JPEG_QUALITY, fx.jpeg_quality])
+            ok, buf = cv2.imencode(
+                ".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, fx.jpeg_quality]
+            )
             decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None
             if decoded is not None:
                 img = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)

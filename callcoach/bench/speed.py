@@ -27,8 +27,9 @@ from callcoach.errors import CallcoachError, SourceError
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=300, help="frames to time in process (default 300)")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per mode (default 2)")
-    parser.add_argument("--max-faces", type=int, default=4,
-                        help="faces for the multi-face landmarker reference run (default 4)")
+    parser.add_argument(
+        "--max-faces", type=int, default=4, help="faces for the multi-face landmarker reference run (default 4)"
+    )
     parser.add_argument("--no-process", action="store_true", help="skip the whole-process comparison")
     parser.add_argument("--format", choices=("table", "json"), default="table")
 
@@ -152,11 +153,15 @@ def main(args: argparse.Namespace) -> int:
         # Child processes first, while this process is still small (a forked child starts from our memory).
         bare_wall, bare_rss = _child("callcoach.bench.speed", ["--bare", path, "1"])
         full_wall, full_rss = _child("callcoach", ["analyze", path, "--format", "jsonl", "--quiet"])
-        result.update({
-            "process_bare_s": bare_wall, "process_full_s": full_wall,
-            "ratio_whole_process": full_wall / bare_wall,
-            "peak_rss_mib_bare": bare_rss, "peak_rss_mib_full": full_rss,
-        })
+        result.update(
+            {
+                "process_bare_s": bare_wall,
+                "process_full_s": full_wall,
+                "ratio_whole_process": full_wall / bare_wall,
+                "peak_rss_mib_bare": bare_rss,
+                "peak_rss_mib_full": full_rss,
+            }
+        )
     frames = _load(path, max(10, args.frames))
     h, w = frames[0].image.shape[:2]
     bare: list[float] = []  # the landmarker as the pipeline runs it on one face: num_faces=1
@@ -170,16 +175,23 @@ def main(args: argparse.Namespace) -> int:
         full += ms[5:]
         for k, v in st.items():
             stages.setdefault(k, []).extend(v[5:])
-    result.update({
-        "frames": len(frames), "size": f"{w}x{h}", "rounds": args.rounds,
-        "bare_ms_p50": statistics.median(bare), "bare_ms_p95": _pct(bare, 95),
-        f"bare_{args.max_faces}_faces_ms_p50": statistics.median(multi),
-        "full_ms_p50": statistics.median(full), "full_ms_p95": _pct(full, 95),
-        "fps_full": 1000 / statistics.mean(full), "fps_bare": 1000 / statistics.mean(bare),
-        "ratio_in_process": statistics.mean(full) / statistics.mean(bare),
-        f"ratio_vs_{args.max_faces}_face_landmarker": statistics.mean(full) / statistics.mean(multi),
-        "stages": {k: {"p50": statistics.median(v), "p95": _pct(v, 95)} for k, v in stages.items() if v},
-    })
+    result.update(
+        {
+            "frames": len(frames),
+            "size": f"{w}x{h}",
+            "rounds": args.rounds,
+            "bare_ms_p50": statistics.median(bare),
+            "bare_ms_p95": _pct(bare, 95),
+            f"bare_{args.max_faces}_faces_ms_p50": statistics.median(multi),
+            "full_ms_p50": statistics.median(full),
+            "full_ms_p95": _pct(full, 95),
+            "fps_full": 1000 / statistics.mean(full),
+            "fps_bare": 1000 / statistics.mean(bare),
+            "ratio_in_process": statistics.mean(full) / statistics.mean(bare),
+            f"ratio_vs_{args.max_faces}_face_landmarker": statistics.mean(full) / statistics.mean(multi),
+            "stages": {k: {"p50": statistics.median(v), "p95": _pct(v, 95)} for k, v in stages.items() if v},
+        }
+    )
     del frames
     _report(result, args.format)
     return 0

@@ -70,13 +70,19 @@ class SynthClip:
         return iter(Renderer(base_face(self.base), self.tracks, self.effects, self.n_frames, self.fps))
 
     def as_dict(self) -> dict[str, object]:
-        return {"name": self.name, "kind": self.kind, "base": self.base, "fps": self.fps,
-                "frames": self.n_frames, "duration_s": round(self.duration_s, 3),
-                "distractors": list(self.distractors), "events": [e.as_dict() for e in self.events]}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "base": self.base,
+            "fps": self.fps,
+            "frames": self.n_frames,
+            "duration_s": round(self.duration_s, 3),
+            "distractors": list(self.distractors),
+            "events": [e.as_dict() for e in self.events],
+        }
 
 
-def _apply(builder: ClipBuilder, name: str, talk: tuple[float, float] | None,
-           clear: list[tuple[float, float]]) -> None:
+def _apply(builder: ClipBuilder, name: str, talk: tuple[float, float] | None, clear: list[tuple[float, float]]) -> None:
     if name == "blinks":
         builder.add_blinks(0.0, builder.duration_s, clear)
     elif name == "talking" and talk is not None:
@@ -100,8 +106,14 @@ def _apply(builder: ClipBuilder, name: str, talk: tuple[float, float] | None,
         builder.add_soften()
 
 
-def cue_clip(name: str, kind: ClipKind, base: str, slots: Sequence[Slot], rng: np.random.Generator,
-             distractors: Sequence[str] = ()) -> SynthClip:
+def cue_clip(
+    name: str,
+    kind: ClipKind,
+    base: str,
+    slots: Sequence[Slot],
+    rng: np.random.Generator,
+    distractors: Sequence[str] = (),
+) -> SynthClip:
     """A clip with labelled events (and, for ``mixed``, distractors kept clear of the events)."""
     shapes = [event_shape(cue, scale, rng) for cue, scale in slots]
     t = rng.uniform(2.0, 2.3)

@@ -19,8 +19,44 @@ UPPER_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
 LOWER_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
 EYE_R_CONTOUR = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
 EYE_L_CONTOUR = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
-FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
-             152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
+FACE_OVAL = (
+    10,
+    338,
+    297,
+    332,
+    284,
+    251,
+    389,
+    356,
+    454,
+    323,
+    361,
+    288,
+    397,
+    365,
+    379,
+    378,
+    400,
+    377,
+    152,
+    148,
+    176,
+    149,
+    150,
+    136,
+    172,
+    58,
+    132,
+    93,
+    234,
+    127,
+    162,
+    21,
+    54,
+    103,
+    67,
+    109,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,8 +118,7 @@ class MeshWarper:
     triangulation of the moved points would instead mix source regions across the closed seam.
     """
 
-    def __init__(self, image: np.ndarray, controls: np.ndarray, roi: tuple[int, int, int, int],
-                 step: int = 3) -> None:
+    def __init__(self, image: np.ndarray, controls: np.ndarray, roi: tuple[int, int, int, int], step: int = 3) -> None:
         self.image = image
         self.controls = controls.astype(np.float64)
         self.triangles = Delaunay(self.controls).simplices.astype(np.int64)
@@ -96,8 +131,9 @@ class MeshWarper:
         # Coarse samples sit at the full-resolution position of each coarse pixel's centre, so that
         # cv2.resize (half-pixel convention) upsamples the map without a shift.
         self._g0 = np.array([x0 + 0.5 * step - 0.5, y0 + 0.5 * step - 0.5])
-        fx, fy = np.meshgrid(np.arange(x0, x0 + self._full[0], dtype=np.float32),
-                             np.arange(y0, y0 + self._full[1], dtype=np.float32))
+        fx, fy = np.meshgrid(
+            np.arange(x0, x0 + self._full[0], dtype=np.float32), np.arange(y0, y0 + self._full[1], dtype=np.float32)
+        )
         self._ident = (fx, fy)
 
     def source_map(self, moved: np.ndarray, depth: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -142,8 +178,9 @@ class MeshWarper:
         dy = cv2.resize(disp[:, 1].reshape(gh, gw), self._full, interpolation=cv2.INTER_LINEAR)
         return self._ident[0] + dx, self._ident[1] + dy
 
-    def render(self, moved: np.ndarray, depth: np.ndarray | None = None,
-               extra: tuple[np.ndarray, ...] = ()) -> list[np.ndarray]:
+    def render(
+        self, moved: np.ndarray, depth: np.ndarray | None = None, extra: tuple[np.ndarray, ...] = ()
+    ) -> list[np.ndarray]:
         """The base image (then each of ``extra``, same size) with the control points moved to ``moved``."""
         images = (self.image, *extra)
         outs = [im.copy() for im in images]
@@ -172,8 +209,15 @@ def _bbox(poly: np.ndarray, frame: np.ndarray) -> tuple[int, int, int, int]:
     return max(int(x0), 0), max(int(y0), 0), min(int(x1), w), min(int(y1), h)
 
 
-def _blend(frame: np.ndarray, poly: np.ndarray, colour: np.ndarray, strength: float, blur: int = 3,
-           line: bool = False, thickness: int = 1) -> None:
+def _blend(
+    frame: np.ndarray,
+    poly: np.ndarray,
+    colour: np.ndarray,
+    strength: float,
+    blur: int = 3,
+    line: bool = False,
+    thickness: int = 1,
+) -> None:
     """Alpha-blend a colour (an RGB triple, or an array covering ``_bbox(poly)``) into a polygon or
     polyline, in place."""
     x0, y0, x1, y1 = _bbox(poly, frame)
@@ -240,8 +284,13 @@ def lid_skin(image: np.ndarray, mesh: FaceMesh, upper: tuple[int, ...]) -> np.nd
     return np.percentile(samples, 40, axis=0).astype(np.float32)
 
 
-def paint_lids(frame: np.ndarray, base_xy: np.ndarray, moved_xy: np.ndarray,
-               eyes: tuple[EyeLids, ...], skins: tuple[np.ndarray, ...]) -> None:
+def paint_lids(
+    frame: np.ndarray,
+    base_xy: np.ndarray,
+    moved_xy: np.ndarray,
+    eyes: tuple[EyeLids, ...],
+    skins: tuple[np.ndarray, ...],
+) -> None:
     """Cover the part of each eye an upper lid has moved over with lid skin and a lash line, in place.
 
     A warp alone stretches the dark lash line into a smear and leaves squeezed sclera showing; a closed
@@ -256,5 +305,12 @@ def paint_lids(frame: np.ndarray, base_xy: np.ndarray, moved_xy: np.ndarray,
         closure = float(np.clip(drop.max() / gap, 0.0, 1.0))
         poly = np.vstack([src, dst[::-1]]).astype(np.float32)
         _blend(frame, poly, skin, 0.3 + 0.7 * closure, blur=5)
-        _blend(frame, dst.astype(np.float32), np.array([85, 60, 52], np.float32), 0.35 + 0.45 * closure, blur=3,
-               line=True, thickness=max(1, round(gap * 0.12)))
+        _blend(
+            frame,
+            dst.astype(np.float32),
+            np.array([85, 60, 52], np.float32),
+            0.35 + 0.45 * closure,
+            blur=3,
+            line=True,
+            thickness=max(1, round(gap * 0.12)),
+        )

@@ -55,46 +55,84 @@ _SOURCES = ("window", "region", "auto", "camera", "video")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     src = parser.add_argument_group("what to watch (one of)")
-    src.add_argument("--window", metavar="TITLE",
-                     help="follow the window whose title contains TITLE (X11, Windows, macOS)")
+    src.add_argument(
+        "--window", metavar="TITLE", help="follow the window whose title contains TITLE (X11, Windows, macOS)"
+    )
     src.add_argument("--region", metavar="X,Y,W,H", help="a fixed screen region, in pixels")
-    src.add_argument("--monitor", type=int, metavar="N", help="a whole monitor (1 = first; 0 = all); "
-                     "with --auto, the monitor to scan")
-    src.add_argument("--auto", action="store_true",
-                     help="find the other person's video tile on the screen; with --vcam your own self-view "
-                     "tile is recognised by matching your webcam (else by size and place: a small corner face)")
+    src.add_argument(
+        "--monitor",
+        type=int,
+        metavar="N",
+        help="a whole monitor (1 = first; 0 = all); with --auto, the monitor to scan",
+    )
+    src.add_argument(
+        "--auto",
+        action="store_true",
+        help="find the other person's video tile on the screen; with --vcam your own self-view "
+        "tile is recognised by matching your webcam (else by size and place: a small corner face)",
+    )
     src.add_argument("--camera", type=int, metavar="N", help="camera number N (0 = the first)")
-    src.add_argument("--video", metavar="FILE", help="a video file, played at its real rate from when the models "
-                     "have loaded; every frame is analysed (slower than real time if need be)")
+    src.add_argument(
+        "--video",
+        metavar="FILE",
+        help="a video file, played at its real rate from when the models "
+        "have loaded; every frame is analysed (slower than real time if need be)",
+    )
     parser.add_argument("--loop", action="store_true", help="--video: start again at the end")
-    parser.add_argument("--fps", type=float, default=None, metavar="F",
-                        help="screen, window and --auto capture rate (default 30); --video: delivery rate "
-                        "(default: the file's own)")
+    parser.add_argument(
+        "--fps",
+        type=float,
+        default=None,
+        metavar="F",
+        help="screen, window and --auto capture rate (default 30); --video: delivery rate (default: the file's own)",
+    )
     parser.add_argument("--headless", action="store_true", help="no panel: jsonl on stdout")
-    parser.add_argument("--duration", type=float, metavar="S",
-                        help="--headless: stop after S seconds (counted once the models have loaded)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        metavar="S",
+        help="--headless: stop after S seconds (counted once the models have loaded)",
+    )
     parser.add_argument("--format", choices=("jsonl",), default="jsonl", help="--headless output (jsonl)")
-    parser.add_argument("--context", choices=CONTEXTS, default="general",
-                        help="coaching context for the panel's suggestions (the panel can switch it)")
-    parser.add_argument("--baseline-seconds", type=float, default=2.0, metavar="S",
-                        help="seconds of a face used as its neutral baseline (default 2.0)")
+    parser.add_argument(
+        "--context",
+        choices=CONTEXTS,
+        default="general",
+        help="coaching context for the panel's suggestions (the panel can switch it)",
+    )
+    parser.add_argument(
+        "--baseline-seconds",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="seconds of a face used as its neutral baseline (default 2.0)",
+    )
     cam = parser.add_argument_group("your own camera (optional)")
-    cam.add_argument("--vcam", action="store_true",
-                     help="also pass your webcam through to the 'CallCoach Camera' virtual camera (pick it in the "
-                     "call app) and coach your own face on a quieter line. Without a virtual camera device you "
-                     "are told what to do, the webcam is released and coaching the other person goes on "
-                     "(with --vcam-video, your own face is still coached from the file)")
+    cam.add_argument(
+        "--vcam",
+        action="store_true",
+        help="also pass your webcam through to the 'CallCoach Camera' virtual camera (pick it in the "
+        "call app) and coach your own face on a quieter line. Without a virtual camera device you "
+        "are told what to do, the webcam is released and coaching the other person goes on "
+        "(with --vcam-video, your own face is still coached from the file)",
+    )
     cam.add_argument("--vcam-camera", type=int, metavar="N", help="--vcam: your webcam's number (default 0)")
     cam.add_argument("--vcam-video", metavar="FILE", help="--vcam: a video file standing in for your webcam")
     cam.add_argument("--vcam-device", metavar="PATH", help="--vcam: virtual camera device (default: first free)")
     cam.add_argument("--vcam-backend", metavar="NAME", help="--vcam: pyvirtualcam backend (default: the platform's)")
-    cam.add_argument("--no-self-coach", action="store_true",
-                     help="--vcam: only pass the webcam through; do not analyse your own face")
-    parser.add_argument("--no-record-session", action="store_true",
-                        help="keep no cue log of this run ('callcoach sessions record off': of any run). A cue log "
-                        "holds the cues seen, the suggestions shown, your marks, (with --vcam) the notes about your "
-                        "own face and the window or source name; never video, pictures or sound. "
-                        "'callcoach summary' reads it")
+    cam.add_argument(
+        "--no-self-coach",
+        action="store_true",
+        help="--vcam: only pass the webcam through; do not analyse your own face",
+    )
+    parser.add_argument(
+        "--no-record-session",
+        action="store_true",
+        help="keep no cue log of this run ('callcoach sessions record off': of any run). A cue log "
+        "holds the cues seen, the suggestions shown, your marks, (with --vcam) the notes about your "
+        "own face and the window or source name; never video, pictures or sound. "
+        "'callcoach summary' reads it",
+    )
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -104,18 +142,16 @@ def _check(args: argparse.Namespace) -> None:
         chosen.append("monitor")
     if len(chosen) != 1:
         what = "none" if not chosen else " and ".join("--" + c for c in chosen)
-        raise UsageError(
-            f"choose exactly one of --window, --region, --monitor, --auto, --camera, --video (got {what})"
-        )
+        raise UsageError(f"choose exactly one of --window, --region, --monitor, --auto, --camera, --video (got {what})")
     for name in ("fps", "baseline_seconds", "duration"):
         value = getattr(args, name)
-        if value is not None and (not math.isfinite(value) or value < 0 or (name != "baseline_seconds"
-                                                                             and value == 0)):
+        if value is not None and (not math.isfinite(value) or value < 0 or (name != "baseline_seconds" and value == 0)):
             raise UsageError(f"--{name.replace('_', '-')} must be a positive number, got {value}")
     if args.duration is not None and not args.headless:
         raise UsageError("--duration is for --headless runs; in the panel, quit with q")
-    vcam_only = [o for o in ("vcam_camera", "vcam_video", "vcam_device", "vcam_backend")
-                 if getattr(args, o) is not None] + (["no_self_coach"] if args.no_self_coach else [])
+    vcam_only = [
+        o for o in ("vcam_camera", "vcam_video", "vcam_device", "vcam_backend") if getattr(args, o) is not None
+    ] + (["no_self_coach"] if args.no_self_coach else [])
     if vcam_only and not args.vcam:
         raise UsageError(f"--{vcam_only[0].replace('_', '-')} goes with --vcam")
     if args.vcam_backend is not None:
@@ -124,10 +160,11 @@ def _check(args: argparse.Namespace) -> None:
         check_backend(args.vcam_backend)  # a misspelt name is a bad option, not a notice mid-call
     if args.vcam_camera is not None and args.vcam_video is not None:
         raise UsageError("choose one of --vcam-camera and --vcam-video")
-    if args.vcam and args.camera is not None and args.vcam_video is None and \
-            args.camera == (args.vcam_camera or 0):
-        raise UsageError(f"--camera {args.camera} is also the webcam --vcam passes through; watch the other person "
-                         "with --window, --region or --auto")
+    if args.vcam and args.camera is not None and args.vcam_video is None and args.camera == (args.vcam_camera or 0):
+        raise UsageError(
+            f"--camera {args.camera} is also the webcam --vcam passes through; watch the other person "
+            "with --window, --region or --auto"
+        )
     if not args.headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("the live panel needs a terminal; use --headless for jsonl output")
 
@@ -145,8 +182,11 @@ def make_source(args: argparse.Namespace) -> FrameSource:
     if args.auto:
         from callcoach.live.autolock import AutoLockSource
 
-        return AutoLockSource(monitor=1 if args.monitor is None else args.monitor, fps=args.fps or LIVE_FPS,
-                              self_view=self_view_reference(args))
+        return AutoLockSource(
+            monitor=1 if args.monitor is None else args.monitor,
+            fps=args.fps or LIVE_FPS,
+            self_view=self_view_reference(args),
+        )
     if args.monitor is not None:
         from callcoach.sources.screen import ScreenSource
 
@@ -181,9 +221,15 @@ def make_companion(args: argparse.Namespace) -> Companion | None:
     from callcoach.live.companion import UnavailableCompanion, build_companion
 
     try:
-        return build_companion(camera=args.vcam_camera, video=args.vcam_video, device=args.vcam_device,
-                               backend=args.vcam_backend, self_coach=not args.no_self_coach,
-                               baseline_seconds=args.baseline_seconds, self_view=self_view_reference(args))
+        return build_companion(
+            camera=args.vcam_camera,
+            video=args.vcam_video,
+            device=args.vcam_device,
+            backend=args.vcam_backend,
+            self_coach=not args.no_self_coach,
+            baseline_seconds=args.baseline_seconds,
+            self_view=self_view_reference(args),
+        )
     except CallcoachError as exc:
         return UnavailableCompanion(f"--vcam: {' '.join(str(exc).split())}")
 
@@ -195,8 +241,9 @@ def runner_factory(args: argparse.Namespace, first: FrameSource, advisor: Adviso
 
     def factory(listener: LiveListener) -> LiveRunner:
         source = sources.pop() if sources else make_source(args)
-        return LiveRunner(source, listener, advisor=advisor, baseline_seconds=args.baseline_seconds,
-                          companion=make_companion(args))
+        return LiveRunner(
+            source, listener, advisor=advisor, baseline_seconds=args.baseline_seconds, companion=make_companion(args)
+        )
 
     return factory
 
@@ -298,8 +345,13 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def run_headless(factory: RunnerFactory, duration: float | None, out: TextIO = sys.stdout,
-                 advisor: object = None, start_record: Callable[[], dict[str, Any]] | None = None) -> int:
+def run_headless(
+    factory: RunnerFactory,
+    duration: float | None,
+    out: TextIO = sys.stdout,
+    advisor: object = None,
+    start_record: Callable[[], dict[str, Any]] | None = None,
+) -> int:
     writer = HeadlessWriter(out)
     watcher = getattr(advisor, "watcher", None)
     if watcher is not None:
@@ -373,8 +425,13 @@ def main(args: argparse.Namespace) -> int:
     off_reason = settings.cue_log_off_reason(args.no_record_session)
     source = make_source(args)
     # The session record (cue events, suggestions, marks; never frames) starts when the runner is built.
-    recording = LiveRecording(source_kind=source.kind, source_name=source.name, context=args.context,
-                              enabled=off_reason is None, off_reason=off_reason)
+    recording = LiveRecording(
+        source_kind=source.kind,
+        source_name=source.name,
+        context=args.context,
+        enabled=off_reason is None,
+        off_reason=off_reason,
+    )
     if args.headless:
         _headless_notice()
         try:
@@ -386,8 +443,12 @@ def main(args: argparse.Namespace) -> int:
                     print(f"callcoach: {recording.start_line()}", file=sys.stderr, flush=True)
                 return recording.start_record()
 
-            return run_headless(recording.wrap_factory(runner_factory(args, source, advisor)), args.duration,
-                                advisor=advisor, start_record=start_record)
+            return run_headless(
+                recording.wrap_factory(runner_factory(args, source, advisor)),
+                args.duration,
+                advisor=advisor,
+                start_record=start_record,
+            )
         finally:
             # stdout is jsonl: keep it clean; a loss is said on stderr even when it is not a terminal.
             recording.finish(sys.stderr if sys.stderr.isatty() else None, trouble=sys.stderr)
@@ -401,9 +462,12 @@ def main(args: argparse.Namespace) -> int:
     advisor, selector = _advice(args.context)
     factory = runner_factory(args, source, advisor)
     try:
-        result = run_live_app(runner_factory=recording.wrap_factory(factory),
-                              selector=recording.wrap_selector(selector), context=args.context,
-                              cue_log=lambda: recording.keeping)
+        result = run_live_app(
+            runner_factory=recording.wrap_factory(factory),
+            selector=recording.wrap_selector(selector),
+            context=args.context,
+            cue_log=lambda: recording.keeping,
+        )
     finally:
         recording.finish(sys.stdout)
     return int(result or 0)
@@ -427,8 +491,11 @@ def _headless_advisor(context: str) -> Advisor | None:
     try:
         return cast(Advisor, default_selector(context))
     except CallcoachError as exc:
-        print(f"callcoach: the playbook cannot be used ({' '.join(str(exc).split())}); "
-              "printing cues without suggestions", file=sys.stderr, flush=True)
+        print(
+            f"callcoach: the playbook cannot be used ({' '.join(str(exc).split())}); printing cues without suggestions",
+            file=sys.stderr,
+            flush=True,
+        )
         return None
 
 

@@ -115,30 +115,57 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
         "back up your playbook with a timestamp and restore the default",
     ),
     # One module serves the session commands and summary; its add_arguments reads the leaf name from parser.prog.
-    ExternalCommand(("sessions", "list"), "callcoach.cli.sessions_cmd:list_sessions",
-                    "the kept sessions (cue logs, never video), newest first"),
-    ExternalCommand(("sessions", "show"), "callcoach.cli.sessions_cmd:show",
-                    "one session's cue events and suggestions"),
+    ExternalCommand(
+        ("sessions", "list"),
+        "callcoach.cli.sessions_cmd:list_sessions",
+        "the kept sessions (cue logs, never video), newest first",
+    ),
+    ExternalCommand(
+        ("sessions", "show"), "callcoach.cli.sessions_cmd:show", "one session's cue events and suggestions"
+    ),
     ExternalCommand(("sessions", "delete"), "callcoach.cli.sessions_cmd:delete", "delete one session"),
-    ExternalCommand(("sessions", "export"), "callcoach.cli.sessions_cmd:export",
-                    "one session as JSON or CSV"),
-    ExternalCommand(("sessions", "retention"), "callcoach.cli.sessions_cmd:retention",
-                    "show or set how many days sessions are kept ('off': until deleted)"),
-    ExternalCommand(("sessions", "record"), "callcoach.cli.sessions_cmd:record",
-                    "show or switch whether live runs keep a cue log ('off': keep none; never video)"),
-    ExternalCommand(("summary",), "callcoach.cli.sessions_cmd:summary",
-                    "the post-call summary of a session (default: the last), in the terminal, HTML or Markdown"),
-    ExternalCommand(("vcam",), "callcoach.cli.vcam_cmd:main",
-                    "pass the webcam through, unchanged, to the 'CallCoach Camera' virtual camera"),
-    ExternalCommand(("privacy",), "callcoach.privacy.check:main",
-                    "check 'local only' on this machine: network attempts, files written, what the store keeps"),
+    ExternalCommand(("sessions", "export"), "callcoach.cli.sessions_cmd:export", "one session as JSON or CSV"),
+    ExternalCommand(
+        ("sessions", "retention"),
+        "callcoach.cli.sessions_cmd:retention",
+        "show or set how many days sessions are kept ('off': until deleted)",
+    ),
+    ExternalCommand(
+        ("sessions", "record"),
+        "callcoach.cli.sessions_cmd:record",
+        "show or switch whether live runs keep a cue log ('off': keep none; never video)",
+    ),
+    ExternalCommand(
+        ("summary",),
+        "callcoach.cli.sessions_cmd:summary",
+        "the post-call summary of a session (default: the last), in the terminal, HTML or Markdown",
+    ),
+    ExternalCommand(
+        ("vcam",),
+        "callcoach.cli.vcam_cmd:main",
+        "pass the webcam through, unchanged, to the 'CallCoach Camera' virtual camera",
+    ),
+    ExternalCommand(
+        ("privacy",),
+        "callcoach.privacy.check:main",
+        "check 'local only' on this machine: network attempts, files written, what the store keeps",
+    ),
     # Practice drills between calls; one module serves the four, its add_arguments reads the leaf from parser.prog.
-    ExternalCommand(("practice", "recognize"), "callcoach.practice.cli:recognize",
-                    "timed recognition test: name brief expressions flashed on a face"),
-    ExternalCommand(("practice", "mirror"), "callcoach.practice.cli:mirror",
-                    "make an expression on camera and see whether it showed, how long and what moved"),
-    ExternalCommand(("practice", "stats"), "callcoach.practice.cli:stats",
-                    "practice progress by week against the targets, with the live-call measures"),
+    ExternalCommand(
+        ("practice", "recognize"),
+        "callcoach.practice.cli:recognize",
+        "timed recognition test: name brief expressions flashed on a face",
+    ),
+    ExternalCommand(
+        ("practice", "mirror"),
+        "callcoach.practice.cli:mirror",
+        "make an expression on camera and see whether it showed, how long and what moved",
+    ),
+    ExternalCommand(
+        ("practice", "stats"),
+        "callcoach.practice.cli:stats",
+        "practice progress by week against the targets, with the live-call measures",
+    ),
     ExternalCommand(("practice", "plan"), "callcoach.practice.cli:plan", "today's drills in the 60-day plan"),
 )
 
@@ -302,9 +329,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     try:
         from callcoach.analysis import analyze_source  # heavy: pulls in the cue engine
 
-        writer = make_writer(
-            args.format, sys.stdout, sys.stderr, per_frame=args.per_frame, baseline_seconds=baseline
-        )
+        writer = make_writer(args.format, sys.stdout, sys.stderr, per_frame=args.per_frame, baseline_seconds=baseline)
         events = analyze_source(source, baseline_seconds=baseline)
         show = not args.quiet and sys.stderr.isatty()
         try:

@@ -223,8 +223,13 @@ class TableWriter:
         if not s.get("frames_with_face"):
             notes.append(Text("No face was found, so no cues could be spotted.", style="bold yellow"))
         elif s.get("frames") == 1:
-            notes.append(Text("A single photo has no movement to compare, so it gives no cues; use a video "
-                              "(or --format jsonl --per-frame for this photo's readings).", style="bold yellow"))
+            notes.append(
+                Text(
+                    "A single photo has no movement to compare, so it gives no cues; use a video "
+                    "(or --format jsonl --per-frame for this photo's readings).",
+                    style="bold yellow",
+                )
+            )
         elif not s.get("baseline_ready"):
             notes.append(
                 Text(
@@ -236,8 +241,12 @@ class TableWriter:
         elif not self.cues:
             notes.append(Text("No cues were spotted.", style="dim"))
         if s.get("complete") is False:
-            notes.append(Text(f"Stopped early ({s.get('error')}); the figures cover the frames read before that.",
-                              style="bold red"))
+            notes.append(
+                Text(
+                    f"Stopped early ({s.get('error')}); the figures cover the frames read before that.",
+                    style="bold red",
+                )
+            )
         title = f"Summary: {s.get('source') or 'input'}"
         console.print(Panel(Group(Text("\n".join(lines)), *notes), title=title, title_align="left"))
 

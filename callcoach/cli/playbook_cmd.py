@@ -35,13 +35,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     if action == "show":
         parser.add_argument("--cue", choices=CUE_NAMES, help="show only this cue (default: all)")
         parser.add_argument(
-            "--context", choices=(*CONTEXTS, "all"), default="general",
+            "--context",
+            choices=(*CONTEXTS, "all"),
+            default="general",
             help="conversation context (default general; 'all' shows every context)",
         )
         parser.add_argument("--file", metavar="FILE", help="show this playbook file instead of the active one")
     elif action == "edit":
-        parser.add_argument("--tui", action="store_true",
-                            help="browse, preview and edit in a terminal screen instead of opening the editor at once")
+        parser.add_argument(
+            "--tui",
+            action="store_true",
+            help="browse, preview and edit in a terminal screen instead of opening the editor at once",
+        )
     elif action == "export":
         parser.add_argument("--schema", action="store_true", help="export the JSON Schema instead of the YAML")
         parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
@@ -58,8 +63,11 @@ def _render_script(cue: str, context: str, script: CueScript, threshold: float) 
     lines: list[Text] = [Text(script.plain, style="italic"), Text()]
     readings = script.hypotheses
     lines.append(Text("Possible readings", style="bold"))
-    for label, text in (("positive", readings.positive), ("neutral", readings.neutral),
-                        ("negative", readings.negative)):
+    for label, text in (
+        ("positive", readings.positive),
+        ("neutral", readings.neutral),
+        ("negative", readings.negative),
+    ):
         if text:
             lines.append(Text.assemble(f"  {label}: ", (text, "")))
     lines.append(Text("Gentle moves", style="bold"))

@@ -20,14 +20,39 @@ from callcoach.errors import CallcoachError, UsageError
 from callcoach.session import settings, storefaults
 from callcoach.session.store import SessionRow, SessionStore, StoreError
 
-_KEEPS = ("'callcoach live' keeps a cue log of each run (never video, pictures or sound) unless switched off: "
-          "'callcoach sessions record off'.")
+_KEEPS = (
+    "'callcoach live' keeps a cue log of each run (never video, pictures or sound) unless switched off: "
+    "'callcoach sessions record off'."
+)
 NO_SESSIONS = "no sessions yet: 'callcoach live' keeps one per run (unless --no-record-session)"
 #: One table for three kinds of row (``type``: cue, suggestion, self); a row leaves the others' columns empty.
 #: The self-coaching columns come last so that readers written for the older header keep working.
-CSV_FIELDS = ("type", "t_s", "cue", "emotion", "scale", "onset_s", "apex_s", "offset_s", "intensity", "confidence",
-              "face", "latency_ms", "region", "plain", "move", "repair", "say_nothing", "strength", "context",
-              "supporting", "mark", "kind", "remote_talking", "message")
+CSV_FIELDS = (
+    "type",
+    "t_s",
+    "cue",
+    "emotion",
+    "scale",
+    "onset_s",
+    "apex_s",
+    "offset_s",
+    "intensity",
+    "confidence",
+    "face",
+    "latency_ms",
+    "region",
+    "plain",
+    "move",
+    "repair",
+    "say_nothing",
+    "strength",
+    "context",
+    "supporting",
+    "mark",
+    "kind",
+    "remote_talking",
+    "message",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,13 +65,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--format", choices=("json", "csv"), default="json", help="output format (default json)")
         parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     elif action == "retention":
-        parser.add_argument("days", nargs="?", metavar="DAYS",
-                            help="delete sessions older than DAYS days ('off' keeps them until deleted); "
-                                 "without DAYS, show the setting")
+        parser.add_argument(
+            "days",
+            nargs="?",
+            metavar="DAYS",
+            help="delete sessions older than DAYS days ('off' keeps them until deleted); "
+            "without DAYS, show the setting",
+        )
     elif action == "record":
-        parser.add_argument("switch", nargs="?", metavar="on|off",
-                            help="keep a cue log of every live run (on, the default) or of none (off); "
-                                 "without it, show the setting")
+        parser.add_argument(
+            "switch",
+            nargs="?",
+            metavar="on|off",
+            help="keep a cue log of every live run (on, the default) or of none (off); without it, show the setting",
+        )
     elif action == "summary":
         parser.add_argument("id", nargs="?", default="last", help=session_help + " (default: the last session)")
         parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report (with the chart)")
@@ -65,8 +97,10 @@ def _open(*, create: bool = False, read_only_ok: bool = True) -> SessionStore:
         if not (read_only_ok and storefaults.is_readonly(exc)):
             raise
         store = SessionStore(path, readonly=True)
-        store.notice = (f"the session store {path} cannot be written here, so it is shown as it is (read-only; "
-                        "sessions left running are not closed)")
+        store.notice = (
+            f"the session store {path} cannot be written here, so it is shown as it is (read-only; "
+            "sessions left running are not closed)"
+        )
     if store.notice:
         print(f"callcoach: {store.notice}", file=sys.stderr, flush=True)
     return store
@@ -114,16 +148,31 @@ def list_sessions(args: argparse.Namespace) -> int:
     # A plain listing like ``ls -l`` fits 80 columns; only the source may wrap.
     table = Table(box=None, padding=(0, 1, 0, 0), header_style="bold")
     for name in ("id", "started", "length", "source", "context", "status", "cues", "sugg.", "marks"):
-        table.add_column(name, no_wrap=name != "source", overflow="fold",
-                         justify="right" if name in ("id", "cues", "sugg.", "marks") else "left")
+        table.add_column(
+            name,
+            no_wrap=name != "source",
+            overflow="fold",
+            justify="right" if name in ("id", "cues", "sugg.", "marks") else "left",
+        )
     for r in rows:
         source = f"{r.source_kind}: {short_name(r.source_kind, r.source_name, 24)}"
-        table.add_row(str(r.id), when(r.started_at), clock(r.duration_s()), source, r.context, r.status,
-                      str(r.cues), str(r.suggestions), str(r.marks))
+        table.add_row(
+            str(r.id),
+            when(r.started_at),
+            clock(r.duration_s()),
+            source,
+            r.context,
+            r.status,
+            str(r.cues),
+            str(r.suggestions),
+            str(r.marks),
+        )
     console = _console()
     console.print(table)
-    console.print(f"{len(rows)} session(s) in {settings.db_path()}; "
-                  f"{settings.retention_text(settings.retention_days())}.", markup=False)
+    console.print(
+        f"{len(rows)} session(s) in {settings.db_path()}; {settings.retention_text(settings.retention_days())}.",
+        markup=False,
+    )
     return 0
 
 
@@ -136,15 +185,26 @@ def show(args: argparse.Namespace) -> int:
         row = _session(store, args.id)
         cues, suggestions, own = store.cue_events(row.id), store.suggestions(row.id), store.self_notes(row.id)
     console = _console()
-    console.print(f"Session {row.id}: {row.source_kind} '{row.source_name}', context {row.context}, {row.status}; "
-                  f"started {when(row.started_at)}, ended {when(row.ended_at)}, {clock(row.duration_s())} long; "
-                  f"playbook {row.playbook_version or '-'}", markup=False)
+    console.print(
+        f"Session {row.id}: {row.source_kind} '{row.source_name}', context {row.context}, {row.status}; "
+        f"started {when(row.started_at)}, ended {when(row.ended_at)}, {clock(row.duration_s())} long; "
+        f"playbook {row.playbook_version or '-'}",
+        markup=False,
+    )
     table = Table(title="Cue events (guesses)", title_justify="left")
     for name in ("apex", "cue", "emotion", "scale", "intensity", "confidence", "face", "latency ms"):
         table.add_column(name)
     for c in cues:
-        table.add_row(clock(c.apex_s), c.cue, c.emotion or "-", c.scale, f"{c.intensity:.2f}", f"{c.confidence:.2f}",
-                      str(c.face), "-" if c.latency_ms is None else f"{c.latency_ms:.0f}")
+        table.add_row(
+            clock(c.apex_s),
+            c.cue,
+            c.emotion or "-",
+            c.scale,
+            f"{c.intensity:.2f}",
+            f"{c.confidence:.2f}",
+            str(c.face),
+            "-" if c.latency_ms is None else f"{c.latency_ms:.0f}",
+        )
     console.print(table)
     table = Table(title="Suggestions shown", title_justify="left")
     for name in ("at", "cue", "suggestion", "move", "mark"):
@@ -157,8 +217,9 @@ def show(args: argparse.Namespace) -> int:
         for name in ("at", "kind", "cue", "while they talked", "confidence", "note"):
             table.add_column(name, overflow="fold")
         for n in own:
-            table.add_row(clock(n.t_s), n.kind, n.cue, "yes" if n.remote_talking else "no", f"{n.confidence:.2f}",
-                          n.message)
+            table.add_row(
+                clock(n.t_s), n.kind, n.cue, "yes" if n.remote_talking else "no", f"{n.confidence:.2f}", n.message
+            )
         console.print(table)
     console.print("Full report: callcoach summary " + str(row.id), markup=False)
     return 0
@@ -233,8 +294,10 @@ def _write(path: Path, text: str) -> None:
 def retention(args: argparse.Namespace) -> int:
     if args.days is None:
         days = settings.retention_days()
-        print(f"Sessions are {settings.retention_text(days)} (set with 'callcoach sessions retention DAYS|off'; "
-              f"{settings.RETENTION_ENV} overrides).")
+        print(
+            f"Sessions are {settings.retention_text(days)} (set with 'callcoach sessions retention DAYS|off'; "
+            f"{settings.RETENTION_ENV} overrides)."
+        )
         return 0
     days = settings.parse_retention(args.days, where="retention")
     try:
@@ -254,9 +317,11 @@ def record(args: argparse.Namespace) -> int:
     if args.switch is None:
         on = settings.record_sessions()
         state = "keep a cue log" if on else "keep no cue log"
-        print(f"Live runs {state}. A cue log holds {settings.CUE_LOG_HOLDS}; {settings.CUE_LOG_NEVER}, ever. "
-              f"Switch with 'callcoach sessions record on|off'; {settings.RECORD_ENV} overrides; "
-              "--no-record-session skips one run.")
+        print(
+            f"Live runs {state}. A cue log holds {settings.CUE_LOG_HOLDS}; {settings.CUE_LOG_NEVER}, ever. "
+            f"Switch with 'callcoach sessions record on|off'; {settings.RECORD_ENV} overrides; "
+            "--no-record-session skips one run."
+        )
         return 0
     on = settings.parse_switch(args.switch, where="record")
     try:

@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = ("keys, in a terminal: v (or space, or Enter) toggles the privacy pause (the call sees a still, "
-                     "blurred picture); q or Ctrl+C stops")
+    parser.epilog = (
+        "keys, in a terminal: v (or space, or Enter) toggles the privacy pause (the call sees a still, "
+        "blurred picture); q or Ctrl+C stops"
+    )
     src = parser.add_mutually_exclusive_group()
     src.add_argument("--camera", type=int, metavar="N", help="camera number N (default 0, the first)")
     src.add_argument("--video", metavar="FILE", help="a video file played at its real rate, instead of a camera")
@@ -53,8 +55,11 @@ def _privacy_keys(passthrough: PassThrough, keys: Iterator[str], quit_event: thr
             return
         if key in ("v", "V", " ", "\r", "\n"):
             on = passthrough.toggle_privacy()
-            print("privacy pause on: sending a still, blurred picture (v: live again)" if on else "live again",
-                  file=sys.stderr, flush=True)
+            print(
+                "privacy pause on: sending a still, blurred picture (v: live again)" if on else "live again",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -71,8 +76,12 @@ def main(args: argparse.Namespace) -> int:
     def on_state(state: str, message: str) -> None:
         if state == "live":
             where = sink.device_name or "the virtual camera"
-            print(f"callcoach vcam: {source.name} -> {where}; pick it in your call app"
-                  + (" (v: privacy pause, q: stop)" if sys.stdin.isatty() else ""), file=sys.stderr, flush=True)
+            print(
+                f"callcoach vcam: {source.name} -> {where}; pick it in your call app"
+                + (" (v: privacy pause, q: stop)" if sys.stdin.isatty() else ""),
+                file=sys.stderr,
+                flush=True,
+            )
 
     passthrough = PassThrough(source, sink, on_state=on_state)
     quit_event = threading.Event()
@@ -97,6 +106,9 @@ def main(args: argparse.Namespace) -> int:
     if state == "lost":
         print(f"callcoach: {passthrough.message}", file=sys.stderr)
         return 1
-    print(f"callcoach vcam: {passthrough.message}; {passthrough.sent} frames passed through, "
-          f"{passthrough.dropped} skipped", file=sys.stderr)
+    print(
+        f"callcoach vcam: {passthrough.message}; {passthrough.sent} frames passed through, "
+        f"{passthrough.dropped} skipped",
+        file=sys.stderr,
+    )
     return 0

@@ -93,9 +93,7 @@ def _pads(size: int, kernel: int, stride: int, dilation: int, padding: str) -> t
     return out, total // 2, total - total // 2
 
 
-def _spatial(
-    g: _Graph, src: str, cfg: dict[str, Any], kernel: Sequence[int]
-) -> tuple[dict[str, Any], int, int]:
+def _spatial(g: _Graph, src: str, cfg: dict[str, Any], kernel: Sequence[int]) -> tuple[dict[str, Any], int, int]:
     """Conv/pool attributes for input ``src`` plus the output height and width."""
     _, h, w = g.shapes[src]
     strides = list(cfg.get("strides", kernel))

@@ -15,7 +15,14 @@ import numpy as np
 from callcoach.cues.features import INDEX
 
 CHANNELS: tuple[str, ...] = (
-    "smile", "brow_raise", "compression", "lip_pull", "nose", "frown", "anger", "gaze",
+    "smile",
+    "brow_raise",
+    "compression",
+    "lip_pull",
+    "nose",
+    "frown",
+    "anger",
+    "gaze",
 )
 # Talking moves the lips all the time: mouth channels need this much more while speech is detected.
 TALK_GAIN = {"compression": 1.8, "lip_pull": 1.6, "nose": 1.5, "frown": 1.5, "smile": 1.5}
@@ -82,8 +89,7 @@ def activations(d: np.ndarray, talking: bool) -> dict[str, float]:
     smile = 0.5 * d[_I["corner"]] + 0.5 * d[_I["smile_bs"]] if d[_I["corner"]] > 0.4 else 0.0
     # A smile also lifts the upper lip a little; the nose channel must not read that as disgust.
     smiling = smile > 0.7
-    brow_raise = _mean_pos(d[_I["brow_inner"]], d[_I["brow_outer"]], d[_I["brow_inner_bs"]],
-                           d[_I["brow_outer_bs"]])
+    brow_raise = _mean_pos(d[_I["brow_inner"]], d[_I["brow_outer"]], d[_I["brow_inner_bs"]], d[_I["brow_outer_bs"]])
     # Lips pressed: thinner vermilion while the mouth is not opening.
     opening = _pos(d[_I["mouth_open"]]) + _pos(d[_I["jaw_open_bs"]])
     compression = _pos(0.6 * -d[_I["lip_thick"]] + 0.4 * d[_I["press_bs"]]) if opening < 1.0 else 0.0
@@ -141,8 +147,12 @@ SQUEEZE_AU6 = 0.2
 SQUEEZE = 0.3
 #: The cue that carries each emotion when the fused reading decides among a channel's rivals.
 EMOTION_CUE: dict[str, str] = {
-    "happiness": "duchenne_smile", "sadness": "micro_frown", "anger": "micro_anger", "disgust": "nose_wrinkle",
-    "surprise": "micro_surprise", "fear": "micro_surprise",
+    "happiness": "duchenne_smile",
+    "sadness": "micro_frown",
+    "anger": "micro_anger",
+    "disgust": "nose_wrinkle",
+    "surprise": "micro_surprise",
+    "fear": "micro_surprise",
 }
 #: The six emotions the fused reading may hand a movement.
 SIX: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "sadness", "surprise")
@@ -151,7 +161,11 @@ SIX: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "sadness", "sur
 # anger, disgust or sadness; a nose-to-lip shortening disgust or anger; a raised brow with widened eyes
 # surprise or fear; but the strongest single movement of a face is not always its emotion's signature.
 _RIVALS: dict[str, tuple[str, ...]] = {
-    "anger": SIX, "nose": SIX, "frown": SIX, "brow_raise": SIX, "smile": SIX,
+    "anger": SIX,
+    "nose": SIX,
+    "frown": SIX,
+    "brow_raise": SIX,
+    "smile": SIX,
 }
 #: The fused reading overrides a channel's own emotion when its top emotion has at least this probability
 #: and leads the channel's own by this margin (chosen on the dev half of `callcoach bench real`).
@@ -176,8 +190,11 @@ def _pick(channel: str, default: str, reading: Mapping[str, float] | None) -> st
     if not reading:
         return default
     top = max(_RIVALS[channel], key=lambda e: (reading.get(e, 0.0), e == default))
-    if top != default and reading.get(top, 0.0) >= SWITCH_P and \
-            reading.get(top, 0.0) - reading.get(default, 0.0) >= SWITCH_MARGIN:
+    if (
+        top != default
+        and reading.get(top, 0.0) >= SWITCH_P
+        and reading.get(top, 0.0) - reading.get(default, 0.0) >= SWITCH_MARGIN
+    ):
         return top
     return default
 

@@ -61,8 +61,9 @@ class EarlyAnnouncer:
         #: Early cues announced and not settled yet, with their channel.
         self._open: list[tuple[str, EarlyCue]] = []
 
-    def ready(self, t: float, spotters: Mapping[str, Spotter], closed: Mapping[str, Excursion],
-              pending: Collection[Excursion]) -> list[Excursion]:
+    def ready(
+        self, t: float, spotters: Mapping[str, Spotter], closed: Mapping[str, Excursion], pending: Collection[Excursion]
+    ) -> list[Excursion]:
         """Excursions to announce on this frame.
 
         ``closed`` holds the excursions that ended on this frame, before they are merged into
@@ -106,13 +107,17 @@ class EarlyAnnouncer:
     def _merge_target(self, ex: Excursion, pending: Collection[Excursion]) -> Excursion | None:
         # The same test as the engine's merge, made before this excursion has ended.
         for prev in pending:
-            if (prev.channel == ex.channel and prev.offset_s is not None
-                    and 0.0 <= ex.onset_s - prev.offset_s <= self._merge_gap_s):
+            if (
+                prev.channel == ex.channel
+                and prev.offset_s is not None
+                and 0.0 <= ex.onset_s - prev.offset_s <= self._merge_gap_s
+            ):
                 return prev
         return None
 
-    def _outranked(self, t: float, ex: Excursion, current: Mapping[str, Excursion],
-                   pending: Collection[Excursion]) -> bool:
+    def _outranked(
+        self, t: float, ex: Excursion, current: Mapping[str, Excursion], pending: Collection[Excursion]
+    ) -> bool:
         end = ex.offset_s if ex.offset_s is not None else t
         for other in (*current.values(), *pending):
             if frozenset((other.channel, ex.channel)) not in self._compete or other.peak <= ex.peak:
@@ -142,11 +147,13 @@ class EarlyAnnouncer:
         if not held:
             return []
         self._open = [(c, e) for c, e in self._open if e not in held]
-        return [_withdrawn(e, t, "outranked" if cue is None else "renamed") for e in held
-                if cue is None or cue.cue != e.cue]
+        return [
+            _withdrawn(e, t, "outranked" if cue is None else "renamed") for e in held if cue is None or cue.cue != e.cue
+        ]
 
-    def sweep(self, t: float, spotters: Mapping[str, Spotter], pending: Collection[Excursion],
-              reason: WithdrawReason) -> list[EarlyCueWithdrawn]:
+    def sweep(
+        self, t: float, spotters: Mapping[str, Spotter], pending: Collection[Excursion], reason: WithdrawReason
+    ) -> list[EarlyCueWithdrawn]:
         """Withdraw the early cues whose movement is neither under way nor pending any more (it was cut)."""
         live = [ex for ex in (*(s.current() for s in spotters.values()), *pending) if ex is not None]
         out, keep = [], []

@@ -28,16 +28,32 @@ from callcoach.cues.vocabulary import MICRO_MAX_S, Cue, EarlyCue, EarlyCueWithdr
 from callcoach.errors import CueError
 from callcoach.vision.types import FaceObservation, FrameObservation
 
-_EYE_FEATURES = np.array([INDEX[n] for n in ("aperture", "upper_lid", "lower_lid", "cheek", "squint_bs",
-                                             "gaze_x", "gaze_y")])
+_EYE_FEATURES = np.array(
+    [INDEX[n] for n in ("aperture", "upper_lid", "lower_lid", "cheek", "squint_bs", "gaze_x", "gaze_y")]
+)
 # Pairs of channels that see the same muscles from different sides; of two overlapping events only the
 # stronger is kept (a pressed-lip anger face is not also a separate lip compression).
-_COMPETE = {frozenset(p) for p in [
-    ("compression", "anger"), ("nose", "anger"), ("nose", "smile"), ("frown", "anger"), ("lip_pull", "smile"),
-    ("brow_raise", "frown"), ("compression", "frown"), ("compression", "lip_pull"), ("nose", "lip_pull"),
-    ("brow_raise", "anger"), ("compression", "nose"), ("frown", "lip_pull"), ("anger", "smile"),
-    ("nose", "brow_raise"), ("nose", "frown"), ("compression", "smile"),
-]}
+_COMPETE = {
+    frozenset(p)
+    for p in [
+        ("compression", "anger"),
+        ("nose", "anger"),
+        ("nose", "smile"),
+        ("frown", "anger"),
+        ("lip_pull", "smile"),
+        ("brow_raise", "frown"),
+        ("compression", "frown"),
+        ("compression", "lip_pull"),
+        ("nose", "lip_pull"),
+        ("brow_raise", "anger"),
+        ("compression", "nose"),
+        ("frown", "lip_pull"),
+        ("anger", "smile"),
+        ("nose", "brow_raise"),
+        ("nose", "frown"),
+        ("compression", "smile"),
+    ]
+}
 # Channels read from the lips and the nose-to-lip distance: silent while the mouth is hidden.
 _MOUTH_CHANNELS = ("smile", "compression", "lip_pull", "nose", "frown")
 # A hand over the mouth is missed on some frames (fingers turn, blur, lie flat): the mouth stays hidden
@@ -74,8 +90,13 @@ class BaselineEvent:
     progress: float
 
     def as_dict(self) -> dict[str, object]:
-        return {"type": "baseline", "face": self.face, "t_s": round(self.t_s, 3), "status": self.status,
-                "progress": round(self.progress, 3)}
+        return {
+            "type": "baseline",
+            "face": self.face,
+            "t_s": round(self.t_s, 3),
+            "status": self.status,
+            "progress": round(self.progress, 3),
+        }
 
 
 @dataclass
@@ -155,8 +176,7 @@ class CueEngine:
     def _new_face(self, face_id: int) -> _Face:
         spotters = {c: Spotter(c, min_s=0.03 if c != "gaze" else 0.25) for c in CHANNELS}
         early = EarlyAnnouncer(self.config.early_rule, _COMPETE, _MERGE_GAP_S) if self.config.early else None
-        return _Face(face_id, RobustBaseline(FLOORS, warmup_s=self.config.baseline_seconds), spotters,
-                     early=early)
+        return _Face(face_id, RobustBaseline(FLOORS, warmup_s=self.config.baseline_seconds), spotters, early=early)
 
     def update(self, obs: FrameObservation) -> Iterator[BaselineEvent | Cue | EarlyCue | EarlyCueWithdrawn]:
         seen = set()
@@ -177,8 +197,9 @@ class CueEngine:
             if face_id not in seen:
                 yield from self._release(state, obs.t_s)
 
-    def _update_face(self, st: _Face, face: FaceObservation,
-                     t: float) -> Iterator[BaselineEvent | Cue | EarlyCue | EarlyCueWithdrawn]:
+    def _update_face(
+        self, st: _Face, face: FaceObservation, t: float
+    ) -> Iterator[BaselineEvent | Cue | EarlyCue | EarlyCueWithdrawn]:
         x = feature_vector(face)
         dt = max(1e-3, t - st.last_t) if st.last_pose is not None else 0.0
         if st.last_pose is not None and dt > 0:
@@ -312,13 +333,20 @@ class CueEngine:
         keep: list[Excursion] = []
         for ex in st.pending:
             assert ex.offset_s is not None
-            rivals = [o for o in st.pending if o is not ex and frozenset((o.channel, ex.channel)) in _COMPETE
-                      and _overlap(o, ex) and o.peak > ex.peak]
+            rivals = [
+                o
+                for o in st.pending
+                if o is not ex
+                and frozenset((o.channel, ex.channel)) in _COMPETE
+                and _overlap(o, ex)
+                and o.peak > ex.peak
+            ]
             if rivals:  # a stronger competing event explains this one
                 yield from self._settle(st, ex, None, t if now is None else now)
                 continue
-            active_rival = any(s.active and frozenset((s.channel, ex.channel)) in _COMPETE
-                               for s in st.spotters.values())
+            active_rival = any(
+                s.active and frozenset((s.channel, ex.channel)) in _COMPETE for s in st.spotters.values()
+            )
             resumed = st.spotters[ex.channel].onset_s
             if resumed is not None and resumed - ex.offset_s <= _MERGE_GAP_S:
                 active_rival = True  # the same movement picked up again: wait and merge
@@ -360,23 +388,42 @@ class CueEngine:
         end = ex.offset_s if ex.offset_s is not None else ex.apex_s
         duration = end - ex.onset_s
         return Cue(
-            cue=name, emotion=emotion, scale="micro" if duration <= MICRO_MAX_S else "macro",
-            onset_s=ex.onset_s, apex_s=ex.apex_s, offset_s=ex.offset_s,
-            intensity=intensity, confidence=confidence, face=st.face_id,
+            cue=name,
+            emotion=emotion,
+            scale="micro" if duration <= MICRO_MAX_S else "macro",
+            onset_s=ex.onset_s,
+            apex_s=ex.apex_s,
+            offset_s=ex.offset_s,
+            intensity=intensity,
+            confidence=confidence,
+            face=st.face_id,
         )
 
     def _early_cue(self, st: _Face, ex: Excursion, t: float) -> EarlyCue:
         name, emotion, intensity, confidence = self._describe(st, ex)
-        return EarlyCue(cue=name, emotion=emotion, onset_s=ex.onset_s, apex_s=ex.apex_s, t_s=t,
-                        intensity=intensity, confidence=confidence, face=st.face_id)
+        return EarlyCue(
+            cue=name,
+            emotion=emotion,
+            onset_s=ex.onset_s,
+            apex_s=ex.apex_s,
+            t_s=t,
+            intensity=intensity,
+            confidence=confidence,
+            face=st.face_id,
+        )
 
     @staticmethod
     def _blink_cue(st: _Face, c: BlinkCluster) -> Cue:
         end = c.offset_s if c.offset_s is not None else c.apex_s
         return Cue(
-            cue="blink_cluster", emotion=None, scale="micro" if end - c.onset_s <= MICRO_MAX_S else "macro",
-            onset_s=c.onset_s, apex_s=c.apex_s, offset_s=c.offset_s,
-            intensity=min(1.0, c.blinks / 6), confidence=min(0.95, 0.5 + 0.1 * (c.blinks - 2)),
+            cue="blink_cluster",
+            emotion=None,
+            scale="micro" if end - c.onset_s <= MICRO_MAX_S else "macro",
+            onset_s=c.onset_s,
+            apex_s=c.apex_s,
+            offset_s=c.offset_s,
+            intensity=min(1.0, c.blinks / 6),
+            confidence=min(0.95, 0.5 + 0.1 * (c.blinks - 2)),
             face=st.face_id,
         )
 

@@ -16,21 +16,21 @@ from callcoach.vision.types import FaceObservation
 # name -> floor
 FEATURES: dict[str, float] = {
     # mouth
-    "corner": 0.025,          # mouth-corner height relative to the nose base (geometry)
-    "smile_bs": 0.15,         # mouthSmile
-    "corner_asym": 0.025,     # left minus right corner height
-    "smile_asym": 0.15,       # mouthSmile/Dimple left minus right
+    "corner": 0.025,  # mouth-corner height relative to the nose base (geometry)
+    "smile_bs": 0.15,  # mouthSmile
+    "corner_asym": 0.025,  # left minus right corner height
+    "smile_asym": 0.15,  # mouthSmile/Dimple left minus right
     "mouth_open": 0.04,
     "jaw_open_bs": 0.12,
-    "lip_thick": 0.025,       # vermilion height, upper + lower
-    "press_bs": 0.10,         # mouthPress + mouthRoll
-    "upper_lip_nose": 0.02,   # nose base to top of the upper lip
-    "upper_up_bs": 0.12,      # mouthUpperUp
-    "frown_bs": 0.08,         # mouthFrown
-    "stretch_bs": 0.12,       # mouthStretch
+    "lip_thick": 0.025,  # vermilion height, upper + lower
+    "press_bs": 0.10,  # mouthPress + mouthRoll
+    "upper_lip_nose": 0.02,  # nose base to top of the upper lip
+    "upper_up_bs": 0.12,  # mouthUpperUp
+    "frown_bs": 0.08,  # mouthFrown
+    "stretch_bs": 0.12,  # mouthStretch
     "mouth_width": 0.04,
     # eyes
-    "aperture": 0.05,         # lid gap over eye width
+    "aperture": 0.05,  # lid gap over eye width
     "upper_lid": 0.012,
     "lower_lid": 0.012,
     "cheek": 0.015,
@@ -41,19 +41,19 @@ FEATURES: dict[str, float] = {
     # brows
     "brow_inner": 0.025,
     "brow_outer": 0.025,
-    "brow_inner_bs": 0.12,    # browInnerUp
-    "brow_outer_bs": 0.12,    # browOuterUp
+    "brow_inner_bs": 0.12,  # browInnerUp
+    "brow_outer_bs": 0.12,  # browOuterUp
     "brow_down_bs": 0.12,
     "brow_gap": 0.02,
     # nose
-    "nose_eye": 0.012,        # nostril wing to inner eye corner
+    "nose_eye": 0.012,  # nostril wing to inner eye corner
     # read only by the action units (callcoach.cues.aus), not by the channels
-    "jaw_drop": 0.03,         # nose base to chin
-    "sneer_bs": 0.08,         # noseSneer (near zero on many real faces; geometry leads)
+    "jaw_drop": 0.03,  # nose base to chin
+    "sneer_bs": 0.08,  # noseSneer (near zero on many real faces; geometry leads)
     "cheek_squint_bs": 0.08,  # cheekSquint (idem)
-    "eye_wide_bs": 0.08,      # eyeWide (idem)
-    "dimple_bs": 0.08,        # mouthDimple
-    "shrug_bs": 0.10,         # mouthShrugLower (chin raise)
+    "eye_wide_bs": 0.08,  # eyeWide (idem)
+    "dimple_bs": 0.08,  # mouthDimple
+    "shrug_bs": 0.10,  # mouthShrugLower (chin raise)
     # head
     "yaw": 6.0,
     "pitch": 6.0,

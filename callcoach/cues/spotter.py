@@ -26,8 +26,15 @@ class Excursion:
 class Spotter:
     """Streaming hysteresis spotter for one channel of one face."""
 
-    def __init__(self, channel: str, on: float = 1.0, off: float = 0.5, edge: float = 0.15,
-                 min_s: float = 0.03, history_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        channel: str,
+        on: float = 1.0,
+        off: float = 0.5,
+        edge: float = 0.15,
+        min_s: float = 0.03,
+        history_s: float = 1.0,
+    ) -> None:
         self.channel = channel
         self.on, self.off, self.edge = on, off, edge
         self.min_s = min_s

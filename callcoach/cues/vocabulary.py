@@ -163,8 +163,7 @@ class EarlyCueWithdrawn:
 
     def withdraws(self, early: EarlyCue) -> bool:
         """Whether this is the withdrawal of ``early``."""
-        return (early.face, early.cue, early.onset_s, early.apex_s) == (self.face, self.cue, self.onset_s,
-                                                                         self.apex_s)
+        return (early.face, early.cue, early.onset_s, early.apex_s) == (self.face, self.cue, self.onset_s, self.apex_s)
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -31,8 +31,17 @@ _REMEMBERED = 64
 def provisional_cue(early: EarlyCue) -> Cue:
     """The early cue in the shape the advisor takes: no offset yet; scale from how long it has lasted."""
     scale: Scale = "micro" if early.t_s - early.onset_s <= MICRO_MAX_S else "macro"
-    return Cue(cue=early.cue, emotion=early.emotion, scale=scale, onset_s=early.onset_s, apex_s=early.apex_s,
-               offset_s=None, intensity=early.intensity, confidence=early.confidence, face=early.face)
+    return Cue(
+        cue=early.cue,
+        emotion=early.emotion,
+        scale=scale,
+        onset_s=early.onset_s,
+        apex_s=early.apex_s,
+        offset_s=None,
+        intensity=early.intensity,
+        confidence=early.confidence,
+        face=early.face,
+    )
 
 
 @dataclass(frozen=True)
@@ -55,8 +64,12 @@ class EarlyAdvice:
     def withdraw(self, face: int, cue: str, onset_s: float, apex_s: float) -> bool:
         """Forget an advised early cue whose movement was not confirmed; True if it had been advised."""
         for seen in self._advised:
-            if seen.face == face and seen.cue == cue and abs(seen.apex_s - apex_s) < 1e-6 and \
-                    abs(seen.onset_s - onset_s) < 1e-6:
+            if (
+                seen.face == face
+                and seen.cue == cue
+                and abs(seen.apex_s - apex_s) < 1e-6
+                and abs(seen.onset_s - onset_s) < 1e-6
+            ):
                 self._advised.remove(seen)
                 return True
         return False
@@ -75,16 +88,27 @@ class CueDispatch:
     """Hands each cue the runner's engine produced to the listener, the companion and the advisor, and keeps
     its timings. Runs on the inference thread; ``origin_s`` and ``status`` are read when a cue arrives."""
 
-    def __init__(self, listener: LiveListener, stats: RunStats, *, advisor: Advisor | None, companion: Any,
-                 origin_s: Callable[[], float], status: Callable[[], LiveStatus]) -> None:
+    def __init__(
+        self,
+        listener: LiveListener,
+        stats: RunStats,
+        *,
+        advisor: Advisor | None,
+        companion: Any,
+        origin_s: Callable[[], float],
+        status: Callable[[], LiveStatus],
+    ) -> None:
         self.listener, self.stats, self.advisor, self.companion = listener, stats, advisor, companion
         self._origin_s, self._status = origin_s, status
         self._early = EarlyAdvice()
 
     def final(self, cue: Cue, frame_t: float) -> None:
         now = time.monotonic()
-        timing = CueTiming(cue=cue, latency_ms=(now - frame_t) * 1000.0,
-                           apex_latency_ms=(now - (self._origin_s() + cue.apex_s)) * 1000.0)
+        timing = CueTiming(
+            cue=cue,
+            latency_ms=(now - frame_t) * 1000.0,
+            apex_latency_ms=(now - (self._origin_s() + cue.apex_s)) * 1000.0,
+        )
         self.stats.cue_timings.append(timing)
         self.stats.cues_by_name[cue.cue] += 1
         self.listener.on_cue(cue, timing.latency_ms)

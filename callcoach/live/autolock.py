@@ -55,8 +55,7 @@ def _area(b: tuple[float, float, float, float]) -> float:
     return b[2] * b[3]
 
 
-def is_self_view(face: tuple[float, float, float, float], largest: float, width: int, height: int,
-                 alone: bool) -> bool:
+def is_self_view(face: tuple[float, float, float, float], largest: float, width: int, height: int, alone: bool) -> bool:
     cx, cy = face[0] + face[2] / 2, face[1] + face[3] / 2
     corner = (cx < 0.25 * width or cx > 0.75 * width) and (cy < 0.25 * height or cy > 0.75 * height)
     if not corner:
@@ -66,8 +65,9 @@ def is_self_view(face: tuple[float, float, float, float], largest: float, width:
     return _area(face) < 0.5 * largest
 
 
-def choose_remote(faces: list[tuple[float, float, float, float]], width: int, height: int
-                  ) -> tuple[float, float, float, float] | None:
+def choose_remote(
+    faces: list[tuple[float, float, float, float]], width: int, height: int
+) -> tuple[float, float, float, float] | None:
     """The face to coach on: the largest one that is not the self-view (None when there is none)."""
     if not faces:
         return None
@@ -82,8 +82,9 @@ def _inside(face: tuple[float, float, float, float], box: tuple[float, float, fl
     return box[0] <= cx <= box[0] + box[2] and box[1] <= cy <= box[1] + box[3]
 
 
-def choose_remote_matched(faces: list[tuple[float, float, float, float]], image: np.ndarray,
-                          reference: SelfViewReference) -> tuple[tuple[float, float, float, float] | None, bool]:
+def choose_remote_matched(
+    faces: list[tuple[float, float, float, float]], image: np.ndarray, reference: SelfViewReference
+) -> tuple[tuple[float, float, float, float] | None, bool]:
     """(the largest face that is not the user's, True) when one face matches the webcam; (None, False) when
     none does clearly, and the size-and-place heuristic must decide."""
     from callcoach.live.selfview import match_self_view, self_view_area
@@ -118,9 +119,16 @@ class AutoLockSource:
 
     kind: SourceKind = "screen"
 
-    def __init__(self, monitor: int = 1, fps: float = LIVE_FPS, *, lost_after_s: float = 2.0,
-                 scan_interval_s: float = 1.0, finder_factory: Callable[[], Finder] = _default_finder,
-                 self_view: SelfViewReference | None = None) -> None:
+    def __init__(
+        self,
+        monitor: int = 1,
+        fps: float = LIVE_FPS,
+        *,
+        lost_after_s: float = 2.0,
+        scan_interval_s: float = 1.0,
+        finder_factory: Callable[[], Finder] = _default_finder,
+        self_view: SelfViewReference | None = None,
+    ) -> None:
         self.fps = float(fps)
         self.frame_count: int | None = None
         self.lost_after_s = lost_after_s
@@ -205,8 +213,7 @@ class AutoLockSource:
                 region = self._scan(sct, finder)  # once: _scan marks the lock as made with the reference
                 if region is None and self.self_view_matches > matches:  # the only face was the user's own
                     self.region = None
-                    self._waiting = ("no_face", "only your own video is on the screen: scanning for the other "
-                                     "person's")
+                    self._waiting = ("no_face", "only your own video is on the screen: scanning for the other person's")
                 elif region is not None and region != self.region:
                     self.region, self.locks = region, self.locks + 1
                     self._locked_at = self._last_face_t = self._last_feedback_t = time.monotonic()

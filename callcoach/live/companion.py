@@ -77,8 +77,13 @@ SelfCoachFactory = Callable[[NoteCallback, Callable[[], bool], Callable[[Any], N
 class CameraCompanion:
     """Pass-through plus self-coaching, started and stopped with the live runner."""
 
-    def __init__(self, passthrough: PassThroughLike, *, selfcoach_factory: SelfCoachFactory | None = None,
-                 preview_factory: Callable[[], PassThroughLike] | None = None) -> None:
+    def __init__(
+        self,
+        passthrough: PassThroughLike,
+        *,
+        selfcoach_factory: SelfCoachFactory | None = None,
+        preview_factory: Callable[[], PassThroughLike] | None = None,
+    ) -> None:
         self.passthrough = passthrough
         #: Without a virtual camera, a pass-through into nowhere that keeps the self-coach fed. Only for a
         #: video file standing in for the webcam: a real webcam is released instead, for the call app.
@@ -100,8 +105,9 @@ class CameraCompanion:
     def privacy(self) -> bool:
         return self.passthrough.paused
 
-    def start(self, origin_s: float, *, on_note: NoteCallback, on_state: StateCallback,
-              remote_talking: Callable[[], bool]) -> None:
+    def start(
+        self, origin_s: float, *, on_note: NoteCallback, on_state: StateCallback, remote_talking: Callable[[], bool]
+    ) -> None:
         self._on_note, self._on_state = on_note, on_state
         if self._selfcoach_factory is not None:
             try:
@@ -161,8 +167,11 @@ class CameraCompanion:
     def _pass_state(self, state: str, message: str) -> None:
         if state == "sink_error":
             if self._preview_factory is not None and self.selfcoach is not None and not self._stopped:
-                self._report("unavailable", f"{message}; coaching the other person goes on, and your own "
-                             "face is still coached from the video file")
+                self._report(
+                    "unavailable",
+                    f"{message}; coaching the other person goes on, and your own "
+                    "face is still coached from the video file",
+                )
                 self._start_preview()
                 return
             # Without a virtual camera the webcam is released (the call app may want it back) and the
@@ -198,8 +207,10 @@ class CameraCompanion:
         else:
             self._coaching.clear()
         if self.selfcoach is not None:
-            self._report("self_paused" if not on else "self_starting",
-                         "self-coaching paused" if not on else "self-coaching resuming")
+            self._report(
+                "self_paused" if not on else "self_starting",
+                "self-coaching paused" if not on else "self-coaching resuming",
+            )
 
     def toggle_privacy(self) -> bool | None:
         """Flip the privacy pause of the outgoing video; None when there is no live pass-through."""
@@ -238,8 +249,9 @@ class UnavailableCompanion:
         self.state = "unavailable"
         self.message = f"{message}; coaching the other person goes on"
 
-    def start(self, origin_s: float, *, on_note: NoteCallback, on_state: StateCallback,
-              remote_talking: Callable[[], bool]) -> None:
+    def start(
+        self, origin_s: float, *, on_note: NoteCallback, on_state: StateCallback, remote_talking: Callable[[], bool]
+    ) -> None:
         with contextlib.suppress(Exception):
             on_state(self.state, self.message)
 
@@ -263,8 +275,9 @@ class Companion(Protocol):
     message: str
     self_stats: dict[str, Any] | None
 
-    def start(self, origin_s: float, *, on_note: NoteCallback, on_state: StateCallback,
-              remote_talking: Callable[[], bool]) -> None: ...
+    def start(
+        self, origin_s: float, *, on_note: NoteCallback, on_state: StateCallback, remote_talking: Callable[[], bool]
+    ) -> None: ...
 
     def note_remote_cue(self, cue: Cue) -> None: ...
 
@@ -287,9 +300,16 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def build_companion(*, camera: int | None, video: str | None, device: str | None, backend: str | None,
-                    self_coach: bool, baseline_seconds: float,
-                    self_view: SelfViewReference | None = None) -> CameraCompanion:
+def build_companion(
+    *,
+    camera: int | None,
+    video: str | None,
+    device: str | None,
+    backend: str | None,
+    self_coach: bool,
+    baseline_seconds: float,
+    self_view: SelfViewReference | None = None,
+) -> CameraCompanion:
     """The real thing: a camera (or a paced video file standing in for one) into pyvirtualcam. ``self_view``
     (for ``--auto``) is fed the user's face by the self-coach."""
     from callcoach.vcam.passthrough import PassThrough
@@ -302,6 +322,7 @@ def build_companion(*, camera: int | None, video: str | None, device: str | None
 
         source: Any = PacedFileSource(video, loop=True)
         if self_coach:
+
             def preview() -> PassThroughLike:
                 return PassThrough(PacedFileSource(video, loop=True), NullSink())
     else:
@@ -311,12 +332,18 @@ def build_companion(*, camera: int | None, video: str | None, device: str | None
     passthrough = PassThrough(source, PyVirtualCamSink(device=device, backend=backend))
     factory: SelfCoachFactory | None = None
     if self_coach:
-        def factory(on_note: NoteCallback, remote_talking: Callable[[], bool],
-                    on_status: Callable[[Any], None]) -> SelfCoachLike:
+
+        def factory(
+            on_note: NoteCallback, remote_talking: Callable[[], bool], on_status: Callable[[Any], None]
+        ) -> SelfCoachLike:
             from callcoach.live.selfcoach import SelfCoach
 
-            return SelfCoach(on_note, remote_talking=remote_talking, on_status=on_status,
-                             baseline_seconds=baseline_seconds,
-                             on_face=self_view.update if self_view is not None else None)
+            return SelfCoach(
+                on_note,
+                remote_talking=remote_talking,
+                on_status=on_status,
+                baseline_seconds=baseline_seconds,
+                on_face=self_view.update if self_view is not None else None,
+            )
 
     return CameraCompanion(passthrough, selfcoach_factory=factory, preview_factory=preview)

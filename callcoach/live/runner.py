@@ -118,8 +118,14 @@ class LiveRunner:
         self._dropped_before = 0
         self._last_probe: np.ndarray | None = None
         self._engine: CueEngine | None = None
-        self._dispatch = CueDispatch(listener, self.stats, advisor=advisor, companion=companion,
-                                     origin_s=lambda: self.origin_s, status=lambda: self._status)
+        self._dispatch = CueDispatch(
+            listener,
+            self.stats,
+            advisor=advisor,
+            companion=companion,
+            origin_s=lambda: self.origin_s,
+            status=lambda: self._status,
+        )
         self._faces_in_view: tuple[int, ...] = ()
         self._faces_seen_at = -1e9
 
@@ -135,8 +141,9 @@ class LiveRunner:
 
     def _start_companion(self) -> None:
         if self.companion is not None:
-            self.companion.start(self.origin_s, on_note=self._on_note, on_state=self._on_vcam,
-                                 remote_talking=self.remote_talking)
+            self.companion.start(
+                self.origin_s, on_note=self._on_note, on_state=self._on_vcam, remote_talking=self.remote_talking
+            )
 
     def pause(self) -> None:
         self._paused.set()
@@ -309,8 +316,12 @@ class LiveRunner:
         # repaints at 15-25 fps, we grab at 30) has nothing new in it, and skipping it leaves the CPU to the
         # next real frame. Compared on a 1-in-16 subsample, a few microseconds.
         probe = frame.image[::16, ::16]
-        if not self._lossless and self._last_probe is not None and probe.shape == self._last_probe.shape and \
-                np.array_equal(probe, self._last_probe):
+        if (
+            not self._lossless
+            and self._last_probe is not None
+            and probe.shape == self._last_probe.shape
+            and np.array_equal(probe, self._last_probe)
+        ):
             self.stats.repeated_frames += 1
             return
         self._last_probe = probe.copy()
@@ -386,12 +397,19 @@ class LiveRunner:
         else:
             progress = 0.0
         self._publish(
-            "calibrating", f"calibrating: learning this face's resting expression{several}",
-            progress=progress, faces=len(ids),
+            "calibrating",
+            f"calibrating: learning this face's resting expression{several}",
+            progress=progress,
+            faces=len(ids),
         )
 
     def _publish(
-        self, state: LiveState, message: str, *, progress: float | None = None, faces: int | None = None,
+        self,
+        state: LiveState,
+        message: str,
+        *,
+        progress: float | None = None,
+        faces: int | None = None,
         force: bool = False,
     ) -> None:
         now = time.monotonic()
@@ -413,4 +431,3 @@ class LiveRunner:
         self._status = status
         self._published_at = now
         self.listener.on_status(status)
-

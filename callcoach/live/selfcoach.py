@@ -53,8 +53,10 @@ LEAK_LINES: dict[str, str] = {
     "nose_wrinkle": "your nose may have wrinkled for a moment{when}",
     "micro_frown": "you may have frowned for a moment{when}",
 }
-_MIRROR_LINES = {"mirror_met": "you seem to have smiled back",
-                 "mirror_missed": "they may have smiled warmly: a smile back might land well"}
+_MIRROR_LINES = {
+    "mirror_met": "you seem to have smiled back",
+    "mirror_missed": "they may have smiled warmly: a smile back might land well",
+}
 _ABSENT_AFTER_S = 0.5  # a face missing or unreadable this long is said so (a frame or two is not)
 _IDLE_AFTER_S = 1.0
 
@@ -103,8 +105,10 @@ class SelfStats:
     error: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"type": "self_summary", **{k: round(v, 3) if isinstance(v, float) else v
-                                            for k, v in self.__dict__.items()}}
+        return {
+            "type": "self_summary",
+            **{k: round(v, 3) if isinstance(v, float) else v for k, v in self.__dict__.items()},
+        }
 
 
 class SelfCoach:
@@ -216,11 +220,22 @@ class SelfCoach:
     def stats(self) -> SelfStats:
         n, m = self._n, self.mirror
         return SelfStats(
-            offered=self.buffer.put_count, frames=n["frames"], dropped=self.buffer.dropped, skipped=n["skipped"],
-            frames_with_face=n["with_face"], face_seen=n["with_face"] > 0, baseline_ready=bool(self._ready),
-            baseline_progress=self._progress, leaks=n["leaks"], leaks_quiet=n["leaks_quiet"],
-            mirror_checks=m.checks, mirror_merged=m.merged, mirror_met=m.met, mirror_missed=m.missed,
-            mirror_unresolved=m.unresolved, errors=n["errors"],
+            offered=self.buffer.put_count,
+            frames=n["frames"],
+            dropped=self.buffer.dropped,
+            skipped=n["skipped"],
+            frames_with_face=n["with_face"],
+            face_seen=n["with_face"] > 0,
+            baseline_ready=bool(self._ready),
+            baseline_progress=self._progress,
+            leaks=n["leaks"],
+            leaks_quiet=n["leaks_quiet"],
+            mirror_checks=m.checks,
+            mirror_merged=m.merged,
+            mirror_met=m.met,
+            mirror_missed=m.missed,
+            mirror_unresolved=m.unresolved,
+            errors=n["errors"],
             error=None if self.error is None else self._status.message,
         )
 
@@ -346,8 +361,17 @@ class SelfCoach:
     def _deliver_mirror(self, results: list[MirrorResult]) -> None:
         for r in results:
             confidence = r.cue.confidence * (1.0 if r.kind == "mirror_met" else r.coverage)
-            self._say(SelfNote(r.kind, r.cue.apex_s, r.cue.cue, r.cue.face, _MIRROR_LINES[r.kind],
-                               confidence, self._talking_near(r.cue.apex_s)))
+            self._say(
+                SelfNote(
+                    r.kind,
+                    r.cue.apex_s,
+                    r.cue.cue,
+                    r.cue.face,
+                    _MIRROR_LINES[r.kind],
+                    confidence,
+                    self._talking_near(r.cue.apex_s),
+                )
+            )
 
     def _face_state(self, t: float, face_id: int | None, readable: bool) -> None:
         if face_id is None:
@@ -380,5 +404,15 @@ class SelfCoach:
             self.on_status(status)
 
 
-__all__ = ["LEAK_LINES", "LeakMode", "NoteKind", "SelfCoach", "SelfNote", "SelfState", "SelfStats", "SelfStatus",
-           "default_engine", "default_vision"]
+__all__ = [
+    "LEAK_LINES",
+    "LeakMode",
+    "NoteKind",
+    "SelfCoach",
+    "SelfNote",
+    "SelfState",
+    "SelfStats",
+    "SelfStatus",
+    "default_engine",
+    "default_vision",
+]

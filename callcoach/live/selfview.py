@@ -81,7 +81,7 @@ def _sample(rgb: np.ndarray, cx: float, cy: float, side: float) -> np.ndarray:
     side = max(2.0, side)
     x0, y0 = round(cx - side / 2), round(cy - side / 2)
     x1, y1 = x0 + round(side), y0 + round(side)
-    crop = rgb[max(0, y0):min(height, y1), max(0, x0):min(width, x1)]
+    crop = rgb[max(0, y0) : min(height, y1), max(0, x0) : min(width, x1)]
     if crop.size == 0:
         return np.full((SIZE, SIZE, 3), np.nan, np.float32)
     pads = (max(0, -y0), max(0, y1 - height), max(0, -x0), max(0, x1 - width))
@@ -124,8 +124,12 @@ def _variants(rgb: np.ndarray, box: Box) -> list[np.ndarray]:
     """Signatures of a screen face at a few sizes and offsets around its box: the screen's detector box and
     the webcam's landmark box never frame a face quite alike."""
     cx, cy, side = box[0] + box[2] / 2, box[1] + box[3] / 2, _side(box)
-    return [_normalise(_sample(rgb, cx + dx * side, cy + dy * side, side * k))
-            for k in SCALES for dx in SHIFTS for dy in SHIFTS]
+    return [
+        _normalise(_sample(rgb, cx + dx * side, cy + dy * side, side * k))
+        for k in SCALES
+        for dx in SHIFTS
+        for dy in SHIFTS
+    ]
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> float:
@@ -158,8 +162,13 @@ def _best(refs: list[np.ndarray], sigs: list[np.ndarray]) -> tuple[float, bool]:
 class SelfViewReference:
     """The user's recent face signatures, from their webcam; thread-safe."""
 
-    def __init__(self, every_s: float = EVERY_S, keep: int = KEEP, ready_after: int = READY_AFTER,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        every_s: float = EVERY_S,
+        keep: int = KEEP,
+        ready_after: int = READY_AFTER,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.every_s = every_s
         self.ready_after = ready_after
         self._clock = clock
@@ -197,8 +206,9 @@ class SelfViewReference:
             return len(self._sigs) >= self.ready_after
 
 
-def _matches(candidates: Sequence[Box], screen_rgb: np.ndarray, reference: SelfViewReference
-             ) -> list[tuple[float, bool]]:
+def _matches(
+    candidates: Sequence[Box], screen_rgb: np.ndarray, reference: SelfViewReference
+) -> list[tuple[float, bool]]:
     refs = reference.signatures()
     return [_best(refs, _variants(screen_rgb, box)) if refs else (0.0, False) for box in candidates]
 
@@ -208,8 +218,9 @@ def scores(candidates: Sequence[Box], screen_rgb: np.ndarray, reference: SelfVie
     return [score for score, _ in _matches(candidates, screen_rgb, reference)]
 
 
-def match_self_view(candidates: Sequence[Box], screen_rgb: np.ndarray, reference: SelfViewReference
-                    ) -> tuple[int, bool] | None:
+def match_self_view(
+    candidates: Sequence[Box], screen_rgb: np.ndarray, reference: SelfViewReference
+) -> tuple[int, bool] | None:
     """(index, mirrored) of the candidate (pixel boxes on ``screen_rgb``) that shows the user's webcam: its
     similarity at least ``MATCH_MIN`` and ``MARGIN`` above every other face's; else None."""
     if not candidates:
@@ -222,8 +233,7 @@ def match_self_view(candidates: Sequence[Box], screen_rgb: np.ndarray, reference
     return None
 
 
-def pick_self_view(candidates: Sequence[Box], screen_rgb: np.ndarray, reference: SelfViewReference
-                   ) -> int | None:
+def pick_self_view(candidates: Sequence[Box], screen_rgb: np.ndarray, reference: SelfViewReference) -> int | None:
     """The index of the candidate that shows the user's webcam, or None (see ``match_self_view``)."""
     match = match_self_view(candidates, screen_rgb, reference)
     return None if match is None else match[0]
@@ -280,5 +290,18 @@ class FaceTap:
             self.errors += 1
 
 
-__all__ = ["CONTEXT", "MARGIN", "MATCH_MIN", "FaceHook", "FaceTap", "SelfViewReference", "face_signature",
-           "match_self_view", "pick_self_view", "scores", "self_view_area", "similarity", "user_face"]
+__all__ = [
+    "CONTEXT",
+    "MARGIN",
+    "MATCH_MIN",
+    "FaceHook",
+    "FaceTap",
+    "SelfViewReference",
+    "face_signature",
+    "match_self_view",
+    "pick_self_view",
+    "scores",
+    "self_view_area",
+    "similarity",
+    "user_face",
+]

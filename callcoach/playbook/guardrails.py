@@ -31,8 +31,7 @@ CONSENT_TITLE = "Before you start"
 CONSENT_POINTS: tuple[str, ...] = (
     "Use callcoach to understand the people you talk with. Never use it to manipulate, pressure or trick anyone.",
     "A cue is a guess about a brief movement, not a reading of anyone's mind. When in doubt, ask.",
-    "Never remark on a fleeting expression someone did not choose to share. Answer the conversation, "
-    "not their face.",
+    "Never remark on a fleeting expression someone did not choose to share. Answer the conversation, not their face.",
     "It does not detect lies, and it makes no medical or diagnostic claim. Do not use it to judge anyone.",
     "Nothing is sent anywhere, and no video, pictures or sound are ever saved.",
     "A cue log stays on this computer unless you switch it off: the cues seen, the suggestions shown, your "
@@ -217,8 +216,9 @@ class AuditGuard:
     Starting a subprocess is not recorded.
     """
 
-    def __init__(self, allowed_dirs: Iterable[str | os.PathLike[str]] = (),
-                 watch_dirs: Iterable[str | os.PathLike[str]] = ()) -> None:
+    def __init__(
+        self, allowed_dirs: Iterable[str | os.PathLike[str]] = (), watch_dirs: Iterable[str | os.PathLike[str]] = ()
+    ) -> None:
         self.allowed_dirs = _roots(allowed_dirs)
         self.watch_dirs = _roots(watch_dirs)
         self.findings: list[AuditFinding] = []
@@ -262,8 +262,9 @@ class AuditGuard:
             _guards.append(self)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         with _guards_lock:
             if self in _guards:
                 _guards.remove(self)

@@ -220,7 +220,9 @@ class Playbook(_Strict):
         10.0, ge=0.0, le=600.0, description="Seconds between two suggestions, so one move has time to land."
     )
     support_window_s: float = Field(
-        4.0, gt=0.0, le=60.0,
+        4.0,
+        gt=0.0,
+        le=60.0,
         description="Two different cues from the same face this close together (seconds) count as two "
         "supporting signals: only then may a stronger move be offered.",
     )

@@ -73,18 +73,39 @@ def _cue_time(cue: Cue) -> float:
     return cue.offset_s if cue.offset_s is not None else cue.apex_s
 
 
-def _suggestion(script: CueScript, cue: str, context: str, *, t_s: float = 0.0, face: int = 0,
-                confidence: float = 1.0, move: str, repair: str, say_nothing: bool = False,
-                strength: Strength = "gentle", supporting: tuple[str, ...] = ()) -> Suggestion:
+def _suggestion(
+    script: CueScript,
+    cue: str,
+    context: str,
+    *,
+    t_s: float = 0.0,
+    face: int = 0,
+    confidence: float = 1.0,
+    move: str,
+    repair: str,
+    say_nothing: bool = False,
+    strength: Strength = "gentle",
+    supporting: tuple[str, ...] = (),
+) -> Suggestion:
     return Suggestion(
-        t_s=t_s, cue=cue, face=face, region=REGION.get(cue, ""), plain=script.plain, confidence=confidence,
-        move=move, repair=repair, say_nothing=say_nothing, strength=strength, context=context,
+        t_s=t_s,
+        cue=cue,
+        face=face,
+        region=REGION.get(cue, ""),
+        plain=script.plain,
+        confidence=confidence,
+        move=move,
+        repair=repair,
+        say_nothing=say_nothing,
+        strength=strength,
+        context=context,
         supporting=supporting,
     )
 
 
-def preview(playbook: Playbook, cue: str, context: str = "general", *, stronger: bool = False,
-            index: int = 0) -> Suggestion:
+def preview(
+    playbook: Playbook, cue: str, context: str = "general", *, stronger: bool = False, index: int = 0
+) -> Suggestion:
     """What the playbook would suggest for ``cue`` in ``context``, ignoring state, thresholds and cool-down.
 
     For the playbook screen: ``index`` picks among the gentle moves (wrapping), ``stronger`` shows the
@@ -103,13 +124,20 @@ def preview(playbook: Playbook, cue: str, context: str = "general", *, stronger:
     quiet = script.say_nothing.when == "always" or (script.say_nothing.when == "alone" and not stronger)
     if quiet and script.say_nothing.line is not None:
         move, strength = script.say_nothing.line, "gentle"
-    return _suggestion(script, cue, context, move=move, repair=repair, say_nothing=quiet,
-                       strength=strength, supporting=supporting,
-                       confidence=playbook.threshold(cue, context))
+    return _suggestion(
+        script,
+        cue,
+        context,
+        move=move,
+        repair=repair,
+        say_nothing=quiet,
+        strength=strength,
+        supporting=supporting,
+        confidence=playbook.threshold(cue, context),
+    )
 
 
-def default_selector(context: str = "general", *,
-                     on_error: Callable[[PlaybookError], None] | None = None) -> Selector:
+def default_selector(context: str = "general", *, on_error: Callable[[PlaybookError], None] | None = None) -> Selector:
     """The selector a live session uses: the user's playbook (or the default), hot-reloaded on save; a bad
     save is passed to ``on_error`` and the previous good playbook stays in force."""
     return Selector(PlaybookWatcher(on_error=on_error), context)
@@ -147,8 +175,14 @@ class Selector:
     fixes the choice among equivalent moves.
     """
 
-    def __init__(self, playbook: Playbook | PlaybookWatcher | None = None, context: str = "general", *,
-                 clock: Callable[[], float] | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        playbook: Playbook | PlaybookWatcher | None = None,
+        context: str = "general",
+        *,
+        clock: Callable[[], float] | None = None,
+        seed: int = 0,
+    ) -> None:
         # No playbook: follow the user's copy (or the packaged default), reloading it when it is saved.
         self._source = playbook if playbook is not None else PlaybookWatcher()
         self._context = _check_context(context)
@@ -242,8 +276,7 @@ class Selector:
         if cue.confidence < self.threshold(cue.cue, context):
             return None
         now = self._clock() if self._clock is not None else _cue_time(cue)
-        last = max((t for t in (self._memory.last_move_at, self._memory.last_quiet_at) if t is not None),
-                   default=None)
+        last = max((t for t in (self._memory.last_move_at, self._memory.last_quiet_at) if t is not None), default=None)
         if last is not None and now < last:
             self._memory = _Memory()  # time went backwards: a new source or a rewound file, start afresh
         memory = self._memory
@@ -260,9 +293,18 @@ class Selector:
             if memory.last_move_at is not None and now - memory.last_move_at < playbook.cooldown_s:
                 return None  # a move is still landing; a quiet note would only crowd it
             memory.last_quiet_at = now
-            return _suggestion(script, cue.cue, context, t_s=t_s, face=face, confidence=confidence,
-                               move=rule.line, say_nothing=True, supporting=evidence,
-                               repair=self._pick(script.repairs, key, memory.last_repair))
+            return _suggestion(
+                script,
+                cue.cue,
+                context,
+                t_s=t_s,
+                face=face,
+                confidence=confidence,
+                move=rule.line,
+                say_nothing=True,
+                supporting=evidence,
+                repair=self._pick(script.repairs, key, memory.last_repair),
+            )
 
         if memory.last_move_at is not None and now - memory.last_move_at < playbook.cooldown_s:
             return None
@@ -273,6 +315,15 @@ class Selector:
         else:
             move = self._pick(script.moves, key, memory.last_move)
         memory.last_move_at = now
-        return _suggestion(script, cue.cue, context, t_s=t_s, face=face, confidence=confidence,
-                           move=move, strength=strength, supporting=evidence,
-                           repair=self._pick(script.repairs, key, memory.last_repair))
+        return _suggestion(
+            script,
+            cue.cue,
+            context,
+            t_s=t_s,
+            face=face,
+            confidence=confidence,
+            move=move,
+            strength=strength,
+            supporting=evidence,
+            repair=self._pick(script.repairs, key, memory.last_repair),
+        )

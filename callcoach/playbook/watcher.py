@@ -193,8 +193,12 @@ class PlaybookWatcher:
             if self._pending is not load:
                 return
             self._pending = None
-        self._report(PlaybookError(f"{load.path}: reading it took more than {self.timeout_s:g} s, so it was "
-                                   "given up; the last good playbook stays in force"))
+        self._report(
+            PlaybookError(
+                f"{load.path}: reading it took more than {self.timeout_s:g} s, so it was "
+                "given up; the last good playbook stays in force"
+            )
+        )
 
     def _take_applied(self) -> bool:
         with self._state:

@@ -62,10 +62,18 @@ def _finite(value: float | None) -> float | None:
 
 
 def cue_record(cue: Cue, latency_ms: float | None = None) -> CueRecord:
-    return CueRecord(cue=cue.cue, emotion=cue.emotion, scale=cue.scale, onset_s=_finite(cue.onset_s) or 0.0,
-                     apex_s=_finite(cue.apex_s) or 0.0, offset_s=_finite(cue.offset_s),
-                     intensity=_finite(cue.intensity) or 0.0, confidence=_finite(cue.confidence) or 0.0,
-                     face=int(cue.face), latency_ms=_finite(latency_ms))
+    return CueRecord(
+        cue=cue.cue,
+        emotion=cue.emotion,
+        scale=cue.scale,
+        onset_s=_finite(cue.onset_s) or 0.0,
+        apex_s=_finite(cue.apex_s) or 0.0,
+        offset_s=_finite(cue.offset_s),
+        intensity=_finite(cue.intensity) or 0.0,
+        confidence=_finite(cue.confidence) or 0.0,
+        face=int(cue.face),
+        latency_ms=_finite(latency_ms),
+    )
 
 
 class SelfNoteLike(Protocol):
@@ -88,23 +96,39 @@ class SelfNoteLike(Protocol):
 
 
 def self_note_record(note: SelfNoteLike) -> SelfNoteRecord:
-    return SelfNoteRecord(kind=str(note.kind), t_s=_finite(note.t_s) or 0.0, cue=str(note.cue),
-                          face=None if note.face is None else int(note.face), message=str(note.message),
-                          confidence=_finite(note.confidence) or 0.0, remote_talking=bool(note.remote_talking))
+    return SelfNoteRecord(
+        kind=str(note.kind),
+        t_s=_finite(note.t_s) or 0.0,
+        cue=str(note.cue),
+        face=None if note.face is None else int(note.face),
+        message=str(note.message),
+        confidence=_finite(note.confidence) or 0.0,
+        remote_talking=bool(note.remote_talking),
+    )
 
 
 class SessionRecorder(LiveListener):
     """Records one session while forwarding every call to ``inner``. Thread-safe; ``close()`` ends it."""
 
-    def __init__(self, store: SessionStore, inner: LiveListener | None = None, *, source_kind: str,
-                 source_name: str, context: str, playbook_version: str | None = None,
-                 flush_interval_s: float = 0.5, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        inner: LiveListener | None = None,
+        *,
+        source_kind: str,
+        source_name: str,
+        context: str,
+        playbook_version: str | None = None,
+        flush_interval_s: float = 0.5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.inner = inner
         self._clock = clock
         self._interval = flush_interval_s
-        self.session_id = store.begin_session(source_kind=source_kind, source_name=source_name,
-                                              context=context, playbook_version=playbook_version)
+        self.session_id = store.begin_session(
+            source_kind=source_kind, source_name=source_name, context=context, playbook_version=playbook_version
+        )
         self._cond = threading.Condition()
         self._ops: list[tuple[Any, ...]] = []
         self._seen_at: float | None = None
@@ -290,8 +314,10 @@ class SessionRecorder(LiveListener):
                 _log.debug("session %s: cannot write (%s); holding events in memory", self.session_id, exc)
                 if self.inner is not None:
                     self.inner.on_store(
-                        "failing", f"the session record cannot be written ({self.failing}); its events are held in "
-                        f"memory (up to {_MAX_QUEUED}) and written when it can. Coaching goes on.")
+                        "failing",
+                        f"the session record cannot be written ({self.failing}); its events are held in "
+                        f"memory (up to {_MAX_QUEUED}) and written when it can. Coaching goes on.",
+                    )
             return False
         if self.failing is not None:
             self.failing = None
@@ -348,9 +374,17 @@ class LiveRecording:
     Failing to open the store never stops coaching: the run goes on unrecorded and ``finish`` says why.
     """
 
-    def __init__(self, *, source_kind: str, source_name: str, context: str, selector: Any = None,
-                 enabled: bool = True, open_store: Callable[[], SessionStore] = SessionStore,
-                 off_reason: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        source_kind: str,
+        source_name: str,
+        context: str,
+        selector: Any = None,
+        enabled: bool = True,
+        open_store: Callable[[], SessionStore] = SessionStore,
+        off_reason: str | None = None,
+    ) -> None:
         self.enabled = enabled
         #: Why the cue log is off when ``enabled`` is False, in words that say how to switch it back.
         self.off_reason = off_reason
@@ -369,9 +403,14 @@ class LiveRecording:
         store: SessionStore | None = None
         try:
             store = self._open_store()
-            self.recorder = SessionRecorder(store, inner, source_kind=self.source_kind,
-                                            source_name=self.source_name, context=self.context,
-                                            playbook_version=self.playbook_version)
+            self.recorder = SessionRecorder(
+                store,
+                inner,
+                source_kind=self.source_kind,
+                source_name=self.source_name,
+                context=self.context,
+                playbook_version=self.playbook_version,
+            )
             if store.notice:  # a damaged store was moved aside: said at the start, and again at the end
                 self.notice = store.notice
                 inner.on_store("moved_aside", store.notice)
@@ -398,9 +437,13 @@ class LiveRecording:
     def start_record(self) -> dict[str, Any]:
         """The same for jsonl: ``{"type": "session", "kept": ..., "path": ..., "id": ..., "message": ...}``."""
         recorder = self.recorder
-        return {"type": "session", "kept": recorder is not None,
-                "path": str(recorder.store.path) if recorder is not None else None,
-                "id": recorder.session_id if recorder is not None else None, "message": self.start_line()}
+        return {
+            "type": "session",
+            "kept": recorder is not None,
+            "path": str(recorder.store.path) if recorder is not None else None,
+            "id": recorder.session_id if recorder is not None else None,
+            "message": self.start_line(),
+        }
 
     def wrap_factory(self, factory: Callable[[LiveListener], R]) -> Callable[[LiveListener], R]:
         return factory if not self.enabled else (lambda listener: factory(self.start(listener)))
@@ -420,21 +463,28 @@ class LiveRecording:
         if recorder is not None:
             recorder.close()  # counts what could not be written
             recorder.store.close()
-        troubled = self.notice is not None or (recorder is None and self.problem is not None) or \
-            (recorder is not None and recorder.lost > 0)
+        troubled = (
+            self.notice is not None
+            or (recorder is None and self.problem is not None)
+            or (recorder is not None and recorder.lost > 0)
+        )
         if out is None and troubled:
             out = trouble
         line = None
         if recorder is not None:
             counts = recorder.counts
             own = f", {counts['self_notes']} notes on your own face" if counts["self_notes"] else ""
-            line = (f"callcoach: session {recorder.session_id} kept ({counts['cues']} cues, "
-                    f"{counts['suggestions']} suggestions, {counts['marks']} marks{own}; no video, picture or sound). "
-                    f"See it with: callcoach summary {recorder.session_id}")
+            line = (
+                f"callcoach: session {recorder.session_id} kept ({counts['cues']} cues, "
+                f"{counts['suggestions']} suggestions, {counts['marks']} marks{own}; no video, picture or sound). "
+                f"See it with: callcoach summary {recorder.session_id}"
+            )
             if recorder.lost:
                 why = f" ({' '.join(str(recorder.error).split())})" if recorder.error is not None else ""
-                line += (f"\ncallcoach: {recorder.lost} of its events could not be written to the session store"
-                         f"{why}; the summary lacks them")
+                line += (
+                    f"\ncallcoach: {recorder.lost} of its events could not be written to the session store"
+                    f"{why}; the summary lacks them"
+                )
         elif self.problem is not None:
             line = f"callcoach: this session was not kept ({self.problem})"
         if self.notice is not None:

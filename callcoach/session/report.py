@@ -33,17 +33,25 @@ from callcoach.session.summary import (
     valence,
 )
 
-NOTE = ("Cues are guesses about brief facial movements, never verdicts about anyone. callcoach is not a lie "
-        "detector and makes no medical claim. Use this to reflect on your own approach.")
-CHART_KEY = ("Each dot is one cue, larger when the detector was surer. Triangles along the top are the suggestions "
-             "shown: green if you marked them helped, red if misread, grey if unmarked; an outline only if not "
-             "confirmed. Shaded bands are the moments listed below.")
-OWN_CHART_KEY = ("The bottom row is your own face: a cross where one of your own cues may have shown, a ring for "
-                 "each mirror check (green if you smiled back, red if not).")
+NOTE = (
+    "Cues are guesses about brief facial movements, never verdicts about anyone. callcoach is not a lie "
+    "detector and makes no medical claim. Use this to reflect on your own approach."
+)
+CHART_KEY = (
+    "Each dot is one cue, larger when the detector was surer. Triangles along the top are the suggestions "
+    "shown: green if you marked them helped, red if misread, grey if unmarked; an outline only if not "
+    "confirmed. Shaded bands are the moments listed below."
+)
+OWN_CHART_KEY = (
+    "The bottom row is your own face: a cross where one of your own cues may have shown, a ring for "
+    "each mirror check (green if you smiled back, red if not)."
+)
 WITHHELD = "(not shown: the line breaks callcoach's wording rules)"
 UNCONFIRMED_TAG = "(not confirmed) "
-UNCONFIRMED_NOTE = ("(not confirmed): the suggestion came from a movement's first sign, and the movement was then "
-                    "withdrawn (it did not end as that cue); take it as a weaker guess.")
+UNCONFIRMED_NOTE = (
+    "(not confirmed): the suggestion came from a movement's first sign, and the movement was then "
+    "withdrawn (it did not end as that cue); take it as a weaker guess."
+)
 COLORS = {1: "#2e8b57", -1: "#c0392b", 0: "#7f8c8d"}
 MARK_COLORS = {"helped": "#2e8b57", "misread": "#c0392b", None: "#95a5a6"}
 #: The user's own notes on the chart: leaks as grey crosses, mirror checks as rings (met green, missed red).
@@ -71,12 +79,21 @@ def measure_rows(m: Measures) -> list[tuple[str, str, str]]:
     dpm = "n/a" if m.detections_per_minute is None else f"{m.detections_per_minute:.1f} ({m.cues} cues)"
     return [
         ("detections_per_minute", MEASURE_LABELS["detections_per_minute"], dpm),
-        ("approach_success_rate", MEASURE_LABELS["approach_success_rate"],
-         percent(m.approach_success_rate, m.helped, m.marked)),
-        ("false_positive_rate", MEASURE_LABELS["false_positive_rate"],
-         percent(m.false_positive_rate, m.misread, m.marked)),
-        ("repair_success_rate", MEASURE_LABELS["repair_success_rate"],
-         percent(m.repair_success_rate, m.repaired, m.repairs_possible)),
+        (
+            "approach_success_rate",
+            MEASURE_LABELS["approach_success_rate"],
+            percent(m.approach_success_rate, m.helped, m.marked),
+        ),
+        (
+            "false_positive_rate",
+            MEASURE_LABELS["false_positive_rate"],
+            percent(m.false_positive_rate, m.misread, m.marked),
+        ),
+        (
+            "repair_success_rate",
+            MEASURE_LABELS["repair_success_rate"],
+            percent(m.repair_success_rate, m.repaired, m.repairs_possible),
+        ),
     ]
 
 
@@ -104,8 +121,10 @@ def trend_text(s: SessionSummary, key: str) -> str:
 
 def headline(s: SessionSummary) -> str:
     row = s.session
-    return (f"Session {row.id} · {when(row.started_at)} · {clock(s.duration_s)} long · {row.source_kind} "
-            f"'{short_name(row.source_kind, row.source_name)}' · context {row.context} · {row.status}")
+    return (
+        f"Session {row.id} · {when(row.started_at)} · {clock(s.duration_s)} long · {row.source_kind} "
+        f"'{short_name(row.source_kind, row.source_name)}' · context {row.context} · {row.status}"
+    )
 
 
 def moment_text(m: Moment) -> str:
@@ -151,8 +170,16 @@ def _trend_rows(s: SessionSummary) -> list[tuple[str, ...]]:
     for p in s.trend:
         m = p.measures
         dpm = "n/a" if m.detections_per_minute is None else f"{m.detections_per_minute:.1f}"
-        rows.append((str(p.session_id), when(p.started_at), dpm, percent(m.approach_success_rate),
-                     percent(m.false_positive_rate), percent(m.repair_success_rate)))
+        rows.append(
+            (
+                str(p.session_id),
+                when(p.started_at),
+                dpm,
+                percent(m.approach_success_rate),
+                percent(m.false_positive_rate),
+                percent(m.repair_success_rate),
+            )
+        )
     return rows
 
 
@@ -164,27 +191,65 @@ def shown(text: str) -> str:
 
 def sections(s: SessionSummary) -> list[Section]:
     """The report's tables in reading order, the timeline chart going after the first."""
+
     def moments(items: tuple[Moment, ...]) -> tuple[tuple[str, ...], ...]:
-        return tuple((f"{clock(m.start_s)}–{clock(m.end_s)}", moment_text(m).split(": ", 1)[1],
-                      "; ".join(shown(x) for x in m.suggestions) or "-") for m in items)
+        return tuple(
+            (
+                f"{clock(m.start_s)}–{clock(m.end_s)}",
+                moment_text(m).split(": ", 1)[1],
+                "; ".join(shown(x) for x in m.suggestions) or "-",
+            )
+            for m in items
+        )
 
     return [
-        Section("measures", "Coaching measures", ("measure", "this session", "trend"),
-                tuple((lbl, value, trend_text(s, key)) for key, lbl, value in measure_rows(s.measures))),
-        Section("cues", "Cues", ("cue", "in plain words", "reading", "count"),
-                tuple((c, label(c), VALENCE_WORDS[valence(c)], str(n)) for c, n in s.per_cue)),
+        Section(
+            "measures",
+            "Coaching measures",
+            ("measure", "this session", "trend"),
+            tuple((lbl, value, trend_text(s, key)) for key, lbl, value in measure_rows(s.measures)),
+        ),
+        Section(
+            "cues",
+            "Cues",
+            ("cue", "in plain words", "reading", "count"),
+            tuple((c, label(c), VALENCE_WORDS[valence(c)], str(n)) for c, n in s.per_cue),
+        ),
         Section("regions", "By region", ("region", "count"), tuple((r, str(n)) for r, n in s.per_region)),
-        Section("negative-moments", "Moments with the most negative-leaning cues", ("when", "cues", "suggested then"),
-                moments(s.negative_moments)),
-        Section("positive-moments", "Moments with the most positive-leaning cues", ("when", "cues", "suggested then"),
-                moments(s.positive_moments)),
-        Section("suggestions", "Suggestions shown and your marks", ("at", "cue", "suggestion", "move", "mark"),
-                tuple((clock(g.t_s), g.cue, (UNCONFIRMED_TAG if g.id in s.unconfirmed else "") + shown(g.plain),
-                       ("(say nothing) " if g.say_nothing else "") + shown(g.move), g.mark or "-")
-                      for g in s.suggestions),
-                note=UNCONFIRMED_NOTE if s.unconfirmed else ""),
-        Section("trend", "Trend over the last sessions",
-                ("session", "started", "det./min", "approach", "false pos.", "repair"), tuple(_trend_rows(s))),
+        Section(
+            "negative-moments",
+            "Moments with the most negative-leaning cues",
+            ("when", "cues", "suggested then"),
+            moments(s.negative_moments),
+        ),
+        Section(
+            "positive-moments",
+            "Moments with the most positive-leaning cues",
+            ("when", "cues", "suggested then"),
+            moments(s.positive_moments),
+        ),
+        Section(
+            "suggestions",
+            "Suggestions shown and your marks",
+            ("at", "cue", "suggestion", "move", "mark"),
+            tuple(
+                (
+                    clock(g.t_s),
+                    g.cue,
+                    (UNCONFIRMED_TAG if g.id in s.unconfirmed else "") + shown(g.plain),
+                    ("(say nothing) " if g.say_nothing else "") + shown(g.move),
+                    g.mark or "-",
+                )
+                for g in s.suggestions
+            ),
+            note=UNCONFIRMED_NOTE if s.unconfirmed else "",
+        ),
+        Section(
+            "trend",
+            "Trend over the last sessions",
+            ("session", "started", "det./min", "approach", "false pos.", "repair"),
+            tuple(_trend_rows(s)),
+        ),
         *own_sections(s),
     ]
 
@@ -196,13 +261,28 @@ def own_sections(s: SessionSummary) -> list[Section]:
         return []
     title = self_summary.TITLE
     return [
-        Section("own-overview", f"{title}: overview", ("measure", "this session"), self_summary.overview_rows(own),
-                note=self_summary.NOTE, quiet=True),
-        Section("own-cues", f"{title}: cues that may have shown",
-                ("cue", "in plain words", "count", "while the other person talked"), self_summary.leak_rows(own),
-                quiet=True),
-        Section("own-notes", f"{title}: notes over the call", ("at", "about", "note shown"),
-                self_summary.note_rows(own, clock), quiet=True),
+        Section(
+            "own-overview",
+            f"{title}: overview",
+            ("measure", "this session"),
+            self_summary.overview_rows(own),
+            note=self_summary.NOTE,
+            quiet=True,
+        ),
+        Section(
+            "own-cues",
+            f"{title}: cues that may have shown",
+            ("cue", "in plain words", "count", "while the other person talked"),
+            self_summary.leak_rows(own),
+            quiet=True,
+        ),
+        Section(
+            "own-notes",
+            f"{title}: notes over the call",
+            ("at", "about", "note shown"),
+            self_summary.note_rows(own, clock),
+            quiet=True,
+        ),
     ]
 
 
@@ -210,9 +290,15 @@ def own_sections(s: SessionSummary) -> list[Section]:
 
 
 def rich_table(section: Section) -> Table:
-    table = Table(title=section.title, title_justify="left", title_style="bold dim" if section.quiet else "bold",
-                  border_style="dim" if section.quiet else None, caption=section.note or None,
-                  caption_justify="left", caption_style="dim")
+    table = Table(
+        title=section.title,
+        title_justify="left",
+        title_style="bold dim" if section.quiet else "bold",
+        border_style="dim" if section.quiet else None,
+        caption=section.note or None,
+        caption_justify="left",
+        caption_style="dim",
+    )
     for h in section.headers:
         table.add_column(h, overflow="fold")
     for row in section.rows or (("none",) + ("",) * (len(section.headers) - 1),):
@@ -272,8 +358,13 @@ def md_text(value: str) -> str:
 
 
 def _md_table(section: Section) -> list[str]:
-    lines = [f"## {md_text(section.title)}", "", *([f"*{md_text(section.note)}*", ""] if section.note else []),
-             "| " + " | ".join(md_text(h) for h in section.headers) + " |", "|" + "---|" * len(section.headers)]
+    lines = [
+        f"## {md_text(section.title)}",
+        "",
+        *([f"*{md_text(section.note)}*", ""] if section.note else []),
+        "| " + " | ".join(md_text(h) for h in section.headers) + " |",
+        "|" + "---|" * len(section.headers),
+    ]
     lines += ["| " + " | ".join(md_text(x) for x in r) + " |" for r in section.rows]
     return lines + ([] if section.rows else ["", "none"]) + [""]
 
@@ -303,8 +394,7 @@ def chart_axis(s: SessionSummary) -> tuple[float, str, float]:
     """(seconds per unit, unit name, length in units) of the chart's time axis: it fits the session, in seconds
     for a short one (a 10 s session is not drawn on a minute), else in minutes."""
     own_times = [n.t_s for n in s.own.notes] if s.own is not None else []
-    seconds = max(s.duration_s, max([p.t_s for p in s.timeline] + [g.t_s for g in s.suggestions] + own_times
-                                    + [1.0]))
+    seconds = max(s.duration_s, max([p.t_s for p in s.timeline] + [g.t_s for g in s.suggestions] + own_times + [1.0]))
     unit, name = (1.0, "seconds") if seconds < 120 else (60.0, "minutes")
     return unit, name, seconds / unit
 
@@ -328,8 +418,15 @@ def timeline_png(s: SessionSummary) -> bytes:
     for moment in s.negative_moments + s.positive_moments:
         ax.axvspan(moment.start_s / unit, moment.end_s / unit, color=COLORS[moment.valence], alpha=0.12, lw=0)
     for p in s.timeline:
-        ax.scatter(p.t_s / unit, rows[p.cue], s=40 + 160 * p.confidence, color=COLORS[p.valence], alpha=0.85,
-                   edgecolors="white", linewidths=0.5)
+        ax.scatter(
+            p.t_s / unit,
+            rows[p.cue],
+            s=40 + 160 * p.confidence,
+            color=COLORS[p.valence],
+            alpha=0.85,
+            edgecolors="white",
+            linewidths=0.5,
+        )
     for g in s.suggestions:
         color = MARK_COLORS.get(g.mark, MARK_COLORS[None])
         hollow = g.id in s.unconfirmed  # an outline only: its movement was withdrawn
@@ -339,8 +436,15 @@ def timeline_png(s: SessionSummary) -> bytes:
         for kind, (marker, color) in OWN_MARKERS.items():
             times = [n.t_s / unit for n in s.own.notes if n.kind == kind]
             if times:
-                ax.scatter(times, [0] * len(times), marker=marker, s=70, linewidths=1.5, color=color,
-                           facecolors="none" if marker == "o" else color)
+                ax.scatter(
+                    times,
+                    [0] * len(times),
+                    marker=marker,
+                    s=70,
+                    linewidths=1.5,
+                    color=color,
+                    facecolors="none" if marker == "o" else color,
+                )
         ticks, names_shown = [0, *ticks], ["your own face", *names_shown]
     ax.set_yticks(ticks, names_shown)
     ax.set_ylim(-0.6 if s.own is not None else 0.4, top + 0.6)
@@ -379,17 +483,20 @@ def render_html(s: SessionSummary) -> str:
     title = html.escape(headline(s))
     first, *rest = sections(s)
     png = base64.b64encode(timeline_png(s)).decode("ascii")
-    alt = html.escape(f"Timeline chart of {len(s.timeline)} cues and {len(s.suggestions)} suggestions over "
-                      f"{clock(s.duration_s)}")
-    return "\n".join([
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>{title}</h1>",
-        f"<p class='note'>{html.escape(NOTE)}</p>",
-        _html_table(first),
-        "<h2>Timeline</h2>",
-        f'<img id="timeline-chart" class="chart" alt="{alt}" src="data:image/png;base64,{png}">',
-        f"<p class='note'>{html.escape(CHART_KEY if s.own is None else CHART_KEY + ' ' + OWN_CHART_KEY)}</p>",
-        *(_html_table(section) for section in rest),
-        "</body></html>",
-    ])
+    alt = html.escape(
+        f"Timeline chart of {len(s.timeline)} cues and {len(s.suggestions)} suggestions over {clock(s.duration_s)}"
+    )
+    return "\n".join(
+        [
+            f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+            f"<style>{_CSS}</style></head><body>",
+            f"<h1>{title}</h1>",
+            f"<p class='note'>{html.escape(NOTE)}</p>",
+            _html_table(first),
+            "<h2>Timeline</h2>",
+            f'<img id="timeline-chart" class="chart" alt="{alt}" src="data:image/png;base64,{png}">',
+            f"<p class='note'>{html.escape(CHART_KEY if s.own is None else CHART_KEY + ' ' + OWN_CHART_KEY)}</p>",
+            *(_html_table(section) for section in rest),
+            "</body></html>",
+        ]
+    )

@@ -128,8 +128,10 @@ def migrate(conn: sqlite3.Connection, where: str) -> int:
     steps = list(MIGRATIONS)
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > len(steps):
-        raise StoreError(f"{where} was written by a newer callcoach (schema {version}, this one knows "
-                         f"{len(steps)}); upgrade callcoach to read it")
+        raise StoreError(
+            f"{where} was written by a newer callcoach (schema {version}, this one knows "
+            f"{len(steps)}); upgrade callcoach to read it"
+        )
     for target in range(version + 1, len(steps) + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:

@@ -28,9 +28,11 @@ from callcoach.session.store import SelfNoteRecord
 LISTED_NOTES = 12
 
 TITLE = "Your own face"
-NOTE = ("From your own camera, for you only: guesses about brief movements of your own face, meant as quiet "
-        "prompts for next time, never verdicts. A mirror check asks whether you smiled back within a few "
-        "seconds of the other person's warm cue.")
+NOTE = (
+    "From your own camera, for you only: guesses about brief movements of your own face, meant as quiet "
+    "prompts for next time, never verdicts. A mirror check asks whether you smiled back within a few "
+    "seconds of the other person's warm cue."
+)
 KIND_WORDS = {"leak": "may have shown", "mirror_met": "mirror check met", "mirror_missed": "mirror check missed"}
 
 
@@ -66,12 +68,21 @@ def build_self_summary(notes: Sequence[SelfNoteRecord]) -> SelfSummary | None:
     total = Counter(n.cue for n in leaks)
     talking = Counter(n.cue for n in leaks if n.remote_talking)
     rank = {name: i for i, name in enumerate(CUE_NAMES)}
-    by_cue = tuple(sorted(((c, k, talking[c]) for c, k in total.items()),
-                          key=lambda item: (-item[1], rank.get(item[0], len(rank)), item[0])))
+    by_cue = tuple(
+        sorted(
+            ((c, k, talking[c]) for c, k in total.items()),
+            key=lambda item: (-item[1], rank.get(item[0], len(rank)), item[0]),
+        )
+    )
     kinds = Counter(n.kind for n in ordered)
-    return SelfSummary(notes=ordered, leaks_by_cue=by_cue, leaks=len(leaks),
-                       leaks_while_talking=sum(talking.values()), mirror_met=kinds["mirror_met"],
-                       mirror_missed=kinds["mirror_missed"])
+    return SelfSummary(
+        notes=ordered,
+        leaks_by_cue=by_cue,
+        leaks=len(leaks),
+        leaks_while_talking=sum(talking.values()),
+        mirror_met=kinds["mirror_met"],
+        mirror_missed=kinds["mirror_missed"],
+    )
 
 
 def note_words(note: SelfNoteRecord) -> str:
@@ -99,8 +110,9 @@ def leak_rows(s: SelfSummary) -> tuple[tuple[str, str, str, str], ...]:
     return tuple((c, _plain(c), str(n), str(talking)) for c, n, talking in s.leaks_by_cue)
 
 
-def note_rows(s: SelfSummary, clock: Callable[[float], str],
-              limit: int = LISTED_NOTES) -> tuple[tuple[str, str, str], ...]:
+def note_rows(
+    s: SelfSummary, clock: Callable[[float], str], limit: int = LISTED_NOTES
+) -> tuple[tuple[str, str, str], ...]:
     """(at, what, the note shown) for the first ``limit`` notes, and a last row saying how many more."""
     rows = [(clock(n.t_s), note_words(n), n.message) for n in s.notes[:limit]]
     if len(s.notes) > limit:

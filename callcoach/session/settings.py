@@ -103,8 +103,10 @@ def retention_text(days: int | None) -> str:
 # --- the cue log: on or off, and the words that say so -----------------------------------------------------
 
 #: What a kept session holds, and what it never holds (the consent note says the same in its own words).
-CUE_LOG_HOLDS = ("the cues seen, the suggestions shown, your marks, notes on your own face with --vcam, and the "
-                 "window or source name")
+CUE_LOG_HOLDS = (
+    "the cues seen, the suggestions shown, your marks, notes on your own face with --vcam, and the "
+    "window or source name"
+)
 CUE_LOG_NEVER = "no video, picture or sound"
 CUE_LOG_OFF_HOW = "--no-record-session for one run, 'callcoach sessions record off' for every run"
 CUE_LOG_ON_HOW = "'callcoach sessions record on'"
@@ -167,14 +169,17 @@ def cue_log_badge(on: bool | None) -> str:
     return f"local only · no video kept · cue log {'on' if on else 'off'}"
 
 
-def cue_log_line(on: bool, *, where: Path | None = None, session_id: int | None = None,
-                 reason: str | None = None) -> str:
+def cue_log_line(
+    on: bool, *, where: Path | None = None, session_id: int | None = None, reason: str | None = None
+) -> str:
     """One line saying whether this run's cue log is kept, where, what it holds and how to switch it."""
     if on:
         at = f" in {where}" if where is not None else ""
         which = f"session {session_id} " if session_id is not None else "a session "
-        return (f"cue log on: {which}is kept{at} ({CUE_LOG_HOLDS}; {CUE_LOG_NEVER}, ever). "
-                f"Switch it off: {CUE_LOG_OFF_HOW}.")
+        return (
+            f"cue log on: {which}is kept{at} ({CUE_LOG_HOLDS}; {CUE_LOG_NEVER}, ever). "
+            f"Switch it off: {CUE_LOG_OFF_HOW}."
+        )
     why = f" ({reason})" if reason else ""
     return f"cue log off: this session is not kept{why}; {CUE_LOG_NEVER} is kept, ever."
 

@@ -113,10 +113,31 @@ class MarkRecord:
     t: float
 
 
-_CUE_FIELDS = ("cue", "emotion", "scale", "onset_s", "apex_s", "offset_s", "intensity", "confidence", "face",
-               "latency_ms")
-_SUGGESTION_FIELDS = ("t_s", "cue", "face", "region", "plain", "move", "repair", "say_nothing", "strength",
-                      "context", "confidence")
+_CUE_FIELDS = (
+    "cue",
+    "emotion",
+    "scale",
+    "onset_s",
+    "apex_s",
+    "offset_s",
+    "intensity",
+    "confidence",
+    "face",
+    "latency_ms",
+)
+_SUGGESTION_FIELDS = (
+    "t_s",
+    "cue",
+    "face",
+    "region",
+    "plain",
+    "move",
+    "repair",
+    "say_nothing",
+    "strength",
+    "context",
+    "confidence",
+)
 _SELF_FIELDS = ("kind", "t_s", "cue", "face", "message", "confidence", "remote_talking")
 
 
@@ -174,8 +195,14 @@ class SessionStore:
 
     _UNSET: Any = object()
 
-    def __init__(self, path: Path | str | None = None, *, retention_days: int | None = _UNSET,
-                 recover: bool = True, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        retention_days: int | None = _UNSET,
+        recover: bool = True,
+        readonly: bool = False,
+    ) -> None:
         self.path = Path(path) if path is not None else settings.db_path()
         days = settings.retention_days() if retention_days is self._UNSET else retention_days
         self._lock = threading.RLock()
@@ -196,8 +223,10 @@ class SessionStore:
             try:
                 self.notice = storefaults.move_aside(self.path, exc.reason)
             except OSError as move_error:
-                raise StoreError(f"the session store {self.path} is damaged ({exc.reason}) and cannot be moved "
-                                 f"aside ({move_error.strerror or move_error}); move or delete it by hand") from exc
+                raise StoreError(
+                    f"the session store {self.path} is damaged ({exc.reason}) and cannot be moved "
+                    f"aside ({move_error.strerror or move_error}); move or delete it by hand"
+                ) from exc
             try:
                 self._open(days, recover)
             except storefaults.StoreDamaged as again:
@@ -216,9 +245,11 @@ class SessionStore:
         if version != len(MIGRATIONS):
             self._conn.close()
             newer = version > len(MIGRATIONS)
-            raise StoreError(f"the session store {self.path} is read-only and has schema {version}, this callcoach "
-                             f"reads {len(MIGRATIONS)}: " + ("upgrade callcoach" if newer else
-                                                             "open it once where it can be written"))
+            raise StoreError(
+                f"the session store {self.path} is read-only and has schema {version}, this callcoach "
+                f"reads {len(MIGRATIONS)}: "
+                + ("upgrade callcoach" if newer else "open it once where it can be written")
+            )
 
     def _open(self, days: int | None, recover: bool) -> None:
         try:
@@ -284,22 +315,33 @@ class SessionStore:
 
     # --- writing ----------------------------------------------------------------------------------------
 
-    def begin_session(self, *, source_kind: str, source_name: str, context: str,
-                      playbook_version: str | None = None, started_at: float | None = None) -> int:
+    def begin_session(
+        self,
+        *,
+        source_kind: str,
+        source_name: str,
+        context: str,
+        playbook_version: str | None = None,
+        started_at: float | None = None,
+    ) -> int:
         now = time.time() if started_at is None else started_at
         pid = os.getpid()
         with self.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO sessions (started_at, source_kind, source_name, context, playbook_version, status,"
                 " pid, pid_started, last_seen_at) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)",
-                (now, source_kind, source_name, context, playbook_version, pid, _process_started(pid), now))
+                (now, source_kind, source_name, context, playbook_version, pid, _process_started(pid), now),
+            )
         return int(cursor.lastrowid or 0)
 
     @staticmethod
     def insert_cue(conn: sqlite3.Connection, session_id: int, cue: CueRecord, recorded_at: float) -> None:
         values = tuple(getattr(cue, name) for name in _CUE_FIELDS)
-        conn.execute(f"INSERT INTO cue_events (session_id, {', '.join(_CUE_FIELDS)}, recorded_at)"
-                     f" VALUES (?, {', '.join('?' * len(_CUE_FIELDS))}, ?)", (session_id, *values, recorded_at))
+        conn.execute(
+            f"INSERT INTO cue_events (session_id, {', '.join(_CUE_FIELDS)}, recorded_at)"
+            f" VALUES (?, {', '.join('?' * len(_CUE_FIELDS))}, ?)",
+            (session_id, *values, recorded_at),
+        )
 
     @staticmethod
     def insert_suggestion(conn: sqlite3.Connection, session_id: int, suggestion: Any, recorded_at: float) -> int:
@@ -310,7 +352,8 @@ class SessionStore:
         cursor = conn.execute(
             f"INSERT INTO suggestions (session_id, {', '.join(_SUGGESTION_FIELDS)}, supporting, recorded_at)"
             f" VALUES (?, {', '.join('?' * len(_SUGGESTION_FIELDS))}, ?, ?)",
-            (session_id, *values, supporting, recorded_at))
+            (session_id, *values, supporting, recorded_at),
+        )
         return int(cursor.lastrowid or 0)
 
     @staticmethod
@@ -319,24 +362,29 @@ class SessionStore:
         conn.execute("INSERT INTO marks (suggestion_id, kind, t) VALUES (?, ?, ?)", (suggestion_id, kind, t))
 
     @staticmethod
-    def insert_self_note(conn: sqlite3.Connection, session_id: int, note: SelfNoteRecord,
-                         recorded_at: float) -> None:
+    def insert_self_note(conn: sqlite3.Connection, session_id: int, note: SelfNoteRecord, recorded_at: float) -> None:
         if note.kind not in SELF_KINDS:
             raise ValueError(f"a self note is one of {', '.join(SELF_KINDS)}, not {note.kind!r}")
         values = [getattr(note, name) for name in _SELF_FIELDS]
         values[_SELF_FIELDS.index("remote_talking")] = int(bool(note.remote_talking))
-        conn.execute(f"INSERT INTO self_notes (session_id, {', '.join(_SELF_FIELDS)}, recorded_at)"
-                     f" VALUES (?, {', '.join('?' * len(_SELF_FIELDS))}, ?)", (session_id, *values, recorded_at))
+        conn.execute(
+            f"INSERT INTO self_notes (session_id, {', '.join(_SELF_FIELDS)}, recorded_at)"
+            f" VALUES (?, {', '.join('?' * len(_SELF_FIELDS))}, ?)",
+            (session_id, *values, recorded_at),
+        )
 
     @staticmethod
     def touch(conn: sqlite3.Connection, session_id: int, seen_at: float) -> None:
-        conn.execute("UPDATE sessions SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?) WHERE id = ?",
-                     (seen_at, session_id))
+        conn.execute(
+            "UPDATE sessions SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?) WHERE id = ?", (seen_at, session_id)
+        )
 
     def end_session(self, session_id: int, ended_at: float | None = None, status: Status = "ended") -> None:
         with self.transaction() as conn:
-            conn.execute("UPDATE sessions SET status = ?, ended_at = ? WHERE id = ? AND status = 'running'",
-                         (status, time.time() if ended_at is None else ended_at, session_id))
+            conn.execute(
+                "UPDATE sessions SET status = ?, ended_at = ? WHERE id = ? AND status = 'running'",
+                (status, time.time() if ended_at is None else ended_at, session_id),
+            )
 
     # --- recovery and retention -------------------------------------------------------------------------
 
@@ -347,15 +395,19 @@ class SessionStore:
             " UNION ALL SELECT MAX(recorded_at) FROM suggestions WHERE session_id = ?1"
             " UNION ALL SELECT MAX(recorded_at) FROM self_notes WHERE session_id = ?1"
             " UNION ALL SELECT MAX(m.t) FROM marks m JOIN suggestions s ON s.id = m.suggestion_id"
-            " WHERE s.session_id = ?1)", (session_id,))
+            " WHERE s.session_id = ?1)",
+            (session_id,),
+        )
         return None if row[0][0] is None else float(row[0][0])
 
     def recover(self) -> list[int]:
         """Close as ``recovered`` every running session whose process is gone; ended_at is its last event
         (the last cue, suggestion, mark, self note or status the recorder wrote). Returns their ids."""
-        stale = [r["id"] for r in self._query(
-            "SELECT id, pid, pid_started, last_seen_at FROM sessions WHERE status = 'running'")
-            if not _alive(r["pid"], r["pid_started"], r["last_seen_at"])]
+        stale = [
+            r["id"]
+            for r in self._query("SELECT id, pid, pid_started, last_seen_at FROM sessions WHERE status = 'running'")
+            if not _alive(r["pid"], r["pid_started"], r["last_seen_at"])
+        ]
         for session_id in stale:
             ended = self._last_event_at(session_id)
             self.end_session(session_id, ended_at=ended, status="recovered")
@@ -364,8 +416,10 @@ class SessionStore:
     def delete_older_than(self, days: float, now: float | None = None) -> int:
         """Delete finished sessions that started more than ``days`` ago; a running one is never touched."""
         cutoff = (time.time() if now is None else now) - days * 86400.0
-        ids = [r["id"] for r in self._query(
-            "SELECT id FROM sessions WHERE status != 'running' AND started_at < ?", (cutoff,))]
+        ids = [
+            r["id"]
+            for r in self._query("SELECT id FROM sessions WHERE status != 'running' AND started_at < ?", (cutoff,))
+        ]
         for session_id in ids:
             self.delete_session(session_id)
         return len(ids)
@@ -373,8 +427,10 @@ class SessionStore:
     def delete_session(self, session_id: int) -> bool:
         with self.transaction() as conn:
             # Explicit, not only ON DELETE CASCADE: a connection opened without foreign_keys would skip it.
-            conn.execute("DELETE FROM marks WHERE suggestion_id IN (SELECT id FROM suggestions WHERE session_id = ?)",
-                         (session_id,))
+            conn.execute(
+                "DELETE FROM marks WHERE suggestion_id IN (SELECT id FROM suggestions WHERE session_id = ?)",
+                (session_id,),
+            )
             conn.execute("DELETE FROM suggestions WHERE session_id = ?", (session_id,))
             conn.execute("DELETE FROM cue_events WHERE session_id = ?", (session_id,))
             conn.execute("DELETE FROM self_notes WHERE session_id = ?", (session_id,))
@@ -389,7 +445,8 @@ class SessionStore:
         " (SELECT COUNT(*) FROM suggestions g WHERE g.session_id = s.id) AS suggestions,"
         " (SELECT COUNT(*) FROM marks m JOIN suggestions g ON g.id = m.suggestion_id"
         "  WHERE g.session_id = s.id) AS marks,"
-        " (SELECT COUNT(*) FROM self_notes n WHERE n.session_id = s.id) AS self_notes FROM sessions s")
+        " (SELECT COUNT(*) FROM self_notes n WHERE n.session_id = s.id) AS self_notes FROM sessions s"
+    )
 
     def sessions(self, limit: int | None = None, *, up_to: int | None = None) -> list[SessionRow]:
         """Newest first; ``up_to`` keeps sessions that started no later than that one."""
@@ -414,15 +471,18 @@ class SessionStore:
         return rows[0] if rows else None
 
     def cue_events(self, session_id: int) -> list[CueRecord]:
-        rows = self._query(f"SELECT {', '.join(_CUE_FIELDS)} FROM cue_events WHERE session_id = ?"
-                           " ORDER BY apex_s, id", (session_id,))
+        rows = self._query(
+            f"SELECT {', '.join(_CUE_FIELDS)} FROM cue_events WHERE session_id = ? ORDER BY apex_s, id", (session_id,)
+        )
         return [CueRecord(**dict(r)) for r in rows]
 
     def suggestions(self, session_id: int) -> list[SuggestionRecord]:
         rows = self._query(
             f"SELECT g.id, {', '.join('g.' + f for f in _SUGGESTION_FIELDS)}, g.supporting,"
             " (SELECT kind FROM marks m WHERE m.suggestion_id = g.id ORDER BY m.t DESC, m.id DESC LIMIT 1) AS mark"
-            " FROM suggestions g WHERE g.session_id = ? ORDER BY g.t_s, g.id", (session_id,))
+            " FROM suggestions g WHERE g.session_id = ? ORDER BY g.t_s, g.id",
+            (session_id,),
+        )
         out = []
         for r in rows:
             record = dict(r)
@@ -432,11 +492,15 @@ class SessionStore:
         return out
 
     def marks(self, session_id: int) -> list[MarkRecord]:
-        rows = self._query("SELECT m.suggestion_id, m.kind, m.t FROM marks m JOIN suggestions g"
-                           " ON g.id = m.suggestion_id WHERE g.session_id = ? ORDER BY m.t, m.id", (session_id,))
+        rows = self._query(
+            "SELECT m.suggestion_id, m.kind, m.t FROM marks m JOIN suggestions g"
+            " ON g.id = m.suggestion_id WHERE g.session_id = ? ORDER BY m.t, m.id",
+            (session_id,),
+        )
         return [MarkRecord(**dict(r)) for r in rows]
 
     def self_notes(self, session_id: int) -> list[SelfNoteRecord]:
-        rows = self._query(f"SELECT {', '.join(_SELF_FIELDS)} FROM self_notes WHERE session_id = ?"
-                           " ORDER BY t_s, id", (session_id,))
+        rows = self._query(
+            f"SELECT {', '.join(_SELF_FIELDS)} FROM self_notes WHERE session_id = ? ORDER BY t_s, id", (session_id,)
+        )
         return [SelfNoteRecord(**{**dict(r), "remote_talking": bool(r["remote_talking"])}) for r in rows]

@@ -105,8 +105,14 @@ def coaching_measures(duration_s: float, cue_count: int, suggestions: Sequence[S
         repaired += "helped" in marks[i + 1 : i + 1 + REPAIR_WITHIN]
     minutes = duration_s / 60.0
     return Measures(
-        minutes=minutes, cues=cue_count, suggestions=len(shown), marked=marked, helped=helped, misread=misread,
-        repairs_possible=possible, repaired=repaired,
+        minutes=minutes,
+        cues=cue_count,
+        suggestions=len(shown),
+        marked=marked,
+        helped=helped,
+        misread=misread,
+        repairs_possible=possible,
+        repaired=repaired,
         detections_per_minute=cue_count / minutes if minutes > 0 else None,
         approach_success_rate=_rate(helped, marked),
         false_positive_rate=_rate(misread, marked),
@@ -163,7 +169,7 @@ class SessionSummary:
     unconfirmed: frozenset[int] = frozenset()
 
     def trend_of(self, measure: str) -> str | None:
-        """"up", "down" or "steady" against the average of the earlier sessions; None without a comparison."""
+        """ "up", "down" or "steady" against the average of the earlier sessions; None without a comparison."""
         if not self.trend:
             return None
         *earlier, current = (getattr(p.measures, measure) for p in self.trend)
@@ -177,9 +183,15 @@ class SessionSummary:
         return "up" if current > mean else "down"
 
 
-def find_moments(cues: Sequence[CueRecord], suggestions: Sequence[SuggestionRecord], sign: int, *,
-                 window_s: float = MOMENT_WINDOW_S, top: int = TOP_MOMENTS,
-                 until: float | None = None) -> tuple[Moment, ...]:
+def find_moments(
+    cues: Sequence[CueRecord],
+    suggestions: Sequence[SuggestionRecord],
+    sign: int,
+    *,
+    window_s: float = MOMENT_WINDOW_S,
+    top: int = TOP_MOMENTS,
+    until: float | None = None,
+) -> tuple[Moment, ...]:
     """The best ``top`` non-overlapping windows of cues of valence ``sign``, best first; ``until`` (the end of
     the session) cuts the last window short, for display."""
     chosen = [c for c in sorted(cues, key=lambda c: c.apex_s) if valence(c.cue) == sign]
@@ -208,10 +220,14 @@ def unconfirmed_suggestions(cues: Sequence[CueRecord], suggestions: Sequence[Sug
     (``callcoach.live.advice.EarlyAdvice``): same face, same name, the final's span covering the early apex. A
     suggestion made from a final cue is dated at its end (or apex), so it always has one.
     """
+
     def backed(g: SuggestionRecord) -> bool:
-        return any(c.face == g.face and c.cue == g.cue and
-                   c.onset_s - 1e-6 <= g.t_s <= (c.offset_s if c.offset_s is not None else c.apex_s) + 1e-6
-                   for c in cues)
+        return any(
+            c.face == g.face
+            and c.cue == g.cue
+            and c.onset_s - 1e-6 <= g.t_s <= (c.offset_s if c.offset_s is not None else c.apex_s) + 1e-6
+            for c in cues
+        )
 
     return frozenset(g.id for g in suggestions if not backed(g))
 
@@ -226,8 +242,9 @@ def _measures_for(store: SessionStore, row: SessionRow) -> Measures:
     return coaching_measures(row.duration_s(), row.cues, store.suggestions(row.id))
 
 
-def build_summary(store: SessionStore, session_id: int | None = None, *,
-                  trend_sessions: int = TREND_SESSIONS) -> SessionSummary:
+def build_summary(
+    store: SessionStore, session_id: int | None = None, *, trend_sessions: int = TREND_SESSIONS
+) -> SessionSummary:
     """The summary of one session (default: the newest). Raises ``StoreError`` when there is none."""
     if session_id is None:
         last = store.last_session()
@@ -238,11 +255,11 @@ def build_summary(store: SessionStore, session_id: int | None = None, *,
     cues = store.cue_events(session_id)
     suggestions = store.suggestions(session_id)
     own = store.self_notes(session_id)
-    last_t = max([c.offset_s or c.apex_s for c in cues] + [s.t_s for s in suggestions] + [n.t_s for n in own]
-                 + [0.0])
+    last_t = max([c.offset_s or c.apex_s for c in cues] + [s.t_s for s in suggestions] + [n.t_s for n in own] + [0.0])
     duration = max(row.duration_s(), last_t)
-    timeline = tuple(TimelinePoint(c.apex_s, c.cue, REGION.get(c.cue, "face"), valence(c.cue), c.confidence, c.scale)
-                     for c in cues)
+    timeline = tuple(
+        TimelinePoint(c.apex_s, c.cue, REGION.get(c.cue, "face"), valence(c.cue), c.confidence, c.scale) for c in cues
+    )
     regions = list(dict.fromkeys(REGION.values()))
     earlier = [r for r in store.sessions(limit=trend_sessions, up_to=session_id) if r.id != session_id]
     earlier = list(reversed(earlier[: trend_sessions - 1]))

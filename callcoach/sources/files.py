@@ -135,9 +135,7 @@ class VideoFileSource:
             raise
         if first is None:
             self._release(cap)
-            raise SourceError(
-                f"'{path}' is not a readable video or image (no frame could be decoded); {_VIDEO_FIX}"
-            )
+            raise SourceError(f"'{path}' is not a readable video or image (no frame could be decoded); {_VIDEO_FIX}")
         self.fps: float = self._fps_override or meta_fps or DEFAULT_FPS
         self.frame_count: int | None = int(count) if math.isfinite(count) and count >= 1 else None
         self.width = int(first[0].shape[1])
@@ -152,8 +150,9 @@ class VideoFileSource:
         cv2 = _cv2()
         if kind == "fifo":
             if self._is_pipe:
-                raise SourceError(f"the pipe '{self.path}' can be read only once; save the video to a file to "
-                                  "read it again")
+                raise SourceError(
+                    f"the pipe '{self.path}' can be read only once; save the video to a file to read it again"
+                )
             cap, self._fd = open_fifo_capture(cv2, self.path)
             self._is_pipe = True
             return cap
@@ -163,9 +162,7 @@ class VideoFileSource:
             raise SourceError(f"OpenCV cannot open '{self.path}' ({exc}); {_VIDEO_FIX}") from exc
         if not cap.isOpened():
             cap.release()
-            raise SourceError(
-                f"'{self.path}' is not a readable video or image (OpenCV cannot open it); {_VIDEO_FIX}"
-            )
+            raise SourceError(f"'{self.path}' is not a readable video or image (OpenCV cannot open it); {_VIDEO_FIX}")
         return cap
 
     def _read(self, cap: Any) -> tuple[np.ndarray, float] | None:
@@ -213,9 +210,11 @@ class VideoFileSource:
         if expected is None:
             return
         if expected - read > max(_SHORT_FRAMES, _SHORT_SHARE * expected):
-            raise SourceError(f"'{self.path}' stopped after {read} of the {expected} frames its header lists "
-                              "(the file is truncated or damaged); the results cover the frames read; "
-                              "copy or export the video again")
+            raise SourceError(
+                f"'{self.path}' stopped after {read} of the {expected} frames its header lists "
+                "(the file is truncated or damaged); the results cover the frames read; "
+                "copy or export the video again"
+            )
 
     def _release(self, cap: Any) -> None:
         cap.release()

@@ -65,8 +65,9 @@ class PacedFileSource:
 
     kind: SourceKind = "video"
 
-    def __init__(self, path: str | Path, fps: float | None = None, loop: bool = False, tiles: int = 1,
-                 lossless: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, fps: float | None = None, loop: bool = False, tiles: int = 1, lossless: bool = False
+    ) -> None:
         if tiles < 1:
             raise UsageError(f"tiles must be 1 or more, got {tiles}")
         if fps is not None and not (math.isfinite(fps) and fps > 0):
@@ -74,8 +75,10 @@ class PacedFileSource:
         if path_kind(Path(path)) == "fifo":
             # The probe and the player would each open it, and a pipe can be read only once: the second
             # open would wait for a writer forever.
-            raise SourceError(f"'{path}' is a pipe (FIFO); a video played live must be a regular file (save the "
-                              "stream to a file first; 'callcoach analyze' reads a pipe)")
+            raise SourceError(
+                f"'{path}' is a pipe (FIFO); a video played live must be a regular file (save the "
+                "stream to a file first; 'callcoach analyze' reads a pipe)"
+            )
         probe = VideoFileSource(path)  # the file sources' checks and one-line errors
         try:
             self.native_fps = probe.fps

@@ -126,8 +126,14 @@ class WindowSource:
 
     kind: SourceKind = "window"
 
-    def __init__(self, title: str, fps: float = LIVE_FPS, *, backend: BackendFactory | None = None,
-                 open_screen: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        fps: float = LIVE_FPS,
+        *,
+        backend: BackendFactory | None = None,
+        open_screen: Callable[[], Any] | None = None,
+    ) -> None:
         if not title.strip():
             raise SourceError("--window needs part of a window title, e.g. --window 'Zoom Meeting'")
         self.title = title
@@ -192,7 +198,8 @@ class WindowSource:
                     self._waiting = None
                 else:
                     self._waiting = (
-                        "source_lost", f"the window {self.window_title!r} is minimised or hidden: bring it back"
+                        "source_lost",
+                        f"the window {self.window_title!r} is minimised or hidden: bring it back",
                     )
             if box is None:
                 continue

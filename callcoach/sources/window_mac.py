@@ -70,8 +70,9 @@ class MacWindows:
     def titled(self) -> list[Listed]:
         q = self.q
         out = []
-        for info in self._infos(q.kCGWindowListOptionOnScreenOnly | q.kCGWindowListExcludeDesktopElements,
-                                q.kCGNullWindowID):
+        for info in self._infos(
+            q.kCGWindowListOptionOnScreenOnly | q.kCGWindowListExcludeDesktopElements, q.kCGNullWindowID
+        ):
             if int(_num(info.get(q.kCGWindowLayer))) != 0 or _num(info.get(q.kCGWindowAlpha), 1.0) == 0:
                 continue  # not an app window, or an invisible overlay some call apps keep on top
             title = str(info.get(q.kCGWindowName) or "")

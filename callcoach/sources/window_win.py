@@ -27,8 +27,12 @@ PROCESS_PER_MONITOR_DPI_AWARE = 2
 
 
 class RECT(ctypes.Structure):
-    _fields_ = (("left", ctypes.c_int32), ("top", ctypes.c_int32), ("right", ctypes.c_int32),
-                ("bottom", ctypes.c_int32))
+    _fields_ = (
+        ("left", ctypes.c_int32),
+        ("top", ctypes.c_int32),
+        ("right", ctypes.c_int32),
+        ("bottom", ctypes.c_int32),
+    )
 
 
 # EnumWindows wants a stdcall callback (WINFUNCTYPE, Windows only); the C convention stands in elsewhere so
@@ -129,8 +133,9 @@ class WinWindows:
     def _frame(self, hwnd: int) -> RECT | None:
         rect = RECT()
         if self.dwmapi is not None:
-            status = self.dwmapi.DwmGetWindowAttribute(hwnd, DWMWA_EXTENDED_FRAME_BOUNDS, ctypes.pointer(rect),
-                                                       ctypes.sizeof(rect))
+            status = self.dwmapi.DwmGetWindowAttribute(
+                hwnd, DWMWA_EXTENDED_FRAME_BOUNDS, ctypes.pointer(rect), ctypes.sizeof(rect)
+            )
             if status == 0:
                 return rect
         return rect if self.user32.GetWindowRect(hwnd, ctypes.pointer(rect)) else None

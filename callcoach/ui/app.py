@@ -116,8 +116,9 @@ class CoachApp(App[None]):
         Binding("ctrl+c", "interrupt", show=False, priority=True),
     ]
     #: Panel keys do nothing until the user has agreed, or while another screen is on top.
-    _PANEL_ACTIONS = frozenset({"toggle_pause", "cycle_context", "mark", "toggle_details", "playbook", "help",
-                                "privacy"})
+    _PANEL_ACTIONS = frozenset(
+        {"toggle_pause", "cycle_context", "mark", "toggle_details", "playbook", "help", "privacy"}
+    )
     #: Keys that act on the runner: off once a quit is under way.
     _RUNNER_ACTIONS = frozenset({"toggle_pause", "privacy"})
     #: Virtual camera states in which the privacy key does something.
@@ -200,8 +201,9 @@ class CoachApp(App[None]):
             try:
                 self._on_acknowledge()
             except Exception as exc:  # a read-only config dir must not stop the session
-                self.notify(f"Could not save that you agreed ({_one_line(exc)}); you will be asked again.",
-                            severity="warning")
+                self.notify(
+                    f"Could not save that you agreed ({_one_line(exc)}); you will be asked again.", severity="warning"
+                )
         self.refresh_bindings()
         self._begin()
 
@@ -300,14 +302,22 @@ class CoachApp(App[None]):
         self._show_card()
 
     def on_playbook_problem(self, message: PlaybookProblem) -> None:
-        self.notify(f"{message.message}. {message.in_force.capitalize()} stays in force; b shows the playbook.",
-                    title="Playbook not loaded", severity="warning", timeout=15,
-                    markup=False)  # the message quotes the file: "moves[1]" is not markup
+        self.notify(
+            f"{message.message}. {message.in_force.capitalize()} stays in force; b shows the playbook.",
+            title="Playbook not loaded",
+            severity="warning",
+            timeout=15,
+            markup=False,
+        )  # the message quotes the file: "moves[1]" is not markup
 
     def on_store_changed(self, message: StoreChanged) -> None:
         failing = message.state != "ok"
-        self.notify(message.message[:1].upper() + message.message[1:], title="Session record",
-                    severity="warning" if failing else "information", timeout=15 if failing else 5)
+        self.notify(
+            message.message[:1].upper() + message.message[1:],
+            title="Session record",
+            severity="warning" if failing else "information",
+            timeout=15 if failing else 5,
+        )
 
     def on_self_noted(self, message: SelfNoted) -> None:
         self.query_one(SelfLine).show_note(message.note)
@@ -349,8 +359,11 @@ class CoachApp(App[None]):
             card.show_waiting(self._cues_seen)
             return
         status = self._shown_status()
-        stale = (status.state in TROUBLE_STATES or status.t_s - self.suggestion.t_s > self._stale_after_s
-                 or self._unconfirmed)
+        stale = (
+            status.state in TROUBLE_STATES
+            or status.t_s - self.suggestion.t_s > self._stale_after_s
+            or self._unconfirmed
+        )
         card.show_suggestion(self.suggestion, stale=stale)
 
     # -- keys -------------------------------------------------------------------------------------
@@ -386,8 +399,13 @@ class CoachApp(App[None]):
             return
         self.vcam_state = "paused" if on else "live"
         self.query_one(StatusBar).show_vcam(VCAM_LABEL[self.vcam_state], False)
-        self.notify("Privacy pause: the call now sees a still, blurred picture. v to go live again." if on
-                    else "Live again: the call sees your camera.", title="Your camera", timeout=4)
+        self.notify(
+            "Privacy pause: the call now sees a still, blurred picture. v to go live again."
+            if on
+            else "Live again: the call sees your camera.",
+            title="Your camera",
+            timeout=4,
+        )
 
     def action_cycle_context(self) -> None:
         index = CONTEXTS.index(self.context) if self.context in CONTEXTS else -1

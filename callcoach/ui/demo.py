@@ -122,8 +122,10 @@ def renderer() -> Callable[[int, str], list[Any]]:
     try:
         from callcoach.bench.synth import build_clip_set
     except ImportError as exc:
-        raise SourceError(f"demo clips other than seed {SHIPPED_SEED} are rendered on the fly and need the "
-                          f"dev extra (pip install 'callcoach[dev]'): {exc}") from exc
+        raise SourceError(
+            f"demo clips other than seed {SHIPPED_SEED} are rendered on the fly and need the "
+            f"dev extra (pip install 'callcoach[dev]'): {exc}"
+        ) from exc
     return build_clip_set
 
 
@@ -140,8 +142,11 @@ def load_selector(context: str, out: TextIO = sys.stderr) -> SelectorLike | None
     try:
         return default_selector(context)
     except CallcoachError as exc:  # a broken user playbook should not keep anyone from seeing the demo
-        print(f"callcoach demo: the playbook cannot be used ({exc}); showing cues without suggestions",
-              file=out, flush=True)
+        print(
+            f"callcoach demo: the playbook cannot be used ({exc}); showing cues without suggestions",
+            file=out,
+            flush=True,
+        )
         return None
 
 
@@ -221,8 +226,11 @@ def headless_check(seconds: float, *, seed: int = 0, context: str = "general", o
     advisor, selector = _advice(context)
     listener = PrintListener(out)
     source_note = "the playbook selector" if selector is not None else "no playbook (fallback line)"
-    print(f"callcoach demo: {seconds:g} s of synthetic clips, context {context}, suggestions from {source_note}",
-          file=out, flush=True)
+    print(
+        f"callcoach demo: {seconds:g} s of synthetic clips, context {context}, suggestions from {source_note}",
+        file=out,
+        flush=True,
+    )
     runner = LiveRunner(SynthSource(seed=seed), listener, advisor=advisor)
     runner.start()
     try:
@@ -239,9 +247,12 @@ def headless_check(seconds: float, *, seed: int = 0, context: str = "general", o
     metrics = metrics_text(last) if last is not None else "no status"
     # The runner's own bookkeeping is optional here: the check is about what reached the listener.
     frames = getattr(getattr(runner, "stats", None), "frames", "?")
-    print(f"summary: {_count(listener.cues, 'cue')}, {_count(listener.suggestions, 'suggestion')}, {metrics}, "
-          f"{frames} frames analysed",
-          file=out, flush=True)
+    print(
+        f"summary: {_count(listener.cues, 'cue')}, {_count(listener.suggestions, 'suggestion')}, {metrics}, "
+        f"{frames} frames analysed",
+        file=out,
+        flush=True,
+    )
     if runner.error is not None:
         raise CallcoachError(f"the demo failed: {runner.error}")
     if listener.cues == 0 or listener.suggestions == 0:

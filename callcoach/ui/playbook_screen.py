@@ -74,15 +74,30 @@ def section_items(script: CueScript, move_index: int) -> dict[str, list[Item]]:
     current = move_index % len(script.moves)
     quiet = script.say_nothing
     return {
-        "hypotheses": _aligned([(f"{label}:", text) for label, text in (
-            ("positive", readings.positive), ("neutral", readings.neutral), ("negative", readings.negative))
-            if text]),
+        "hypotheses": _aligned(
+            [
+                (f"{label}:", text)
+                for label, text in (
+                    ("positive", readings.positive),
+                    ("neutral", readings.neutral),
+                    ("negative", readings.negative),
+                )
+                if text
+            ]
+        ),
         "moves": [(f"{'▸' if i == current else ' '} {i + 1}.", move) for i, move in enumerate(script.moves)],
         "stronger": [("-", script.stronger) if script.stronger else ("", "none here: two cues get a gentle move")],
         "repairs": [("-", repair) for repair in script.repairs],
-        "say_nothing": [(f"{quiet.when}:", {"never": "a move is always suggested",
-                                              "alone": f"when it is the only cue. {quiet.line}",
-                                              "always": f"in this context. {quiet.line}"}[quiet.when])],
+        "say_nothing": [
+            (
+                f"{quiet.when}:",
+                {
+                    "never": "a move is always suggested",
+                    "alone": f"when it is the only cue. {quiet.line}",
+                    "always": f"in this context. {quiet.line}",
+                }[quiet.when],
+            )
+        ],
     }
 
 
@@ -156,8 +171,14 @@ class PlaybookScreen(Screen[None]):
         Binding("escape", "close", "back"),
     ]
 
-    def __init__(self, watcher: PlaybookWatcher | None = None, *, cue: str | None = None,
-                 context: str = "general", standalone: bool = False) -> None:
+    def __init__(
+        self,
+        watcher: PlaybookWatcher | None = None,
+        *,
+        cue: str | None = None,
+        context: str = "general",
+        standalone: bool = False,
+    ) -> None:
         super().__init__()
         self.watcher = watcher if watcher is not None else PlaybookWatcher()
         self.playbook = self.watcher.playbook
@@ -173,8 +194,11 @@ class PlaybookScreen(Screen[None]):
             yield Static("playbook", id="pb-title")
             yield Static(id="pb-file")
         yield Static(id="pb-error")
-        tabs = Tabs(*(Tab(label, id=f"pb-ctx-{key}") for key, label in context_choices()),
-                    active=f"pb-ctx-{self.context}", id="pb-contexts")
+        tabs = Tabs(
+            *(Tab(label, id=f"pb-ctx-{key}") for key, label in context_choices()),
+            active=f"pb-ctx-{self.context}",
+            id="pb-contexts",
+        )
         tabs.can_focus = False  # ←/→ and c switch context from anywhere; clicking a tab still works
         yield tabs
         with Horizontal(id="pb-body"):
@@ -190,9 +214,11 @@ class PlaybookScreen(Screen[None]):
                 with VerticalScroll(id="pb-preview"):
                     yield SuggestionCard(id="pb-card")
                     yield Static(id="pb-caption")
-                    yield Static("Shown at the cue's threshold; live, the confidence is the detector's. "
-                                 "Thresholds, cool-down and the calibration wait are not applied here.",
-                                 id="pb-note")
+                    yield Static(
+                        "Shown at the cue's threshold; live, the confidence is the detector's. "
+                        "Thresholds, cool-down and the calibration wait are not applied here.",
+                        id="pb-note",
+                    )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -211,19 +237,23 @@ class PlaybookScreen(Screen[None]):
         script = playbook.script(cue, context)
         label = dict(context_choices())[context]
         where = region_words(REGION.get(cue, "face"))
-        self.query_one("#pb-heading", Static).update(Content.assemble(
-            (cue, "bold"), f" · {cue_words(cue)}\n",
-            (f"{where} · {label} · min confidence {playbook.threshold(cue, context):.2f}", "dim")))
+        self.query_one("#pb-heading", Static).update(
+            Content.assemble(
+                (cue, "bold"),
+                f" · {cue_words(cue)}\n",
+                (f"{where} · {label} · min confidence {playbook.threshold(cue, context):.2f}", "dim"),
+            )
+        )
         written = written_fields(playbook, cue, context)
-        self.query_one("#pb-plain", Static).update(Content.assemble(
-            (script.plain, "italic"), ("  · from general" if "plain" not in written else "", "dim")))
+        self.query_one("#pb-plain", Static).update(
+            Content.assemble((script.plain, "italic"), ("  · from general" if "plain" not in written else "", "dim"))
+        )
         for key, items in section_items(script, self.move_index).items():
             self.query_one(f"#pb-{key}", _Section).set(items, key not in written)
         card = self.query_one("#pb-card", SuggestionCard)
         card.show_suggestion(preview(playbook, cue, context, stronger=self.stronger, index=self.move_index))
         card.border_title = f"preview · {cue} · {label}"
-        self.query_one("#pb-caption", Static).update(Content(preview_caption(script, self.stronger,
-                                                                             self.move_index)))
+        self.query_one("#pb-caption", Static).update(Content(preview_caption(script, self.stronger, self.move_index)))
 
     def _show_file(self) -> None:
         user, path = user_playbook_path(), self.watcher.path
@@ -248,11 +278,17 @@ class PlaybookScreen(Screen[None]):
             self.show_entry()
         self._show_file()
         if error is not None and (edited or error is not self._error):
-            self.notify(_one_line(error), title="Not loaded: the last good playbook stays in force",
-                        severity="error", timeout=12, markup=False)
+            self.notify(
+                _one_line(error),
+                title="Not loaded: the last good playbook stays in force",
+                severity="error",
+                timeout=12,
+                markup=False,
+            )
         elif edited:
-            self.notify("Reloaded: this is the playbook in force now." if changed else "No changes.",
-                        timeout=4, markup=False)
+            self.notify(
+                "Reloaded: this is the playbook in force now." if changed else "No changes.", timeout=4, markup=False
+            )
         self._error = error
 
     def _poll(self) -> None:
@@ -319,14 +355,22 @@ class PlaybookScreen(Screen[None]):
             self.notify(f"Copied the default playbook to {user}", timeout=4, markup=False)
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not editor:
-            self.notify(f"Set $VISUAL or $EDITOR to edit from here. Your playbook is {user}",
-                        severity="warning", timeout=12, markup=False)
+            self.notify(
+                f"Set $VISUAL or $EDITOR to edit from here. Your playbook is {user}",
+                severity="warning",
+                timeout=12,
+                markup=False,
+            )
             return
         try:
             self._run_editor([*shlex.split(editor), str(user)])
         except (OSError, ValueError) as exc:
-            self.notify(f"Cannot start the editor {editor!r} ({getattr(exc, 'strerror', None) or exc}); "
-                        f"the file is {user}", severity="error", timeout=12, markup=False)
+            self.notify(
+                f"Cannot start the editor {editor!r} ({getattr(exc, 'strerror', None) or exc}); the file is {user}",
+                severity="error",
+                timeout=12,
+                markup=False,
+            )
             return
         self.watcher.check()
         self._sync(edited=True)
@@ -351,8 +395,9 @@ class PlaybookApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "quit")]
 
-    def __init__(self, watcher: PlaybookWatcher | None = None, *, cue: str | None = None,
-                 context: str = "general") -> None:
+    def __init__(
+        self, watcher: PlaybookWatcher | None = None, *, cue: str | None = None, context: str = "general"
+    ) -> None:
         super().__init__()
         self._screen_args = (watcher, cue, context)
 

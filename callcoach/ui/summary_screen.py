@@ -63,8 +63,11 @@ class SummaryScreen(Screen[None]):
                 yield Static(terminal_timeline(s), classes="summary-section", id="section-timeline")
             for section in rest:
                 yield Static(rich_table(section), classes="summary-section", id=f"section-{section.id}")
-            yield Static(f"The full report with a chart: callcoach summary {s.session.id} --html report.html",
-                         classes="summary-note", markup=False)
+            yield Static(
+                f"The full report with a chart: callcoach summary {s.session.id} --html report.html",
+                classes="summary-note",
+                markup=False,
+            )
         yield Footer()
 
     def on_mount(self) -> None:

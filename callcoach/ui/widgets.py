@@ -122,8 +122,9 @@ def suggestion_view(s: Suggestion) -> SuggestionView:
     agreement = "two signals agree" if s.strength == "stronger" else "one signal"
     where = f"seen at the {region_words(s.region)} · {confidence_words(s.confidence)} · {agreement}"
     # When silence is the better move, the move text says why; the label must not read as an instruction.
-    return SuggestionView(heading, where, s.say_nothing, "Why" if s.say_nothing else "Try", s.move.strip(),
-                          s.repair.strip())
+    return SuggestionView(
+        heading, where, s.say_nothing, "Why" if s.say_nothing else "Try", s.move.strip(), s.repair.strip()
+    )
 
 
 class TopBar(Horizontal):

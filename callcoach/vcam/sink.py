@@ -108,8 +108,10 @@ def check_backend(name: str) -> None:
         return  # opening says what is missing
     if name not in BACKENDS:
         known = ", ".join(sorted(BACKENDS)) or "none"
-        raise UsageError(f"'{name}' is not a virtual camera backend on this system; choose one of: {known} "
-                         "(or leave the backend option out for the platform's own)")
+        raise UsageError(
+            f"'{name}' is not a virtual camera backend on this system; choose one of: {known} "
+            "(or leave the backend option out for the platform's own)"
+        )
 
 
 class PyVirtualCamSink:

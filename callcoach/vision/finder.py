@@ -147,8 +147,7 @@ class FaceFinder:
         x0, y0 = cx - side / 2, cy - side / 2
         scale = CROP_SIZE / side
         m = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]], dtype=np.float32)
-        crop = cv2.warpAffine(rgb, m, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT)
+        crop = cv2.warpAffine(rgb, m, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         faces = self._crop_marker.detect(crop)
         if not faces:
             return None

@@ -158,8 +158,9 @@ class FaceDetector:
         out = []
         for d in result.detections:
             b = d.bounding_box
-            out.append((float(b.origin_x), float(b.origin_y), float(b.width), float(b.height),
-                        float(d.categories[0].score)))
+            out.append(
+                (float(b.origin_x), float(b.origin_y), float(b.width), float(b.height), float(d.categories[0].score))
+            )
         return out
 
     def close(self) -> None:

@@ -124,9 +124,7 @@ def verify(name: str, path: Path) -> Path:
                 _verified[path] = found
     if found != spec.sha256:
         state = "is missing" if found == "missing" else "is not the expected file"
-        raise ModelError(
-            f"model file {path} {state}: expected sha256 {spec.sha256}, found {found}; {REBUILD_HINT}"
-        )
+        raise ModelError(f"model file {path} {state}: expected sha256 {spec.sha256}, found {found}; {REBUILD_HINT}")
     return path
 
 

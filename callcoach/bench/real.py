@@ -74,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="at most N people per source and N clips (a quick look; figures need all)",
+        help="at most N people of each half per source, and N clips (a quick look; figures need all)",
     )
     parser.add_argument(
         "--fit",
@@ -232,9 +232,11 @@ def photo_items(rows: Sequence[Row], vision: PhotoVision, fer: FerPeer, limit: i
             by_person[(r.source, r.subject)].append(r)
     splits = {src: split_of(s for (x, s) in by_person if x == src) for src in PHOTO_SOURCES}
     items: list[dict[str, Any]] = []
-    taken: Counter[str] = Counter()
+    # --limit counts people per source *and half*, so a quick look still has a report half to print.
+    taken: Counter[tuple[str, str]] = Counter()
     for (source, subject), photos in sorted(by_person.items()):
-        if limit is not None and taken[source] >= limit:
+        half = splits[source][subject]
+        if limit is not None and taken[(source, half)] >= limit:
             continue
         photos = sorted(photos, key=lambda r: r.path.name)
         neutrals = [r for r in photos if r.label == "neutral"]
@@ -243,7 +245,7 @@ def photo_items(rows: Sequence[Row], vision: PhotoVision, fer: FerPeer, limit: i
         expressions = [r for r in photos if r.label in SIX] + neutrals[1:]
         if not neutrals or not expressions:
             continue
-        taken[source] += 1
+        taken[(source, half)] += 1
         neutral_obs = vision.observe(read_image(neutrals[0].path))
         for r in expressions:
             rgb = read_image(r.path)

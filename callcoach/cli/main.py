@@ -171,7 +171,7 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
 
 
 _GROUP_HELP = {
-    "bench": "benchmarks that print figures: accuracy, speed, posed photos, live",
+    "bench": "benchmarks that print figures: accuracy, speed, posed, real, appearance, live",
     "models": "the shipped model files",
     "playbook": "show, validate, edit, export or reset the response playbook",
     "sessions": "list, show, delete or export kept sessions, set how long they are kept, or keep none",

@@ -49,8 +49,8 @@ OWN_CHART_KEY = (
 WITHHELD = "(not shown: the line breaks callcoach's wording rules)"
 UNCONFIRMED_TAG = "(not confirmed) "
 UNCONFIRMED_NOTE = (
-    "(not confirmed): the suggestion came from a movement's first sign, and the movement was then "
-    "withdrawn (it did not end as that cue); take it as a weaker guess."
+    "(not confirmed): the suggestion came from a movement's first sign, and no final cue of that name was "
+    "kept for it (the movement was withdrawn, or the session ended first); take it as a weaker guess."
 )
 COLORS = {1: "#2e8b57", -1: "#c0392b", 0: "#7f8c8d"}
 MARK_COLORS = {"helped": "#2e8b57", "misread": "#c0392b", None: "#95a5a6"}

@@ -117,7 +117,10 @@ def target_for(week: int) -> float | None:
 
 
 def _mean_rt(trials: Sequence[Trial]) -> float | None:
-    return sum(t.rt_ms for t in trials) / len(trials) if trials else None
+    # A 0 ms answer was scripted (a headless run fed by a pipe answers before any person could): it has no
+    # reaction time to count, and would pull the mean towards an impossible figure.
+    timed = [t.rt_ms for t in trials if t.rt_ms > 0]
+    return sum(timed) / len(timed) if timed else None
 
 
 def day_number(first_day: float, now: float) -> int:

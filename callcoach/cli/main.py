@@ -96,8 +96,8 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
     ExternalCommand(
         ("playbook", "validate"),
         "callcoach.cli.playbook_cmd:validate",
-        "check a playbook file: 'ok', or one line naming the file, line and field",
-        positionals=(("file", "playbook YAML file to check"),),
+        "check a playbook file (default: the one in use): 'ok', or one line naming the file, line and field",
+        # FILE is optional, which positionals cannot express: callcoach.cli.playbook_cmd.add_arguments declares it.
     ),
     ExternalCommand(
         ("playbook", "edit"),

@@ -1,4 +1,4 @@
-"""``callcoach playbook show | validate FILE | edit | export | reset``.
+"""``callcoach playbook show | validate [FILE] | edit | export | reset``.
 
 Every failure is a ``PlaybookError`` or ``CallcoachError`` so the command line prints one line and exits 1;
 ``validate`` in particular prints exactly the loader's ``FILE:LINE: FIELD: problem``.
@@ -41,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             help="conversation context (default general; 'all' shows every context)",
         )
         parser.add_argument("--file", metavar="FILE", help="show this playbook file instead of the active one")
+    elif action == "validate":
+        parser.add_argument("file", nargs="?", help="playbook YAML file to check (default: the playbook in use)")
     elif action == "edit":
         parser.add_argument(
             "--tui",
@@ -120,8 +122,9 @@ def _summary(playbook: Playbook) -> str:
 
 
 def validate(args: argparse.Namespace) -> int:
-    playbook = load_playbook(args.file)
-    print(f"ok: {args.file} ({_summary(playbook)})", flush=True)
+    path = args.file if args.file is not None else active_playbook_path()
+    playbook = load_playbook(path)
+    print(f"ok: {path} ({_summary(playbook)})", flush=True)
     return 0
 
 

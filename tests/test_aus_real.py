@@ -8,6 +8,7 @@ import pytest
 
 from callcoach.analysis import analyze_source
 from callcoach.cues.aus import AUS, FUSED_CLASSES
+from callcoach.cues.engine import BaselineEvent
 from callcoach.cues.vocabulary import Cue
 from callcoach.sources import open_source
 from callcoach.vision.types import FrameObservation
@@ -23,8 +24,10 @@ def laugh(real_media: Path) -> list[object]:
 
 def test_frames_carry_aus_and_a_fused_reading_once_the_baseline_is_ready(laugh: list[object]) -> None:
     frames = [e for e in laugh if isinstance(e, FrameObservation) and e.faces]
+    # The resting-face rule waits for a calm stretch (she cries at first): read from when it said ready.
+    ready_t = next(e.t_s for e in laugh if isinstance(e, BaselineEvent) and e.status == "ready")
     early = [f for f in frames if f.t_s < 1.9]
-    late = [f for f in frames if f.t_s > 2.2]
+    late = [f for f in frames if f.t_s > ready_t + 0.1]
     assert early and all(f.faces[0].aus is None and f.faces[0].reading is None for f in early)
     read = [f.faces[0] for f in late if f.faces[0].aus is not None]
     assert len(read) >= 0.8 * len(late)  # a few frames may be unreadable (head turned)
@@ -39,8 +42,10 @@ def test_the_broad_laugh_is_a_felt_smile_with_its_action_units(laugh: list[objec
     cues = [e for e in laugh if isinstance(e, Cue)]
     late = [c for c in cues if c.onset_s >= 16.0]
     assert late, [(c.cue, c.onset_s) for c in cues]
-    # The laugh with squeezed eyes: a Duchenne smile, not a polite one and not a nose wrinkle.
-    assert {c.cue for c in late} == {"duchenne_smile"}, [(c.cue, c.onset_s) for c in late]
+    # The laugh with squeezed eyes: a Duchenne smile, not a polite one and not a nose wrinkle. (A gaze shift
+    # may come with it: her resting face was learned while she looked up and away, docs/detector.md.)
+    assert "duchenne_smile" in {c.cue for c in late}, [(c.cue, c.onset_s) for c in late]
+    assert not {c.cue for c in late} & {"polite_smile", "nose_wrinkle"}, [(c.cue, c.onset_s) for c in late]
     assert not [c for c in cues if c.onset_s >= 10.0 and c.cue == "nose_wrinkle"]
     apex = next(c for c in late if c.cue == "duchenne_smile").apex_s
     face = min(

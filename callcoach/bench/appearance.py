@@ -300,7 +300,7 @@ def format_table(result: dict[str, Any]) -> str:
         f"fused: {w:.1f} x log p(fer) + {1 - w:.1f} x log p(face-api), weight chosen on the dev half.",
         "7-class: every photo; 6 emo: expression photos, top emotion; vs neu: the emotion that rose most",
         "over the same person's neutral photo(s). Source columns are 7-class. A photo without a face",
-        "counts as wrong. Split: callcoach.bench.split (sorted subject ids alternate dev, report within each source).",
+        "counts as wrong. Split: callcoach.bench.split (sorted subject ids alternate within a source).",
     ]
     return "\n".join(lines)
 

@@ -353,7 +353,7 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 #: Commands that load the native libraries; only these move fd 2 (``playbook edit`` runs the user's editor, which
 #: must keep the terminal's stderr).
-_NATIVE_COMMANDS = frozenset({"analyze", "live", "demo", "vcam", "bench", "models", "practice", "privacy"})
+_NATIVE_COMMANDS = frozenset({"analyze", "live", "demo", "vcam", "bench", "models", "practice"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

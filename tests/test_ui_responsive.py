@@ -19,10 +19,10 @@ from callcoach.ui.widgets import CueLog
 
 __all__ = ["data_dir"]
 
-SLOW_S = 4.0
+SLOW_S = 5.0
 #: Well below SLOW_S (a blocked loop would miss ticks for all of it), well above what a loaded 2-core machine
 #: (a full test suite and a benchmark beside it) adds between two 20 ms ticks.
-MAX_GAP_S = 1.5
+MAX_GAP_S = 2.0
 
 
 class SlowRunner(FakeRunner):

@@ -79,8 +79,8 @@ def retention_days() -> int | None:
     return days or None
 
 
-def set_retention_days(days: int | None) -> Path:
-    """Remember the retention in the config file (None: keep sessions until deleted)."""
+def _set_setting(name: str, value: object) -> Path:
+    """Set one key of the config file, keeping the others."""
     path = settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -89,11 +89,16 @@ def set_retention_days(days: int | None) -> Path:
         record = {}
     if not isinstance(record, dict):
         record = {}
-    record["retention_days"] = days
+    record[name] = value
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)  # a crash mid-write must not leave a half file that blocks every later start
     return path
+
+
+def set_retention_days(days: int | None) -> Path:
+    """Remember the retention in the config file (None: keep sessions until deleted)."""
+    return _set_setting("retention_days", days)
 
 
 def retention_text(days: int | None) -> str:
@@ -147,19 +152,7 @@ def record_sessions() -> bool:
 
 def set_record_sessions(on: bool) -> Path:
     """Remember whether live runs keep a cue log (the retention setting is left as it is)."""
-    path = settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        record = {}
-    if not isinstance(record, dict):
-        record = {}
-    record["record_sessions"] = on
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return _set_setting("record_sessions", on)
 
 
 def cue_log_badge(on: bool | None) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from realdata import RealDataUnavailable, real_media_dir
 
+from callcoach.privacy.switches import PROXY_VARIABLES
+
 
 @pytest.fixture(scope="session")
 def real_media() -> Path:
@@ -40,24 +42,12 @@ def _private_session_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator
             os.environ[name] = value
 
 
-_PROXY_NAMES = (
-    "https_proxy",
-    "HTTPS_PROXY",
-    "http_proxy",
-    "HTTP_PROXY",
-    "all_proxy",
-    "ALL_PROXY",
-    "no_proxy",
-    "NO_PROXY",
-)
-
-
 @pytest.fixture(autouse=True)
 def _proxies_restored() -> Iterator[None]:
     """Loading MediaPipe in the test process points the proxy variables at a dead proxy (its uploader's way
     offline, callcoach.privacy.switches), process-wide. A later test that fetches media with pip or npm in a
     subprocess must not inherit it: each test gets the proxies the run started with."""
-    saved = {name: os.environ.get(name) for name in _PROXY_NAMES}
+    saved = {name: os.environ.get(name) for name in PROXY_VARIABLES}
     yield
     for name, value in saved.items():
         if value is None:

@@ -29,6 +29,8 @@ from typing import Any
 DEAD_PROXY = "socks5h://localhost/nonexistent-callcoach-offline/no-network.sock"
 _PROXY_VARS = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
 _NO_PROXY_VARS = ("no_proxy", "NO_PROXY")
+#: Every variable the offline environment sets or removes.
+PROXY_VARIABLES = _PROXY_VARS + _NO_PROXY_VARS
 
 #: Imports that the vision libraries make for features callcoach never uses, and which cost a start-up:
 #: MediaPipe's audio tasks import sounddevice, whose ctypes.util.find_library("portaudio") runs ldconfig,

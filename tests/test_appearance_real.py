@@ -18,8 +18,6 @@ import numpy as np
 import pytest
 from realdata import POSED_LABELS, RealDataUnavailable, real_media_dir
 
-from callcoach.bench.appearance import photos, score, verdicts
-from callcoach.bench.split import dev_subjects, split_of
 from callcoach.vision.appearance import (
     ALIGNED,
     BROWS,
@@ -31,6 +29,8 @@ from callcoach.vision.appearance import (
     fuse_log,
 )
 from callcoach.vision.types import APPEARANCE_CLASSES
+from callcoach_bench.appearance import photos, score, verdicts
+from callcoach_bench.split import dev_subjects, split_of
 
 ROOT = Path(__file__).resolve().parents[1]
 #: ../shared/realfaces from the repository root, as the brief lays it out; CALLCOACH_REALFACES overrides it

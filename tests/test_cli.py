@@ -99,12 +99,12 @@ def _with_command(monkeypatch: pytest.MonkeyPatch, words: tuple[str, ...], targe
 def test_missing_extension_module_is_a_clean_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _with_command(monkeypatch, ("bench", "nosuch"), "callcoach.bench.no_such_module:main")
+    _with_command(monkeypatch, ("bench", "nosuch"), "callcoach_bench.no_such_module:main")
     assert cli.main(["bench", "nosuch", "clip.mp4"]) == 1
     out, err = capsys.readouterr()
     assert out == ""
     assert err == "callcoach: error: 'callcoach bench nosuch' is not available in this build " + (
-        "(no callcoach.bench.no_such_module)\n"
+        "(no callcoach_bench.no_such_module)\n"
     )
 
 

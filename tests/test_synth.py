@@ -13,14 +13,14 @@ import pytest
 
 pytest.importorskip("skimage")
 
-from callcoach.bench import actions
-from callcoach.bench.accuracy import print_table, score_clips
-from callcoach.bench.check import apex_frame
-from callcoach.bench.faces import base_face
-from callcoach.bench.megc import Prediction
-from callcoach.bench.synth import SynthClip, build_clip_set, save_clip
 from callcoach.cues.vocabulary import CUE_NAMES, MICRO_MAX_S
 from callcoach.vision.landmarker import Landmarker
+from callcoach_bench import actions
+from callcoach_bench.accuracy import print_table, score_clips
+from callcoach_bench.check import apex_frame
+from callcoach_bench.faces import base_face
+from callcoach_bench.megc import Prediction
+from callcoach_bench.synth import SynthClip, build_clip_set, save_clip
 
 
 @pytest.fixture(scope="module")

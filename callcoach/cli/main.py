@@ -42,29 +42,29 @@ class ExternalCommand:
 EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
     ExternalCommand(
         ("bench", "accuracy"),
-        "callcoach.bench.accuracy:main",
+        "callcoach_bench.accuracy:main",
         "score the cue detector on the labelled benchmark set",
     ),
     ExternalCommand(
         ("bench", "speed"),
-        "callcoach.bench.speed:main",
+        "callcoach_bench.speed:main",
         "measure frames per second of the full pipeline on a video",
         positionals=(("video", "video file to time"),),
     ),
     ExternalCommand(
         ("bench", "posed"),
-        "callcoach.bench.posed:main",
+        "callcoach_bench.posed:main",
         "appearance model on labelled posed photos: fer's own face crop against callcoach's aligned crop",
-        # DIR is optional, which positionals cannot express: callcoach.bench.posed.add_arguments declares it.
+        # DIR is optional, which positionals cannot express: callcoach_bench.posed.add_arguments declares it.
     ),
     ExternalCommand(
         ("bench", "real"),
-        "callcoach.bench.real:main",
+        "callcoach_bench.real:main",
         "the whole detector on real labelled faces (KDEF, JAFFE, Yale, CASME II) next to fer's pipeline",
     ),
     ExternalCommand(
         ("bench", "appearance"),
-        "callcoach.bench.appearance:main",
+        "callcoach_bench.appearance:main",
         "appearance models alone on the real labelled photos (realfaces): crops, fer vs face-api vs fused",
     ),
     ExternalCommand(
@@ -74,7 +74,7 @@ EXTERNAL_COMMANDS: tuple[ExternalCommand, ...] = (
     ),
     ExternalCommand(
         ("bench", "live"),
-        "callcoach.bench.live:main",
+        "callcoach_bench.live:main",
         "live pipeline figures: fps, dropped frames, latency percentiles, time to the first analysed frame",
     ),
     ExternalCommand(
@@ -194,7 +194,7 @@ def _import_command(command: ExternalCommand) -> ModuleType:
         if missing and (module_name == missing or module_name.startswith(missing + ".")):
             raise CallcoachError(f"'{label}' is not available in this build (no {module_name})") from exc
         raise CallcoachError(
-            f"'{label}' needs the Python package '{missing}'; install it with pip install -e '.[dev]'"
+            f"'{label}' needs the Python package '{missing}'; install the extra: pip install '.[bench]'"
         ) from exc
 
 

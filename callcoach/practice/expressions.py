@@ -20,14 +20,14 @@ import cv2
 import numpy as np
 
 if TYPE_CHECKING:  # the warp modules import scipy, which only --faces and the asset build need
-    from callcoach.bench.render import BaseFace
-    from callcoach.bench.warp import FaceMesh
+    from callcoach_bench.render import BaseFace
+    from callcoach_bench.warp import FaceMesh
 
 Recipe = Callable[..., np.ndarray]
 
 
 def _recipes() -> dict[str, Recipe]:
-    from callcoach.bench import actions as a
+    from callcoach_bench import actions as a
 
     def fear(mesh: FaceMesh, k: float = 1.0) -> np.ndarray:
         # Surprise's raised brows and wide eyes, with the inner brows drawn together and the lips
@@ -60,7 +60,7 @@ def _recipes() -> dict[str, Recipe]:
 
 def render_expressions(base: BaseFace, labels: Sequence[str], strength: float = 1.0) -> dict[str, np.ndarray]:
     """``{"neutral": image, label: image, ...}`` (RGB) for one ``BaseFace``."""
-    from callcoach.bench.render import Effects, Renderer, Track
+    from callcoach_bench.render import Effects, Renderer, Track
 
     recipes = _recipes()
     out = {"neutral": np.ascontiguousarray(base.image)}
@@ -92,14 +92,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A little past the benchmark's apex: a 40 ms flash of a faint warp is unreadable to anyone.
     parser.add_argument("--strength", type=float, default=1.3)
     args = parser.parse_args(argv)
-    from callcoach.bench.faces import base_face
+    from callcoach_bench.faces import base_face
 
     base = base_face("neutral")
     images = render_expressions(base, list(_recipes()), args.strength)
     x, y, w, h = face_box(base, args.size)
     args.out.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, object] = {
-        "source": "scikit-image astronaut portrait (public domain), neutralised and warped by callcoach.bench",
+        "source": "scikit-image astronaut portrait (public domain), neutralised and warped by callcoach_bench",
         "files": {},
     }
     files: dict[str, str] = {}

@@ -154,15 +154,15 @@ def warped_faces(directory: str, mode: Mode) -> dict[str, dict[str, np.ndarray]]
     except ImportError as exc:
         raise PracticeError(
             "--faces warps your photos along the face mesh, which needs scipy: "
-            "pip install scipy (or use the built-in faces or --photos)"
+            "pip install 'callcoach[bench]' (or use the built-in faces or --photos)"
         ) from exc
-    from callcoach.bench import actions
-    from callcoach.bench.eyes import iris_model, without_irises
-    from callcoach.bench.faces import detect_mesh, make_warper
-    from callcoach.bench.render import EYES, BaseFace
-    from callcoach.bench.warp import lid_skin
     from callcoach.errors import UsageError
     from callcoach.practice.expressions import face_box, render_expressions
+    from callcoach_bench import actions
+    from callcoach_bench.eyes import iris_model, without_irises
+    from callcoach_bench.faces import detect_mesh, make_warper
+    from callcoach_bench.render import EYES, BaseFace
+    from callcoach_bench.warp import lid_skin
 
     out: dict[str, dict[str, np.ndarray]] = {}
     for path in sorted(root.iterdir()):

@@ -1,6 +1,6 @@
 """``callcoach demo``: the whole live panel on built-in synthetic clips, with no call, camera or display.
 
-The project's synthetic astronaut clips (``callcoach.bench.synth``, small set: every cue once, then two
+The project's synthetic astronaut clips (``callcoach_bench.synth``, small set: every cue once, then two
 distractor clips with nothing to spot) are played at their real rate as a live source and go through the
 real runner, vision and cue engine, so what the panel shows is what a call would show. The first cue
 arrives a few seconds after the models load (a 2 s baseline, then the first event).
@@ -118,13 +118,13 @@ class SynthSource:
 
 
 def renderer() -> Callable[[int, str], list[Any]]:
-    """The on-the-fly clip renderer for seeds other than the shipped one; needs the dev extra."""
+    """The on-the-fly clip renderer for seeds other than the shipped one; needs the bench extra."""
     try:
-        from callcoach.bench.synth import build_clip_set
+        from callcoach_bench.synth import build_clip_set
     except ImportError as exc:
         raise SourceError(
             f"demo clips other than seed {SHIPPED_SEED} are rendered on the fly and need the "
-            f"dev extra (pip install 'callcoach[dev]'): {exc}"
+            f"bench extra (pip install 'callcoach[bench]'): {exc}"
         ) from exc
     return build_clip_set
 

@@ -63,7 +63,7 @@ def read_frames(path: Path) -> Iterator[np.ndarray]:
 
 def build(out_dir: Path, seed: int = SEED) -> Path:
     """Render the small clip set and write it as the demo clip; returns the file written."""
-    from callcoach.bench.synth import build_clip_set  # dev extra: scikit-image's portrait, the warps
+    from callcoach_bench.synth import build_clip_set  # bench extra: scikit-image's portrait, the warps
 
     x, y, w, h = CROP
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from callcoach.bench.posed import SIX
 from callcoach.cues.aus import AUS
+from callcoach_bench.posed import SIX
 
 
 def _pct(x: float) -> str:

@@ -13,17 +13,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from callcoach.bench import actions
-from callcoach.bench.eyes import iris_model, without_irises
-from callcoach.bench.render import EYES, BaseFace
-from callcoach.bench.warp import (
+from callcoach.errors import UsageError
+from callcoach_bench import actions
+from callcoach_bench.eyes import iris_model, without_irises
+from callcoach_bench.render import EYES, BaseFace
+from callcoach_bench.warp import (
     UPPER_INNER,
     FaceMesh,
     MeshWarper,
     anchor_points,
     lid_skin,
 )
-from callcoach.errors import UsageError
 
 TILE = (640, 360)
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from callcoach.bench import actions
-from callcoach.bench.megc import GroundTruth
-from callcoach.bench.render import BaseFace, Effects, Track
 from callcoach.cues.vocabulary import DEFAULT_EMOTION, MICRO_MAX_S
+from callcoach_bench import actions
+from callcoach_bench.megc import GroundTruth
+from callcoach_bench.render import BaseFace, Effects, Track
 
 FPS = 25.0
 

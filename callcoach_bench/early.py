@@ -4,8 +4,8 @@ Each clip goes through vision once; its observations then feed two cue engines, 
 one without, so the final cues can be checked to be identical, and every early cue checked to be settled
 once, by the final cue of its name or by its withdrawal. Figures are printed, never asserted.
 
-    python -m callcoach.bench.early --size standard --seed 1
-    python -m callcoach.bench.early --video tests/.cache/pyfeat/feat/tests/data/WolfgangLanger_Pexels.mp4
+    python -m callcoach_bench.early --size standard --seed 1
+    python -m callcoach_bench.early --video tests/.cache/pyfeat/feat/tests/data/WolfgangLanger_Pexels.mp4
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from callcoach.bench.megc import GroundTruth
 from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.vision.types import FrameObservation
+from callcoach_bench.megc import GroundTruth
 
 Settled = EarlyCue | EarlyCueWithdrawn | Cue
 
@@ -325,7 +325,7 @@ def observe(frames: Iterable[object]) -> list[FrameObservation]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m callcoach.bench.early", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m callcoach_bench.early", description=__doc__.split("\n")[0])
     parser.add_argument("--size", choices=("small", "standard"), default="standard")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--video", metavar="PATH", help="a real clip instead of the synthetic set")
@@ -343,7 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             source.close()
     else:
-        from callcoach.bench.synth import build_clip_set
+        from callcoach_bench.synth import build_clip_set
 
         for clip in build_clip_set(args.seed, args.size):
             report.add(run_engines(clip.name, observe(clip.iter_frames()), args.baseline_seconds, clip.events))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from callcoach.bench.warp import EyeLids, FaceMesh
+from callcoach_bench.warp import EyeLids, FaceMesh
 
 
 @dataclass(frozen=True, eq=False)

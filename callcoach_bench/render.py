@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from callcoach.bench.actions import LIDS
-from callcoach.bench.eyes import Iris, opening, paint_irises
-from callcoach.bench.warp import EyeLids, FaceMesh, MeshWarper, paint_lids, paint_mouth_cavity
 from callcoach.sources.base import Frame
+from callcoach_bench.actions import LIDS
+from callcoach_bench.eyes import Iris, opening, paint_irises
+from callcoach_bench.warp import EyeLids, FaceMesh, MeshWarper, paint_lids, paint_mouth_cavity
 
 EYES: tuple[EyeLids, ...] = (LIDS["r"], LIDS["l"])
 

@@ -151,7 +151,7 @@ def main(args: argparse.Namespace) -> int:
     result: dict[str, object] = {"video": path}
     if not args.no_process:
         # Child processes first, while this process is still small (a forked child starts from our memory).
-        bare_wall, bare_rss = _child("callcoach.bench.speed", ["--bare", path, "1"])
+        bare_wall, bare_rss = _child("callcoach_bench.speed", ["--bare", path, "1"])
         full_wall, full_rss = _child("callcoach", ["analyze", path, "--format", "jsonl", "--quiet"])
         result.update(
             {

@@ -1,6 +1,6 @@
 """``callcoach bench accuracy``: run the cue detector on the synthetic labelled set and score it.
 
-Scores follow the MEGC spotting protocol (``callcoach.bench.megc``): cue-aware per cue and overall,
+Scores follow the MEGC spotting protocol (``callcoach_bench.megc``): cue-aware per cue and overall,
 cue-agnostic overall, a micro/macro split, and the false positives each kind of distractor caused.
 Figures are printed, never asserted: this is a measuring instrument for tuning, not a test.
 """
@@ -15,9 +15,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from callcoach.bench.megc import ClipInput, Counts, Prediction, Score, match, score_both
-from callcoach.bench.synth import SynthClip, build_clip_set
 from callcoach.cues.vocabulary import CUE_NAMES, Cue
+from callcoach_bench.megc import ClipInput, Counts, Prediction, Score, match, score_both
+from callcoach_bench.synth import SynthClip, build_clip_set
 
 #: Runs one clip through a detector and returns what it spotted.
 RunFn = Callable[[SynthClip], Iterable[Cue | Prediction]]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from callcoach.bench.warp import LOWER_INNER, UPPER_INNER, FaceMesh
+from callcoach_bench.warp import LOWER_INNER, UPPER_INNER, FaceMesh
 
 UPPER_OUTER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
 LOWER_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291)

@@ -6,7 +6,7 @@ about 2 s of neutral face (the cue engine's baseline window), then 1-3 events at
 distractor clips add talking, head turns, ordinary blinks, lighting changes, compression and camera
 noise with nothing labelled. Clips render lazily, a frame at a time.
 
-    python -m callcoach.bench.synth --out DIR [--size small|standard] [--seed N]
+    python -m callcoach_bench.synth --out DIR [--size small|standard] [--seed N]
 
 writes every clip as .mp4 plus ``labels.json``.
 """
@@ -24,13 +24,13 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from callcoach.bench.faces import base_face
-from callcoach.bench.megc import GroundTruth
-from callcoach.bench.plan import FPS, ClipBuilder, event_shape
-from callcoach.bench.render import Effects, Renderer, Track
 from callcoach.cues.vocabulary import CUE_NAMES
 from callcoach.errors import UsageError
 from callcoach.sources.base import Frame
+from callcoach_bench.faces import base_face
+from callcoach_bench.megc import GroundTruth
+from callcoach_bench.plan import FPS, ClipBuilder, event_shape
+from callcoach_bench.render import Effects, Renderer, Track
 
 ClipKind = Literal["cue", "distractor", "mixed"]
 Slot = tuple[str, str]  # (cue, "micro" | "macro")
@@ -225,7 +225,7 @@ def save_clip(clip: SynthClip, path: str | Path) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m callcoach.bench.synth", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m callcoach_bench.synth", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="directory for the .mp4 files and labels.json")
     parser.add_argument("--size", choices=("small", "standard"), default="standard")
     parser.add_argument("--seed", type=int, default=0)

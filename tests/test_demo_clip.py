@@ -1,4 +1,4 @@
-"""The demo plays a shipped, pinned clip: it works from a plain install, without the dev extra."""
+"""The demo plays a shipped, pinned clip: it works from a plain install, without the bench extra."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from callcoach.errors import SourceError
 from callcoach.ui.demo_clip import CROP, DEMO_CLIP, DEMO_CLIP_SHA256, build, check_clip, read_frames
 
-#: Run ``callcoach demo`` with the dev extra's packages made unimportable, and say which were asked for.
+#: Run ``callcoach demo`` with the bench extra's packages made unimportable, and say which were asked for.
 BLOCKED_RUN = textwrap.dedent(
     """
     import json, runpy, sys
@@ -91,12 +91,12 @@ def test_the_blocker_does_block_what_the_other_seeds_need() -> None:
         timeout=180,
     )
     assert result.returncode != 0
-    assert "callcoach: error: " in result.stderr and "dev extra" in result.stderr, result.stderr
+    assert "callcoach: error: " in result.stderr and "bench extra" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("skimage") is None, reason="rebuilding needs the dev extra")
+@pytest.mark.skipif(importlib.util.find_spec("skimage") is None, reason="rebuilding needs the bench extra")
 def test_the_rebuild_is_byte_identical(tmp_path: Path) -> None:
     path = build(tmp_path)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == DEMO_CLIP_SHA256

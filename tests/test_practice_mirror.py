@@ -56,7 +56,7 @@ def test_other_cues_or_nothing_are_named_plainly() -> None:
 
 
 def _clip(tmp_path: Path, name: str) -> Path:
-    pytest.importorskip("skimage", reason="the synthetic face needs scikit-image (the dev extra)")
+    pytest.importorskip("skimage", reason="the synthetic face needs scikit-image (the bench extra)")
     from callcoach_bench.synth import cue_clip, save_clip
 
     clip = cue_clip(f"mirror_{name}", "cue", "neutral", [(name, "micro")], np.random.default_rng(1))

@@ -6,7 +6,7 @@ real runner, vision and cue engine, so what the panel shows is what a call would
 arrives a few seconds after the models load (a 2 s baseline, then the first event).
 
 Seed 0 (the default) plays the pre-rendered copy shipped in ``callcoach/ui/assets/`` (see
-``callcoach.ui.demo_clip``, which also rebuilds it), so the demo needs no dev extra; other seeds render
+``callcoach.ui.demo_clip``, which also rebuilds it), so the demo needs no bench extra; other seeds render
 their clips on the fly and need the ``dev`` extra (scikit-image).
 
 ``--headless-check N`` runs the same thing for N seconds without the terminal UI and prints, line by line,
@@ -272,13 +272,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--context", choices=CONTEXTS, default="general", help="playbook context to start in (default general)"
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="which synthetic clips to play (default 0; others need the dev extra)"
+        "--seed", type=int, default=0, help="which synthetic clips to play (default 0; others need the bench extra)"
     )
 
 
 def main(args: argparse.Namespace) -> int:
     if args.seed != SHIPPED_SEED:
-        renderer()  # say at once, not after the models have loaded, that this seed needs the dev extra
+        renderer()  # say at once, not after the models have loaded, that this seed needs the bench extra
     if args.headless_check is not None:
         if not args.headless_check > 0:
             raise UsageError(f"--headless-check needs a positive number of seconds, got {args.headless_check}")

@@ -232,7 +232,7 @@ class SessionRecorder(LiveListener):
             self._ops = []
         try:
             self.store.end_session(self.session_id, ended_at=self._clock())
-        except Exception as exc:  # a full disk must not turn quitting into a crash
+        except Exception as exc:  # noqa: BLE001 - a full disk (or a damaged store) must not turn quitting into a crash
             self.error = exc
             _log.debug("could not close session %s: %s", self.session_id, exc)
 
@@ -296,7 +296,8 @@ class SessionRecorder(LiveListener):
                         self.store.insert_mark(conn, item.id, rest[0], at)
                 if last is not None:
                     self.store.touch(conn, self.session_id, last)
-        except Exception as exc:
+        # On the writer thread, which must not die: whatever the store raises, the batch is held and retried.
+        except Exception as exc:  # noqa: BLE001
             self.error = exc
             for row in assigned:
                 row.id = None  # rolled back with the transaction

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import IO
 
 from callcoach.cues.vocabulary import CUE_NAMES, Cue
 from callcoach_bench.megc import ClipInput, Counts, Prediction, Score, match, score_both
@@ -148,11 +149,11 @@ def _counts_row(name: str, c: Counts) -> list[str]:
     return [name, str(c.tp), str(c.fp), str(c.fn), f"{c.precision:.2f}", f"{c.recall:.2f}", f"{c.f1:.2f}"]
 
 
-def print_table(report: Report, out: object = None) -> None:
+def print_table(report: Report, out: IO[str] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=out or sys.stdout)  # type: ignore[arg-type]
+    console = Console(file=out or sys.stdout)
     head = ("", "TP", "FP", "FN", "P", "R", "F1")
 
     def table(title: str, rows: Iterable[list[str]]) -> Table:

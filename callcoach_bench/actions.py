@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 import numpy as np
+import numpy.typing as npt
 
 from callcoach_bench.warp import LOWER_INNER, UPPER_INNER, FaceMesh
 
@@ -30,14 +31,18 @@ ALAR = {"r": (129, 64, 98, 48, 219, 102), "l": (358, 294, 327, 278, 439, 331)}
 CHIN = (152, 175, 199, 200, 18, 171, 396, 208, 428)
 SIDE = {"r": -1.0, "l": 1.0}  # sign of u on each side of the face
 
-Action = Callable[[FaceMesh, float], np.ndarray]
+#: (478, 2) landmark displacements (u, v) in face units.
+Displacement = npt.NDArray[np.float64]
+Action = Callable[[FaceMesh, float], Displacement]
 
 
 def _idx(*groups: Iterable[int]) -> list[int]:
     return [i for g in groups for i in g]
 
 
-def spread(mesh: FaceMesh, moves: dict[int, tuple[float, float]], sigma: float, hold: Iterable[int] = ()) -> np.ndarray:
+def spread(
+    mesh: FaceMesh, moves: dict[int, tuple[float, float]], sigma: float, hold: Iterable[int] = ()
+) -> Displacement:
     """Move the given landmarks exactly and their neighbours smoothly (Gaussian-weighted average).
 
     Dividing by max(1, total weight) lets the influence fade to zero away from the handles instead of
@@ -50,12 +55,12 @@ def spread(mesh: FaceMesh, moves: dict[int, tuple[float, float]], sigma: float, 
     vec = np.array(list(moves.values()), dtype=np.float64)
     d2 = ((uv[:, None, :] - uv[None, idx, :]) ** 2).sum(axis=2)
     k = np.exp(-d2 / (2 * sigma**2))
-    out = (k @ vec) / np.maximum(1.0, k.sum(axis=1, keepdims=True))
+    out: Displacement = (k @ vec) / np.maximum(1.0, k.sum(axis=1, keepdims=True))
     out[idx] = vec
     return out
 
 
-def pin(disp: np.ndarray, *groups: Iterable[int]) -> np.ndarray:
+def pin(disp: Displacement, *groups: Iterable[int]) -> Displacement:
     disp[_idx(*groups)] = 0.0
     return disp
 
@@ -66,7 +71,7 @@ def eye_pins() -> list[int]:
 
 def lids(
     mesh: FaceMesh, side: str, upper: float, lower: float, sigma_up: float = 0.1, sigma_down: float = 0.16
-) -> np.ndarray:
+) -> Displacement:
     """Move one eye's lids by fractions of the local lid gap: ``upper`` > 0 lowers the upper lid (1 closes
     the eye onto the lower lid), ``lower`` > 0 raises the lower lid. The skin above and below follows
     with a falloff, and points inside the opening (iris) are squeezed proportionally so nothing folds.
@@ -96,11 +101,11 @@ def lids(
     return out
 
 
-def both_lids(mesh: FaceMesh, upper: float, lower: float, **kw: float) -> np.ndarray:
+def both_lids(mesh: FaceMesh, upper: float, lower: float, **kw: float) -> Displacement:
     return lids(mesh, "r", upper, lower, **kw) + lids(mesh, "l", upper, lower, **kw)
 
 
-def corners(mesh: FaceMesh, side: str, up: float, out: float, sigma: float = 0.13) -> np.ndarray:
+def corners(mesh: FaceMesh, side: str, up: float, out: float, sigma: float = 0.13) -> Displacement:
     s = SIDE[side]
     outer, inner = CORNERS[side]
     return spread(mesh, {outer: (s * out, -up), inner: (s * out * 0.85, -up * 0.9)}, sigma)
@@ -119,7 +124,7 @@ def lid_creases(mesh: FaceMesh, reach: float = 0.11) -> list[int]:
     return out
 
 
-def brows(mesh: FaceMesh, inner_up: float, outer_up: float, inward: float = 0.0, sigma: float = 0.14) -> np.ndarray:
+def brows(mesh: FaceMesh, inner_up: float, outer_up: float, inward: float = 0.0, sigma: float = 0.14) -> Displacement:
     """Raise (positive) or lower each brow, the inner and outer halves separately; ``inward`` draws the
     inner ends towards the nose (corrugator). A raise leaves the lid skin below the crease in place (a
     lid stretched with the brow reads as wide eyes); a lowered brow pushes that skin down over the lid,
@@ -136,7 +141,7 @@ def brows(mesh: FaceMesh, inner_up: float, outer_up: float, inward: float = 0.0,
     return pin(spread(mesh, moves, sigma, hold=hold), eye_pins())
 
 
-def jaw(mesh: FaceMesh, drop: float, narrow: float = 0.0) -> np.ndarray:
+def jaw(mesh: FaceMesh, drop: float, narrow: float = 0.0) -> Displacement:
     """Open the mouth: the lower lip, chin and jaw line move down, less towards the jaw angles."""
     uv = mesh.uv()
     up_in, lo_in = uv[list(UPPER_INNER)], uv[list(LOWER_INNER)]
@@ -161,7 +166,7 @@ def jaw(mesh: FaceMesh, drop: float, narrow: float = 0.0) -> np.ndarray:
     return out
 
 
-def lips_press(mesh: FaceMesh, amount: float, narrow: float = 0.03) -> np.ndarray:
+def lips_press(mesh: FaceMesh, amount: float, narrow: float = 0.03) -> Displacement:
     """Thin both lips towards the seam: outer contours move in, the seam stays (AU23/24)."""
     uv = mesh.uv()
     moves: dict[int, tuple[float, float]] = {}
@@ -182,13 +187,13 @@ def lips_press(mesh: FaceMesh, amount: float, narrow: float = 0.03) -> np.ndarra
 # --- The cues -------------------------------------------------------------------------------------
 
 
-def polite_smile(mesh: FaceMesh, k: float = 1.0) -> np.ndarray:
+def polite_smile(mesh: FaceMesh, k: float = 1.0) -> Displacement:
     """AU12 alone: the corners go up and out; the eyes are held exactly as they were."""
     d = corners(mesh, "r", 0.085 * k, 0.07 * k) + corners(mesh, "l", 0.085 * k, 0.07 * k)
     return pin(d, eye_pins())
 
 
-def duchenne_smile(mesh: FaceMesh, k: float = 1.0) -> np.ndarray:
+def duchenne_smile(mesh: FaceMesh, k: float = 1.0) -> Displacement:
     """AU6+12: the smile plus raised cheeks pushing the lower lids up (the eyes narrow by about a
     third), a slightly lowered upper lid and crow's feet; this eye part is what tells it from a polite
     smile."""
@@ -202,21 +207,21 @@ def duchenne_smile(mesh: FaceMesh, k: float = 1.0) -> np.ndarray:
     return d + both_lids(mesh, 0.08 * k, 0.3 * k, sigma_down=0.2)
 
 
-def eyebrow_flash(mesh: FaceMesh, k: float = 1.0) -> np.ndarray:
+def eyebrow_flash(mesh: FaceMesh, k: float = 1.0) -> Displacement:
     return brows(mesh, 0.11 * k, 0.11 * k)
 
 
-def micro_surprise(mesh: FaceMesh, k: float = 1.0) -> np.ndarray:
+def micro_surprise(mesh: FaceMesh, k: float = 1.0) -> Displacement:
     """AU1+2+5+26: brows up, upper lids up, jaw dropped with the mouth a little narrower."""
     return brows(mesh, 0.12 * k, 0.12 * k) + both_lids(mesh, -0.35 * k, 0.0) + jaw(mesh, 0.22 * k, 0.05 * k)
 
 
-def lip_compression(mesh: FaceMesh, k: float = 1.0) -> np.ndarray:
+def lip_compression(mesh: FaceMesh, k: float = 1.0) -> Displacement:
     """AU23/24: the red of the lips thins by about two thirds while the seam stays put."""
     return lips_press(mesh, min(0.9, 0.7 * k), 0.035 * k)
 
 
-def unilateral_lip_pull(mesh: FaceMesh, k: float = 1.0, side: str = "l") -> np.ndarray:
+def unilateral_lip_pull(mesh: FaceMesh, k: float = 1.0, side: str = "l") -> Displacement:
     """AU12+14 on one side (contempt): that corner goes up and, more, sideways; the other one is held."""
     s = SIDE[side]
     outer, inner = CORNERS[side]
@@ -225,7 +230,7 @@ def unilateral_lip_pull(mesh: FaceMesh, k: float = 1.0, side: str = "l") -> np.n
     return pin(spread(mesh, moves, 0.1, hold=other), eye_pins())
 
 
-def nose_wrinkle(mesh: FaceMesh, k: float = 1.0) -> np.ndarray:
+def nose_wrinkle(mesh: FaceMesh, k: float = 1.0) -> Displacement:
     """AU9/10: the upper lip rises towards the nose (parting the lips in the middle), the nostril
     wings and cheeks rise, the inner brows come down."""
     uv = mesh.uv()
@@ -243,18 +248,18 @@ def nose_wrinkle(mesh: FaceMesh, k: float = 1.0) -> np.ndarray:
     return d + both_lids(mesh, 0.08 * k, 0.25 * k)
 
 
-def blink(mesh: FaceMesh, k: float = 1.0) -> np.ndarray:
+def blink(mesh: FaceMesh, k: float = 1.0) -> Displacement:
     # Lids meet a little below the middle, as the upper lid does most of the travel.
     return both_lids(mesh, 0.93 * min(k, 1.0), 0.05 * min(k, 1.0))
 
 
-def gaze_lids(mesh: FaceMesh, k: float = 1.0, down: float = 0.0) -> np.ndarray:
+def gaze_lids(mesh: FaceMesh, k: float = 1.0, down: float = 0.0) -> Displacement:
     """What the lids do during a gaze shift (the iris itself is moved by the renderer): looking down
     lowers the upper lid with the eye."""
     return both_lids(mesh, min(0.5, 1.5 * down * k), 0.0) if down > 0 else np.zeros((len(mesh.points), 2))
 
 
-def micro_frown(mesh: FaceMesh, k: float = 1.0) -> np.ndarray:
+def micro_frown(mesh: FaceMesh, k: float = 1.0) -> Displacement:
     """Sadness, AU1+4+15(+17): oblique brows (inner ends up and together), mouth corners down, chin up."""
     d = brows(mesh, 0.075 * k, -0.015 * k, inward=0.03 * k, sigma=0.11)
     mouth = corners(mesh, "r", -0.06 * k, -0.01 * k, 0.11) + corners(mesh, "l", -0.06 * k, -0.01 * k, 0.11)
@@ -262,14 +267,14 @@ def micro_frown(mesh: FaceMesh, k: float = 1.0) -> np.ndarray:
     return d + pin(mouth + chin, eye_pins())
 
 
-def micro_anger(mesh: FaceMesh, k: float = 1.0) -> np.ndarray:
+def micro_anger(mesh: FaceMesh, k: float = 1.0) -> Displacement:
     # The lowered, drawn-together brows are the salient part of anger; the lips press less than in a
     # deliberate lip compression.
     d = brows(mesh, -0.11 * k, -0.05 * k, inward=0.05 * k, sigma=0.12)
     return d + both_lids(mesh, 0.25 * k, 0.12 * k) + lips_press(mesh, min(0.85, 0.35 * k), 0.02 * k)
 
 
-def neutralize(mesh: FaceMesh) -> np.ndarray:
+def neutralize(mesh: FaceMesh) -> Displacement:
     """Undo the portrait's open smile: lips closed along a flatter seam, corners down and in, cheeks down.
 
     The lip contours are given target shapes rather than nudged: a smile's U-shaped seam reads as a
@@ -304,7 +309,7 @@ def neutralize(mesh: FaceMesh) -> np.ndarray:
     return d + both_lids(mesh, 0.0, -0.2)
 
 
-def talk_basis(mesh: FaceMesh) -> dict[str, np.ndarray]:
+def talk_basis(mesh: FaceMesh) -> dict[str, Displacement]:
     """Speech shapes a clip mixes per frame: jaw opening, lip rounding (o/u) and spreading (e/i)."""
     round_ = spread(mesh, {61: (0.06, 0.0), 78: (0.05, 0.0), 291: (-0.06, 0.0), 308: (-0.05, 0.0)}, 0.1)
     spread_ = corners(mesh, "r", 0.01, 0.04) + corners(mesh, "l", 0.01, 0.04)

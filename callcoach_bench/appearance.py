@@ -77,7 +77,7 @@ def fuse(a: Iterable[float], b: Iterable[float], weight: float) -> list[float]:
     lb = np.log(np.clip(np.asarray(list(b), dtype=np.float64), 1e-7, 1.0))
     mix = weight * la + (1 - weight) * lb
     p = np.exp(mix - mix.max())
-    return (p / p.sum()).tolist()
+    return [float(v) for v in p / p.sum()]
 
 
 def _top(probs: list[float], classes: tuple[str, ...]) -> str:

@@ -22,6 +22,7 @@ import numpy as np
 
 from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
+from callcoach.sources.base import Frame
 from callcoach.vision.types import FrameObservation
 from callcoach_bench.megc import GroundTruth
 
@@ -314,12 +315,12 @@ def print_report(report: Report) -> None:
         print("  " + line)
 
 
-def observe(frames: Iterable[object]) -> list[FrameObservation]:
+def observe(frames: Iterable[Frame]) -> list[FrameObservation]:
     from callcoach.vision.pipeline import VisionPipeline  # heavy: mediapipe + onnxruntime
 
     analyzer = VisionPipeline(live=False)
     try:
-        return [analyzer.observe(f) for f in frames]  # type: ignore[arg-type]
+        return [analyzer.observe(f) for f in frames]
     finally:
         analyzer.close()
 

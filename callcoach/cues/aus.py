@@ -63,7 +63,10 @@ def _squash(x: float) -> float:
 
 def raw_units(d: np.ndarray) -> dict[str, float]:
     """Each AU's evidence in noticeable-change units (>= 1: the movement is there), before squashing."""
-    g = lambda name: float(d[_I[name]])  # noqa: E731 - terse reads keep the table below legible
+
+    def g(name: str) -> float:  # terse reads keep the table below legible
+        return float(d[_I[name]])
+
     corner_up = _p(g("corner"))
     au12 = 0.6 * corner_up + 0.4 * _p(g("smile_bs"))
     # The nose-to-lip distance shrinks in both AU9 and AU10; the nostril-to-eye distance only in AU9.

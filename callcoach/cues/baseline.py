@@ -209,7 +209,7 @@ class RobustBaseline:
         low, high = np.percentile(energy, [10, 90])
         # Frames near the quietest level. The tolerance grows with the spread, and is never nil: a still
         # face's frame-to-frame noise must not pick the low tail of every signal (a biased reference).
-        quiet = pool[energy <= low + max(_ENERGY_TOL, 0.25 * (high - low))]
+        quiet: np.ndarray = pool[energy <= low + max(_ENERGY_TOL, 0.25 * (high - low))]
         k = min(pool.size, max(3, round(self.quiet_share * pool.size)))
         if quiet.size >= k:
             return quiet

@@ -14,17 +14,20 @@ runner's threads; states are reported through ``on_vcam(state, message)``.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from callcoach.core.contain import contained
 from callcoach.cues.vocabulary import Cue
 from callcoach.sources.base import Frame
 
 if TYPE_CHECKING:
     from callcoach.live.selfview import SelfViewReference
+
+_log = logging.getLogger(__name__)
 
 #: What the panel and the jsonl show for the virtual camera (short words for the status bar).
 VCAM_LABEL: dict[str, str] = {
@@ -114,14 +117,18 @@ class CameraCompanion:
                 self.selfcoach = self._selfcoach_factory(on_note, remote_talking, self._self_status)
                 self._hold_file(self.passthrough)
                 self.selfcoach.start(origin_s)
-            except Exception as exc:  # coaching the user is a bonus; the call's video must still flow
+            # Coaching the user is a bonus; the call's video must still flow, whatever the models or the
+            # webcam raise (native libraries): the reason becomes one line on the panel.
+            except Exception as exc:  # noqa: BLE001
+                _log.debug("self-coach failed to start", exc_info=True)
                 self.selfcoach = None
                 self._report("self_error", f"self-coaching is off: {_one_line(exc)}")
         self.passthrough.on_frame = self._offer
         self.passthrough.on_state = self._pass_state
         try:
             self.passthrough.start()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - pyvirtualcam's backends raise anything: one line, then step aside
+            _log.debug("pass-through failed to start", exc_info=True)
             self._pass_state("sink_error", _one_line(exc))
 
     def _hold_file(self, passthrough: Any) -> None:
@@ -145,7 +152,8 @@ class CameraCompanion:
                     return
                 self.passthrough = preview
             preview.start()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as in start(): the preview is a bonus, its failure one line
+            _log.debug("self-view preview failed to start", exc_info=True)
             self._stop_selfcoach()
             self._report("self_error", f"self-coaching is off: {_one_line(exc)}")
 
@@ -189,13 +197,13 @@ class CameraCompanion:
             if not state.startswith("self_"):  # the self-coach's states are reported, not the camera's
                 self.state = state
                 self.message = message
-        with contextlib.suppress(Exception):  # a display failing must not stop the video
+        with contained(_log, "the camera state listener"):  # a display failing must not stop the video
             self._on_state(state, message)
 
     def note_remote_cue(self, cue: Cue) -> None:
         coach = self.selfcoach
         if coach is not None:
-            with contextlib.suppress(Exception):
+            with contained(_log, "the self-coach's note_remote_cue"):  # called on the remote runner's thread
                 coach.note_remote_cue(cue)
 
     def set_coaching(self, on: bool) -> None:
@@ -221,9 +229,9 @@ class CameraCompanion:
     def _stop_selfcoach(self, timeout: float = 2.0) -> None:
         coach, self.selfcoach = self.selfcoach, None
         if coach is not None:
-            with contextlib.suppress(Exception):
+            with contained(_log, "stopping the self-coach"):
                 coach.stop(timeout=timeout)
-            with contextlib.suppress(Exception):
+            with contained(_log, "reading the self-coach's statistics"):
                 self.self_stats = dict(coach.stats.as_dict())
 
     def stop(self, timeout: float = 2.0) -> None:
@@ -233,7 +241,7 @@ class CameraCompanion:
             self._stopped = True
         deadline = time.monotonic() + timeout
         # The send thread first: once it has ended nothing more is offered to the self-coach.
-        with contextlib.suppress(Exception):
+        with contained(_log, "stopping the pass-through"):  # a camera already gone must not stop the quit
             self.passthrough.stop(timeout)
         self._stop_selfcoach(max(0.0, deadline - time.monotonic()))
 
@@ -252,7 +260,7 @@ class UnavailableCompanion:
     def start(
         self, origin_s: float, *, on_note: NoteCallback, on_state: StateCallback, remote_talking: Callable[[], bool]
     ) -> None:
-        with contextlib.suppress(Exception):
+        with contained(_log, "the camera state listener"):
             on_state(self.state, self.message)
 
     def note_remote_cue(self, cue: Cue) -> None:

@@ -40,6 +40,7 @@ No picture is kept: a signature is 1728 numbers of a 24x24 thumbnail, held in me
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -50,6 +51,7 @@ import numpy as np
 
 from callcoach.vision.types import FrameObservation
 
+_log = logging.getLogger(__name__)
 Box = tuple[float, float, float, float]
 FaceHook = Callable[[np.ndarray, Box], None]
 
@@ -286,7 +288,8 @@ class FaceTap:
         self.calls += 1
         try:
             self.on_face(image, obs.faces[0].bbox)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a failing hook is counted, never allowed to stop the analysis thread
+            _log.debug("the self-view face hook failed", exc_info=True)
             self.errors += 1
 
 

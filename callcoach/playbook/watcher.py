@@ -45,7 +45,7 @@ class _Load:
             self.result = loader.load_playbook(self.path)
         except PlaybookError as exc:
             self.result = exc
-        except Exception as exc:  # whatever slipped past the loader must not vanish with the thread
+        except Exception as exc:  # noqa: BLE001 - whatever slipped past the loader must not vanish with the thread
             self.result = PlaybookError(f"{self.path}: cannot be read ({type(exc).__name__}: {exc})")
         try:
             self._finish(self)  # in force before ``done``: whoever waits for it sees the new playbook
@@ -154,7 +154,7 @@ class PlaybookWatcher:
         if self.on_error is not None:
             try:
                 self.on_error(error)
-            except Exception:  # a broken listener must not stop the caller's thread
+            except Exception:  # noqa: BLE001 - a broken listener must not stop the caller's thread (logged)
                 _log.exception("playbook error listener failed")
 
     def _start(self, path: Path) -> _Load:
@@ -178,7 +178,7 @@ class PlaybookWatcher:
         elif result is not None and self.on_change is not None and not first:
             try:
                 self.on_change(result)
-            except Exception:
+            except Exception:  # noqa: BLE001 - as for the error listener: logged, the thread goes on
                 _log.exception("playbook change listener failed")
 
     def _settle(self, load: _Load) -> bool:

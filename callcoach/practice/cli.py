@@ -8,10 +8,13 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from callcoach.errors import UsageError
 from callcoach.practice.drill import DURATIONS_MS, LABELS, PracticeError, Recognition, ScheduledPresenter, Trial
+
+if TYPE_CHECKING:  # imported where a store is opened, as before: not every practice command keeps records
+    from callcoach.session.store import SessionStore
 
 
 def _durations(text: str) -> tuple[float, ...]:
@@ -72,7 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--format", choices=("text", "json"), default="text")
 
 
-def _open_store() -> object:
+def _open_store() -> SessionStore:
     from callcoach.session.store import SessionStore
 
     return SessionStore()
@@ -137,7 +140,7 @@ def recognize(
         if store is not None:
             from callcoach.practice.store import PracticeStore
 
-            practice = PracticeStore(store)  # type: ignore[arg-type]
+            practice = PracticeStore(store)
             run_id = practice.begin_run(
                 mode=args.mode,
                 seed=seed,
@@ -158,7 +161,7 @@ def recognize(
                 practice.end_run(run_id)
     finally:
         if store is not None:
-            store.close()  # type: ignore[attr-defined]
+            store.close()
 
 
 def _stimuli_name(args: argparse.Namespace) -> str:
@@ -176,9 +179,9 @@ def stats(args: argparse.Namespace) -> int:
 
     store = _open_store()
     try:
-        progress = build_progress(store, mode=args.mode)  # type: ignore[arg-type]
+        progress = build_progress(store, mode=args.mode)
     finally:
-        store.close()  # type: ignore[attr-defined]
+        store.close()
     if args.html:
         from pathlib import Path
 
@@ -202,9 +205,9 @@ def plan(args: argparse.Namespace) -> int:
 
     store = _open_store()
     try:
-        progress = build_progress(store)  # type: ignore[arg-type]
+        progress = build_progress(store)
     finally:
-        store.close()  # type: ignore[attr-defined]
+        store.close()
     day = args.day if args.day is not None else (progress.day or 1)
     if day < 1:
         raise UsageError(f"--day is 1 or more, got {day}")

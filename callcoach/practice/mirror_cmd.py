@@ -55,26 +55,45 @@ def _say(args: argparse.Namespace, text: str) -> None:
         print(text, flush=True)
 
 
-def run_mirror(args: argparse.Namespace) -> int:
+def _prompts(args: argparse.Namespace) -> list[Prompt]:
+    """The prompts to run, once the options are checked."""
     if args.seconds <= 1.0 or args.seconds > 60:
         raise UsageError(f"--seconds is more than 1 and at most 60, got {args.seconds}")
     if args.target is not None and args.target not in PROMPT_BY_CUE:
         raise UsageError(f"--target is one of {', '.join(PROMPT_BY_CUE)}, not {args.target!r}")
-    prompts = [PROMPT_BY_CUE[args.target]] if args.target else list(PROMPTS)
-    _consent(camera=args.video is None)
-    from callcoach.analysis import analyze_source
-    from callcoach.cues.engine import BaselineEvent
-    from callcoach.vision.types import FrameObservation
+    return [PROMPT_BY_CUE[args.target]] if args.target else list(PROMPTS)
 
-    source: FrameSource
+
+def _open_source(args: argparse.Namespace) -> FrameSource:
     if args.video is not None:
         from callcoach.sources import open_source
 
-        source = open_source(args.video)
-    else:
-        from callcoach.sources.camera import CameraSource
+        return open_source(args.video)
+    from callcoach.sources.camera import CameraSource
 
-        source = CameraSource(args.camera)
+    return CameraSource(args.camera)
+
+
+def _feed(windows: list[Window], event: object) -> None:
+    """Give the user's own cues and action units to the prompt windows they fall in."""
+    from callcoach.vision.types import FrameObservation
+
+    if isinstance(event, Cue) and event.face == 0:
+        for w in windows:
+            if w.start <= event.onset_s < w.end:
+                w.cues.append(event)
+    if isinstance(event, FrameObservation) and event.faces and event.faces[0].aus is not None:
+        for w in windows:
+            w.take_aus(event.t_s, event.faces[0].aus)
+
+
+def run_mirror(args: argparse.Namespace) -> int:
+    prompts = _prompts(args)
+    _consent(camera=args.video is None)
+    from callcoach.analysis import analyze_source
+    from callcoach.cues.engine import BaselineEvent
+
+    source = _open_source(args)
     # A video with one target: the whole recording after the baseline is that one attempt.
     one_window = args.video is not None and args.target is not None
     _say(args, "Hold a relaxed, neutral face for a moment while callcoach learns your resting face...")
@@ -87,13 +106,7 @@ def run_mirror(args: argparse.Namespace) -> int:
         for event in events:
             if isinstance(event, BaselineEvent) and event.status == "ready" and ready_at is None:
                 ready_at = event.t_s
-            if isinstance(event, Cue) and event.face == 0:
-                for w in windows:
-                    if w.start <= event.onset_s < w.end:
-                        w.cues.append(event)
-            if isinstance(event, FrameObservation) and event.faces and event.faces[0].aus is not None:
-                for w in windows:
-                    w.take_aus(event.t_s, event.faces[0].aus)
+            _feed(windows, event)
             t = float(getattr(event, "t_s", t))
             if ready_at is None:
                 continue

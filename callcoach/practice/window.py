@@ -85,15 +85,18 @@ def mask_for(image: np.ndarray, seed: int = 7, block: int = 24) -> np.ndarray:
 
 def _painted(title: str) -> bool | None:
     """Whether the window's area on screen shows anything but black; None when that cannot be read."""
-    try:
-        import mss
+    import mss
+    from mss.exception import ScreenShotError
 
+    try:
         x, y, w, h = cv2.getWindowImageRect(title)
         if w <= 0 or h <= 0:
             return None
         with mss.MSS() as sct:
             return bool(np.asarray(sct.grab({"left": x, "top": y, "width": w, "height": h}))[..., :3].max() > 0)
-    except Exception:  # any capture failure (Wayland, no permission): cannot tell, so do not block the drill
+    # A window OpenCV no longer knows (cv2.error), a capture refused (Wayland, no permission: mss's
+    # ScreenShotError, or OSError from its native calls): cannot tell, so do not block the drill.
+    except (cv2.error, ScreenShotError, OSError):
         return None
 
 

@@ -245,7 +245,8 @@ def _text(report: dict[str, object]) -> str:
     sb = report["sandbox"]
     probe = report["probe"]
     py = report["python_level"]
-    assert isinstance(sb, dict) and isinstance(probe, dict) and isinstance(py, dict)
+    switches = report["telemetry_switches"]
+    assert isinstance(sb, dict) and isinstance(probe, dict) and isinstance(py, dict) and isinstance(switches, dict)
     lines = [
         "callcoach privacy: the models were run here and watched; nothing below is a promise, it was measured.",
         "",
@@ -254,7 +255,7 @@ def _text(report: dict[str, object]) -> str:
         f"{'refused' if sb['internet_socket_refused_here'] else 'ALLOWED'}",
         "Telemetry          onnxruntime: ORT_DISABLE_TELEMETRY=1 and disable_telemetry_events(); MediaPipe: its",
         "                   uploader's libcurl is sent to a Unix-socket proxy that does not exist "
-        f"({'applied' if report['telemetry_switches']['applied'] else 'NOT applied'})",  # type: ignore[index]
+        f"({'applied' if switches['applied'] else 'NOT applied'})",
         f"Probe              Face Landmarker + appearance model on {probe['frames']} generated frames "
         f"({probe['seconds']} s)"
         + (", traced with strace" if probe["traced_with"] else f", not traced: {probe['untraced_because']}"),

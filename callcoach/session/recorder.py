@@ -232,7 +232,7 @@ class SessionRecorder(LiveListener):
             self._ops = []
         try:
             self.store.end_session(self.session_id, ended_at=self._clock())
-        except Exception as exc:  # a full disk must not turn quitting into a crash
+        except Exception as exc:  # noqa: BLE001 - a full disk (or a damaged store) must not turn quitting into a crash
             self.error = exc
             _log.debug("could not close session %s: %s", self.session_id, exc)
 
@@ -278,52 +278,65 @@ class SessionRecorder(LiveListener):
     def _write(self, batch: list[tuple[Any, ...]], seen: float | None) -> bool:
         """Commit ``batch``; on failure put it back (bounded) and return False."""
         assigned: list[_Row] = []
-        last = seen
         try:
             with self.store.transaction() as conn:
-                for kind, item, *rest in batch:
-                    at = rest[-1]
-                    last = at if last is None else max(last, at)
-                    if kind == "cue":
-                        self.store.insert_cue(conn, self.session_id, item, at)
-                    elif kind == "self":
-                        self.store.insert_self_note(conn, self.session_id, item, at)
-                    elif kind == "suggestion":
-                        item_row: _Row = rest[0]
-                        item_row.id = self.store.insert_suggestion(conn, self.session_id, item, at)
-                        assigned.append(item_row)
-                    elif item.id is not None:  # a mark; its suggestion was written in this batch or before
-                        self.store.insert_mark(conn, item.id, rest[0], at)
+                last = self._insert(conn, batch, seen, assigned)
                 if last is not None:
                     self.store.touch(conn, self.session_id, last)
-        except Exception as exc:
-            self.error = exc
-            for row in assigned:
-                row.id = None  # rolled back with the transaction
-            with self._cond:
-                self._ops[:0] = batch
-                over = len(self._ops) - _MAX_QUEUED
-                if over > 0:
-                    self.lost += over
-                    del self._ops[:over]
-                if seen is not None and self._seen_at is None:
-                    self._seen_at = seen
-            # Said once when writing starts to fail, and once when it works again: never once per retry.
-            if self.failing is None:
-                self.failing = " ".join(str(exc).split()) or type(exc).__name__
-                _log.debug("session %s: cannot write (%s); holding events in memory", self.session_id, exc)
-                if self.inner is not None:
-                    self.inner.on_store(
-                        "failing",
-                        f"the session record cannot be written ({self.failing}); its events are held in "
-                        f"memory (up to {_MAX_QUEUED}) and written when it can. Coaching goes on.",
-                    )
+        # On the writer thread, which must not die: whatever the store raises, the batch is held and retried.
+        except Exception as exc:  # noqa: BLE001
+            self._hold(batch, seen, assigned, exc)
             return False
         if self.failing is not None:
             self.failing = None
             if self.inner is not None:
                 self.inner.on_store("ok", f"the session record is written again ({len(batch)} held events saved)")
         return True
+
+    def _insert(
+        self, conn: sqlite3.Connection, batch: list[tuple[Any, ...]], seen: float | None, assigned: list[_Row]
+    ) -> float | None:
+        """Insert each event of ``batch`` in the open transaction; the latest time seen (``seen`` included).
+        Suggestions written get their row id, and are listed in ``assigned`` in case the transaction fails."""
+        last = seen
+        for kind, item, *rest in batch:
+            at = rest[-1]
+            last = at if last is None else max(last, at)
+            if kind == "cue":
+                self.store.insert_cue(conn, self.session_id, item, at)
+            elif kind == "self":
+                self.store.insert_self_note(conn, self.session_id, item, at)
+            elif kind == "suggestion":
+                item_row: _Row = rest[0]
+                item_row.id = self.store.insert_suggestion(conn, self.session_id, item, at)
+                assigned.append(item_row)
+            elif item.id is not None:  # a mark; its suggestion was written in this batch or before
+                self.store.insert_mark(conn, item.id, rest[0], at)
+        return last
+
+    def _hold(self, batch: list[tuple[Any, ...]], seen: float | None, assigned: list[_Row], exc: Exception) -> None:
+        """A failed write: the batch goes back in front of the queue (the oldest dropped past the bound)."""
+        self.error = exc
+        for row in assigned:
+            row.id = None  # rolled back with the transaction
+        with self._cond:
+            self._ops[:0] = batch
+            over = len(self._ops) - _MAX_QUEUED
+            if over > 0:
+                self.lost += over
+                del self._ops[:over]
+            if seen is not None and self._seen_at is None:
+                self._seen_at = seen
+        # Said once when writing starts to fail, and once when it works again: never once per retry.
+        if self.failing is None:
+            self.failing = " ".join(str(exc).split()) or type(exc).__name__
+            _log.debug("session %s: cannot write (%s); holding events in memory", self.session_id, exc)
+            if self.inner is not None:
+                self.inner.on_store(
+                    "failing",
+                    f"the session record cannot be written ({self.failing}); its events are held in "
+                    f"memory (up to {_MAX_QUEUED}) and written when it can. Coaching goes on.",
+                )
 
 
 # --- wiring for `callcoach live` --------------------------------------------------------------------------

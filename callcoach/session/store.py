@@ -25,7 +25,10 @@ from typing import Any, Literal
 from callcoach.core.marks import NOTE_KINDS, check_mark
 from callcoach.privacy.files import private_store
 from callcoach.session import settings, storefaults
-from callcoach.session.schema import MIGRATIONS, StoreError, migrate
+
+# StoreError is re-exported: callers that open a store catch it from here.
+from callcoach.session.schema import MIGRATIONS, migrate
+from callcoach.session.schema import StoreError as StoreError
 
 Status = Literal["running", "ended", "recovered"]
 #: The old name of ``NOTE_KINDS``, kept for the tests and callers that import it from here.

@@ -33,8 +33,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callcoach.cues.vocabulary import CUE_NAMES, PLAIN_WORDS, REGION
+from callcoach.session.schema import StoreError
 from callcoach.session.self_summary import SelfSummary, build_self_summary
-from callcoach.session.store import CueRecord, SessionRow, SessionStore, StoreError, SuggestionRecord
+from callcoach.session.store import CueRecord, SessionRow, SessionStore, SuggestionRecord
 
 VALENCE: dict[str, int] = {
     "duchenne_smile": 1,

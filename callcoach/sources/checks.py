@@ -100,7 +100,9 @@ def check_image_pixels(path: Path, data: bytes) -> None:
             f"'{path}' is too large{size}, over the {MAX_IMAGE_PIXELS // 1_000_000}-megapixel limit "
             "for one image; scale it down (e.g. to 4000 pixels on the long side)"
         ) from None
-    except Exception:  # not an image Pillow knows, or a damaged header: OpenCV decides
+    # Not an image Pillow knows, or a damaged header: OpenCV decides. Pillow turns its plugins' parse errors
+    # into UnidentifiedImageError (an OSError); a header with impossible values raises ValueError.
+    except (OSError, ValueError):
         return
     if width * height > MAX_IMAGE_PIXELS:
         raise SourceError(
@@ -127,6 +129,6 @@ def image_format(path: Path) -> str | None:
                 name = image.format
     except Image.DecompressionBombError:
         return "image"  # an image, and a huge one: read_image names the limit
-    except Exception:  # not an image Pillow knows (a video, say), or unreadable
+    except (OSError, ValueError):  # not an image Pillow knows (a video, say), or unreadable (as above)
         return None
     return name if name in _IMAGE_FORMATS else None

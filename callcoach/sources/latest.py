@@ -14,13 +14,16 @@ A live source may also offer two optional hooks, looked up with ``getattr`` so p
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import threading
 import time
 from collections.abc import Iterator
 
+from callcoach.core.contain import contained
 from callcoach.errors import SourceError
 from callcoach.sources.base import Frame, FrameSource
+
+_log = logging.getLogger(__name__)
 
 
 class SourceLost(SourceError):
@@ -117,15 +120,15 @@ class CaptureThread:
                 self.buffer.put(frame)
             else:
                 self.ended = not self._stop.is_set()  # a source returning because we asked is not an end
-        except BaseException as exc:  # reported to the runner, which turns it into a state
+        except BaseException as exc:  # noqa: BLE001 - the reader thread must not die silently: the runner turns it into a state
             self.error = exc
             self.ended = True
         finally:
             close = getattr(frames, "close", None)
             if callable(close):
-                with contextlib.suppress(Exception):
+                with contained(_log, "closing the frame iterator"):  # after the error above, if any
                     close()
-            with contextlib.suppress(Exception):
+            with contained(_log, "closing the source"):
                 self.source.close()
             self.buffer.close()
 

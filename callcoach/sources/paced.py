@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -137,9 +137,8 @@ class PacedFileSource:
         players = self._players()
         try:
             hold = self._hold
-            while hold is not None and not hold.wait(0.05):
-                if self._stop.is_set():
-                    return
+            if hold is not None and not self._wait_for(hold.wait):
+                return
             period = 1.0 / self.fps
             start = due = time.monotonic()
             index, last_wanted = 0, -1
@@ -154,34 +153,45 @@ class PacedFileSource:
                 else:
                     # Lossless: the tick's own frame, however late: the file's clock waits for the analysis.
                     wanted = round(index * self.native_fps / self.fps)
-                images = []
-                for i, player in enumerate(players):
-                    image = player.frame_at(wanted)
-                    if image is None:
-                        # The other copies started mid-clip, so they wrap on their own; the first one's
-                        # end is the end of the video unless it loops.
-                        if i == 0 and not self.loop:
-                            raise SourceLost(f"the video '{self.path}' ended")
-                        player.close()
-                        player = players[i] = _Player(self.path, 0, base=wanted)
-                        image = player.frame_at(wanted)
-                        if image is None:
-                            raise SourceLost(f"the video '{self.path}' can no longer be read")
-                    images.append(image)
+                images = self._read_all(players, wanted)
                 self.skipped += max(0, wanted - last_wanted - 1)
                 last_wanted = wanted
                 picture = self._compose(images)
                 if consumer is not None:
                     # Decoded while the last frame was being analysed; handed over once it has been taken.
-                    while not consumer.wait_taken(0.05):
-                        if self._stop.is_set():
-                            return
+                    if not self._wait_for(consumer.wait_taken):
+                        return
                     t = time.monotonic()
                 yield Frame(index=index, t_s=t, image=picture)
                 index += 1
         finally:
             for p in players:
                 p.close()
+
+    def _wait_for(self, ready: Callable[[float], bool]) -> bool:
+        """Poll ``ready(timeout)`` until it holds; False when a stop came first."""
+        while not ready(0.05):
+            if self._stop.is_set():
+                return False
+        return True
+
+    def _read_all(self, players: list[_Player], wanted: int) -> list[np.ndarray]:
+        """Frame ``wanted`` of every copy; a copy past its end starts over (SourceLost when the video ends)."""
+        images = []
+        for i, player in enumerate(players):
+            image = player.frame_at(wanted)
+            if image is None:
+                # The other copies started mid-clip, so they wrap on their own; the first one's
+                # end is the end of the video unless it loops.
+                if i == 0 and not self.loop:
+                    raise SourceLost(f"the video '{self.path}' ended")
+                player.close()
+                player = players[i] = _Player(self.path, 0, base=wanted)
+                image = player.frame_at(wanted)
+                if image is None:
+                    raise SourceLost(f"the video '{self.path}' can no longer be read")
+            images.append(image)
+        return images
 
     def request_stop(self) -> None:
         self._stop.set()

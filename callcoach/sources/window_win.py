@@ -44,7 +44,8 @@ def load_dlls() -> tuple[Any, Any, Any]:
     """(user32, dwmapi or None, shcore or None) with prototypes, or a SourceError naming the limit."""
     try:
         # Private WinDLL instances rather than ctypes.windll's shared ones: the prototypes set below must not
-        # change how mss or anything else in the process calls the same functions.
+        # change how mss or anything else in the process calls the same functions. The type ignores here and
+        # below: ctypes.WinDLL exists only on Windows (mypy on Windows finds it, hence unused-ignore too).
         user32 = ctypes.WinDLL("user32", use_last_error=True)  # type: ignore[attr-defined,unused-ignore]
     except (AttributeError, OSError) as exc:
         raise SourceError(

@@ -11,6 +11,7 @@ loop never waits on them: while a quit is under way the panel says so and keeps 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -49,6 +50,8 @@ from callcoach.ui.runner_slot import RunnerFactory, RunnerLike, RunnerSlot
 from callcoach.ui.screens import ConsentScreen, HelpScreen
 from callcoach.ui.summary_screen import SummaryScreen, finish_session
 from callcoach.ui.widgets import TROUBLE_STATES, CueLog, Notice, SelfLine, StatusBar, SuggestionCard, TopBar
+
+_log = logging.getLogger(__name__)
 
 #: The user's verdict on a suggestion (declared once, in callcoach.core.marks).
 Verdict = MarkKind
@@ -200,7 +203,7 @@ class CoachApp(App[None]):
         if self._on_acknowledge is not None:
             try:
                 self._on_acknowledge()
-            except Exception as exc:  # a read-only config dir must not stop the session
+            except OSError as exc:  # a read-only or full config dir must not stop the session
                 self.notify(
                     f"Could not save that you agreed ({_one_line(exc)}); you will be asked again.", severity="warning"
                 )
@@ -223,7 +226,10 @@ class CoachApp(App[None]):
         try:
             # Posting never blocks (``call_from_thread`` would hang if the app were already gone).
             self._slot.start(self.listener, lambda: self.post_message(RunnerBuilt()))
-        except Exception as exc:
+        # Opening the camera and loading the models runs native code that raises anything; on this worker
+        # thread an escaped error would vanish, so each becomes one line on the panel.
+        except Exception as exc:  # noqa: BLE001
+            _log.debug("the runner failed to start", exc_info=True)
             self.post_message(StatusChanged(LiveStatus(0.0, "", "error", f"Could not start: {_one_line(exc)}")))
 
     def stop_runner(self) -> None:

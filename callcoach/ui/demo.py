@@ -287,7 +287,8 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError("callcoach demo needs a terminal; use --headless-check N to run it without one")
 
     from callcoach.live.runner import LiveRunner
-    from callcoach.ui.app import RunnerLike, run_live_app
+    from callcoach.ui.app import run_live_app
+    from callcoach.ui.runner_slot import RunnerLike
 
     advisor, selector = _advice(args.context)
     seed = args.seed

@@ -117,5 +117,5 @@ def _stop(runner: RunnerLike) -> None:
     try:
         runner.stop()
         runner.settle()  # still loading the models: let it finish before the process goes
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - quitting must go on whatever a failing stop raises (logged)
         _log.error("runner.stop failed: %r", exc)

@@ -97,7 +97,7 @@ def finish_session(app: App[Any]) -> SessionSummary | None:
     recorder.close()
     try:
         return build_summary(recorder.store, recorder.session_id)
-    except Exception as exc:  # a summary that cannot be built must never keep anyone from quitting
+    except Exception as exc:  # noqa: BLE001 - a summary that cannot be built must never keep anyone from quitting
         _log.warning("no summary for session %s: %s", recorder.session_id, exc)
         return None
 

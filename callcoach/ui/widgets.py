@@ -210,8 +210,8 @@ class SuggestionCard(Vertical):
 class CueLog(Static):
     """The last few cues with their times: the details view, hidden until asked for."""
 
-    def __init__(self, size: int = 6, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, size: int = 6, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self._lines: deque[str] = deque(maxlen=size)
 
     def on_mount(self) -> None:

@@ -7,7 +7,7 @@ any, and only because tests ask it to.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import sys
 import threading
 import time
@@ -15,7 +15,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from callcoach.core.contain import contained
 from callcoach.errors import UsageError, VcamError
+
+_log = logging.getLogger(__name__)
 
 #: What the user has to do once so that a virtual camera device exists, per platform.
 LINUX_FIX = 'sudo modprobe v4l2loopback exclusive_caps=1 card_label="CallCoach Camera"'
@@ -166,7 +169,9 @@ class PyVirtualCamSink:
     def close(self) -> None:
         cam, self._cam = self._cam, None
         if cam is not None:
-            with contextlib.suppress(Exception):  # a device that went away must not hide why it went away
+            # pyvirtualcam's native backends raise anything on a device that went away; that must not hide
+            # why it went away.
+            with contained(_log, "closing the virtual camera"):
                 cam.close()
 
 

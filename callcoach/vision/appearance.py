@@ -129,7 +129,8 @@ def fuse_log(probs: list[np.ndarray], weights: list[float]) -> np.ndarray:
     for p, w in zip(probs, weights, strict=True):
         mix += w / total * np.log(np.clip(p.astype(np.float64), 1e-7, 1.0))
     out = np.exp(mix - mix.max(axis=1, keepdims=True))
-    return (out / out.sum(axis=1, keepdims=True)).astype(np.float32)
+    fused: np.ndarray = (out / out.sum(axis=1, keepdims=True)).astype(np.float32)
+    return fused
 
 
 class AppearanceModel:

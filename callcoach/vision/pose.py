@@ -38,4 +38,6 @@ def canonical_points(landmarks: np.ndarray, matrix: np.ndarray, width: int, heig
     rot = matrix[:3, :3].astype(np.float32)
     # Rotation part may carry scale; normalise each column so we only undo rotation.
     rot = rot / np.linalg.norm(rot, axis=0, keepdims=True)
-    return pts @ rot  # row vectors: R^T p
+    # numpy's stubs type arithmetic on arrays of unknown dtype as Any: name what this is.
+    canonical: np.ndarray = pts @ rot  # row vectors: R^T p
+    return canonical

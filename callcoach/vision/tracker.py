@@ -10,6 +10,7 @@ Three rules, each for a failure seen on real clips:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from callcoach.vision.finder import Box, iou
@@ -35,7 +36,7 @@ def _same_place(a: Box, b: Box) -> bool:
         return False
     dx = (a[0] + a[2] / 2) - (b[0] + b[2] / 2)
     dy = (a[1] + a[3] / 2) - (b[1] + b[3] / 2)
-    return (dx * dx + dy * dy) ** 0.5 < max(size_a, size_b)
+    return math.sqrt(dx * dx + dy * dy) < max(size_a, size_b)
 
 
 class FaceTracker:

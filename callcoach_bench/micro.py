@@ -131,18 +131,22 @@ def evaluate(clips: Sequence[SynthClip], cfg: MicroConfig) -> dict[str, float | 
     return score(clip_input(c, cfg) for c in clips).overall.as_dict()
 
 
-GRID = {"top": (1, 2, 3), "p": (0.3, 0.5, 0.7), "z_min": (5.0, 6.0, 7.0), "extent": (0.05, 0.1, 0.2)}
+GRID = {"top": (2, 3), "p": (0.3, 0.5, 0.7), "z_min": (5.0, 6.0, 7.0), "extent": (0.1,), "step": (0.5, 1.0)}
 
 
 def tune() -> dict[str, Any]:
     tune_clips = [synth_clip(s) for s in TUNE_SEEDS]
     rows = []
-    for top, p, z_min, extent in itertools.product(*GRID.values()):
-        cfg = MicroConfig(top=int(top), p=p, z_min=z_min, extent=extent)
-        rows.append({"top": top, "p": p, "z_min": z_min, "extent": extent, **evaluate(tune_clips, cfg)})
+    for top, p, z_min, extent, step in itertools.product(*GRID.values()):
+        cfg = MicroConfig(top=int(top), p=p, z_min=z_min, extent=extent, step=step)
+        rows.append({"top": top, "p": p, "z_min": z_min, "extent": extent, "step": step, **evaluate(tune_clips, cfg)})
     best = max(rows, key=lambda r: (r["f1"], -r["fp"]))
     chosen = MicroConfig(
-        top=int(best["top"]), p=float(best["p"]), z_min=float(best["z_min"]), extent=float(best["extent"])
+        top=int(best["top"]),
+        p=float(best["p"]),
+        z_min=float(best["z_min"]),
+        extent=float(best["extent"]),
+        step=float(best["step"]),
     )
     report_clips = [synth_clip(s) for s in REPORT_SEEDS]
     default = MicroConfig()
@@ -150,7 +154,7 @@ def tune() -> dict[str, Any]:
         "grid": rows,
         "best_on_tuning_seeds": best,
         "chosen_on_report_seeds": evaluate(report_clips, chosen),
-        "default": {"top": default.top, "p": default.p, "z_min": default.z_min, "extent": default.extent},
+        "default": dataclasses.asdict(default),
         "default_on_report_seeds": evaluate(report_clips, default),
         "noise_only_false_spots_per_minute": _noise_rate(default),
     }

@@ -74,6 +74,9 @@ class MicroConfig:
     p: float = 0.5
     z_min: float = 6.0
     extent: float = 0.1
+    #: A movement comes back: the level after it may differ from the level before by at most this share
+    #: of its height (the start or end of a longer movement is a step, not a bump).
+    step: float = 1.0
     min_s: float = 1 / 25
     max_s: float = 0.5
     max_rise_s: float = 0.25
@@ -129,7 +132,10 @@ def spot(t: np.ndarray, x: np.ndarray, cfg: MicroConfig | None = None) -> list[M
     sigma = np.maximum(noise_sigma(x[:, _SEL]), 1e-3 * FLOORS[_SEL]) * math.sqrt(1.5 / ns)
     idx = np.arange(n)
     before, after = np.clip(idx - k, 0, n - 1), np.clip(idx + k, 0, n - 1)
-    z = (xs - (xs[before] + xs[after]) / 2) / sigma
+    # The reference is the line between the two frames, so a drift cancels at the clip's edges too, where
+    # one of them is the first or last frame rather than a half-window away.
+    w = ((idx - before) / np.maximum(after - before, 1))[:, None]
+    z = (xs - (xs[before] * (1 - w) + xs[after] * w)) / sigma
     top = min(cfg.top, z.shape[1])
     score = np.sort(np.abs(z), axis=1)[:, -top:].mean(axis=1)
     threshold = max(cfg.z_min, float(score.mean() + cfg.p * (score.max() - score.mean())))
@@ -176,7 +182,7 @@ def _extent(
     e = y - line
     apex = a + int(np.argmax(e[a : b + 1]))
     height = e[apex]
-    if height <= 0:
+    if height <= 0 or abs(y[b] - y[a]) > cfg.step * height:
         return None
     level = cfg.extent * height
     on = apex

@@ -12,7 +12,7 @@ from scripted import Move, Script
 
 from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.features import FLOORS, INDEX, NAMES
-from callcoach.cues.micro import MicroConfig, MicroSpotter, spot
+from callcoach.cues.micro import MicroSpotter, spot
 from callcoach.cues.vocabulary import Cue
 
 FPS = 200.0

@@ -10,14 +10,15 @@ difference analysis"; the MEGC 2019 baseline of Li et al.):
 1. each signal is smoothed over ``smooth_s`` and its jitter measured from frame-to-frame differences
    (``1.4826 * MAD / sqrt 2``): a movement lasting tens of frames hardly changes the differences, so
    the estimate holds even on a clip that is all movement;
-2. *contrast*: each frame minus the mean of the frames ``half_window_s`` before and after it (half the
-   longest micro-expression). A movement shorter than twice that stands out whole; a linear drift
-   cancels exactly, a slow one nearly;
+2. *contrast*: each frame minus the line between the frames ``half_window_s`` before and after it (half
+   the longest micro-expression; the first or last frame at a clip's edges). A movement shorter than
+   twice that stands out whole; a linear drift cancels exactly, a slow one nearly;
 3. the score of a frame is the mean of the ``top`` largest contrasts in noise units; peaks above
    ``max(z_min, mean + p * (max - mean))`` of the clip's score (Moilanen's relative threshold, with an
    absolute floor so a still clip's jitter is never spotted) are candidates, strongest first;
 4. the interval runs out from the apex, on the peak's own signals with their signs, until the movement
-   falls back to ``extent`` of its height above the line joining the two reference frames;
+   falls back to ``extent`` of its height above the line joining the two reference frames; the movement
+   must come back (levels before and after within ``step`` heights: the start of a long smile is a step);
 5. duration limits (Yan et al. 2014, CASME II's inclusion rule): at least 1/25 s, and either at most
    0.5 s in all or at most 0.25 s from onset to apex; never more than 1 s.
 

@@ -23,6 +23,7 @@ from callcoach.cues.baseline import RobustBaseline, expression_energy
 from callcoach.cues.channels import CHANNELS, TALK_GAIN, ApexData, activations, apex_reading, name_cue
 from callcoach.cues.early import EarlyAnnouncer, EarlyRule
 from callcoach.cues.features import FLOORS, INDEX, feature_vector
+from callcoach.cues.micro import MicroConfig, MicroEvent, MicroSpotter, micro_cue
 from callcoach.cues.spotter import BlinkCluster, BlinkClusterSpotter, Excursion, Spotter
 from callcoach.cues.vocabulary import MICRO_MAX_S, Cue, EarlyCue, EarlyCueWithdrawn, WithdrawReason
 from callcoach.errors import CueError
@@ -76,6 +77,10 @@ class EngineConfig:
     #: final cues are the same either way.
     early: bool = False
     early_rule: EarlyRule = field(default_factory=EarlyRule)
+    #: On video of at least ``micro_config.min_fps`` (a high-speed camera), also spot movements too small
+    #: for the channels against the clip's own jitter (``callcoach.cues.micro``).
+    micro: bool = True
+    micro_config: MicroConfig = field(default_factory=MicroConfig)
 
     def __post_init__(self) -> None:
         if self.baseline_seconds < 0 or not math.isfinite(self.baseline_seconds):
@@ -124,6 +129,9 @@ class _Face:
     #: Regions covered on the last frame (a hand over the mouth), from vision.
     hidden: frozenset[str] = frozenset()
     hidden_until: float = -math.inf
+    micro: MicroSpotter | None = None
+    #: Intervals of the cues already given for this face: a micro spot inside one is the same movement.
+    spans: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=16))
 
 
 class CueEngine:
@@ -176,7 +184,9 @@ class CueEngine:
     def _new_face(self, face_id: int) -> _Face:
         spotters = {c: Spotter(c, min_s=0.03 if c != "gaze" else 0.25) for c in CHANNELS}
         early = EarlyAnnouncer(self.config.early_rule, _COMPETE, _MERGE_GAP_S) if self.config.early else None
-        return _Face(face_id, RobustBaseline(FLOORS, warmup_s=self.config.baseline_seconds), spotters, early=early)
+        micro = MicroSpotter(self.config.micro_config) if self.config.micro else None
+        base = RobustBaseline(FLOORS, warmup_s=self.config.baseline_seconds)
+        return _Face(face_id, base, spotters, early=early, micro=micro)
 
     def update(self, obs: FrameObservation) -> Iterator[BaselineEvent | Cue | EarlyCue | EarlyCueWithdrawn]:
         seen = set()
@@ -217,6 +227,8 @@ class CueEngine:
         elif not closed:
             st.held_eyes = x[_EYE_FEATURES].copy()
 
+        if st.micro is not None:
+            st.micro.add(t, x_raw, dict(face.emotion) if face.emotion else None)
         energy, calm = expression_energy(face.blendshapes, face.emotion)
         if not base.ready:
             if base.add(t, x, energy, calm):
@@ -230,6 +242,8 @@ class CueEngine:
         if not reliable:
             st.acts = {}
             st.aus = st.reading = None
+            if st.micro is not None:
+                st.micro.reset()
             for spotter in st.spotters.values():
                 cut = spotter.interrupt(t)
                 # A half-seen movement during a turn is not evidence, and is dropped; one seen whole for
@@ -242,6 +256,8 @@ class CueEngine:
         if "mouth" in face.hidden:
             st.hidden_until = t + _HIDDEN_HOLD_S
         st.hidden = frozenset({"mouth"}) if t < st.hidden_until else frozenset()
+        if st.hidden and st.micro is not None:
+            st.micro.reset()
         if not closed and not st.hidden:  # a hand over the mouth is not the resting face
             base.add(t, x, energy, calm)
         talking = self._talking(st, t, d)
@@ -279,6 +295,8 @@ class CueEngine:
         if not any(s.active for s in st.spotters.values()):
             self._track_emotion(st, face, weight=0.02)
         yield from self._release(st, t)
+        if st.micro is not None and not talking:
+            yield from self._micro_cues(st, st.micro.poll(t))
 
     @staticmethod
     def _eyes_closed(base: RobustBaseline, x: np.ndarray) -> bool:
@@ -383,9 +401,22 @@ class CueEngine:
         confidence = min(0.99, max(0.05, 0.45 + 0.3 * margin + 0.2 * support))
         return name, emotion, 1.0 - math.exp(-ex.peak / 2.5), confidence
 
+    def _micro_cues(self, st: _Face, found: list[tuple[MicroEvent, object]]) -> Iterator[Cue]:
+        """Micro spots that no channel saw: inside a cue given, pending or under way, it is that movement."""
+        for ev, extra in found:
+            busy = [(e.onset_s, e.offset_s if e.offset_s is not None else math.inf) for e in st.pending]
+            busy += [(s.onset_s, math.inf) for s in st.spotters.values() if s.onset_s is not None]
+            if any(a <= ev.offset_s and ev.onset_s <= b for a, b in [*st.spans, *busy]):
+                continue
+            appearance = extra if isinstance(extra, dict) else None
+            cue = micro_cue(ev, appearance, st.emotion_mean, st.face_id, self.config.micro_config)
+            st.spans.append((cue.onset_s, ev.offset_s))
+            yield cue
+
     def _cue(self, st: _Face, ex: Excursion) -> Cue:
         name, emotion, intensity, confidence = self._describe(st, ex)
         end = ex.offset_s if ex.offset_s is not None else ex.apex_s
+        st.spans.append((ex.onset_s, end if ex.offset_s is not None else math.inf))
         duration = end - ex.onset_s
         return Cue(
             cue=name,
@@ -440,6 +471,7 @@ class CueEngine:
             cluster = st.blinks.finish(st.last_t)
             if cluster is not None:
                 yield self._blink_cue(st, cluster)
+            micro = st.micro.finish() if st.micro is not None and st.baseline.ready and not st.talking else []
             ended = [e for e in st.pending if e.offset_s is not None]
             open_ = [e for e in st.pending if e.offset_s is None]
             st.pending = ended
@@ -456,6 +488,7 @@ class CueEngine:
                 kept.append(ex)
                 yield from self._settle(st, ex, cue, self._t)
                 yield cue
+            yield from self._micro_cues(st, micro)
 
 
 _MERGE_GAP_S = 0.2

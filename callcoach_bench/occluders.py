@@ -33,7 +33,8 @@ def skin_colour(rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
             samples.append(patch)
     if not samples:
         return np.array([190.0, 150.0, 130.0])
-    return np.median(np.concatenate(samples), axis=0).astype(np.float64)
+    colour: np.ndarray = np.median(np.concatenate(samples), axis=0).astype(np.float64)
+    return colour
 
 
 def _blend(rgb: np.ndarray, layer: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -142,4 +143,4 @@ def paste_glasses(rgb: np.ndarray, points: np.ndarray, seed: int = 0, tint: floa
 
 
 def _pt(p: np.ndarray) -> tuple[int, int]:
-    return int(round(float(p[0]))), int(round(float(p[1])))
+    return round(float(p[0])), round(float(p[1]))

@@ -59,11 +59,21 @@ def _grey(rgb: np.ndarray, x0: float, y0: float, x1: float, y1: float, side: int
     return cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
+def _ranks(values: np.ndarray, shares: tuple[float, ...]) -> list[float]:
+    """Order statistics at ``shares`` (0..1) without interpolation: np.percentile costs ~30x more here."""
+    flat = values.ravel()
+    ks = [min(flat.size - 1, int(q * (flat.size - 1) + 0.5)) for q in shares]
+    part = np.partition(flat, ks)
+    return [float(part[k]) for k in ks]
+
+
 def _flat(roi: np.ndarray, detail: float, spread: float) -> bool:
-    """No dark detail (5th percentile close to the median) and little texture: a cover, not a face part."""
-    p5, p50 = np.percentile(roi, (5, 50))
-    mean = float(roi.mean())
-    return bool((p50 - p5) < detail * max(p50, 1.0) and float(roi.std()) < spread * max(mean, 1.0))
+    """Little texture and no dark detail (5th percentile close to the median): a cover, not a face part."""
+    mean, std = cv2.meanStdDev(roi)
+    if float(std[0, 0]) >= spread * max(float(mean[0, 0]), 1.0):
+        return False  # most frames: a face part has far more texture than this
+    p5, p50 = _ranks(roi, (0.05, 0.5))
+    return (p50 - p5) < detail * max(p50, 1.0)
 
 
 def _mouth_roi(rgb: np.ndarray, points: np.ndarray) -> np.ndarray | None:
@@ -81,7 +91,7 @@ def vertical_edge_share(rgb: np.ndarray, points: np.ndarray, roi: np.ndarray | N
     gx = cv2.Sobel(roi, cv2.CV_32F, 1, 0)
     gy = cv2.Sobel(roi, cv2.CV_32F, 0, 1)
     mag = np.hypot(gx, gy)
-    strong = mag > np.percentile(mag, 80)
+    strong = mag > _ranks(mag, (0.8,))[0]
     if not strong.any():
         return None
     return float((np.abs(gx[strong]) > 2.0 * np.abs(gy[strong])).mean())
@@ -122,7 +132,7 @@ def eye_hidden(rgb: np.ndarray, points: np.ndarray, side: int, cheek: float | No
         return False
     if _flat(roi, EYE_FLAT_DETAIL, EYE_FLAT_SPREAD):
         return True
-    return cheek is not None and cheek > 20.0 and float(np.percentile(roi, 90)) < DARK_LENS * cheek
+    return cheek is not None and cheek > 20.0 and _ranks(roi, (0.9,))[0] < DARK_LENS * cheek
 
 
 def hidden_regions(rgb: np.ndarray, points: np.ndarray) -> frozenset[str]:

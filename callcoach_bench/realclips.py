@@ -190,7 +190,7 @@ def _occlusion(media: Path, faces_dir: Path) -> None:
     single, clear, ms_single = _hidden_per_frame(media / "single_face.mp4")
     mouth, eyes = sum("mouth" in g for g in single.values()), sum("eyes" in g for g in single.values())
     print(f"  single_face.mp4: mouth hidden on {mouth}, eyes on {eyes}, of {len(single)} frames")
-    print(f"  CPU time of the check (this thread): {ms_crying:.3f} ms per face (crying clip), {ms_single:.3f} ms (single_face)")
+    print(f"  CPU time of the check (this thread): {ms_crying:.3f} ms per face (crying), {ms_single:.3f} ms (single)")
     photos: list[tuple[np.ndarray, np.ndarray]] = []
     if (faces_dir / "manifest.csv").exists():
         for prefix in ("kdef", "jaffe"):

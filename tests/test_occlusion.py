@@ -79,7 +79,7 @@ def test_dark_glasses_hide_the_eyes() -> None:
 def test_a_hand_over_the_mouth_flat_upright_or_slanted_hides_it() -> None:
     image, points = drawn_face()
     for pose in ("flat", "up", "slant"):
-        covered = paste_hand(image, points, "mouth", pose, seed=3)  # type: ignore[arg-type]
+        covered = paste_hand(image, points, "mouth", pose, seed=3)
         assert "mouth" in hidden_regions(covered, points), pose
 
 

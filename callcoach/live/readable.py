@@ -40,10 +40,11 @@ def unreadable_reason(obs: FrameObservation, image: np.ndarray, engine: CueEngin
 
 
 def hidden_notice(obs: FrameObservation, engine: CueEngine) -> str | None:
-    """A short notice when a hand or an object covers part of the face in view ("mouth hidden").
+    """A short notice when a hand or an object covers part of the face in view ("mouth hidden", "eyes
+    hidden", "eyes and mouth hidden").
 
-    The face can still be read elsewhere (brows, eyes), so this is a notice beside "face locked", not
-    the unreadable state; the engine reads no cue from the covered region meanwhile."""
+    The face can still be read elsewhere, so this is a notice beside "face locked", not the unreadable
+    state; the engine reads no cue from the covered region meanwhile."""
     for face in obs.faces:
         hidden = engine.face_hidden(face.face_id)
         if hidden:

@@ -1,16 +1,27 @@
-"""Whether a hand (or an object) hides the mouth, read from the pixels around the mouth landmarks.
+"""Whether a hand or an object hides the mouth or the eyes, read from the pixels around their landmarks.
 
-MediaPipe keeps drawing a mouth under a hand: on the real crying clip its blendshapes read a smile and
-its landmarks a one-sided lip pull while fingers cover the lips. The landmarks still say *where* the
-mouth is, so the pixels there can be checked. A mouth's strong edges run across the face (the lip
-lines, the mouth slit, the teeth row); fingers laid over it run up and down. So the region from the
-nose base to the chin, a little wider than the mouth, is shrunk to 64 px, and the share of its strongest
-edges that are clearly vertical is measured: above ``VERTICAL_SHARE`` the mouth is taken as hidden.
+MediaPipe keeps drawing a mouth and eyes under a hand or dark glasses: on the real crying clip its
+blendshapes read a smile and its landmarks a one-sided lip pull while fingers cover the lips. The
+landmarks still say *where* each region is, so the pixels there can be checked.
 
-Measured (docs/detector.md, Occlusion): fingers over the mouth on WolfgangLanger_Pexels.mp4 0.45-0.63;
-a visible mouth at rest, talking, smiling or crying 0.06-0.24, a broad laugh with teeth up to 0.40.
-A hand laid flat across the mouth (fingers horizontal) is *not* detected by this measure.
-About 0.1 ms per face.
+Mouth (the region from the nose base to the chin, a little wider than the mouth, shrunk to 64 px):
+- fingers laid over it: a mouth's strong edges run across the face (the lip lines, the mouth slit, the
+  teeth row), fingers up and down; above ``VERTICAL_SHARE`` of the strongest edges near vertical, hidden;
+- a flat cover (a palm, a hand laid across, a mask): no dark detail left where the lips and the mouth slit
+  should be, and little texture: the region's 5th percentile within ``FLAT_DETAIL`` of its median and its
+  spread under ``FLAT_SPREAD`` of its mean.
+
+Each eye (the box around the eye outline, half an eye width either side, shrunk to 32 px):
+- a hand or a flat object: the same "no dark detail" test (lashes, the lid line and the iris are always
+  darker than the lids, open or closed);
+- dark glasses: the brightest tenth of the box under ``DARK_LENS`` of the cheek below it.
+One eye or both covered gives "eyes": the engine's eye and brow measures average both sides, so one hidden
+eye spoils them.
+
+Measured (docs/detector.md, Occlusion, ``python -m callcoach_bench.realclips``): fingers over the mouth on
+WolfgangLanger_Pexels.mp4 read 0.45-0.63 vertical share, a visible mouth 0.06-0.24 (a laugh with teeth up to
+0.40). A real hand laid flat across the mouth keeps finger edges and shading and is still mostly missed.
+About 0.1-0.2 ms per face.
 """
 
 from __future__ import annotations
@@ -18,36 +29,119 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# MediaPipe Face Mesh indices: mouth corners, nose base, chin, outer eye corners.
+# MediaPipe Face Mesh indices: mouth corners, nose base, chin, outer eye corners, cheeks under the eyes.
 _CORNER_R, _CORNER_L, _NOSE_BASE, _CHIN = 61, 291, 2, 152
 _EYE_R, _EYE_L = 33, 263
+_EYE_OUTLINES = (
+    (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246),
+    (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466),
+)
+_CHEEKS = (205, 425)
 VERTICAL_SHARE = 0.42
+FLAT_DETAIL = 0.12
+FLAT_SPREAD = 0.06
+EYE_FLAT_DETAIL = 0.2
+EYE_FLAT_SPREAD = 0.09
+DARK_LENS = 0.55
 _SIDE = 64
+_EYE_SIDE = 32
 
 
-def vertical_edge_share(rgb: np.ndarray, points: np.ndarray) -> float | None:
-    """Share of the strongest edges around the mouth that are near vertical; None if the region is off-frame."""
-    iod = float(np.linalg.norm(points[_EYE_R, :2] - points[_EYE_L, :2]))
-    x0 = int(points[_CORNER_R, 0] - 0.25 * iod)
-    x1 = int(points[_CORNER_L, 0] + 0.25 * iod)
-    y0, y1 = int(points[_NOSE_BASE, 1]), int(points[_CHIN, 1])
+def _grey(rgb: np.ndarray, x0: float, y0: float, x1: float, y1: float, side: int) -> np.ndarray | None:
+    """The box in grey, shrunk so its longer side is ``side`` px; None when it is off-frame or tiny."""
     h, w = rgb.shape[:2]
-    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
-    if x1 - x0 < 8 or y1 - y0 < 8:
+    a, b = max(0, int(x0)), max(0, int(y0))
+    c, d = min(w, int(x1)), min(h, int(y1))
+    if c - a < 8 or d - b < 6:
         return None
-    grey = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
-    scale = _SIDE / max(grey.shape)
-    roi = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA).astype(np.float32)
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb[b:d, a:c]), cv2.COLOR_RGB2GRAY)
+    scale = min(1.0, side / max(grey.shape))
+    return cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def _ranks(values: np.ndarray, shares: tuple[float, ...]) -> list[float]:
+    """Order statistics at ``shares`` (0..1) without interpolation: np.percentile costs ~30x more here."""
+    flat = values.ravel()
+    ks = [min(flat.size - 1, int(q * (flat.size - 1) + 0.5)) for q in shares]
+    part = np.partition(flat, ks)
+    return [float(part[k]) for k in ks]
+
+
+def _flat(roi: np.ndarray, detail: float, spread: float) -> bool:
+    """Little texture and no dark detail (5th percentile close to the median): a cover, not a face part."""
+    mean, std = cv2.meanStdDev(roi)
+    if float(std[0, 0]) >= spread * max(float(mean[0, 0]), 1.0):
+        return False  # most frames: a face part has far more texture than this
+    p5, p50 = _ranks(roi, (0.05, 0.5))
+    return (p50 - p5) < detail * max(p50, 1.0)
+
+
+def _mouth_roi(rgb: np.ndarray, points: np.ndarray) -> np.ndarray | None:
+    iod = float(np.linalg.norm(points[_EYE_R, :2] - points[_EYE_L, :2]))
+    x0 = points[_CORNER_R, 0] - 0.25 * iod
+    x1 = points[_CORNER_L, 0] + 0.25 * iod
+    return _grey(rgb, x0, points[_NOSE_BASE, 1], x1, points[_CHIN, 1], _SIDE)
+
+
+def vertical_edge_share(rgb: np.ndarray, points: np.ndarray, roi: np.ndarray | None = None) -> float | None:
+    """Share of the strongest edges around the mouth that are near vertical; None if the region is off-frame."""
+    roi = _mouth_roi(rgb, points) if roi is None else roi
+    if roi is None:
+        return None
     gx = cv2.Sobel(roi, cv2.CV_32F, 1, 0)
     gy = cv2.Sobel(roi, cv2.CV_32F, 0, 1)
     mag = np.hypot(gx, gy)
-    strong = mag > np.percentile(mag, 80)
+    strong = mag > _ranks(mag, (0.8,))[0]
     if not strong.any():
         return None
     return float((np.abs(gx[strong]) > 2.0 * np.abs(gy[strong])).mean())
 
 
+def mouth_hidden(rgb: np.ndarray, points: np.ndarray) -> bool:
+    roi = _mouth_roi(rgb, points)
+    if roi is None:
+        return False
+    if _flat(roi, FLAT_DETAIL, FLAT_SPREAD):
+        return True
+    share = vertical_edge_share(rgb, points, roi)
+    return share is not None and share > VERTICAL_SHARE
+
+
+def _cheek_level(rgb: np.ndarray, points: np.ndarray, radius: int) -> float | None:
+    """Median grey level of small patches on both cheeks: the light falling on this face."""
+    h, w = rgb.shape[:2]
+    values = []
+    for i in _CHEEKS:
+        x, y = int(points[i, 0]), int(points[i, 1])
+        patch = rgb[max(0, y - radius) : min(h, y + radius + 1), max(0, x - radius) : min(w, x + radius + 1)]
+        if patch.size:
+            values.append(patch.reshape(-1, 3).mean(axis=1))
+    if not values:
+        return None
+    return float(np.median(np.concatenate(values)))
+
+
+def eye_hidden(rgb: np.ndarray, points: np.ndarray, side: int, cheek: float | None) -> bool:
+    """Whether eye ``side`` (0: the person's right, 1: left) is covered by a hand, an object or dark glasses."""
+    outline = points[list(_EYE_OUTLINES[side]), :2]
+    (x0, y0), (x1, y1) = outline.min(axis=0), outline.max(axis=0)
+    width = float(x1 - x0)
+    cy = float(y0 + y1) / 2
+    roi = _grey(rgb, x0 - 0.5 * width, cy - 0.4 * width, x1 + 0.5 * width, cy + 0.4 * width, _EYE_SIDE)
+    if roi is None:
+        return False
+    if _flat(roi, EYE_FLAT_DETAIL, EYE_FLAT_SPREAD):
+        return True
+    return cheek is not None and cheek > 20.0 and _ranks(roi, (0.9,))[0] < DARK_LENS * cheek
+
+
 def hidden_regions(rgb: np.ndarray, points: np.ndarray) -> frozenset[str]:
-    """The face regions judged hidden: {"mouth"} or nothing (eyes are not checked yet)."""
-    share = vertical_edge_share(rgb, points)
-    return frozenset({"mouth"}) if share is not None and share > VERTICAL_SHARE else frozenset()
+    """The face regions judged hidden: a subset of {"mouth", "eyes"} ("eyes": one eye or both)."""
+    regions = set()
+    if mouth_hidden(rgb, points):
+        regions.add("mouth")
+    iod = float(np.linalg.norm(points[_EYE_R, :2] - points[_EYE_L, :2]))
+    cheek = _cheek_level(rgb, points, max(1, int(0.06 * iod)))
+    if eye_hidden(rgb, points, 0, cheek) or eye_hidden(rgb, points, 1, cheek):
+        regions.add("eyes")
+    return frozenset(regions)

@@ -48,7 +48,8 @@ class FaceObservation:
     #: the baseline is calibrating (see ``callcoach.cues.aus``).
     aus: Mapping[str, float] | None = None
     reading: Mapping[str, float] | None = None
-    #: Face regions covered by a hand or an object in this frame ("mouth"); their cues are not read.
+    #: Face regions covered by a hand or an object in this frame: "mouth", "eyes" (one eye or both, or dark
+    #: glasses); their cues are not read (``callcoach.vision.occlusion``).
     hidden: frozenset[str] = frozenset()
 
 

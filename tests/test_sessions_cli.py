@@ -20,7 +20,7 @@ __all__ = ["data_dir"]
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     # os.environ carries the data_dir fixture's CALLCOACH_DATA_DIR and XDG_CONFIG_HOME.
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), "COLUMNS": "120"}
     return subprocess.run(
@@ -28,7 +28,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         env=env,
-        cwd=REPO,
+        cwd=cwd,
         stdin=subprocess.DEVNULL,
         timeout=120,
         check=False,
@@ -174,6 +174,28 @@ def test_summary_in_the_terminal_and_as_files(two_sessions: tuple[int, int], tmp
     assert md.read_text(encoding="utf-8").startswith(f"# Session {first}")
     assert_clean_error(run("summary", "12"), 1, "no session 12")
     assert_clean_error(run("summary", str(first), "--html", str(tmp_path / "missing" / "r.html")), 1, "cannot write")
+
+
+def test_summary_report_named_dash_goes_to_stdout_and_no_file_is_made(
+    two_sessions: tuple[int, int], tmp_path: Path
+) -> None:
+    first, _ = two_sessions
+    work = tmp_path / "cwd"
+    work.mkdir()
+    md = run("summary", str(first), "--markdown", "-", cwd=work)
+    assert md.returncode == 0, md.stderr
+    assert md.stdout.startswith(f"# Session {first}")  # the Markdown itself, not the terminal view
+    assert "Coaching measures" in md.stdout and "Wrote" not in md.stdout + md.stderr
+    html = run("summary", str(first), "--html", "-", "--markdown", str(tmp_path / "r.md"), cwd=work)
+    assert html.returncode == 0, html.stderr
+    assert html.stdout.lstrip().lower().startswith("<!doctype html") and 'id="timeline-chart"' in html.stdout
+    assert html.stdout.rstrip().endswith("</html>")
+    assert f"Wrote the Markdown report to {tmp_path / 'r.md'}" in html.stderr  # kept off the piped report
+    assert (tmp_path / "r.md").read_text(encoding="utf-8").startswith(f"# Session {first}")
+    assert list(work.iterdir()) == []  # no file called '-'
+    assert_clean_error(run("summary", "--html", "-", "--markdown", "-", cwd=work), 2, "only one of")
+    helped = run("summary", "--help")
+    assert "'-' prints it on standard output" in " ".join(helped.stdout.split())
 
 
 def test_retention_setting(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

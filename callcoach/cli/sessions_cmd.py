@@ -24,6 +24,8 @@ _KEEPS = (
     "'callcoach live' keeps a cue log of each run (never video, pictures or sound) unless switched off: "
     "'callcoach sessions record off'."
 )
+#: A report "file" named ``-`` is standard output, as for most Unix tools.
+STDOUT = "-"
 NO_SESSIONS = "no sessions yet: 'callcoach live' keeps one per run (unless --no-record-session)"
 #: One table for three kinds of row (``type``: cue, suggestion, self); a row leaves the others' columns empty.
 #: The self-coaching columns come last so that readers written for the older header keep working.
@@ -81,8 +83,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         )
     elif action == "summary":
         parser.add_argument("id", nargs="?", default="last", help=session_help + " (default: the last session)")
-        parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report (with the chart)")
-        parser.add_argument("--markdown", metavar="FILE", help="also write a Markdown report")
+        parser.add_argument(
+            "--html",
+            metavar="FILE",
+            help="also write a self-contained HTML report (with the chart); '-' prints it on standard output instead "
+            "of the terminal view",
+        )
+        parser.add_argument(
+            "--markdown",
+            metavar="FILE",
+            help="also write a Markdown report; '-' prints it on standard output instead of the terminal view",
+        )
 
 
 def _open(*, create: bool = False, read_only_ok: bool = True) -> SessionStore:
@@ -337,18 +348,28 @@ def summary(args: argparse.Namespace) -> int:
     from callcoach.session.report import print_terminal, render_html, render_markdown
     from callcoach.session.summary import build_summary
 
+    reports = [(name, target) for name, target in (("Markdown", args.markdown), ("HTML", args.html)) if target]
+    piped = [name for name, target in reports if target == STDOUT]
+    if len(piped) > 1:
+        raise UsageError("only one of --markdown and --html can be '-' (standard output); give the other a file name")
     with _open() as store:
         row = _session(store, args.id)
         built = build_summary(store, row.id)
+    render = {"Markdown": render_markdown, "HTML": render_html}
     # Files first: a path that cannot be written is one error line, not a report followed by a failure.
+    # A report on standard output replaces the terminal view (it is meant for a pipe or a redirect), so the
+    # lines naming the files written then go to stderr.
+    notes = sys.stderr if piped else sys.stdout
     written = []
-    if args.markdown:
-        _write(Path(args.markdown), render_markdown(built))
-        written.append(f"Wrote the Markdown report to {args.markdown}")
-    if args.html:
-        _write(Path(args.html), render_html(built))
-        written.append(f"Wrote the HTML report to {args.html}")
-    print_terminal(built, _console())
+    for name, target in reports:
+        if target != STDOUT:
+            _write(Path(target), render[name](built))
+            written.append(f"Wrote the {name} report to {target}")
+    if piped:
+        sys.stdout.write(render[piped[0]](built))
+        sys.stdout.flush()
+    else:
+        print_terminal(built, _console())
     for line in written:
-        print(line)
+        print(line, file=notes)
     return 0

@@ -1,10 +1,10 @@
 """The demo's shipped clip: the small synthetic clip set, pre-rendered so a plain install can play it.
 
 Rendering the clips needs the benchmark's face (scikit-image's astronaut portrait) and its warps, which
-come with the ``dev`` extra only; ``callcoach demo`` must work from a plain ``pip install .``. So the
+come with the ``bench`` extra only; ``callcoach demo`` must work from a plain ``pip install .``. So the
 small set for seed 0 (every cue once, then two distractor clips with nothing to spot) is rendered once,
 cropped to the face and written as a low-bitrate MPEG-4 file in ``callcoach/ui/assets/``, pinned by
-sha256 like the models. Rebuild it (needs the dev extra; byte-identical with the same OpenCV build)::
+sha256 like the models. Rebuild it (needs the bench extra; byte-identical with the same OpenCV build)::
 
     python -m callcoach.ui.demo_clip --out callcoach/ui/assets
 
@@ -85,7 +85,7 @@ def build(out_dir: Path, seed: int = SEED) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m callcoach.ui.demo_clip", description="render the demo's shipped clip (needs the dev extra)"
+        prog="python -m callcoach.ui.demo_clip", description="render the demo's shipped clip (needs the bench extra)"
     )
     parser.add_argument("--out", type=Path, required=True, help="directory to write demo_clips.mp4 into")
     args = parser.parse_args(argv)

@@ -391,15 +391,29 @@ def run_headless(
         summary["self_notes"] = runner.self_notes
         if runner.companion.self_stats is not None:
             summary["self"] = runner.companion.self_stats
+    damage = _file_damage(runner)
+    if damage is not None:  # as `callcoach analyze` says it: the summary covers what was read
+        summary["complete"], summary["error"] = False, " ".join(str(damage).split())
     writer.line(_finite(summary), last=True)
     if interrupted:
         return 130
+    if damage is not None:
+        raise damage
     if runner.stats.end == "error":
         err = runner.error
         if isinstance(err, CallcoachError):
             raise err
         raise CallcoachError(f"live run failed: {runner.stats.end_message}")
     return 0
+
+
+def _file_damage(runner: LiveRunner) -> SourceError | None:
+    """The error of a --video file that stopped well short of its header's frame count (truncated or
+    damaged): the run ended as if the video were over, but the user has to hear that it was not whole."""
+    from callcoach.sources.paced import PacedFileSource
+
+    source = runner.source
+    return source.damage if isinstance(source, PacedFileSource) else None
 
 
 def _recorder_for(listener: object) -> Any:

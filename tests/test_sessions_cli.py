@@ -73,6 +73,30 @@ def test_list_and_show(two_sessions: tuple[int, int]) -> None:
     assert_clean_error(run("sessions", "show", "abc"), 2, "not 'abc'")
 
 
+def test_list_keeps_one_line_a_session_and_cuts_long_names_with_an_ellipsis(data_dir: Path) -> None:
+    long_names = (
+        "Zoom Meeting - Quarterly planning with the extended leadership team",
+        "Supercalifragilisticexpialidociousmeetingnamewithoutanyspaces",
+    )
+    with SessionStore() as store:
+        for i, name in enumerate(long_names):
+            make_session(store, started_at=T0 + 60 * i, source_name=name)
+    proc = run("sessions", "list")  # COLUMNS=120 in run(); a terminal of 80 below
+    env_80 = {**os.environ, "COLUMNS": "80", "PYTHONPATH": str(REPO)}
+    narrow = subprocess.run(
+        [sys.executable, "-m", "callcoach", "sessions", "list"], capture_output=True, text=True, env=env_80, check=False
+    )
+    for listing in (proc, narrow):
+        assert listing.returncode == 0, listing.stderr
+        table = listing.stdout.splitlines()[:3]
+        assert table[0].split() == ["id", "started", "length", "source", "context", "status", "cues", "sugg.", "marks"]
+        for line, name in zip(table[1:], reversed(long_names), strict=True):
+            assert "sales" in line and line.rstrip().endswith("0"), listing.stdout  # the whole row on one line
+            shown = line.split("window: ", 1)[1].split(" sales")[0].strip()
+            assert shown.endswith("…") and name.startswith(shown[:-1]), (shown, name)  # cut, not folded
+    assert all(len(line) <= 80 for line in narrow.stdout.splitlines()[:3]), narrow.stdout
+
+
 def test_export_json_and_csv(two_sessions: tuple[int, int], tmp_path: Path) -> None:
     first, _ = two_sessions
     proc = run("sessions", "export", str(first), "--format", "json")

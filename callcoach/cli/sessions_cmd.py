@@ -136,6 +136,11 @@ def _console() -> Any:
     return Console(highlight=False)
 
 
+#: Width of the source column in 'sessions list': at least this much of the name, at most this much.
+SOURCE_MIN = 12
+SOURCE_MAX = 40
+
+
 # --- list, show, delete ---------------------------------------------------------------------------------
 
 
@@ -156,29 +161,42 @@ def list_sessions(args: argparse.Namespace) -> int:
     if not rows:
         print(f"No sessions yet. {_KEEPS}")
         return 0
-    # A plain listing like ``ls -l`` fits 80 columns; only the source may wrap.
-    table = Table(box=None, padding=(0, 1, 0, 0), header_style="bold")
-    for name in ("id", "started", "length", "source", "context", "status", "cues", "sugg.", "marks"):
-        table.add_column(
-            name,
-            no_wrap=name != "source",
-            overflow="fold",
-            justify="right" if name in ("id", "cues", "sugg.", "marks") else "left",
-        )
-    for r in rows:
-        source = f"{r.source_kind}: {short_name(r.source_kind, r.source_name, 24)}"
-        table.add_row(
+    # A plain listing like ``ls -l``: one line a session. The source takes what the other columns leave
+    # (never less than SOURCE_MIN) and a long name is cut with an ellipsis, never folded mid-word; the full
+    # name is in 'callcoach sessions show ID'.
+    names = ("id", "started", "length", "source", "context", "status", "cues", "sugg.", "marks")
+    cells = [
+        (
             str(r.id),
             when(r.started_at),
             clock(r.duration_s()),
-            source,
+            f"{r.source_kind}: {short_name(r.source_kind, r.source_name, SOURCE_MAX)}",
             r.context,
             r.status,
             str(r.cues),
             str(r.suggestions),
             str(r.marks),
         )
+        for r in rows
+    ]
     console = _console()
+    # The other columns keep their full width (a cut date or count would be wrong, not just short); the
+    # source gets the rest of the line. Left to itself rich would squeeze or drop other columns first.
+    natural = [max(len(name), *(len(row[i]) for row in cells)) for i, name in enumerate(names)]
+    source_at = names.index("source")
+    others = sum(natural) - natural[source_at] + len(names)  # each column has one space after it
+    source_width = max(SOURCE_MIN, min(natural[source_at], SOURCE_MAX, console.width - others))
+    table = Table(box=None, padding=(0, 1, 0, 0), header_style="bold")
+    for name, width in zip(names, natural, strict=True):
+        table.add_column(
+            name,
+            no_wrap=True,
+            overflow="ellipsis",
+            justify="right" if name in ("id", "cues", "sugg.", "marks") else "left",
+            width=source_width if name == "source" else width,
+        )
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
     console.print(
         f"{len(rows)} session(s) in {settings.db_path()}; {settings.retention_text(settings.retention_days())}.",

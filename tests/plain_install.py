@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 #: What the bench extra brings (pyproject.toml: bench = scikit-image, scipy; the package callcoach_bench).
 BLOCKED = ("skimage", "scipy", "callcoach_bench")
 
-BLOCKED_RUN = textwrap.dedent(
+#: The finder alone, as a prelude to any ``python -c`` program; ``asked`` lists every refused import.
+BLOCKER = textwrap.dedent(
     f"""
     import json, runpy, sys
     from importlib.abc import MetaPathFinder
@@ -36,26 +37,35 @@ BLOCKED_RUN = textwrap.dedent(
             return None
 
     sys.meta_path.insert(0, Blocker())
+
+    def blocked_report():
+        loaded = sorted(m for m in sys.modules if any(m == b or m.startswith(b + ".") for b in BLOCKED))
+        print("BLOCKED-REPORT " + json.dumps({{"asked": asked, "loaded": loaded}}), flush=True)
+    """
+)
+
+BLOCKED_RUN = BLOCKER + textwrap.dedent(
+    """
     sys.argv = ["callcoach", *sys.argv[1:]]
     code = 0
     try:
         runpy.run_module("callcoach", run_name="__main__")
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
-    loaded = sorted(m for m in sys.modules if any(m == b or m.startswith(b + ".") for b in BLOCKED))
-    print("BLOCKED-REPORT " + json.dumps({{"asked": asked, "loaded": loaded}}), flush=True)
+    blocked_report()
     sys.exit(code)
     """
 )
 
 
 def run_blocked(
-    *args: str, timeout: float = 180, stdin: str | None = None, cwd: Path = REPO
+    *args: str, timeout: float = 180, stdin: str | None = None, cwd: Path = REPO, program: str = BLOCKED_RUN
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, list[str]]]:
-    """``callcoach ARGS`` without the bench extra; the process and its ``BLOCKED-REPORT``."""
+    """``callcoach ARGS`` (or ``program``, which must call ``blocked_report()``) without the bench extra;
+    the process and its ``BLOCKED-REPORT``."""
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run(
-        [sys.executable, "-c", BLOCKED_RUN, *args],
+        [sys.executable, "-c", program, *args],
         capture_output=True,
         text=True,
         input=stdin,

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from plain_install import run_blocked
+from plain_install import BLOCKER, run_blocked
 from session_fakes import data_dir
 
 from callcoach.playbook.guardrails import record_headless_notice
@@ -36,6 +36,20 @@ def test_practice_with_the_built_in_faces_needs_no_bench_extra(data_dir: Path) -
     records = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     assert [r["n"] for r in records if r["type"] == "trial"] == [1, 2, 3, 4]
     assert records[-1]["type"] == "score" and records[-1]["trials"] == 4
+
+
+def test_the_built_in_practice_faces_load_without_the_bench_extra() -> None:
+    # The window (not --headless) shows these; loading them is what a plain install must manage.
+    program = BLOCKER + (
+        "from callcoach.practice.stimuli import load_stimuli\n"
+        "faces = load_stimuli('emotions').labels_by_face()\n"
+        "print('FACES', sorted(faces['builtin']))\n"
+        "blocked_report()\n"
+    )
+    proc, report = run_blocked(program=program)
+    assert report == {"asked": [], "loaded": []}, report
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "FACES ['anger', 'contempt', 'disgust', 'fear', 'happiness', 'sadness', 'surprise']" in proc.stdout
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
 """What a plain ``pip install .`` (no bench extra: no scikit-image, scipy or ``callcoach_bench``) can run, end
 to end through the CLI, with those packages made unimportable (see plain_install.py). The demo's own check is
-in test_demo_clip.py. A real install in a fresh virtualenv was checked by hand (docs/architecture.md, "A plain install")."""
+in test_demo_clip.py. A real install in a fresh virtualenv was checked by hand (docs/architecture.md, "A
+plain install")."""
 
 from __future__ import annotations
 

@@ -408,11 +408,14 @@ def run_headless(
 
 
 def _file_damage(runner: LiveRunner) -> SourceError | None:
+    return _damage_of(runner.source)
+
+
+def _damage_of(source: FrameSource) -> SourceError | None:
     """The error of a --video file that stopped well short of its header's frame count (truncated or
     damaged): the run ended as if the video were over, but the user has to hear that it was not whole."""
     from callcoach.sources.paced import PacedFileSource
 
-    source = runner.source
     return source.damage if isinstance(source, PacedFileSource) else None
 
 
@@ -484,6 +487,9 @@ def main(args: argparse.Namespace) -> int:
         )
     finally:
         recording.finish(sys.stdout)
+    damage = _damage_of(source)
+    if damage is not None:  # the panel showed it; said again once the terminal is back, and exit 1
+        raise damage
     return int(result or 0)
 
 

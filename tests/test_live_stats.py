@@ -75,3 +75,12 @@ def test_run_stats_summary_reads_the_bounded_record() -> None:
         stats.frame_latency_ms.append(v)
     assert stats.as_dict()["frame_latency_ms"] == {"p50": 20.0, "p95": 30.0, "p99": 30.0, "max": 30.0}
     assert RunStats().as_dict()["frame_latency_ms"] == {"p50": None, "p95": None, "p99": None, "max": None}
+
+
+def test_summary_duration_is_the_analysed_span_without_start_up() -> None:
+    # The runner stamps these from its clock: models loaded for 5 s, then frames analysed from 105 s to 112.5 s.
+    stats = RunStats(duration_s=13.0, first_frame_s=5.0, first_done_at=105.0, last_done_at=112.5, frames=10)
+    summary = stats.as_dict()
+    assert summary["duration_s"] == 7.5  # what `analyze` calls duration_s: first frame to last
+    assert summary["run_s"] == 13.0  # the whole run, loading included
+    assert RunStats(duration_s=4.0).as_dict()["duration_s"] == 0.0  # no frame analysed: no span

@@ -311,6 +311,22 @@ def test_cli_end_to_end_twenty_trials_then_stats_json(data_dir: Path) -> None:
     assert json.loads(plan.stdout)["day"] == 1 and json.loads(plan.stdout)["phase"] == "groundwork"
 
 
+def test_stats_html_named_dash_goes_to_stdout_and_no_file_is_made(data_dir: Path, tmp_path: Path) -> None:
+    work = tmp_path / "cwd"
+    work.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "callcoach", "practice", "stats", "--html", "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=work,
+        env=_env(data_dir),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("<!DOCTYPE html>") and proc.stdout.rstrip().endswith("</html>")
+    assert list(work.iterdir()) == []  # no file called '-'
+
+
 # --- store and stats across weeks ---------------------------------------------------------------------------
 
 

@@ -272,3 +272,37 @@ def test_privacy_check_fails_when_anything_was_attempted(monkeypatch: pytest.Mon
         check.main(args)
     with pytest.raises(CallcoachError, match="--seconds"):
         check.main(argparse.Namespace(probe=None, seconds=0.0, no_strace=False, json=False))
+
+
+def _groups(lines: list[str]) -> dict[str, list[str]]:
+    """The paths under each two-space-indented group heading of the files section."""
+    out: dict[str, list[str]] = {}
+    current = ""
+    for line in lines[1:]:
+        if not line.startswith("   "):
+            current = line[:19].strip()
+            out[current] = []
+        else:
+            out[current].append(line.strip())
+    return out
+
+
+def test_files_written_and_files_still_there_are_separate_groups() -> None:
+    from callcoach.privacy.check import files_lines
+
+    store = "/tmp/callcoach-privacy-x/store/sessions.db"
+    kernel = {
+        "files_written": ["/tmp/callcoach-libs-1/", "/home/u/.cache/left.json", store],
+        "files_removed": ["/tmp/callcoach-libs-1/"],
+        "files_left": ["/home/u/.cache/left.json"],
+        "files_in_probe_store": [store],
+    }
+    lines = files_lines(kernel)
+    assert lines[0].startswith("Files written      3 ")
+    assert _groups(lines) == {
+        "still there": ["/home/u/.cache/left.json"],
+        "removed again": ["/tmp/callcoach-libs-1/"],
+        "probe's store": [store],
+    }
+    clean = files_lines({**kernel, "files_left": []})
+    assert "  still there      0: nothing the probe wrote is left on disk" in clean

@@ -341,3 +341,37 @@ def test_screen_capture_talks_to_x11_under_the_wall_and_nothing_else(tmp_path: P
     started = {Path(p).name for p in strace.programs_run(run.calls)}
     assert not started & (TOOLCHAIN - {"ldconfig"}), started
     assert _left_in_tmp(run.pid) == [] and _home_writes(home) == []
+
+
+@pytest.mark.slow
+@needs_strace
+def test_privacy_text_lists_files_still_there_apart_from_files_written(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "callcoach", "privacy", "--seconds", "2"],
+        capture_output=True,
+        text=True,
+        env=_env(home, tmp_path / "data"),
+        timeout=400,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Files written "))
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith("  "))
+    groups: dict[str, list[str]] = {}
+    current = ""
+    for line in lines[start + 1 : end]:
+        if line.startswith("   "):
+            groups[current].append(line.strip())
+        else:
+            current = line[:19].strip()
+            groups[current] = []
+    assert set(groups) == {"still there", "removed again", "probe's store"}, lines[start:end]
+    assert groups["still there"] == []  # nothing the probe wrote outlives it
+    assert groups["probe's store"] and all("/store/sessions.db" in p for p in groups["probe's store"])
+    for path in groups["removed again"]:
+        assert not Path(path).exists(), path
+    written = int(lines[start].split()[2])
+    assert written == sum(len(paths) for paths in groups.values())

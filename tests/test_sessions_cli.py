@@ -20,7 +20,7 @@ __all__ = ["data_dir"]
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     # os.environ carries the data_dir fixture's CALLCOACH_DATA_DIR and XDG_CONFIG_HOME.
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), "COLUMNS": "120"}
     return subprocess.run(
@@ -28,7 +28,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         env=env,
-        cwd=REPO,
+        cwd=cwd,
         stdin=subprocess.DEVNULL,
         timeout=120,
         check=False,
@@ -71,6 +71,30 @@ def test_list_and_show(two_sessions: tuple[int, int]) -> None:
     assert "Follow-up" in run("sessions", "show", "last").stdout
     assert_clean_error(run("sessions", "show", "99"), 1, "no session 99")
     assert_clean_error(run("sessions", "show", "abc"), 2, "not 'abc'")
+
+
+def test_list_keeps_one_line_a_session_and_cuts_long_names_with_an_ellipsis(data_dir: Path) -> None:
+    long_names = (
+        "Zoom Meeting - Quarterly planning with the extended leadership team",
+        "Supercalifragilisticexpialidociousmeetingnamewithoutanyspaces",
+    )
+    with SessionStore() as store:
+        for i, name in enumerate(long_names):
+            make_session(store, started_at=T0 + 60 * i, source_name=name)
+    proc = run("sessions", "list")  # COLUMNS=120 in run(); a terminal of 80 below
+    env_80 = {**os.environ, "COLUMNS": "80", "PYTHONPATH": str(REPO)}
+    narrow = subprocess.run(
+        [sys.executable, "-m", "callcoach", "sessions", "list"], capture_output=True, text=True, env=env_80, check=False
+    )
+    for listing in (proc, narrow):
+        assert listing.returncode == 0, listing.stderr
+        table = listing.stdout.splitlines()[:3]
+        assert table[0].split() == ["id", "started", "length", "source", "context", "status", "cues", "sugg.", "marks"]
+        for line, name in zip(table[1:], reversed(long_names), strict=True):
+            assert "sales" in line and line.rstrip().endswith("0"), listing.stdout  # the whole row on one line
+            shown = line.split("window: ", 1)[1].split(" sales")[0].strip()
+            assert shown.endswith("…") and name.startswith(shown[:-1]), (shown, name)  # cut, not folded
+    assert all(len(line) <= 80 for line in narrow.stdout.splitlines()[:3]), narrow.stdout
 
 
 def test_export_json_and_csv(two_sessions: tuple[int, int], tmp_path: Path) -> None:
@@ -174,6 +198,28 @@ def test_summary_in_the_terminal_and_as_files(two_sessions: tuple[int, int], tmp
     assert md.read_text(encoding="utf-8").startswith(f"# Session {first}")
     assert_clean_error(run("summary", "12"), 1, "no session 12")
     assert_clean_error(run("summary", str(first), "--html", str(tmp_path / "missing" / "r.html")), 1, "cannot write")
+
+
+def test_summary_report_named_dash_goes_to_stdout_and_no_file_is_made(
+    two_sessions: tuple[int, int], tmp_path: Path
+) -> None:
+    first, _ = two_sessions
+    work = tmp_path / "cwd"
+    work.mkdir()
+    md = run("summary", str(first), "--markdown", "-", cwd=work)
+    assert md.returncode == 0, md.stderr
+    assert md.stdout.startswith(f"# Session {first}")  # the Markdown itself, not the terminal view
+    assert "Coaching measures" in md.stdout and "Wrote" not in md.stdout + md.stderr
+    html = run("summary", str(first), "--html", "-", "--markdown", str(tmp_path / "r.md"), cwd=work)
+    assert html.returncode == 0, html.stderr
+    assert html.stdout.lstrip().lower().startswith("<!doctype html") and 'id="timeline-chart"' in html.stdout
+    assert html.stdout.rstrip().endswith("</html>")
+    assert f"Wrote the Markdown report to {tmp_path / 'r.md'}" in html.stderr  # kept off the piped report
+    assert (tmp_path / "r.md").read_text(encoding="utf-8").startswith(f"# Session {first}")
+    assert list(work.iterdir()) == []  # no file called '-'
+    assert_clean_error(run("summary", "--html", "-", "--markdown", "-", cwd=work), 2, "only one of")
+    helped = run("summary", "--help")
+    assert "'-' prints it on standard output" in " ".join(helped.stdout.split())
 
 
 def test_retention_setting(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -495,3 +495,40 @@ async def test_a_suggestion_whose_early_cue_was_not_confirmed_turns_grey() -> No
         listener.on_suggestion(SAY_NOTHING)  # a new suggestion is current again
         await pilot.pause()
         assert card.border_title == "now" and card.border_subtitle is None
+
+
+def test_the_demo_panel_says_its_clips_are_synthetic(monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from callcoach.ui import app as app_module
+    from callcoach.ui import demo
+
+    asked: dict[str, object] = {}
+
+    def fake_run_live_app(factory: object, **kwargs: object) -> int:
+        asked.update(kwargs)
+        return 0
+
+    monkeypatch.setattr(app_module, "run_live_app", fake_run_live_app)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(demo, "_advice", lambda context: (demo.fallback_advisor(context), None))
+    args = argparse.Namespace(seed=0, headless_check=None, context="general")
+    assert demo.main(args) == 0
+    title = asked["title"]
+    assert isinstance(title, str) and "synthetic" in title
+
+    @pilot_test
+    async def scenario() -> None:
+        h = Harness()
+        app = CoachApp(h.factory, consent_text=CONSENT, acknowledged=True, cue_log=lambda: False, title=title)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(pilot, app)
+            assert text_of(app, "#title") == title
+            # It fits beside the context and the privacy badge in 80 columns: nothing of them is cut.
+            assert text_of(app, "#context").endswith("general")
+            assert text_of(app, "#privacy").endswith("cue log off")
+            for part in ("#title", "#context", "#privacy"):
+                assert app.query_one(part).content_region.width >= len(text_of(app, part)), part
+
+    scenario()

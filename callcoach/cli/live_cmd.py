@@ -375,9 +375,15 @@ def run_headless(
     finally:
         runner.stop(timeout=2.0)
         runner.settle()  # stopped while the models were still loading: let that end before the process does
-    writer.line(_finite(_final_summary(runner, _recorder_for(writer), interrupted)), last=True)
+    summary = _final_summary(runner, _recorder_for(writer), interrupted)
+    damage = _file_damage(runner)
+    if damage is not None:  # as `callcoach analyze` says it: the summary covers what was read
+        summary["complete"], summary["error"] = False, " ".join(str(damage).split())
+    writer.line(_finite(summary), last=True)
     if interrupted:
         return 130
+    if damage is not None:
+        raise damage
     if runner.stats.end == "error":
         err = runner.error
         if isinstance(err, CallcoachError):
@@ -404,6 +410,18 @@ def _final_summary(runner: LiveRunner, recorder: Any, interrupted: bool) -> dict
         if runner.companion.self_stats is not None:
             summary["self"] = runner.companion.self_stats
     return summary
+
+
+def _file_damage(runner: LiveRunner) -> SourceError | None:
+    return _damage_of(runner.source)
+
+
+def _damage_of(source: FrameSource) -> SourceError | None:
+    """The error of a --video file that stopped well short of its header's frame count (truncated or
+    damaged): the run ended as if the video were over, but the user has to hear that it was not whole."""
+    from callcoach.sources.paced import PacedFileSource
+
+    return source.damage if isinstance(source, PacedFileSource) else None
 
 
 def _recorder_for(listener: object) -> Any:
@@ -474,6 +492,9 @@ def main(args: argparse.Namespace) -> int:
         )
     finally:
         recording.finish(sys.stdout)
+    damage = _damage_of(source)
+    if damage is not None:  # the panel showed it; said again once the terminal is back, and exit 1
+        raise damage
     return int(result or 0)
 
 

@@ -184,6 +184,10 @@ def _one_line(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+#: What the bench extra installs (pyproject.toml): its package and the libraries only it needs.
+_BENCH_PACKAGES = frozenset({"callcoach_bench", "skimage", "scipy"})
+
+
 def _import_command(command: ExternalCommand) -> ModuleType:
     label = "callcoach " + " ".join(command.words)
     module_name = command.target.partition(":")[0]
@@ -191,11 +195,16 @@ def _import_command(command: ExternalCommand) -> ModuleType:
         return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         missing = exc.name or ""
-        if missing and (module_name == missing or module_name.startswith(missing + ".")):
+        top = module_name.partition(".")[0]
+        if missing == module_name or (missing != top and module_name.startswith(missing + ".")):
             raise CallcoachError(f"'{label}' is not available in this build (no {module_name})") from exc
-        raise CallcoachError(
-            f"'{label}' needs the Python package '{missing}'; install the extra: pip install '.[bench]'"
-        ) from exc
+        if top == "callcoach_bench" or missing.partition(".")[0] in _BENCH_PACKAGES:
+            # The benchmarks' package or a library they import: the bench extra brings them.
+            raise CallcoachError(
+                f"'{label}' needs the bench extra (the Python package '{missing}' is missing): "
+                "pip install 'callcoach[bench]' (in a source checkout: pip install '.[bench]')"
+            ) from exc
+        raise CallcoachError(f"'{label}' needs the Python package '{missing}', which is not installed") from exc
 
 
 def _selected(command: ExternalCommand, argv: Sequence[str]) -> bool:

@@ -25,6 +25,8 @@ _KEEPS = (
     "'callcoach live' keeps a cue log of each run (never video, pictures or sound) unless switched off: "
     "'callcoach sessions record off'."
 )
+#: A report "file" named ``-`` is standard output, as for most Unix tools.
+STDOUT = "-"
 NO_SESSIONS = "no sessions yet: 'callcoach live' keeps one per run (unless --no-record-session)"
 #: One table for three kinds of row (``type``: cue, suggestion, self); a row leaves the others' columns empty.
 #: The self-coaching columns come last so that readers written for the older header keep working.
@@ -82,8 +84,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         )
     elif action == "summary":
         parser.add_argument("id", nargs="?", default="last", help=session_help + " (default: the last session)")
-        parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report (with the chart)")
-        parser.add_argument("--markdown", metavar="FILE", help="also write a Markdown report")
+        parser.add_argument(
+            "--html",
+            metavar="FILE",
+            help="also write a self-contained HTML report (with the chart); '-' prints it on standard output instead "
+            "of the terminal view",
+        )
+        parser.add_argument(
+            "--markdown",
+            metavar="FILE",
+            help="also write a Markdown report; '-' prints it on standard output instead of the terminal view",
+        )
 
 
 def _open(*, create: bool = False, read_only_ok: bool = True) -> SessionStore:
@@ -126,6 +137,11 @@ def _console() -> Any:
     return Console(highlight=False)
 
 
+#: Width of the source column in 'sessions list': at least this much of the name, at most this much.
+SOURCE_MIN = 12
+SOURCE_MAX = 40
+
+
 # --- list, show, delete ---------------------------------------------------------------------------------
 
 
@@ -146,29 +162,42 @@ def list_sessions(args: argparse.Namespace) -> int:
     if not rows:
         print(f"No sessions yet. {_KEEPS}")
         return 0
-    # A plain listing like ``ls -l`` fits 80 columns; only the source may wrap.
-    table = Table(box=None, padding=(0, 1, 0, 0), header_style="bold")
-    for name in ("id", "started", "length", "source", "context", "status", "cues", "sugg.", "marks"):
-        table.add_column(
-            name,
-            no_wrap=name != "source",
-            overflow="fold",
-            justify="right" if name in ("id", "cues", "sugg.", "marks") else "left",
-        )
-    for r in rows:
-        source = f"{r.source_kind}: {short_name(r.source_kind, r.source_name, 24)}"
-        table.add_row(
+    # A plain listing like ``ls -l``: one line a session. The source takes what the other columns leave
+    # (never less than SOURCE_MIN) and a long name is cut with an ellipsis, never folded mid-word; the full
+    # name is in 'callcoach sessions show ID'.
+    names = ("id", "started", "length", "source", "context", "status", "cues", "sugg.", "marks")
+    cells = [
+        (
             str(r.id),
             when(r.started_at),
             clock(r.duration_s()),
-            source,
+            f"{r.source_kind}: {short_name(r.source_kind, r.source_name, SOURCE_MAX)}",
             r.context,
             r.status,
             str(r.cues),
             str(r.suggestions),
             str(r.marks),
         )
+        for r in rows
+    ]
     console = _console()
+    # The other columns keep their full width (a cut date or count would be wrong, not just short); the
+    # source gets the rest of the line. Left to itself rich would squeeze or drop other columns first.
+    natural = [max(len(name), *(len(row[i]) for row in cells)) for i, name in enumerate(names)]
+    source_at = names.index("source")
+    others = sum(natural) - natural[source_at] + len(names)  # each column has one space after it
+    source_width = max(SOURCE_MIN, min(natural[source_at], SOURCE_MAX, console.width - others))
+    table = Table(box=None, padding=(0, 1, 0, 0), header_style="bold")
+    for name, width in zip(names, natural, strict=True):
+        table.add_column(
+            name,
+            no_wrap=True,
+            overflow="ellipsis",
+            justify="right" if name in ("id", "cues", "sugg.", "marks") else "left",
+            width=source_width if name == "source" else width,
+        )
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
     console.print(
         f"{len(rows)} session(s) in {settings.db_path()}; {settings.retention_text(settings.retention_days())}.",
@@ -338,18 +367,28 @@ def summary(args: argparse.Namespace) -> int:
     from callcoach.session.report import print_terminal, render_html, render_markdown
     from callcoach.session.summary import build_summary
 
+    reports = [(name, target) for name, target in (("Markdown", args.markdown), ("HTML", args.html)) if target]
+    piped = [name for name, target in reports if target == STDOUT]
+    if len(piped) > 1:
+        raise UsageError("only one of --markdown and --html can be '-' (standard output); give the other a file name")
     with _open() as store:
         row = _session(store, args.id)
         built = build_summary(store, row.id)
+    render = {"Markdown": render_markdown, "HTML": render_html}
     # Files first: a path that cannot be written is one error line, not a report followed by a failure.
+    # A report on standard output replaces the terminal view (it is meant for a pipe or a redirect), so the
+    # lines naming the files written then go to stderr.
+    notes = sys.stderr if piped else sys.stdout
     written = []
-    if args.markdown:
-        _write(Path(args.markdown), render_markdown(built))
-        written.append(f"Wrote the Markdown report to {args.markdown}")
-    if args.html:
-        _write(Path(args.html), render_html(built))
-        written.append(f"Wrote the HTML report to {args.html}")
-    print_terminal(built, _console())
+    for name, target in reports:
+        if target != STDOUT:
+            _write(Path(target), render[name](built))
+            written.append(f"Wrote the {name} report to {target}")
+    if piped:
+        sys.stdout.write(render[piped[0]](built))
+        sys.stdout.flush()
+    else:
+        print_terminal(built, _console())
     for line in written:
-        print(line)
+        print(line, file=notes)
     return 0

@@ -169,6 +169,8 @@ class RunStats:
     paused_frames: int = 0
     captured: int = 0
     dropped: int = 0
+    #: Seconds from ``LiveRunner.start()`` to the end of the run: start-up (model loading) included. Reported
+    #: as ``run_s``; the summary's ``duration_s`` is ``analysed_s``, which measures what ``analyze``'s does.
     duration_s: float = 0.0
     #: Monotonic times the first and the latest analysed frame were done (for the steady-state rate).
     first_done_at: float | None = None
@@ -198,6 +200,16 @@ class RunStats:
         span = self.last_done_at - self.first_done_at
         return (self.frames - 1) / span if span > 0 else 0.0
 
+    @property
+    def analysed_s(self) -> float:
+        """Seconds from the first to the last analysed frame: the span of the picture coached on, start-up
+        left out. ``callcoach analyze``'s ``duration_s`` is the same span of a file (last frame's time minus
+        the first's), so the two summaries' ``duration_s`` mean one thing. Measured when each frame's
+        analysis ended, which differs from its capture time only by that frame's latency."""
+        if self.first_done_at is None or self.last_done_at is None:
+            return 0.0
+        return max(0.0, self.last_done_at - self.first_done_at)
+
     def as_dict(self) -> dict[str, Any]:
         """The headless summary line: the fields ``analyze`` prints, plus the live measurements."""
         return {
@@ -205,7 +217,8 @@ class RunStats:
             "frames": self.frames,
             "frames_with_face": self.frames_with_face,
             "face_share": round(self.frames_with_face / self.frames, 4) if self.frames else 0.0,
-            "duration_s": round(self.duration_s, 3),
+            "duration_s": round(self.analysed_s, 3),
+            "run_s": round(self.duration_s, 3),
             "faces": len(self.face_ids),
             "cues": sum(self.cues_by_name.values()),
             "cues_by_name": dict(sorted(self.cues_by_name.items())),

@@ -68,7 +68,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--format", choices=("text", "json"), default="text")
     elif action == "stats":
         parser.add_argument("--format", choices=("table", "json"), default="table")
-        parser.add_argument("--html", metavar="FILE", help="also write the progress page as one HTML file")
+        parser.add_argument(
+            "--html",
+            metavar="FILE",
+            help="also write the progress page as one HTML file; '-' prints it on standard output instead",
+        )
         parser.add_argument("--mode", choices=tuple(LABELS), default=None, help="only this test mode")
     elif action == "plan":
         parser.add_argument("--day", type=int, default=None, help="show this day of the plan instead of today")
@@ -182,6 +186,10 @@ def stats(args: argparse.Namespace) -> int:
         progress = build_progress(store, mode=args.mode)
     finally:
         store.close()
+    if args.html == "-":  # as for most Unix tools (and `callcoach summary --html -`): standard output
+        sys.stdout.write(render_html(progress))
+        sys.stdout.flush()
+        return 0
     if args.html:
         from pathlib import Path
 

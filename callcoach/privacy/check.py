@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from callcoach.errors import CallcoachError
 from callcoach.privacy import sandbox, strace
@@ -198,6 +199,9 @@ def run_check(seconds: float, use_strace: bool) -> dict[str, object]:
             "python_level": {
                 "network_attempts": child["network"],
                 "files_opened_for_writing": sorted(set(child["writes"])),
+                "files_left": sorted(
+                    {f for f in child["writes"] if os.path.exists(f) and not f.startswith(str(store_dir))}
+                ),
             },
         }
         if tracer:
@@ -211,7 +215,11 @@ def run_check(seconds: float, use_strace: bool) -> dict[str, object]:
                 "internet_sockets_refused": len(refused),
                 "programs_run": strace.programs_run(calls)[1:],  # the first is the probe itself
                 "files_written": written,
+                # Three separate lists: written and removed again, still there afterwards, and the probe's
+                # own session store (made on purpose, deleted with the probe's folder below).
+                "files_removed": [f for f in written if not os.path.exists(f) and not f.startswith(str(store_dir))],
                 "files_left": [f for f in written if os.path.exists(f) and not f.startswith(str(store_dir))],
+                "files_in_probe_store": [f for f in written if f.startswith(str(store_dir))],
             }
         report["store_kept_by_a_session"] = _store_columns(store_dir / "sessions.db")
         report["store_modes"] = {"folder": mode_of(store_dir), "file": mode_of(store_dir / "sessions.db")}
@@ -239,6 +247,28 @@ def network_attempts(report: dict[str, object]) -> int:
     if isinstance(kernel, dict):
         count = max(count, len(kernel["network_attempts"]))
     return count
+
+
+def files_lines(kernel: dict[str, Any]) -> list[str]:
+    """The files the probe wrote, in three separate groups: still there afterwards (what a user would find
+    on disk), removed again before it ended, and the probe's own session store (with its journal files;
+    made on purpose in a folder this check deletes)."""
+    written: list[str] = kernel["files_written"]
+    left: list[str] = kernel["files_left"]
+    removed: list[str] = kernel.get("files_removed", [f for f in written if f not in left])
+    store: list[str] = kernel.get("files_in_probe_store", [])
+    indent = " " * 19
+
+    def group(title: str, paths: list[str], empty: str) -> list[str]:
+        head = f"{title:<19}{len(paths)}" + (f": {empty}" if not paths else "")
+        return [head] + [indent + f for f in paths]
+
+    return [
+        f"Files written      {len(written)} while the probe ran (opened for writing or created, as the kernel saw it):",
+        *group("  still there", left, "nothing the probe wrote is left on disk"),
+        *group("  removed again", removed, "none"),
+        *group("  probe's store", store, "none"),
+    ]
 
 
 def _text(report: dict[str, object]) -> str:
@@ -272,10 +302,8 @@ def _text(report: dict[str, object]) -> str:
             f"Internet sockets   {kernel['internet_sockets_refused']} asked for and refused by the wall, "
             f"{kernel['internet_sockets_created']} created (a socket alone sends nothing)",
             "Programs started   " + (", ".join(kernel["programs_run"]) or "none"),
-            f"Files written      {len(kernel['files_written'])}, of which still there (the probe's store aside): "
-            + (", ".join(kernel["files_left"]) or "none"),
         ]
-        lines += [f"                   {f}" for f in kernel["files_written"]]
+        lines += files_lines(kernel)
     else:
         why = probe["untraced_because"]
         lines += [
@@ -283,7 +311,13 @@ def _text(report: dict[str, object]) -> str:
             f"own threads cannot be seen without strace ({why})."
         ]
         lines += [f"                   {a[:150]}" for a in py["network_attempts"]]
-        lines += ["Files written      (Python code) " + (", ".join(py["files_opened_for_writing"]) or "none")]
+        opened = py["files_opened_for_writing"]
+        lines += [f"Files written      {len(opened)} opened for writing by Python code (native libraries unseen):"]
+        lines += [" " * 19 + f for f in opened]
+        py_left = py.get("files_left", [])
+        gone = "" if py_left else ": nothing the probe wrote is left on disk"
+        lines += [f"  still there      {len(py_left)}{gone}"]
+        lines += [" " * 19 + f for f in py_left]
     left = report["scratch_left_by_probe"]
     assert isinstance(left, list)
     gone = f"no {PREFIX}* folder left by the probe"

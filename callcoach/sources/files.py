@@ -109,6 +109,19 @@ def _sane_fps(value: float) -> float | None:
     return value if math.isfinite(value) and 0.0 < value <= 1000.0 else None
 
 
+def truncation(path: Path, read: int, expected: int | None, kept: str) -> SourceError | None:
+    """The error for a video whose frames stopped after ``read`` of the ``expected`` its header lists, or None
+    if that is not short. Some containers count a few frames the decoder never returns (edit lists, trailing
+    B-frames; one test clip lists 98 and decodes 95), hence the margin. ``kept`` says what became of the
+    frames read (analyze summarises them; live has coached on them)."""
+    if expected is None or expected - read <= max(_SHORT_FRAMES, _SHORT_SHARE * expected):
+        return None
+    return SourceError(
+        f"'{path}' stopped after {read} of the {expected} frames its header lists "
+        f"(the file is truncated or damaged); {kept}; copy or export the video again"
+    )
+
+
 class VideoFileSource:
     """Every frame of a video file, decoded by OpenCV.
 
@@ -204,17 +217,10 @@ class VideoFileSource:
 
     def _check_complete(self, read: int) -> None:
         """A file whose frames stop well short of the count in its header is truncated or damaged: say so,
-        so the summary says ``"complete": false``. Some containers count a few frames the decoder never
-        returns (edit lists, trailing B-frames; one test clip lists 98 and decodes 95), hence the margin."""
-        expected = self.frame_count
-        if expected is None:
-            return
-        if expected - read > max(_SHORT_FRAMES, _SHORT_SHARE * expected):
-            raise SourceError(
-                f"'{self.path}' stopped after {read} of the {expected} frames its header lists "
-                "(the file is truncated or damaged); the results cover the frames read; "
-                "copy or export the video again"
-            )
+        so the summary says ``"complete": false``."""
+        damage = truncation(self.path, read, self.frame_count, "the results cover the frames read")
+        if damage is not None:
+            raise damage
 
     def _release(self, cap: Any) -> None:
         cap.release()

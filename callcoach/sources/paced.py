@@ -20,7 +20,7 @@ import numpy as np
 from callcoach.errors import SourceError, UsageError
 from callcoach.sources.base import Frame, SourceKind
 from callcoach.sources.checks import path_kind
-from callcoach.sources.files import VideoFileSource, _cv2, _to_rgb
+from callcoach.sources.files import VideoFileSource, _cv2, _to_rgb, truncation
 from callcoach.sources.latest import SourceLost, pace
 
 
@@ -101,6 +101,9 @@ class PacedFileSource:
         #: Every frame due is delivered, waiting for the consumer when it is behind (``pace_with``).
         self.lossless = lossless
         self._consumer: Any = None
+        #: Set when the file stopped well short of the frames its header lists (truncated or damaged): the run
+        #: then ends with this error instead of a plain "the video ended" (``callcoach live`` exits non-zero).
+        self.damage: SourceError | None = None
 
     def hold_until(self, ready: threading.Event) -> None:
         """Start the file's clock only once ``ready`` is set (the live runner sets it when its models have
@@ -183,6 +186,8 @@ class PacedFileSource:
             if image is None:
                 # The other copies started mid-clip, so they wrap on their own; the first one's
                 # end is the end of the video unless it loops.
+                if i == 0:
+                    self._check_whole(player)
                 if i == 0 and not self.loop:
                     raise SourceLost(f"the video '{self.path}' ended")
                 player.close()
@@ -192,6 +197,18 @@ class PacedFileSource:
                     raise SourceLost(f"the video '{self.path}' can no longer be read")
             images.append(image)
         return images
+
+    def _check_whole(self, player: _Player) -> None:
+        """The first copy ran out: if that was well short of the header's count, the file is damaged. Said
+        as an error (also with --loop: a loop over half a file is not what was asked for)."""
+        if player.base != 0:
+            return  # restarted (--loop): the first pass already said whether the file is whole
+        damage = truncation(
+            self.path, player.pos + 1, self.frame_count_file or None, "what was shown came from the frames read"
+        )
+        if damage is not None:
+            self.damage = damage
+            raise damage
 
     def request_stop(self) -> None:
         self._stop.set()

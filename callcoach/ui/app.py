@@ -139,8 +139,11 @@ class CoachApp(App[None]):
         status_interval_s: float = 0.1,
         stale_after_s: float = 20.0,
         cue_log: Callable[[], bool | None] | None = None,
+        title: str = "callcoach",
     ) -> None:
         super().__init__()
+        #: The top bar's name: "callcoach", or the demo's, which says its clips are synthetic.
+        self._title = title
         #: Whether this run keeps a cue log, asked again once the runner is built (the store may not open).
         self._cue_log = cue_log
         self.selector = selector
@@ -170,7 +173,7 @@ class CoachApp(App[None]):
         return self._slot.runner
 
     def compose(self) -> ComposeResult:
-        yield TopBar(self._badge(), id="top")
+        yield TopBar(self._badge(), title=self._title, id="top")
         with Vertical(id="main"):
             yield Notice(id="notice")
             yield SuggestionCard(id="card")
@@ -467,6 +470,7 @@ def run_live_app(
     context: str = "general",
     consent: Consent | None = None,
     cue_log: Callable[[], bool | None] | None = None,
+    title: str = "callcoach",
 ) -> int:
     """Run the panel in this terminal until the user quits; the runner is stopped on every way out."""
     consent = consent if consent is not None else load_consent()
@@ -478,6 +482,7 @@ def run_live_app(
         acknowledged=consent.acknowledged,
         on_acknowledge=consent.on_acknowledge,
         cue_log=cue_log,
+        title=title,
     )
     try:
         app.run()

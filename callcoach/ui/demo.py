@@ -6,8 +6,8 @@ real runner, vision and cue engine, so what the panel shows is what a call would
 arrives a few seconds after the models load (a 2 s baseline, then the first event).
 
 Seed 0 (the default) plays the pre-rendered copy shipped in ``callcoach/ui/assets/`` (see
-``callcoach.ui.demo_clip``, which also rebuilds it), so the demo needs no bench extra; other seeds render
-their clips on the fly and need the ``dev`` extra (scikit-image).
+``callcoach.ui.demo_clip``, which also rebuilds it), so the demo needs no extra; other seeds render
+their clips on the fly and need the ``bench`` extra (scikit-image, ``callcoach_bench``).
 
 ``--headless-check N`` runs the same thing for N seconds without the terminal UI and prints, line by line,
 what the panel would show; it exits 1 if no cue reached the panel (for CI).
@@ -44,6 +44,10 @@ from callcoach.ui.widgets import (
 )
 
 DEMO_FPS = 25.0
+#: What the demo plays, said in its first line (headless) and in the panel's top bar: nobody should take the
+#: rendered face for a real person or a call.
+SYNTHETIC = "built-in synthetic clips (a rendered face, not a real person)"
+PANEL_TITLE = "synthetic demo"
 #: --headless-check: the longest wait for the models to load before its N seconds start.
 _LOAD_WAIT_S = 120.0
 
@@ -61,7 +65,7 @@ class SynthSource:
     kind: SourceKind = "video"
 
     def __init__(self, seed: int = 0, loop: bool = True) -> None:
-        self.name = "demo clips"
+        self.name = "synthetic demo clips"
         self.fps = DEMO_FPS
         self.frame_count: int | None = None
         self.seed = seed
@@ -150,6 +154,13 @@ def load_selector(context: str, out: TextIO = sys.stderr) -> SelectorLike | None
         return None
 
 
+def playbook_warning(err: TextIO, error: Exception, in_force: str) -> None:
+    """One line on stderr for a playbook version that cannot be used (``PlaybookWatcher.listen``'s report)."""
+    message = " ".join(str(error).split())
+    text = f"callcoach: warning: the playbook was not loaded: {message}; {in_force} stays in force"
+    print(text, file=err, flush=True)
+
+
 def fallback_advisor(context: str) -> Advisor:
     """Without a playbook the panel still shows each cue, with one line saying why there is no advice."""
 
@@ -224,10 +235,15 @@ def headless_check(seconds: float, *, seed: int = 0, context: str = "general", o
     from callcoach.live.runner import LiveRunner
 
     advisor, selector = _advice(context)
+    watcher = selector.watcher if selector is not None else None
+    if watcher is not None:
+        # A playbook the user broke is said in one line (once per bad version) and the demo goes on with
+        # the packaged default: without a listener the watcher would fall back to it silently.
+        watcher.listen(partial(playbook_warning, sys.stderr))
     listener = PrintListener(out)
     source_note = "the playbook selector" if selector is not None else "no playbook (fallback line)"
     print(
-        f"callcoach demo: {seconds:g} s of synthetic clips, context {context}, suggestions from {source_note}",
+        f"callcoach demo: {seconds:g} s of {SYNTHETIC}, context {context}, suggestions from {source_note}",
         file=out,
         flush=True,
     )
@@ -296,7 +312,8 @@ def main(args: argparse.Namespace) -> int:
     def factory(listener: LiveListener) -> RunnerLike:
         return LiveRunner(SynthSource(seed=seed), listener, advisor=advisor)
 
-    return run_live_app(factory, selector=selector, context=args.context, cue_log=lambda: False)  # keeps none
+    # cue_log: the demo keeps none. The title says at once that the face is synthetic, not a call.
+    return run_live_app(factory, selector=selector, context=args.context, cue_log=lambda: False, title=PANEL_TITLE)
 
 
 def _count(n: int, word: str) -> str:

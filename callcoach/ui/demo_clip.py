@@ -1,7 +1,7 @@
 """The demo's shipped clip: the small synthetic clip set, pre-rendered so a plain install can play it.
 
 Rendering the clips needs the benchmark's face (scikit-image's astronaut portrait) and its warps, which
-come with the ``dev`` extra only; ``callcoach demo`` must work from a plain ``pip install .``. So the
+come with the ``bench`` extra only; ``callcoach demo`` must work from a plain ``pip install .``. So the
 small set for seed 0 (every cue once, then two distractor clips with nothing to spot) is rendered once,
 cropped to the face and written as a low-bitrate MPEG-4 file in ``callcoach/ui/assets/``, pinned by
 sha256 like the models. Rebuild it (needs the bench extra; byte-identical with the same OpenCV build)::

@@ -128,14 +128,16 @@ def suggestion_view(s: Suggestion) -> SuggestionView:
 
 
 class TopBar(Horizontal):
-    """Name, current context and the privacy badge, which says whether a cue log is being kept."""
+    """Name, current context and the privacy badge, which says whether a cue log is being kept. The name can
+    say more: the demo's says its clips are synthetic, so nobody takes them for a call."""
 
-    def __init__(self, badge: str = PRIVACY_BADGE, **kwargs: Any) -> None:
+    def __init__(self, badge: str = PRIVACY_BADGE, title: str = "callcoach", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._badge = badge
+        self._title = title
 
     def compose(self) -> ComposeResult:
-        yield Static("callcoach", id="title")
+        yield Static(Content(self._title), id="title")
         yield Static(id="context")
         yield Static(self._badge, id="privacy")
 

@@ -23,11 +23,16 @@ CHANNELS: tuple[str, ...] = (
     "frown",
     "anger",
     "gaze",
+    "expression",
 )
 # Talking moves the lips all the time: mouth channels need this much more while speech is detected.
 TALK_GAIN = {"compression": 1.8, "lip_pull": 1.6, "nose": 1.5, "frown": 1.5, "smile": 1.5}
+# Speech moves the mouth AUs the fused reading weighs: the held-expression channel needs more too.
+EXPRESSION_TALK_GAIN = 1.5
 # Channels read from the eyes are held during a blink: a closing lid is not a squint or a frown.
 EYE_CHANNELS = frozenset({"gaze"})
+#: The six emotions the fused reading may hand a movement.
+SIX: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "sadness", "surprise")
 
 _I = INDEX
 
@@ -124,6 +129,24 @@ def activations(d: np.ndarray, talking: bool) -> dict[str, float]:
     return out
 
 
+#: The held-expression channel: the fused reading (AU prototypes with the appearance model's change from
+#: rest) clearly away from neutral. A posed or held expression often moves brows, lids and lip corners
+#: each a little, none past its own channel's threshold, and the reading that weighs them together is
+#: right more often than any one movement (``docs/detector.md``). Its cue is named by that reading.
+EXPRESSION = "expression"
+#: The top emotion's lead over neutral that reads as 1.0 (chosen on the dev half of `callcoach bench real`).
+EXPRESSION_P = 0.5
+
+
+def expression_activation(reading: Mapping[str, float] | None, talking: bool) -> float:
+    """How clearly the fused reading names one emotion over neutral (>= 1: an expression is held)."""
+    if not reading:
+        return 0.0
+    top = max(SIX, key=lambda e: reading.get(e, 0.0))
+    lead = reading.get(top, 0.0) - reading.get("neutral", 0.0)
+    return _pos(lead) / EXPRESSION_P / (EXPRESSION_TALK_GAIN if talking else 1.0)
+
+
 def apex_reading(d: np.ndarray, aus: Mapping[str, float] | None = None) -> ApexReading:
     return ApexReading(
         crinkle=eye_crinkle(d),
@@ -154,8 +177,6 @@ EMOTION_CUE: dict[str, str] = {
     "surprise": "micro_surprise",
     "fear": "micro_surprise",
 }
-#: The six emotions the fused reading may hand a movement.
-SIX: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "sadness", "surprise")
 # Channels whose movement belongs to an emotion; the fused reading (AU prototypes with the appearance
 # model) may name another emotion than the channel's own when it is clearly surer of it. A lowered brow is
 # anger, disgust or sadness; a nose-to-lip shortening disgust or anger; a raised brow with widened eyes
@@ -220,6 +241,11 @@ def name_cue(channel: str, apex: ApexReading, reading: Mapping[str, float] | Non
             # A raised upper lip (disgust) or a pained grimace also lifts the corners a little.
             return _by_emotion(_pick(channel, "happiness", reading), apex)
         return _smile(apex)
+    if channel == EXPRESSION:
+        if laughing(apex):
+            return _smile(apex)
+        # The channel fires only on a reading; what it reads is the cue's emotion.
+        return _by_emotion(max(SIX, key=lambda e: (reading or {}).get(e, 0.0)), apex)
     if channel in ("nose", "frown", "anger") and laughing(apex):
         # A laugh raises the upper lip and shortens the nose-to-lip distance too: still a smile.
         return _smile(apex)

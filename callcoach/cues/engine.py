@@ -70,8 +70,9 @@ _MOUTH_CHANNELS = ("smile", "compression", "lip_pull", "nose", "frown", EXPRESSI
 # this long after the last frame it was seen covered.
 _HIDDEN_HOLD_S = 0.6
 _SEEN_WHOLE_S = 3.0  # a movement under way this long before a head turn is kept (ended at the turn)
-# A glance shorter than this is not an aversion; an expression is held only when it lasts.
-_MIN_S = {"gaze": 0.25, EXPRESSION: 0.2}
+# A glance shorter than this is not an aversion; an expression is held only when it lasts longer than a
+# blink (whose half-closed frames move the eye AUs the reading weighs).
+_MIN_S = {"gaze": 0.25, EXPRESSION: 0.35}
 _HOLD_S = 0.3  # wait this long after an event ends for overlapping events on competing channels
 _FER_EMOTIONS = {"happiness", "sadness", "fear", "disgust", "anger", "surprise"}
 

@@ -192,6 +192,12 @@ _RIVALS: dict[str, tuple[str, ...]] = {
 #: and leads the channel's own by this margin (chosen on the dev half of `callcoach bench real`).
 SWITCH_P = 0.5
 SWITCH_MARGIN = 0.2
+#: A reading this sure of one emotion names the cue whatever the movement's own name says: a smile it
+#: reads as happiness is felt, a brow raise it reads as surprise is surprise (not a greeting's flash),
+#: pressed lips it reads as anger are anger, lips apart it reads as fear are not a laugh. On the synthetic
+#: set a polite smile reads at most 0.66 happiness and an eyebrow flash 0.59 surprise; chosen on the dev
+#: half of `callcoach bench real`.
+SURE_P = 0.75
 
 
 def laughing(apex: ApexReading) -> bool:
@@ -199,11 +205,21 @@ def laughing(apex: ApexReading) -> bool:
     return apex.au("AU12") >= LAUGH_AU12 and max(apex.au("AU25"), apex.au("AU26")) >= LAUGH_OPEN
 
 
-def _smile(apex: ApexReading) -> tuple[str, str | None]:
+def sure_emotion(reading: Mapping[str, float] | None) -> str | None:
+    """The reading's top emotion when it is at least ``SURE_P`` sure of it, else None."""
+    if not reading:
+        return None
+    top = max(SIX, key=lambda e: reading.get(e, 0.0))
+    return top if reading.get(top, 0.0) >= SURE_P else None
+
+
+def _smile(apex: ApexReading, sure: str | None = None) -> tuple[str, str | None]:
+    if sure is not None and sure != "happiness":
+        return _by_emotion(sure, apex)  # lips apart with raised corners, read surely as fear, disgust ...
     # Eye crinkle on the held eye measures, or the cheek raise (AU6) read on the eyes as they are: a broad
     # laugh squeezes the eyes as far as a blink does, and the held measures would miss it.
     squeezed = apex.au("AU6") >= SQUEEZE_AU6 and max(apex.au("AU7"), apex.au("AU45")) >= SQUEEZE
-    felt = apex.crinkle >= 1.0 or apex.au("AU6") >= CHEEK_AU6 or squeezed
+    felt = apex.crinkle >= 1.0 or apex.au("AU6") >= CHEEK_AU6 or squeezed or sure == "happiness"
     return ("duchenne_smile", "happiness") if felt else ("polite_smile", None)
 
 
@@ -220,9 +236,9 @@ def _pick(channel: str, default: str, reading: Mapping[str, float] | None) -> st
     return default
 
 
-def _by_emotion(emotion: str, apex: ApexReading) -> tuple[str, str | None]:
+def _by_emotion(emotion: str, apex: ApexReading, sure: str | None = None) -> tuple[str, str | None]:
     if emotion == "happiness":
-        return _smile(apex)
+        return _smile(apex, sure)
     return EMOTION_CUE[emotion], emotion
 
 
@@ -232,6 +248,7 @@ def name_cue(channel: str, apex: ApexReading, reading: Mapping[str, float] | Non
     ``reading`` is the fused emotion reading at the apex (``callcoach.cues.aus.fuse``); among the emotions
     a channel's movement can belong to, it decides which one the cue suggests.
     """
+    sure = sure_emotion(reading)
     if channel in ("smile", "lip_pull"):
         if one_sided(apex):
             return "unilateral_lip_pull", "contempt"
@@ -239,27 +256,29 @@ def name_cue(channel: str, apex: ApexReading, reading: Mapping[str, float] | Non
             return "unilateral_lip_pull", "contempt"
         if channel == "smile" and not laughing(apex):
             # A raised upper lip (disgust) or a pained grimace also lifts the corners a little.
-            return _by_emotion(_pick(channel, "happiness", reading), apex)
-        return _smile(apex)
+            return _by_emotion(_pick(channel, "happiness", reading), apex, sure)
+        return _smile(apex, sure)
     if channel == EXPRESSION:
         if laughing(apex):
-            return _smile(apex)
+            return _smile(apex, sure)
         # The channel fires only on a reading; what it reads is the cue's emotion.
         return _by_emotion(max(SIX, key=lambda e: (reading or {}).get(e, 0.0)), apex)
     if channel in ("nose", "frown", "anger") and laughing(apex):
         # A laugh raises the upper lip and shortens the nose-to-lip distance too: still a smile.
-        return _smile(apex)
+        return _smile(apex, sure)
     if channel == "brow_raise":
         wide = apex.widen >= 0.8 or apex.jaw >= 1.0
         emotion = _pick(channel, "surprise", reading)
         if emotion == "surprise" and wide and apex.stretch >= 1.0:
             emotion = "fear"  # lips stretched sideways (AU20) mark fear outright
-        if not wide and emotion == "surprise":
+        if not wide and emotion == "surprise" and sure != "surprise":
             return "eyebrow_flash", None
-        return _by_emotion(emotion, apex)
+        return _by_emotion(emotion, apex, sure)
     if channel in _RIVALS:
         default = {"nose": "disgust", "frown": "sadness", "anger": "anger"}[channel]
-        return _by_emotion(_pick(channel, default, reading), apex)
+        return _by_emotion(_pick(channel, default, reading), apex, sure)
+    if channel == "compression" and sure is not None:
+        return _by_emotion(sure, apex, sure)  # pressed lips in a face read surely as anger, sadness ...
     return {
         "compression": ("lip_compression", None),
         "gaze": ("gaze_aversion", None),

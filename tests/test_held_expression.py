@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scripted import BLINK, CRINKLE, SMILE, Move, Script
 
-from callcoach.cues.channels import EXPRESSION, apex_reading, expression_activation, name_cue
+from callcoach.cues.channels import EXPRESSION, SURE_P, apex_reading, expression_activation, name_cue
 from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.features import FLOORS
 from callcoach.cues.vocabulary import Cue
@@ -70,11 +70,34 @@ def test_the_held_expression_is_named_by_the_reading_and_quiet_on_neutral() -> N
     fear = {"fear": 0.7, "surprise": 0.2, "neutral": 0.05}
     assert name_cue(EXPRESSION, apex, fear) == ("micro_surprise", "fear")
     assert name_cue(EXPRESSION, apex, {"disgust": 0.8, "neutral": 0.1}) == ("nose_wrinkle", "disgust")
-    # Happiness is still told felt or polite by the eyes, and a laugh stays a smile whatever the reading.
-    assert name_cue(EXPRESSION, apex, {"happiness": 0.9})[0] in ("duchenne_smile", "polite_smile")
-    laugh = apex_reading(d, {"AU12": 0.7, "AU25": 0.6, "AU6": 0.5})
-    assert name_cue(EXPRESSION, laugh, {"sadness": 0.9}) == ("duchenne_smile", "happiness")
+    # A reading sure of happiness makes the smile felt; a laugh stays a smile unless the reading is sure
+    # of another emotion.
+    assert name_cue(EXPRESSION, apex, {"happiness": 0.9}) == ("duchenne_smile", "happiness")
+    laugh = apex_reading(d, {"AU12": 0.7, "AU25": 0.6})
+    assert name_cue(EXPRESSION, laugh, {"sadness": 0.5, "happiness": 0.3}) == ("polite_smile", None)
+    assert name_cue(EXPRESSION, laugh, {"fear": 0.9}) == ("micro_surprise", "fear")
     assert expression_activation({"neutral": 0.9, "sadness": 0.1}, talking=False) == 0.0
     assert expression_activation(fear, talking=False) >= 1.0
     assert expression_activation(fear, talking=True) < expression_activation(fear, talking=False)
     assert expression_activation(None, talking=False) == 0.0
+
+
+def test_a_sure_reading_names_movements_whose_own_name_carries_no_emotion() -> None:
+    d = np.zeros(len(FLOORS))
+    unsure = {"happiness": 0.6, "neutral": 0.3}
+    sure = {"happiness": 0.9}
+    smile = apex_reading(d, {"AU12": 0.6})
+    assert name_cue("smile", smile, unsure) == ("polite_smile", None)
+    assert name_cue("smile", smile, sure) == ("duchenne_smile", "happiness")
+    assert unsure["happiness"] < SURE_P
+    # A brow raise is surprise only with the eyes widened or the lips parted (EMFACS), however sure.
+    brows = apex_reading(d, {"AU1": 0.5, "AU2": 0.5})
+    parted = apex_reading(d, {"AU1": 0.5, "AU2": 0.5, "AU26": 0.2})
+    assert name_cue("brow_raise", brows, {"surprise": 0.9}) == ("eyebrow_flash", None)
+    assert name_cue("brow_raise", parted, {"surprise": 0.9}) == ("micro_surprise", "surprise")
+    assert name_cue("brow_raise", parted, {"surprise": 0.6, "neutral": 0.3}) == ("eyebrow_flash", None)
+    pressed = apex_reading(d, {"AU23": 0.5, "AU24": 0.5})
+    assert name_cue("compression", pressed, {"anger": 0.5, "neutral": 0.4}) == ("lip_compression", None)
+    assert name_cue("compression", pressed, {"anger": 0.8}) == ("micro_anger", "anger")
+    # A glance says nothing of an emotion, whatever the reading.
+    assert name_cue("gaze", apex_reading(d, {}), {"sadness": 0.95}) == ("gaze_aversion", None)

@@ -198,6 +198,8 @@ SWITCH_MARGIN = 0.2
 #: set a polite smile reads at most 0.66 happiness and an eyebrow flash 0.59 surprise; chosen on the dev
 #: half of `callcoach bench real`.
 SURE_P = 0.75
+#: ... and for surprise on a brow raise, the eyes widened or the lips parted at least this much (AU 0..1).
+SURPRISE_OPEN_AU = 0.1
 
 
 def laughing(apex: ApexReading) -> bool:
@@ -262,7 +264,7 @@ def name_cue(channel: str, apex: ApexReading, reading: Mapping[str, float] | Non
         if laughing(apex):
             return _smile(apex, sure)
         # The channel fires only on a reading; what it reads is the cue's emotion.
-        return _by_emotion(max(SIX, key=lambda e: (reading or {}).get(e, 0.0)), apex)
+        return _by_emotion(max(SIX, key=lambda e: (reading or {}).get(e, 0.0)), apex, sure)
     if channel in ("nose", "frown", "anger") and laughing(apex):
         # A laugh raises the upper lip and shortens the nose-to-lip distance too: still a smile.
         return _smile(apex, sure)
@@ -271,7 +273,10 @@ def name_cue(channel: str, apex: ApexReading, reading: Mapping[str, float] | Non
         emotion = _pick(channel, "surprise", reading)
         if emotion == "surprise" and wide and apex.stretch >= 1.0:
             emotion = "fear"  # lips stretched sideways (AU20) mark fear outright
-        if not wide and emotion == "surprise" and sure != "surprise":
+        # EMFACS surprise is raised brows with widened eyes or parted lips (AU5, AU25/26): brows alone are
+        # a greeting's flash however sure the reading is.
+        opened = max(apex.au("AU5"), apex.au("AU25"), apex.au("AU26")) >= SURPRISE_OPEN_AU
+        if not wide and emotion == "surprise" and not (sure == "surprise" and opened):
             return "eyebrow_flash", None
         return _by_emotion(emotion, apex, sure)
     if channel in _RIVALS:

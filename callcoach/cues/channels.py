@@ -135,7 +135,7 @@ def activations(d: np.ndarray, talking: bool) -> dict[str, float]:
 #: right more often than any one movement (``docs/detector.md``). Its cue is named by that reading.
 EXPRESSION = "expression"
 #: The top emotion's lead over neutral that reads as 1.0 (chosen on the dev half of `callcoach bench real`).
-EXPRESSION_P = 0.5
+EXPRESSION_P = 0.4
 
 
 def expression_activation(reading: Mapping[str, float] | None, talking: bool) -> float:

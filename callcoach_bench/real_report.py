@@ -24,7 +24,7 @@ def print_table(result: dict[str, Any]) -> None:
             else "REPORT half: held-out people, the figures to quote"
         )
         table = Table(title=f"callcoach bench real: {mark}")
-        for col in ("source", "n", "fer 6", "cc 6", "fer 7", "cc 7", "cue", "CNN 6", "AUs 6"):
+        for col in ("source", "n", "fer 6", "cc 6", "fer 7", "cc 7", "cue", "no cue", "CNN 6", "AUs 6"):
             table.add_column(col, no_wrap=True, justify="left" if col == "source" else "right")
         for source, s in result["photos"][split].items():
             if not s["n"]:
@@ -37,6 +37,7 @@ def print_table(result: dict[str, Any]) -> None:
                 _pct(s["fer"]["acc7"]),
                 _pct(s["callcoach"]["acc7"]),
                 _pct(s["cue"]),
+                str(s["cue_names"].get("none", 0)),
                 _pct(s["cnn_only"]["acc6"]),
                 _pct(s["aus_only"]["acc6"]),
             )
@@ -73,7 +74,8 @@ def print_table(result: dict[str, Any]) -> None:
             )
     console.print(
         "columns: fer = fer's own pipeline (Haar box, fer's crop; no baseline); cc = callcoach, the engine's "
-        "fused reading at the apex; cue = share where the strongest cue suggests the labelled emotion; "
+        "fused reading at the apex; cue = share where the strongest cue suggests the labelled emotion "
+        "(no cue = photos with no cue at all, counted wrong); "
         "CNN/AUs = callcoach's two parts alone (diagnostic); 6 = top of the six basic emotions, "
         "7 = with neutral",
         highlight=False,

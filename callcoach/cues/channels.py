@@ -23,11 +23,16 @@ CHANNELS: tuple[str, ...] = (
     "frown",
     "anger",
     "gaze",
+    "expression",
 )
 # Talking moves the lips all the time: mouth channels need this much more while speech is detected.
 TALK_GAIN = {"compression": 1.8, "lip_pull": 1.6, "nose": 1.5, "frown": 1.5, "smile": 1.5}
+# Speech moves the mouth AUs the fused reading weighs: the held-expression channel needs more too.
+EXPRESSION_TALK_GAIN = 1.5
 # Channels read from the eyes are held during a blink: a closing lid is not a squint or a frown.
 EYE_CHANNELS = frozenset({"gaze"})
+#: The six emotions the fused reading may hand a movement.
+SIX: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "sadness", "surprise")
 
 _I = INDEX
 
@@ -124,6 +129,24 @@ def activations(d: np.ndarray, talking: bool) -> dict[str, float]:
     return out
 
 
+#: The held-expression channel: the fused reading (AU prototypes with the appearance model's change from
+#: rest) clearly away from neutral. A posed or held expression often moves brows, lids and lip corners
+#: each a little, none past its own channel's threshold, and the reading that weighs them together is
+#: right more often than any one movement (``docs/detector.md``). Its cue is named by that reading.
+EXPRESSION = "expression"
+#: The top emotion's lead over neutral that reads as 1.0 (chosen on the dev half of `callcoach bench real`).
+EXPRESSION_P = 0.4
+
+
+def expression_activation(reading: Mapping[str, float] | None, talking: bool) -> float:
+    """How clearly the fused reading names one emotion over neutral (>= 1: an expression is held)."""
+    if not reading:
+        return 0.0
+    top = max(SIX, key=lambda e: reading.get(e, 0.0))
+    lead = reading.get(top, 0.0) - reading.get("neutral", 0.0)
+    return _pos(lead) / EXPRESSION_P / (EXPRESSION_TALK_GAIN if talking else 1.0)
+
+
 def apex_reading(d: np.ndarray, aus: Mapping[str, float] | None = None) -> ApexReading:
     return ApexReading(
         crinkle=eye_crinkle(d),
@@ -154,8 +177,6 @@ EMOTION_CUE: dict[str, str] = {
     "surprise": "micro_surprise",
     "fear": "micro_surprise",
 }
-#: The six emotions the fused reading may hand a movement.
-SIX: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "sadness", "surprise")
 # Channels whose movement belongs to an emotion; the fused reading (AU prototypes with the appearance
 # model) may name another emotion than the channel's own when it is clearly surer of it. A lowered brow is
 # anger, disgust or sadness; a nose-to-lip shortening disgust or anger; a raised brow with widened eyes
@@ -171,6 +192,14 @@ _RIVALS: dict[str, tuple[str, ...]] = {
 #: and leads the channel's own by this margin (chosen on the dev half of `callcoach bench real`).
 SWITCH_P = 0.5
 SWITCH_MARGIN = 0.2
+#: A reading this sure of one emotion names the cue whatever the movement's own name says: a smile it
+#: reads as happiness is felt, a brow raise it reads as surprise is surprise (not a greeting's flash),
+#: pressed lips it reads as anger are anger, lips apart it reads as fear are not a laugh. On the synthetic
+#: set a polite smile reads at most 0.66 happiness and an eyebrow flash 0.59 surprise; chosen on the dev
+#: half of `callcoach bench real`.
+SURE_P = 0.75
+#: ... and for surprise on a brow raise, the eyes widened or the lips parted at least this much (AU 0..1).
+SURPRISE_OPEN_AU = 0.1
 
 
 def laughing(apex: ApexReading) -> bool:
@@ -178,11 +207,21 @@ def laughing(apex: ApexReading) -> bool:
     return apex.au("AU12") >= LAUGH_AU12 and max(apex.au("AU25"), apex.au("AU26")) >= LAUGH_OPEN
 
 
-def _smile(apex: ApexReading) -> tuple[str, str | None]:
+def sure_emotion(reading: Mapping[str, float] | None) -> str | None:
+    """The reading's top emotion when it is at least ``SURE_P`` sure of it, else None."""
+    if not reading:
+        return None
+    top = max(SIX, key=lambda e: reading.get(e, 0.0))
+    return top if reading.get(top, 0.0) >= SURE_P else None
+
+
+def _smile(apex: ApexReading, sure: str | None = None) -> tuple[str, str | None]:
+    if sure is not None and sure != "happiness":
+        return _by_emotion(sure, apex)  # lips apart with raised corners, read surely as fear, disgust ...
     # Eye crinkle on the held eye measures, or the cheek raise (AU6) read on the eyes as they are: a broad
     # laugh squeezes the eyes as far as a blink does, and the held measures would miss it.
     squeezed = apex.au("AU6") >= SQUEEZE_AU6 and max(apex.au("AU7"), apex.au("AU45")) >= SQUEEZE
-    felt = apex.crinkle >= 1.0 or apex.au("AU6") >= CHEEK_AU6 or squeezed
+    felt = apex.crinkle >= 1.0 or apex.au("AU6") >= CHEEK_AU6 or squeezed or sure == "happiness"
     return ("duchenne_smile", "happiness") if felt else ("polite_smile", None)
 
 
@@ -199,10 +238,24 @@ def _pick(channel: str, default: str, reading: Mapping[str, float] | None) -> st
     return default
 
 
-def _by_emotion(emotion: str, apex: ApexReading) -> tuple[str, str | None]:
+def _by_emotion(emotion: str, apex: ApexReading, sure: str | None = None) -> tuple[str, str | None]:
     if emotion == "happiness":
-        return _smile(apex)
+        return _smile(apex, sure)
     return EMOTION_CUE[emotion], emotion
+
+
+def _brow_raise(apex: ApexReading, reading: Mapping[str, float] | None, sure: str | None) -> tuple[str, str | None]:
+    """Raised brows: surprise, fear, or a greeting's eyebrow flash."""
+    wide = apex.widen >= 0.8 or apex.jaw >= 1.0
+    emotion = _pick("brow_raise", "surprise", reading)
+    if emotion == "surprise" and wide and apex.stretch >= 1.0:
+        emotion = "fear"  # lips stretched sideways (AU20) mark fear outright
+    # EMFACS surprise is raised brows with widened eyes or parted lips (AU5, AU25/26): brows alone are
+    # a greeting's flash however sure the reading is.
+    opened = max(apex.au("AU5"), apex.au("AU25"), apex.au("AU26")) >= SURPRISE_OPEN_AU
+    if not wide and emotion == "surprise" and not (sure == "surprise" and opened):
+        return "eyebrow_flash", None
+    return _by_emotion(emotion, apex, sure)
 
 
 def name_cue(channel: str, apex: ApexReading, reading: Mapping[str, float] | None) -> tuple[str, str | None]:
@@ -211,6 +264,7 @@ def name_cue(channel: str, apex: ApexReading, reading: Mapping[str, float] | Non
     ``reading`` is the fused emotion reading at the apex (``callcoach.cues.aus.fuse``); among the emotions
     a channel's movement can belong to, it decides which one the cue suggests.
     """
+    sure = sure_emotion(reading)
     if channel in ("smile", "lip_pull"):
         if one_sided(apex):
             return "unilateral_lip_pull", "contempt"
@@ -218,22 +272,23 @@ def name_cue(channel: str, apex: ApexReading, reading: Mapping[str, float] | Non
             return "unilateral_lip_pull", "contempt"
         if channel == "smile" and not laughing(apex):
             # A raised upper lip (disgust) or a pained grimace also lifts the corners a little.
-            return _by_emotion(_pick(channel, "happiness", reading), apex)
-        return _smile(apex)
+            return _by_emotion(_pick(channel, "happiness", reading), apex, sure)
+        return _smile(apex, sure)
+    if channel == EXPRESSION:
+        if laughing(apex):
+            return _smile(apex, sure)
+        # The channel fires only on a reading; what it reads is the cue's emotion.
+        return _by_emotion(max(SIX, key=lambda e: (reading or {}).get(e, 0.0)), apex, sure)
     if channel in ("nose", "frown", "anger") and laughing(apex):
         # A laugh raises the upper lip and shortens the nose-to-lip distance too: still a smile.
-        return _smile(apex)
+        return _smile(apex, sure)
     if channel == "brow_raise":
-        wide = apex.widen >= 0.8 or apex.jaw >= 1.0
-        emotion = _pick(channel, "surprise", reading)
-        if emotion == "surprise" and wide and apex.stretch >= 1.0:
-            emotion = "fear"  # lips stretched sideways (AU20) mark fear outright
-        if not wide and emotion == "surprise":
-            return "eyebrow_flash", None
-        return _by_emotion(emotion, apex)
+        return _brow_raise(apex, reading, sure)
     if channel in _RIVALS:
         default = {"nose": "disgust", "frown": "sadness", "anger": "anger"}[channel]
-        return _by_emotion(_pick(channel, default, reading), apex)
+        return _by_emotion(_pick(channel, default, reading), apex, sure)
+    if channel == "compression" and sure is not None:
+        return _by_emotion(sure, apex, sure)  # pressed lips in a face read surely as anger, sadness ...
     return {
         "compression": ("lip_compression", None),
         "gaze": ("gaze_aversion", None),

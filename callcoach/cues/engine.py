@@ -23,7 +23,16 @@ import numpy as np
 
 from callcoach.cues.aus import action_units, fuse
 from callcoach.cues.baseline import RobustBaseline, expression_energy
-from callcoach.cues.channels import CHANNELS, TALK_GAIN, ApexData, activations, apex_reading, name_cue
+from callcoach.cues.channels import (
+    CHANNELS,
+    EXPRESSION,
+    TALK_GAIN,
+    ApexData,
+    activations,
+    apex_reading,
+    expression_activation,
+    name_cue,
+)
 from callcoach.cues.early import EarlyAnnouncer, EarlyRule
 from callcoach.cues.features import FLOORS, INDEX, feature_vector
 from callcoach.cues.micro import MicroConfig, MicroEvent, MicroSpotter, micro_cue
@@ -58,8 +67,9 @@ _COMPETE = {
         ("compression", "smile"),
     ]
 }
-# Channels read from the lips and the nose-to-lip distance: silent while the mouth is hidden.
-_MOUTH_CHANNELS = ("smile", "compression", "lip_pull", "nose", "frown")
+# Channels read from the lips and the nose-to-lip distance: silent while the mouth is hidden. The held
+# expression is among them: the reading it follows weighs the mouth's AUs too.
+_MOUTH_CHANNELS = ("smile", "compression", "lip_pull", "nose", "frown", EXPRESSION)
 # Channels read from the eyes and brows: silent while a hand, an object or dark glasses cover an eye.
 _EYE_CHANNELS = ("brow_raise", "anger", "gaze")
 # Measures drawn from the eyes and brows (and the inner eye corner): read as at rest while the eyes are
@@ -93,6 +103,9 @@ _REGION_CHANNELS = {"mouth": _MOUTH_CHANNELS, "eyes": _EYE_CHANNELS}
 # this long after the last frame it was seen covered.
 _HIDDEN_HOLD_S = 0.6
 _SEEN_WHOLE_S = 3.0  # a movement under way this long before a head turn is kept (ended at the turn)
+# A glance shorter than this is not an aversion; an expression is held only when it lasts longer than a
+# blink (whose half-closed frames move the eye AUs the reading weighs).
+_MIN_S = {"gaze": 0.25, EXPRESSION: 0.35}
 _HOLD_S = 0.3  # wait this long after an event ends for overlapping events on competing channels
 _FER_EMOTIONS = {"happiness", "sadness", "fear", "disgust", "anger", "surprise"}
 
@@ -164,6 +177,8 @@ class _Face:
     micro: MicroSpotter | None = None
     #: Intervals of the cues already given for this face: a micro spot inside one is the same movement.
     spans: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=16))
+    #: The last frame with a movement under way on a channel that explains a held expression.
+    explained_t: float = -math.inf
 
 
 class CueEngine:
@@ -214,7 +229,7 @@ class CueEngine:
         return None if state is None or state.reading is None else dict(state.reading)
 
     def _new_face(self, face_id: int) -> _Face:
-        spotters = {c: Spotter(c, min_s=0.03 if c != "gaze" else 0.25) for c in CHANNELS}
+        spotters = {c: Spotter(c, min_s=_MIN_S.get(c, 0.03)) for c in CHANNELS}
         early = EarlyAnnouncer(self.config.early_rule, _COMPETE, _MERGE_GAP_S) if self.config.early else None
         micro = MicroSpotter(self.config.micro_config) if self.config.micro else None
         base = RobustBaseline(FLOORS, warmup_s=self.config.baseline_seconds)
@@ -302,6 +317,13 @@ class CueEngine:
             base.add(t, x, energy, calm)
         talking = self._talking(st, t, d)
         acts = activations(d, talking)
+        emotion = dict(face.emotion) if face.emotion else None
+        st.aus = action_units(base.deviation(x_raw))
+        st.reading = fuse(st.aus, emotion, st.emotion_mean)
+        # A blink moves the reading (AU45, AU7) but is no expression: with the eyes closed the held channel
+        # reads them as they last were open (a squeeze that lasts still shows in the brows, mouth and CNN).
+        held = fuse(action_units(d), emotion, st.emotion_mean) if closed else st.reading
+        acts[EXPRESSION] = expression_activation(held, talking)
         if st.hidden:
             # What the landmarks draw under a hand is a guess: no cue from the covered region, and a
             # movement under way there is cut, not finished by the hand.
@@ -313,18 +335,19 @@ class CueEngine:
             if stopped:
                 yield from self._withdraw(st, t, "unreadable")
         st.talking, st.acts = talking, acts
-        emotion = dict(face.emotion) if face.emotion else None
-        st.aus = action_units(base.deviation(x_raw))
-        st.reading = fuse(st.aus, emotion, st.emotion_mean)
         apex = ApexData(d, emotion, st.aus, st.reading)
         ended: dict[str, Excursion] = {}
         for name, spotter in st.spotters.items():
             done = spotter.update(t, acts[name], apex)
             if done is not None:
                 ended[name] = done
+        if any(st.spotters[c].active or c in ended for c in _EXPLAINS_EXPRESSION):
+            st.explained_t = t
         if st.early is not None:
             # Before the merge: what an ended excursion merges into tells whether it was announced.
             for ex in st.early.ready(t, st.spotters, ended, st.pending):
+                if _explained(st, ex):
+                    continue  # its final cue will be dropped: nothing to announce
                 early = self._early_cue(st, ex, t)
                 st.early.announced(ex.channel, early)
                 yield early
@@ -392,20 +415,10 @@ class CueEngine:
         keep: list[Excursion] = []
         for ex in st.pending:
             assert ex.offset_s is not None
-            rivals = [
-                o
-                for o in st.pending
-                if o is not ex
-                and frozenset((o.channel, ex.channel)) in _COMPETE
-                and _overlap(o, ex)
-                and o.peak > ex.peak
-            ]
-            if rivals:  # a stronger competing event explains this one
+            if _explained(st, ex) or any(o is not ex and _outranks(o, ex) for o in st.pending):
                 yield from self._settle(st, ex, None, t if now is None else now)
                 continue
-            active_rival = any(
-                s.active and frozenset((s.channel, ex.channel)) in _COMPETE for s in st.spotters.values()
-            )
+            active_rival = any(s.active and _competes(s.channel, ex.channel) for s in st.spotters.values())
             resumed = st.spotters[ex.channel].onset_s
             if resumed is not None and resumed - ex.offset_s <= _MERGE_GAP_S:
                 active_rival = True  # the same movement picked up again: wait and merge
@@ -522,7 +535,11 @@ class CueEngine:
             for ex in sorted(open_, key=lambda e: -e.peak):
                 # Still under way at the end: the same rule as for ended events, strongest first.
                 cue = self._cue(st, ex)
-                if cue.cue in named or any(frozenset((k.channel, ex.channel)) in _COMPETE for k in kept):
+                if (
+                    cue.cue in named
+                    or _explained(st, ex)
+                    or any(frozenset((k.channel, ex.channel)) in _COMPETE for k in kept)
+                ):
                     yield from self._settle(st, ex, None, self._t)
                     continue
                 named.add(cue.cue)
@@ -543,6 +560,30 @@ def _add_or_merge(pending: list[Excursion], ex: Excursion) -> None:
             pending[i] = Excursion(ex.channel, prev.onset_s, apex.apex_s, ex.offset_s, apex.peak, apex.apex_data)
             return
     pending.append(ex)
+
+
+# The held expression is the fallback for a face that no single movement explains: a movement on any other
+# channel but a glance, under way at any time since the expression began, explains it whatever their
+# strengths (its cue is dropped), and it explains none.
+_EXPLAINS_EXPRESSION = frozenset(CHANNELS) - {EXPRESSION, "gaze"}
+
+
+def _explained(st: _Face, ex: Excursion) -> bool:
+    return ex.channel == EXPRESSION and st.explained_t >= ex.onset_s
+
+
+def _competes(a: str, b: str) -> bool:
+    """Whether an event under way on channel ``a`` may still explain one on ``b`` (``_release`` waits)."""
+    if b == EXPRESSION:
+        return a in _EXPLAINS_EXPRESSION
+    return frozenset((a, b)) in _COMPETE
+
+
+def _outranks(o: Excursion, ex: Excursion) -> bool:
+    """Whether event ``o`` explains the overlapping event ``ex`` (which is then dropped)."""
+    if ex.channel == EXPRESSION:
+        return o.channel in _EXPLAINS_EXPRESSION and _overlap(o, ex)
+    return frozenset((o.channel, ex.channel)) in _COMPETE and _overlap(o, ex) and o.peak > ex.peak
 
 
 def _overlap(a: Excursion, b: Excursion) -> bool:

@@ -105,7 +105,11 @@ class Spotter:
         return Excursion(self.channel, self._onset, self._apex_t, t_s, self._peak, self._apex_data)
 
     def interrupt(self, t_s: float) -> Excursion | None:
-        """End an active excursion early (head turn, face lost); short ones are dropped as unreliable."""
+        """End an active excursion early (head turn, face lost); short ones are dropped as unreliable.
+
+        What came before the cut is forgotten: a movement that starts again once the face is readable has
+        its onset after the cut, and does not overlap the one that ended there."""
+        self._history.clear()
         if not self._active:
             return None
         return self._close(t_s)

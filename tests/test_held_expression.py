@@ -1,0 +1,103 @@
+"""The held-expression channel on scripted series: a face no single movement explains, named by the reading."""
+
+from __future__ import annotations
+
+import numpy as np
+from scripted import BLINK, CRINKLE, SMILE, Move, Script
+
+from callcoach.cues.channels import EXPRESSION, SURE_P, apex_reading, expression_activation, name_cue
+from callcoach.cues.engine import CueEngine, EngineConfig
+from callcoach.cues.features import FLOORS
+from callcoach.cues.vocabulary import Cue
+
+# A mild sad face: inner brows up a little, corners down a little, the chin raised; each movement stays
+# under its own channel's threshold, together they read as sadness.
+MILD_SADNESS = {
+    "brow_inner_r": 0.02,
+    "brow_inner_l": 0.02,
+    "browInnerUp": 0.1,
+    "mouth_corner_r": -0.015,
+    "mouth_corner_l": -0.015,
+    "mouthShrugLower": 0.3,
+    "jaw_drop": -0.03,
+}
+
+
+def run(script: Script) -> tuple[list[Cue], dict[str, float]]:
+    """The cues, and each channel's largest activation over the clip."""
+    engine = CueEngine(EngineConfig(baseline_seconds=2.0))
+    cues: list[Cue] = []
+    peaks: dict[str, float] = {}
+    for obs in script.frames():
+        cues.extend(e for e in engine.update(obs) if isinstance(e, Cue))
+        for name, value in engine.face_activations(0).items():
+            peaks[name] = max(peaks.get(name, 0.0), value)
+    cues.extend(e for e in engine.finish() if isinstance(e, Cue))
+    return cues, peaks
+
+
+def test_a_held_mild_expression_that_no_single_movement_explains_is_named_by_the_reading() -> None:
+    cues, peaks = run(Script(duration=6.0, moves=[Move(2.5, 5.0, MILD_SADNESS, apex=3.0)]))
+    assert max(v for k, v in peaks.items() if k != EXPRESSION) < 1.0  # no movement channel alone fires
+    assert peaks[EXPRESSION] >= 1.0
+    assert [(c.cue, c.emotion, c.scale) for c in cues] == [("micro_frown", "sadness", "macro")]
+    cue = cues[0]
+    assert 2.4 <= cue.onset_s <= 3.2 and cue.offset_s is not None and 3.5 <= cue.offset_s <= 5.1
+    assert 0.0 < cue.confidence < 1.0  # a guess, never a verdict
+
+
+def test_the_same_face_shown_for_a_moment_only_is_not_a_held_expression() -> None:
+    brief = {k: 1.0 * v for k, v in MILD_SADNESS.items()}
+    cues, _ = run(Script(duration=5.0, moves=[Move(2.5, 2.62, brief)]))
+    assert cues == []
+
+
+def test_a_movement_on_its_own_channel_is_not_repeated_by_the_held_expression() -> None:
+    cues, peaks = run(Script(duration=6.0, moves=[Move(2.5, 5.0, {**SMILE, **CRINKLE}, apex=3.0)]))
+    assert peaks[EXPRESSION] >= 1.0  # the reading is sure of happiness too ...
+    assert [c.cue for c in cues] == ["duchenne_smile"]  # ... and the smile says it once
+
+
+def test_blinks_during_a_held_expression_do_not_split_or_rename_it() -> None:
+    blinks = [Move(3.2 + k * 0.5, 3.35 + k * 0.5, BLINK) for k in range(2)]
+    cues, _ = run(Script(duration=6.0, moves=[Move(2.5, 5.0, MILD_SADNESS, apex=3.0), *blinks]))
+    assert [(c.cue, c.emotion) for c in cues] == [("micro_frown", "sadness")]
+
+
+def test_the_held_expression_is_named_by_the_reading_and_quiet_on_neutral() -> None:
+    d = np.zeros(len(FLOORS))
+    apex = apex_reading(d, {})
+    fear = {"fear": 0.7, "surprise": 0.2, "neutral": 0.05}
+    assert name_cue(EXPRESSION, apex, fear) == ("micro_surprise", "fear")
+    assert name_cue(EXPRESSION, apex, {"disgust": 0.8, "neutral": 0.1}) == ("nose_wrinkle", "disgust")
+    # A reading sure of happiness makes the smile felt; a laugh stays a smile unless the reading is sure
+    # of another emotion.
+    assert name_cue(EXPRESSION, apex, {"happiness": 0.9}) == ("duchenne_smile", "happiness")
+    laugh = apex_reading(d, {"AU12": 0.7, "AU25": 0.6})
+    assert name_cue(EXPRESSION, laugh, {"sadness": 0.5, "happiness": 0.3}) == ("polite_smile", None)
+    assert name_cue(EXPRESSION, laugh, {"fear": 0.9}) == ("micro_surprise", "fear")
+    assert expression_activation({"neutral": 0.9, "sadness": 0.1}, talking=False) == 0.0
+    assert expression_activation(fear, talking=False) >= 1.0
+    assert expression_activation(fear, talking=True) < expression_activation(fear, talking=False)
+    assert expression_activation(None, talking=False) == 0.0
+
+
+def test_a_sure_reading_names_movements_whose_own_name_carries_no_emotion() -> None:
+    d = np.zeros(len(FLOORS))
+    unsure = {"happiness": 0.6, "neutral": 0.3}
+    sure = {"happiness": 0.9}
+    smile = apex_reading(d, {"AU12": 0.6})
+    assert name_cue("smile", smile, unsure) == ("polite_smile", None)
+    assert name_cue("smile", smile, sure) == ("duchenne_smile", "happiness")
+    assert unsure["happiness"] < SURE_P
+    # A brow raise is surprise only with the eyes widened or the lips parted (EMFACS), however sure.
+    brows = apex_reading(d, {"AU1": 0.5, "AU2": 0.5})
+    parted = apex_reading(d, {"AU1": 0.5, "AU2": 0.5, "AU26": 0.2})
+    assert name_cue("brow_raise", brows, {"surprise": 0.9}) == ("eyebrow_flash", None)
+    assert name_cue("brow_raise", parted, {"surprise": 0.9}) == ("micro_surprise", "surprise")
+    assert name_cue("brow_raise", parted, {"surprise": 0.6, "neutral": 0.3}) == ("eyebrow_flash", None)
+    pressed = apex_reading(d, {"AU23": 0.5, "AU24": 0.5})
+    assert name_cue("compression", pressed, {"anger": 0.5, "neutral": 0.4}) == ("lip_compression", None)
+    assert name_cue("compression", pressed, {"anger": 0.8}) == ("micro_anger", "anger")
+    # A glance says nothing of an emotion, whatever the reading.
+    assert name_cue("gaze", apex_reading(d, {}), {"sadness": 0.95}) == ("gaze_aversion", None)

@@ -20,15 +20,15 @@ from callcoach.contract import LiveListener
 from callcoach.cues.vocabulary import CUE_NAMES, REGION, Cue
 from callcoach.errors import SourceError
 from callcoach.live.runner import LiveRunner, default_engine
-from callcoach.live.state import LiveStatus
+from callcoach.live.state import LiveState, LiveStatus
 from callcoach.playbook.types import Suggestion
-from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.base import Frame, LiveHooks, SourceKind
 from callcoach.vision.types import FrameObservation
 
 Span = tuple[float, float]
 
 
-class FakeSource:
+class FakeSource(LiveHooks):
     """Noise pictures at ``fps`` in real time; black ones inside ``blank`` spans; ends after ``seconds``."""
 
     kind: SourceKind = "screen"
@@ -48,7 +48,11 @@ class FakeSource:
         self.fail_at, self.hang_at = fail_at, hang_at
         self.closed = False
         self._stop = threading.Event()
-        self.waiting: tuple[str, str] | None = None
+        self._waiting: tuple[LiveState, str] | None = None
+
+    @property
+    def waiting(self) -> tuple[LiveState, str] | None:
+        return self._waiting
 
     def frames(self) -> Iterator[Frame]:
         rng = np.random.default_rng(0)
@@ -64,7 +68,7 @@ class FakeSource:
             if self.fail_at is not None and rel >= self.fail_at:
                 raise SourceError("the window 'fake' was closed")
             if self.hang_at is not None and rel >= self.hang_at:
-                self.waiting = ("source_lost", "the window 'fake' is minimised or hidden: bring it back")
+                self._waiting = ("source_lost", "the window 'fake' is minimised or hidden: bring it back")
                 self._stop.wait(30)
                 return
             # 180x320: the scripted face (half the frame's height) is big enough to read.

@@ -16,7 +16,7 @@ from callcoach.errors import SourceError, UsageError
 from callcoach.live.autolock import choose_remote, is_self_view, tile_around
 from callcoach.live.blank import BlankDetector, blank_message, is_blank
 from callcoach.live.stats import percentile
-from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.base import Frame, LiveHooks, SourceKind
 from callcoach.sources.latest import CaptureThread, LatestFrame, SourceLost
 from callcoach.sources.screen import clip, parse_region
 
@@ -76,7 +76,7 @@ def test_a_slow_consumer_sees_ever_newer_frames_and_every_frame_is_accounted_for
 # --- CaptureThread -------------------------------------------------------------------------------------
 
 
-class ListSource:
+class ListSource(LiveHooks):
     kind: SourceKind = "screen"
     name = "list"
     fps = 100.0

@@ -28,14 +28,14 @@ from callcoach.cues.vocabulary import Cue
 from callcoach.errors import VcamError
 from callcoach.live.companion import CameraCompanion, UnavailableCompanion
 from callcoach.live.runner import LiveRunner, default_engine
-from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.base import Frame, LiveHooks, SourceKind
 from callcoach.vcam.passthrough import PassThrough
 from callcoach.vcam.sink import MemorySink
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-class FakeWebcam:
+class FakeWebcam(LiveHooks):
     """Distinct noise pictures at ``fps``, 642x362 (not a multiple of 4), until stopped or ``seconds``."""
 
     kind: SourceKind = "camera"
@@ -87,6 +87,8 @@ class FakeSelfCoach:
         self.origin: float | None = None
         self.stopped = False
         self.talking_samples: list[bool] = []
+        self.models_ready = threading.Event()  # a fake has no models to load
+        self.models_ready.set()
 
     def start(self, origin_s: float) -> None:
         self.origin = origin_s

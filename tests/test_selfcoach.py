@@ -19,7 +19,7 @@ from scripted import CRINKLE, LIP_PRESS, SMILE, Move, Script
 
 from callcoach.cues.vocabulary import Cue
 from callcoach.live.selfcoach import SelfCoach, SelfNote, SelfStatus
-from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.base import Frame, LiveHooks, SourceKind
 from callcoach.sources.latest import pace
 from callcoach.vcam import MemorySink, PassThrough
 from callcoach.vision.types import FrameObservation
@@ -336,7 +336,7 @@ def test_stop_before_start_is_clean() -> None:
     assert coach.stopped and coach.wait(0) and coach.status.state == "stopped"
 
 
-class PacedCamera:
+class PacedCamera(LiveHooks):
     kind: SourceKind = "camera"
     name = "fake camera"
     fps = 30.0

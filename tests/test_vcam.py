@@ -17,14 +17,14 @@ import pytest
 
 from callcoach.cli.main import main as cli_main
 from callcoach.errors import VcamError
-from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.base import Frame, LiveHooks, SourceKind
 from callcoach.sources.files import VideoFileSource
 from callcoach.sources.latest import SourceLost, pace
 from callcoach.sources.paced import PacedFileSource
 from callcoach.vcam import MemorySink, PassThrough, PyVirtualCamSink, blurred_still, device_fix
 
 
-class ListSource:
+class ListSource(LiveHooks):
     """A camera stand-in: the given frames at ``fps`` on a wall clock (``paced``), optionally failing."""
 
     kind: SourceKind = "camera"

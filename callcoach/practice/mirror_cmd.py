@@ -63,7 +63,7 @@ def run_mirror(args: argparse.Namespace) -> int:
     prompts = [PROMPT_BY_CUE[args.target]] if args.target else list(PROMPTS)
     _consent(camera=args.video is None)
     from callcoach.analysis import analyze_source
-    from callcoach.cues.engine import BaselineEvent
+    from callcoach.cues.vocabulary import BaselineEvent
     from callcoach.vision.types import FrameObservation
 
     source: FrameSource

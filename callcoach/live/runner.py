@@ -98,7 +98,6 @@ class LiveRunner(FrameWorker):
         self.models_ready = threading.Event()
         self._hooks = hooks_of(source)
         self._held = self._hooks.hold_until(self.models_ready)
-        self._hooks.pace_with(self.buffer)  # a lossless file source waits for each frame to be taken
         #: Every frame of the source is analysed (a file in `live --video`), repeats included.
         self._lossless = self._hooks.lossless
         self._blank = BlankDetector(source.kind)

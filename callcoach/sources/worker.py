@@ -7,7 +7,7 @@ pass-through all have the same shape, which lives here once:
   arrives before the last one was taken replaces it and counts as dropped, so nothing queues behind a
   slow model or sink);
 - optionally a ``CaptureThread`` that reads a source into that slot (the runner, the pass-through; the
-  self-coach is fed by ``offer`` instead);
+  self-coach is fed by ``offer`` instead), told to wait for each frame to be taken when it is lossless;
 - any exception on the thread becomes ``error`` plus one call to ``_failed`` with a one-line message, so
   the panel shows a state instead of the thread dying silently;
 - stopping within a deadline: the capture thread, the slot, then the worker thread share one budget;
@@ -25,7 +25,7 @@ import threading
 
 from callcoach.core.clock import MONOTONIC, Clock, Deadline
 from callcoach.errors import CallcoachError
-from callcoach.sources.base import Frame, FrameSource
+from callcoach.sources.base import Frame, FrameSource, hooks_of
 from callcoach.sources.latest import CaptureThread, LatestFrame
 
 
@@ -55,7 +55,12 @@ class FrameWorker:
         self.capture = (
             CaptureThread(source, self.buffer, name=capture_name, clock=self.clock) if source is not None else None
         )
+        if source is not None:
+            hooks_of(source).pace_with(self.buffer)  # a lossless source waits for each frame to be taken
         self.error: BaseException | None = None
+        #: Turns of the loop completed (a frame handled, or a poll that found none); see ``wait_turns``.
+        self.turns = 0
+        self._turned = threading.Condition()
         self._halt = threading.Event()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
@@ -84,6 +89,18 @@ class FrameWorker:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the run has ended (by itself or stopped); True if it has."""
         return self._done.wait(timeout)
+
+    def wait_turns(self, turns: int, timeout: float | None = None) -> bool:
+        """Block until ``turns`` turns of the loop have completed or the run has ended; True if so. Lets a
+        caller (a test on a loaded machine) wait for the thread to have handled what it was given, instead
+        of sleeping for a guessed time."""
+        with self._turned:
+            return self._turned.wait_for(lambda: self.turns >= turns or self._done.is_set(), timeout)
+
+    def _turn_done(self) -> None:
+        with self._turned:
+            self.turns += 1
+            self._turned.notify_all()
 
     @property
     def stopped(self) -> bool:
@@ -134,10 +151,13 @@ class FrameWorker:
             while not self._halt.is_set():
                 frame = self.buffer.get(timeout=self._poll_s())
                 if frame is None:
-                    if self._empty():
+                    ended = self._empty()
+                    self._turn_done()
+                    if ended:
                         break
                     continue
                 self._handle(frame)
+                self._turn_done()
             self._finished()
         except BaseException as exc:  # a state, never a dead thread: a failing model must not hang the UI
             self.error = exc
@@ -150,7 +170,9 @@ class FrameWorker:
                     self.capture.stop(self.capture_grace_s)
                 self._cleanup()
             finally:
-                self._done.set()
+                with self._turned:
+                    self._done.set()
+                    self._turned.notify_all()
 
 
 __all__ = ["FrameWorker", "describe_error"]

@@ -121,6 +121,7 @@ class LiveRunner(FrameWorker):
             companion=companion,
             origin_s=lambda: self.origin_s,
             status=lambda: self._status,
+            clock=self.clock,
         )
         self._faces_in_view: tuple[int, ...] = ()
         self._faces_seen_at = -1e9

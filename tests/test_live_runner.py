@@ -36,7 +36,7 @@ class FakeSource(LiveHooks):
     Without ``clock``, in real time. With a ``clock`` (a ``FakeClock`` the runner shares), on that clock
     and lossless: each frame waits until the last one was taken, then steps the clock to its own time, so a
     loaded machine runs the same frames at the same times, only slower. ``gated`` also waits for the test
-    to ``release`` each frame.
+    to ``release`` each frame; ``before_step`` is called before each step of the clock.
     """
 
     kind: SourceKind = "screen"
@@ -53,9 +53,10 @@ class FakeSource(LiveHooks):
         dark: tuple[Span, ...] = (),
         clock: FakeClock | None = None,
         gated: bool = False,
+        before_step: Callable[[], None] | None = None,
     ) -> None:
         self.fps, self.seconds, self.blank, self.dark = fps, seconds, blank, dark
-        self.clock, self.gated = clock, gated
+        self.clock, self.gated, self.before_step = clock, gated, before_step
         self.lossless = clock is not None
         self._taker: Taker | None = None
         self._allowed = threading.Semaphore(0)
@@ -87,6 +88,8 @@ class FakeSource(LiveHooks):
         while self._taker is not None and not self._taker.wait_taken(0.05):
             if self._stop.is_set():
                 return None
+        if self.before_step is not None:
+            self.before_step()  # another source on the same clock catches up first
         t = start + i / self.fps
         self.clock.set(max(t, self.clock.now()))
         return None if self._stop.is_set() else t

@@ -8,8 +8,7 @@ import pytest
 
 from callcoach.analysis import analyze_source
 from callcoach.cues.aus import AUS, FUSED_CLASSES
-from callcoach.cues.engine import BaselineEvent
-from callcoach.cues.vocabulary import Cue
+from callcoach.cues.vocabulary import BaselineEvent, Cue
 from callcoach.sources import open_source
 from callcoach.vision.types import FrameObservation
 

@@ -7,9 +7,9 @@ import numpy as np
 from scripted import BROW_RAISE, NEUTRAL_BLENDSHAPES, NEUTRAL_GEOMETRY, SMILE, Move, Script
 
 from callcoach.cues.baseline import RobustBaseline, expression_energy
-from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
+from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.features import FLOORS, INDEX
-from callcoach.cues.vocabulary import Cue
+from callcoach.cues.vocabulary import BaselineEvent, Cue
 
 SMILES = ("polite_smile", "duchenne_smile")
 # Crying: inner brows up, corners down, eyes squeezed, lips pressed.

@@ -15,8 +15,7 @@ import pytest
 import callcoach.cli.main as cli
 from callcoach.analysis import Summary
 from callcoach.cli.output import CsvWriter, JsonlWriter, TableWriter, frame_record
-from callcoach.cues.engine import BaselineEvent
-from callcoach.cues.vocabulary import Cue
+from callcoach.cues.vocabulary import BaselineEvent, Cue
 from callcoach.errors import SourceError
 from callcoach.vision.types import APPEARANCE_CLASSES, FaceObservation, FrameObservation, HeadPose
 

@@ -12,8 +12,8 @@ import pytest
 from scripted import BLINK, BROW_RAISE, CRINKLE, EYES_WIDE, JAW_DROP, LIP_PRESS, SMILE, Move, Script
 
 from callcoach.cues.early import EarlyRule
-from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
-from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
+from callcoach.cues.engine import CueEngine, EngineConfig
+from callcoach.cues.vocabulary import BaselineEvent, Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.vision.types import FrameObservation, HeadPose
 from callcoach_bench.early import settle
 

@@ -7,8 +7,8 @@ import math
 import pytest
 from scripted import BLINK, BROW_RAISE, CRINKLE, EYES_WIDE, JAW_DROP, LIP_PRESS, SMILE, Move, Script
 
-from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
-from callcoach.cues.vocabulary import CUE_NAMES, Cue
+from callcoach.cues.engine import CueEngine, EngineConfig
+from callcoach.cues.vocabulary import CUE_NAMES, BaselineEvent, Cue
 from callcoach.errors import CueError
 from callcoach.vision.types import HeadPose
 

@@ -22,7 +22,7 @@ from callcoach.live.companion import CameraCompanion
 from callcoach.live.runner import LiveRunner, default_engine
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import Suggestion
-from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.base import Frame, LiveHooks, SourceKind
 from callcoach.sources.paced import PacedFileSource
 from callcoach.vision.types import FrameObservation
 
@@ -133,7 +133,7 @@ def test_the_cli_plays_video_files_losslessly(real_media: Path) -> None:
     source.close()
 
 
-class LateSource:
+class LateSource(LiveHooks):
     """A live source whose first picture comes ``delay_s`` after it opens (a camera warming up)."""
 
     kind: SourceKind = "camera"
@@ -205,12 +205,14 @@ def test_the_demo_clips_wait_for_the_models() -> None:
 def test_a_video_standing_in_for_the_webcam_waits_for_the_self_coach() -> None:
     held: list[threading.Event] = []
 
-    class File:
-        def hold_until(self, ready: threading.Event) -> None:
+    class File(LiveHooks):
+        def hold_until(self, ready: threading.Event) -> bool:
             held.append(ready)
+            return True
 
     class Pass:
         source = File()
+        done = False
         on_frame: Any = None
         on_state: Any = None
 

@@ -71,7 +71,7 @@ with AuditGuard(allowed_dirs=[store, tempfile.gettempdir()], watch_dirs=[home, s
     # Model loading takes a few seconds; the run is timed from the first analysed frame.
     deadline = time.monotonic() + 120.0
     while runner.stats.first_done_at is None and not runner.done and time.monotonic() < deadline:
-        time.sleep(0.05)
+        runner.wait_turns(runner.turns + 1, 0.1)
     runner.wait(seconds)
     ended_by_itself = runner.done
     runner.stop(timeout=10.0)

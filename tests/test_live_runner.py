@@ -7,29 +7,37 @@ raise its brows while the runner's threads, clock and listener work as in a call
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from fakeclock import FakeClock
 from scripted import BROW_RAISE, SMILE, Move, Script
 
 from callcoach.contract import LiveListener
 from callcoach.cues.vocabulary import CUE_NAMES, REGION, Cue
 from callcoach.errors import SourceError
 from callcoach.live.runner import LiveRunner, default_engine
-from callcoach.live.state import LiveStatus
+from callcoach.live.state import LiveState, LiveStatus
 from callcoach.playbook.types import Suggestion
-from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.base import Frame, LiveHooks, SourceKind, Taker
 from callcoach.vision.types import FrameObservation
 
 Span = tuple[float, float]
 
 
-class FakeSource:
-    """Noise pictures at ``fps`` in real time; black ones inside ``blank`` spans; ends after ``seconds``."""
+class FakeSource(LiveHooks):
+    """Noise pictures at ``fps``; black ones inside ``blank`` spans; ends after ``seconds``.
+
+    Without ``clock``, in real time. With a ``clock`` (a ``FakeClock`` the runner shares), on that clock
+    and lossless: each frame waits until the last one was taken, then steps the clock to its own time, so a
+    loaded machine runs the same frames at the same times, only slower. ``gated`` also waits for the test
+    to ``release`` each frame; ``before_step`` is called before each step of the clock.
+    """
 
     kind: SourceKind = "screen"
     name = "fake screen"
@@ -43,28 +51,65 @@ class FakeSource:
         fail_at: float | None = None,
         hang_at: float | None = None,
         dark: tuple[Span, ...] = (),
+        clock: FakeClock | None = None,
+        gated: bool = False,
+        before_step: Callable[[], None] | None = None,
     ) -> None:
         self.fps, self.seconds, self.blank, self.dark = fps, seconds, blank, dark
+        self.clock, self.gated, self.before_step = clock, gated, before_step
+        self.lossless = clock is not None
+        self._taker: Taker | None = None
+        self._allowed = threading.Semaphore(0)
         self.fail_at, self.hang_at = fail_at, hang_at
         self.closed = False
         self._stop = threading.Event()
-        self.waiting: tuple[str, str] | None = None
+        self._waiting: tuple[LiveState, str] | None = None
+
+    @property
+    def waiting(self) -> tuple[LiveState, str] | None:
+        return self._waiting
+
+    def pace_with(self, consumer: Taker) -> None:
+        self._taker = consumer if self.lossless else None
+
+    def release(self, n: int = 1) -> None:
+        """Let ``n`` more frames out (``gated``)."""
+        self._allowed.release(n)
+
+    def _next_time(self, start: float, i: int) -> float | None:
+        """When frame ``i`` is taken; None once stopped."""
+        if self.clock is None:
+            due = start + i / self.fps
+            self._stop.wait(max(0.0, due - time.monotonic()))
+            return None if self._stop.is_set() else time.monotonic()
+        while self.gated and not self._allowed.acquire(timeout=0.05):
+            if self._stop.is_set():
+                return None
+        while self._taker is not None and not self._taker.wait_taken(0.05):
+            if self._stop.is_set():
+                return None
+        if self.before_step is not None:
+            self.before_step()  # another source on the same clock catches up first
+        t = start + i / self.fps
+        self.clock.set(max(t, self.clock.now()))
+        return None if self._stop.is_set() else t
 
     def frames(self) -> Iterator[Frame]:
         rng = np.random.default_rng(0)
-        start = time.monotonic()
+        start = self.clock.now() if self.clock is not None else time.monotonic()
         i = 0
         while not self._stop.is_set():
-            due = start + i / self.fps
-            self._stop.wait(max(0.0, due - time.monotonic()))
-            t = time.monotonic()
+            next_t = self._next_time(start, i)
+            if next_t is None:
+                return
+            t = next_t
             rel = t - start
             if self.seconds is not None and rel >= self.seconds:
                 return
             if self.fail_at is not None and rel >= self.fail_at:
                 raise SourceError("the window 'fake' was closed")
             if self.hang_at is not None and rel >= self.hang_at:
-                self.waiting = ("source_lost", "the window 'fake' is minimised or hidden: bring it back")
+                self._waiting = ("source_lost", "the window 'fake' is minimised or hidden: bring it back")
                 self._stop.wait(30)
                 return
             # 180x320: the scripted face (half the frame's height) is big enough to read.
@@ -126,7 +171,7 @@ class Recorder(LiveListener):
 
     def on_cue(self, cue: Cue, latency_ms: float) -> None:
         assert self.runner is not None and self.vision is not None
-        expected = (time.monotonic() - (self.runner.origin_s + self.vision.last_t)) * 1000
+        expected = (self.runner.clock.now() - (self.runner.origin_s + self.vision.last_t)) * 1000
         self.cues.append((cue, latency_ms, expected))
 
     def on_suggestion(self, suggestion: Suggestion) -> None:
@@ -141,10 +186,20 @@ class Recorder(LiveListener):
 
 
 def make(source: FakeSource, vision: ScriptedVision, **kwargs: object) -> tuple[LiveRunner, Recorder]:
+    """A runner on ``source``, sharing its clock when it has one."""
     rec = Recorder()
+    kwargs.setdefault("clock", source.clock)
     runner = LiveRunner(source, rec, vision_factory=lambda: vision, engine_factory=default_engine, **kwargs)  # type: ignore[arg-type]
     rec.runner, rec.vision = runner, vision
     return runner, rec
+
+
+def until(runner: LiveRunner, done: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Wait, turn by turn of the inference thread, until ``done()``; the bound only catches a hang."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "the runner never got there"
+        runner.wait_turns(runner.turns + 1, 0.1)
 
 
 def is_subsequence(wanted: list[str], seen: list[str]) -> bool:
@@ -155,7 +210,7 @@ def is_subsequence(wanted: list[str], seen: list[str]) -> bool:
 def test_states_from_calibration_to_source_lost_and_cue_latency_bookkeeping() -> None:
     script = Script(duration=60.0, fps=25.0, moves=[Move(1.5, 1.8, BROW_RAISE)])
     vision = ScriptedVision(script, gone=((2.7, 3.3),))
-    source = FakeSource(fps=25.0, seconds=4.6, blank=((3.6, 4.2),))
+    source = FakeSource(fps=25.0, seconds=4.6, blank=((3.6, 4.2),), clock=FakeClock())
 
     def advise(cue: Cue, status: LiveStatus) -> Suggestion:
         return Suggestion(
@@ -174,7 +229,7 @@ def test_states_from_calibration_to_source_lost_and_cue_latency_bookkeeping() ->
 
     runner, rec = make(source, vision, baseline_seconds=1.0, advisor=advise)
     runner.start()
-    assert runner.wait(10), "the run did not end with its source"
+    assert runner.wait(120), "the run did not end with its source"
     runner.stop()
     assert runner.stopped and source.closed and vision.closed
 
@@ -210,56 +265,93 @@ def test_states_from_calibration_to_source_lost_and_cue_latency_bookkeeping() ->
     assert stats.end == "source_lost" and "closed" not in stats.end_message
     assert stats.first_frame_s is not None and stats.first_frame_s < 1.0
     assert stats.blank_frames >= 10 and stats.frames_with_face < stats.frames
+    # Lossless on its clock: every frame of the 4.6 s was analysed or found blank, none dropped.
+    assert stats.dropped == 0 and stats.frames + stats.blank_frames == stats.captured == 115
     summary = stats.as_dict()
     assert summary["type"] == "summary" and summary["cues"] == len(rec.cues)
     assert summary["latency_ms"]["p95"] is not None and summary["apex_latency_ms"]["p50"] is not None
 
 
 def test_slow_vision_drops_the_oldest_frames_instead_of_queueing_them() -> None:
-    vision = ScriptedVision(Script(duration=60.0, fps=100.0), delay_s=0.04)
-    source = FakeSource(fps=100.0)
+    clock = FakeClock()
+    inside, offered_all = threading.Event(), threading.Event()
+
+    class Burst(FakeSource):
+        """Frame 0, then (once its analysis is under way) 49 more 10 ms apart on the clock, as fast as the
+        machine goes: a screen never waits for the runner."""
+
+        def frames(self) -> Iterator[Frame]:
+            rng = np.random.default_rng(0)
+            for i in range(50):
+                if i == 1:
+                    assert inside.wait(60.0)
+                image = rng.integers(0, 255, (180, 320, 3), dtype=np.uint8)
+                yield Frame(index=i, t_s=clock.advance(0.01), image=image)
+            offered_all.set()  # after the last frame was put into the slot
+            self._stop.wait(60)
+
+    class StuckOnFirst(ScriptedVision):
+        """The first analysis lasts until every frame has been offered; records what it analysed."""
+
+        def __init__(self) -> None:
+            super().__init__(Script(duration=60.0, fps=100.0))
+            self.seen: list[int] = []
+
+        def observe(self, frame: Frame) -> FrameObservation:
+            if not self.seen:
+                inside.set()
+                assert offered_all.wait(60.0)
+            self.seen.append(frame.index)
+            return super().observe(frame)
+
+    vision = StuckOnFirst()
+    source = Burst(clock=clock)
+    source.lossless = False  # a screen: it never waits for the runner
     runner, rec = make(source, vision)
     runner.start()
-    time.sleep(1.5)
+    until(runner, lambda: len(vision.seen) == 2 or runner.done)
     runner.stop()
     stats = runner.stats
-    assert stats.dropped > 30  # about 100 frames a second arrive, about 25 can be analysed
-    assert stats.frames <= 1.5 / 0.04 + 2
-    steady = sorted(stats.frame_latency_ms.head[5:])
-    # No backlog: a frame waits at most one analysis for its turn, plus its own (a queue would grow to 1 s+).
-    assert steady[int(0.95 * len(steady))] < 3 * 40 + 80, steady
-    assert rec.statuses[-1].dropped_frames > 0
+    # While frame 0 was analysed 49 more came: each replaced the one before, and the newest was analysed
+    # next. A queue would have analysed frame 1 (0.49 s old by then) instead.
+    assert vision.seen == [0, 49], vision.seen
+    assert runner.buffer.dropped == 48 and stats.frames == 2 and stats.captured == 50
+    assert stats.frames + runner.buffer.dropped == stats.captured  # analysed + dropped == offered
+    assert rec.statuses[-1].dropped_frames == stats.dropped > 0
 
 
 def test_pause_stops_analysis_and_resume_picks_up_again() -> None:
     vision = ScriptedVision(Script(duration=60.0, fps=25.0))
-    runner, rec = make(FakeSource(fps=25.0), vision, baseline_seconds=0.5)
+    source = FakeSource(fps=25.0, clock=FakeClock(), gated=True)
+    runner, rec = make(source, vision, baseline_seconds=0.5)
     runner.start()
-    time.sleep(0.8)
+    source.release(20)
+    until(runner, lambda: runner.stats.frames == 20)
     runner.pause()
-    time.sleep(0.3)
-    calls = vision.calls
-    time.sleep(0.5)
-    assert vision.calls == calls and runner.paused
+    source.release(12)
+    until(runner, lambda: runner.stats.paused_frames == 12)
+    assert vision.calls == 20 and runner.paused  # paused frames are taken, never analysed
     assert rec.statuses[-1].state == "paused"
     runner.resume()
-    time.sleep(0.5)
+    source.release(12)
+    until(runner, lambda: runner.stats.frames == 32)
     runner.stop()
-    assert vision.calls > calls
+    assert vision.calls == 32 and runner.stats.dropped == 0
     assert rec.states()[-2:] == ["paused", "locked"]
 
 
 def test_stop_is_quick_and_clean_even_with_a_source_that_waits() -> None:
-    source = FakeSource(fps=25.0, hang_at=0.5)
+    clock = FakeClock()
+    source = FakeSource(fps=25.0, hang_at=0.5, clock=clock)
     vision = ScriptedVision(Script(duration=60.0, fps=25.0))
     runner, rec = make(source, vision, stall_after_s=0.5)
     runner.start()
-    time.sleep(1.5)
+    until(runner, lambda: source.waiting is not None and runner.stats.frames == 13)
+    clock.advance(1.0)  # a second with no picture
     # The source is alive but sends nothing: its own reason is published, not a made-up one.
-    assert rec.statuses[-1].state == "source_lost" and "minimised" in rec.statuses[-1].message
-    start = time.monotonic()
-    runner.stop(timeout=2.0)
-    assert time.monotonic() - start < 2.0
+    until(runner, lambda: rec.statuses[-1].state == "source_lost")
+    assert "minimised" in rec.statuses[-1].message
+    runner.stop(timeout=2.0)  # the budget: a stop that overran it would leave the threads alive
     assert runner.stopped and source.closed and vision.closed
     assert runner.stats.end == "stopped"
     names = {t.name for t in threading.enumerate()}
@@ -267,15 +359,15 @@ def test_stop_is_quick_and_clean_even_with_a_source_that_waits() -> None:
 
 
 def test_capture_errors_end_the_run_as_source_lost_and_model_errors_as_error() -> None:
-    runner, rec = make(FakeSource(fail_at=0.6), ScriptedVision(Script(duration=60.0, fps=25.0)))
+    runner, rec = make(FakeSource(fail_at=0.6, clock=FakeClock()), ScriptedVision(Script(duration=60.0, fps=25.0)))
     runner.start()
-    assert runner.wait(5)
+    assert runner.wait(60)
     assert rec.statuses[-1].state == "source_lost" and "was closed" in rec.statuses[-1].message
     assert runner.error is None
 
-    runner, rec = make(FakeSource(), ScriptedVision(Script(duration=60.0, fps=25.0), fail_at=0.5))
+    runner, rec = make(FakeSource(clock=FakeClock()), ScriptedVision(Script(duration=60.0, fps=25.0), fail_at=0.5))
     runner.start()
-    assert runner.wait(5)
+    assert runner.wait(60)
     runner.stop()
     assert rec.statuses[-1].state == "error" and "model crashed" in rec.statuses[-1].message
     assert isinstance(runner.error, RuntimeError) and runner.stopped
@@ -288,9 +380,12 @@ def test_a_failing_listener_ends_the_run_instead_of_hanging_it() -> None:
 
     script = Script(duration=60.0, fps=25.0, moves=[Move(0.8, 1.1, BROW_RAISE)])
     rec = Broken()
-    runner = LiveRunner(FakeSource(), rec, vision_factory=lambda: ScriptedVision(script), baseline_seconds=0.5)
+    clock = FakeClock()
+    runner = LiveRunner(
+        FakeSource(clock=clock), rec, vision_factory=lambda: ScriptedVision(script), baseline_seconds=0.5, clock=clock
+    )
     runner.start()
-    assert runner.wait(6)
+    assert runner.wait(60)
     runner.stop()
     assert isinstance(runner.error, ValueError) and runner.stats.end == "error"
     assert rec.statuses[-1].state == "error"
@@ -299,19 +394,21 @@ def test_a_failing_listener_ends_the_run_instead_of_hanging_it() -> None:
 @pytest.mark.parametrize("seconds", [0.0])
 def test_zero_baseline_locks_on_the_first_face(seconds: float) -> None:
     runner, rec = make(
-        FakeSource(seconds=0.6), ScriptedVision(Script(duration=60.0, fps=25.0)), baseline_seconds=seconds
+        FakeSource(seconds=0.6, clock=FakeClock()),
+        ScriptedVision(Script(duration=60.0, fps=25.0)),
+        baseline_seconds=seconds,
     )
     runner.start()
-    assert runner.wait(5)
+    assert runner.wait(60)
     assert "calibrating" not in rec.states() and "locked" in rec.states()
 
 
 def test_a_face_too_dark_to_read_says_so_instead_of_coaching() -> None:
     script = Script(duration=60.0, fps=25.0)
-    source = FakeSource(seconds=5.0, dark=((2.5, 5.0),))
+    source = FakeSource(seconds=5.0, dark=((2.5, 5.0),), clock=FakeClock())
     runner, rec = make(source, ScriptedVision(script), baseline_seconds=1.0)
     runner.start()
-    assert runner.wait(15.0)
+    assert runner.wait(120.0)
     states = rec.states()
     assert is_subsequence(["calibrating", "locked", "unreadable"], states), states
     dark = next(s for s in rec.statuses if s.state == "unreadable")
@@ -321,19 +418,20 @@ def test_a_face_too_dark_to_read_says_so_instead_of_coaching() -> None:
 class EarlyRecorder(Recorder):
     def __init__(self) -> None:
         super().__init__()
-        self.early: list[tuple[object, float, float]] = []  # early cue, latency_ms, arrival (monotonic)
-        self.arrivals: dict[str, list[float]] = {"cue": [], "suggestion": []}
+        self.early: list[tuple[object, float, int]] = []  # early cue, latency_ms, arrival (order of calls)
+        self.arrivals: dict[str, list[int]] = {"cue": [], "suggestion": []}
+        self._order = itertools.count()
 
     def on_early_cue(self, early: object, latency_ms: float) -> None:
-        self.early.append((early, latency_ms, time.monotonic()))
+        self.early.append((early, latency_ms, next(self._order)))
 
     def on_cue(self, cue: Cue, latency_ms: float) -> None:
         super().on_cue(cue, latency_ms)
-        self.arrivals["cue"].append(time.monotonic())
+        self.arrivals["cue"].append(next(self._order))
 
     def on_suggestion(self, suggestion: Suggestion) -> None:
         super().on_suggestion(suggestion)
-        self.arrivals["suggestion"].append(time.monotonic())
+        self.arrivals["suggestion"].append(next(self._order))
 
 
 def suggest(cue: Cue, status: LiveStatus) -> Suggestion:
@@ -356,9 +454,11 @@ def suggest(cue: Cue, status: LiveStatus) -> Suggestion:
 def run_to_end(rec: Recorder, script: Script, seconds: float, advisor: object) -> LiveRunner:
     """The runner on a fake source of ``seconds`` and scripted vision, run until the source ends."""
     vision = ScriptedVision(script)
+    clock = FakeClock()
     runner = LiveRunner(
-        FakeSource(fps=25.0, seconds=seconds),
+        FakeSource(fps=25.0, seconds=seconds, clock=clock),
         rec,
+        clock=clock,
         vision_factory=lambda: vision,
         engine_factory=default_engine,
         baseline_seconds=1.0,
@@ -366,7 +466,7 @@ def run_to_end(rec: Recorder, script: Script, seconds: float, advisor: object) -
     )  # type: ignore[arg-type]
     rec.runner, rec.vision = runner, vision
     runner.start()
-    assert runner.wait(15)
+    assert runner.wait(120)
     runner.stop()
     return runner
 
@@ -450,10 +550,12 @@ class HandOverMouth(ScriptedVision):
 
 def test_a_hand_over_the_mouth_is_noticed_on_the_panel_and_the_face_stays_locked() -> None:
     runner, rec = make(
-        FakeSource(seconds=4.0), HandOverMouth(Script(duration=60.0, fps=25.0), 2.5), baseline_seconds=1.0
+        FakeSource(seconds=4.0, clock=FakeClock()),
+        HandOverMouth(Script(duration=60.0, fps=25.0), 2.5),
+        baseline_seconds=1.0,
     )
     runner.start()
-    assert runner.wait(15.0)
+    assert runner.wait(120.0)
     locked = [s for s in rec.statuses if s.state == "locked"]
     assert locked and "mouth hidden" not in locked[0].message
     assert "mouth hidden" in locked[-1].message and rec.statuses[-1].state != "unreadable"

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from scripted import SMILE, Move, Script
 
-from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
-from callcoach.cues.vocabulary import Cue
+from callcoach.cues.engine import CueEngine, EngineConfig
+from callcoach.cues.vocabulary import BaselineEvent, Cue
 from callcoach.live.readable import hidden_notice
 from callcoach.sources import open_source
 from callcoach.sources.base import Frame

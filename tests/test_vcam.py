@@ -9,23 +9,30 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from fakeclock import FakeClock
 
 from callcoach.cli.main import main as cli_main
+from callcoach.core.clock import MONOTONIC, Clock
 from callcoach.errors import VcamError
-from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.base import Frame, LiveHooks, SourceKind, Taker
 from callcoach.sources.files import VideoFileSource
 from callcoach.sources.latest import SourceLost, pace
 from callcoach.sources.paced import PacedFileSource
 from callcoach.vcam import MemorySink, PassThrough, PyVirtualCamSink, blurred_still, device_fix
 
 
-class ListSource:
-    """A camera stand-in: the given frames at ``fps`` on a wall clock (``paced``), optionally failing."""
+class ListSource(LiveHooks):
+    """A camera stand-in: the given frames at ``fps`` on a wall clock (``paced``), optionally failing.
+
+    ``lossless`` waits for each frame to be taken before the next (nothing is dropped, however loaded the
+    machine); ``stepped`` hands out a frame only when the test calls ``release`` (and implies lossless).
+    Frames are stamped on ``clock``.
+    """
 
     kind: SourceKind = "camera"
 
@@ -37,6 +44,9 @@ class ListSource:
         paced: bool = True,
         fail_at: int | None = None,
         error: BaseException | None = None,
+        lossless: bool = False,
+        stepped: bool = False,
+        clock: Clock = MONOTONIC,
     ) -> None:
         self.images = images
         self.fps = fps
@@ -46,18 +56,40 @@ class ListSource:
         self.name = "list camera"
         self.frame_count: int | None = None
         self.closed = False
+        self.lossless = lossless or stepped
+        self.clock = clock
+        self._stepped = stepped
+        self._allowed = threading.Semaphore(0)
+        self._taker: Taker | None = None
         self._stop = threading.Event()
+
+    def pace_with(self, consumer: Taker) -> None:
+        self._taker = consumer if self.lossless else None
+
+    def release(self, n: int = 1) -> None:
+        """Let ``n`` more frames out (a ``stepped`` source)."""
+        self._allowed.release(n)
+
+    def _wait_turn(self) -> bool:
+        if self._stepped:
+            while not self._allowed.acquire(timeout=0.05):
+                if self._stop.is_set():
+                    return False
+        while self._taker is not None and not self._taker.wait_taken(0.05):
+            if self._stop.is_set():
+                return False
+        return not self._stop.is_set()
 
     def frames(self) -> Iterator[Frame]:
         due = time.monotonic()
         for i, image in enumerate(self.images):
-            if self._stop.is_set():
+            if not self._wait_turn():
                 return
-            if self.paced:
+            if self.paced and not self.lossless:
                 due = pace(due, 1.0 / self.fps, self._stop)
             if i == self.fail_at:
                 raise self.error
-            yield Frame(index=i, t_s=time.monotonic(), image=image)
+            yield Frame(index=i, t_s=self.clock.now(), image=image)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -86,7 +118,15 @@ def _clip(path: Path, w: int, h: int, fps: float, n: int) -> Path:
     return path
 
 
-def _run(pt: PassThrough, timeout: float = 5.0) -> str:
+def _until(pt: PassThrough, done: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Wait, turn by turn of the send thread, until ``done()``; a generous bound only against a hang."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "the pass-through never got there"
+        pt.wait_turns(pt.turns + 1, 0.1)
+
+
+def _run(pt: PassThrough, timeout: float = 60.0) -> str:
     pt.start()
     assert pt.wait(timeout), "pass-through did not finish"
     pt.stop()
@@ -102,7 +142,8 @@ def test_frames_are_byte_identical_at_native_size_and_rate(w: int, h: int, fps: 
     sink = MemorySink()
     states: list[str] = []
     seen: list[Frame] = []
-    pt = PassThrough(ListSource(images, fps), sink, on_frame=seen.append, on_state=lambda s, _m: states.append(s))
+    source = ListSource(images, fps, lossless=True)  # every frame taken: the count is exact on a loaded machine
+    pt = PassThrough(source, sink, on_frame=seen.append, on_state=lambda s, _m: states.append(s))
     assert _run(pt) == "ended"
     assert sink.size == (w, h) and sink.fps == fps and sink.opened == 1 and sink.closed
     assert pt.dropped == 0 and pt.sent == len(images) == sink.count
@@ -123,7 +164,7 @@ def test_frames_are_forwarded_as_the_same_array_not_a_copy() -> None:
             got.append(rgb)
             super().send(rgb)
 
-    _run(PassThrough(ListSource(images, 60), Spy()))
+    _run(PassThrough(ListSource(images, 60, lossless=True), Spy()))
     assert all(a is b for a, b in zip(got, images, strict=True))
 
 
@@ -132,15 +173,16 @@ def test_video_file_source_is_passed_through_unchanged(tmp_path: Path, fps: int)
     path = _clip(tmp_path / f"odd{fps}.avi", 642, 362, fps, n=max(6, fps // 4))
     decoded = [f.image.tobytes() for f in VideoFileSource(path).frames()]
     sink = MemorySink(keep="bytes")
-    source = PacedFileSource(path)
+    # Lossless: the player waits for each frame to be taken, so a loaded machine slows it instead of
+    # making it skip frames.
+    source = PacedFileSource(path, lossless=True)
     assert source.fps == pytest.approx(fps)
     pt = PassThrough(source, sink)
     assert _run(pt) == "ended"
     assert sink.size == (642, 362) and sink.fps == pytest.approx(fps)
-    assert sink.count >= len(decoded) // 2
-    # every frame sent is one of the file's frames, in order (the paced player may skip a late one)
-    positions = [decoded.index(b) for b in sink.data]
-    assert positions == sorted(positions)
+    assert pt.dropped == 0 and source.skipped == 0
+    # every frame of the file went out, unchanged and in order
+    assert [decoded.index(b) for b in sink.data] == list(range(len(decoded)))
 
 
 # --- pacing and drop-oldest --------------------------------------------------------------------------
@@ -149,20 +191,38 @@ def test_video_file_source_is_passed_through_unchanged(tmp_path: Path, fps: int)
 def test_forwarding_follows_the_source_rate() -> None:
     fps = 30.0
     sink = MemorySink(keep="none")
-    _run(PassThrough(ListSource(_noise(16, 64, 48), fps), sink))
-    gaps = np.diff(sink.times)
-    assert len(gaps) == 15
-    assert float(np.median(gaps)) == pytest.approx(1 / fps, rel=0.35)
-    assert sink.times[-1] - sink.times[0] == pytest.approx(15 / fps, rel=0.35)
+    pt = PassThrough(ListSource(_noise(16, 64, 48), fps), sink)
+    assert _run(pt) == "ended"
+    assert sink.fps == fps  # the virtual camera is opened at the camera's rate
+    assert pt.sent + pt.dropped == pt.buffer.put_count == 16 and pt.sent >= 1
+    # No pace of its own: frames go out as the camera gives them, never faster (a loaded machine can only
+    # make the camera, and so the output, slower; dropped frames make the gaps longer, never shorter).
+    assert sink.times[-1] - sink.times[0] >= (pt.sent - 1) / fps * 0.8
 
 
 def test_a_slow_sink_drops_the_oldest_frame_and_never_queues() -> None:
     images = _noise(30, 64, 48)
-    sink = MemorySink(delay_s=0.05)  # 20 fps sink behind a 60 fps camera
-    pt = PassThrough(ListSource(images, 60), sink)
+    everything_offered = threading.Event()
+
+    class StuckOnFirst(MemorySink):
+        """A sink that hangs on its first frame until the camera has offered all the others."""
+
+        def send(self, rgb: np.ndarray) -> None:
+            if self.count == 0:
+                assert everything_offered.wait(30.0)
+            super().send(rgb)
+
+    class Camera(ListSource):
+        def frames(self) -> Iterator[Frame]:
+            yield from super().frames()
+            everything_offered.set()  # after the last frame was put into the slot
+
+    sink = StuckOnFirst()
+    pt = PassThrough(Camera(images, 60, paced=False), sink)
     assert _run(pt) == "ended"
-    assert pt.dropped > 5
+    # Frame 0 was being sent while 1..29 came: each replaced the one before it, and only the newest went out.
     assert pt.sent + pt.dropped == len(images) == pt.buffer.put_count
+    assert pt.dropped >= len(images) - 2 and pt.sent <= 2
     index = {im.tobytes(): i for i, im in enumerate(images)}
     order = [index[f.tobytes()] for f in sink.frames]
     assert order == sorted(order) and order[-1] == len(images) - 1  # newest wins; the last frame goes out
@@ -172,23 +232,29 @@ def test_a_slow_sink_drops_the_oldest_frame_and_never_queues() -> None:
 
 
 def test_privacy_pause_sends_one_blurred_still_then_resumes() -> None:
-    images = _noise(60, 96, 64, seed=3)
+    images = _noise(14, 96, 64, seed=3)
     sink = MemorySink()
     states: list[str] = []
-    pt = PassThrough(ListSource(images, 30), sink, on_state=lambda s, _m: states.append(s)).start()
-    deadline = time.monotonic() + 3
-    while pt.sent < 4 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    clock = FakeClock()  # stands still: no extra stills while the camera is quiet
+    source = ListSource(images, 30, stepped=True, clock=clock)
+    pt = PassThrough(source, sink, on_state=lambda s, _m: states.append(s), clock=clock).start()
+    source.release(4)
+    _until(pt, lambda: pt.sent == 4)
     pt.privacy_pause(True)
     assert pt.paused
-    time.sleep(0.3)
+    source.release(5)
+    _until(pt, lambda: pt.buffer.put_count == 9 and pt.buffer.wait_taken(0))
+    pt.wait_turns(pt.turns + 1, 10.0)  # the turn that took the ninth frame has sent its still
     pt.privacy_pause(False)
-    time.sleep(0.2)
+    source.release(5)
+    assert pt.wait(60.0) and pt.state == "ended"
     pt.stop()
+    # 4 live, 5 taken during the pause (each sent as the still), 5 live again; nothing dropped
+    assert pt.sent == 9 and pt.dropped == 0 and pt.buffer.put_count == 14 and pt.still_sent >= 5
     live = {im.tobytes() for im in images}
     kinds = ["live" if f.tobytes() in live else "still" for f in sink.frames]
     stills = [f for f, k in zip(sink.frames, kinds, strict=True) if k == "still"]
-    assert len(stills) >= 4
+    assert len(stills) >= 5  # one per camera frame during the pause (and one at once when it began)
     assert all(s.tobytes() == stills[0].tobytes() for s in stills)  # one still picture
     assert stills[0].shape == images[0].shape and stills[0].dtype == np.uint8
     # a contiguous run of stills between live frames: paused, then live again
@@ -202,24 +268,31 @@ def test_privacy_pause_sends_one_blurred_still_then_resumes() -> None:
 def test_privacy_pause_keeps_sending_when_the_camera_goes_quiet() -> None:
     images = _noise(3, 64, 48)
     sink = MemorySink(keep="none")
+    clock = FakeClock()
 
     class Stalls(ListSource):
         def frames(self) -> Iterator[Frame]:
             yield from super().frames()
-            self._stop.wait(5)  # alive but silent
+            self._stop.wait(60)  # alive but silent
 
-    pt = PassThrough(Stalls(images, 30), sink).start()
-    time.sleep(0.2)
+    pt = PassThrough(Stalls(images, 30, lossless=True, clock=clock), sink, clock=clock).start()
+    _until(pt, lambda: pt.sent == 3)
     pt.privacy_pause(True)
-    time.sleep(0.35)
+    _until(pt, lambda: pt.still_sent == 1)  # the first still at once
+    for step in range(2, 8):  # then one per frame period of the camera, however long the machine takes
+        clock.advance(1 / 30)
+        _until(pt, lambda step=step: pt.still_sent == step)  # type: ignore[misc]
+    turns = pt.turns
+    pt.wait_turns(turns + 3, 10.0)  # the clock stands still: no more stills, whatever the wall clock did
+    assert pt.still_sent == 7
     pt.stop()
-    assert pt.sent == 3 and pt.still_sent >= 6  # ~30 stills per second with no camera frames
+    assert pt.sent == 3 and pt.stopped
 
 
 def test_privacy_pause_before_the_first_frame_blurs_the_first_frame() -> None:
     images = _noise(5, 64, 48)
     sink = MemorySink()
-    pt = PassThrough(ListSource(images, 60), sink)
+    pt = PassThrough(ListSource(images, 60, lossless=True), sink)
     pt.privacy_pause(True)
     assert pt.state == "paused"
     assert _run(pt) == "ended"
@@ -273,14 +346,17 @@ def test_a_failing_sink_and_a_failing_hook() -> None:
 def test_a_resolution_change_reopens_the_sink() -> None:
     images = _noise(2, 64, 48) + _noise(2, 642, 362)
     sink = MemorySink()
-    assert _run(PassThrough(ListSource(images, 60), sink)) == "ended"
+    assert _run(PassThrough(ListSource(images, 60, lossless=True), sink)) == "ended"
     assert sink.opened == 2 and sink.size == (642, 362) and sink.count == 4
 
 
 def test_stop_before_the_source_ends() -> None:
-    pt = PassThrough(ListSource(_noise(100, 32, 32), 30), MemorySink(keep="none"))
-    assert pt.run(0.2) == "stopped"
-    assert 2 <= pt.sent < 100
+    source = ListSource(_noise(100, 32, 32), 30, stepped=True)
+    pt = PassThrough(source, MemorySink(keep="none")).start()
+    source.release(3)
+    _until(pt, lambda: pt.sent == 3)
+    pt.stop()
+    assert pt.state == "stopped" and pt.stopped and pt.sent == 3 == pt.buffer.put_count
 
 
 # --- the real virtual camera ----------------------------------------------------------------------

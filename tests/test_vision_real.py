@@ -128,7 +128,8 @@ def test_face_that_leaves_keeps_one_id(real_media: Path) -> None:
 def test_gallery_video_keeps_one_id_and_baseline_per_person(real_media: Path) -> None:
     """Two real people side by side, as in a call's gallery view: stable ids, a baseline each."""
     from callcoach.analysis import analyze_frames
-    from callcoach.cues.engine import BaselineEvent, CueEngine
+    from callcoach.cues.engine import CueEngine
+    from callcoach.cues.vocabulary import BaselineEvent
 
     left = list(open_source(real_media / "WolfgangLanger_Pexels.mp4").frames())[:90]
     right = list(open_source(real_media / "single_face.mp4").frames())[:72]

@@ -35,6 +35,7 @@ from callcoach.playbook.guardrails import (
     headless_notice_due,
     record_headless_notice,
 )
+from callcoach.playbook.selector import Selector
 from callcoach.playbook.types import CONTEXTS, Suggestion
 from callcoach.session import settings
 from callcoach.session.recorder import LiveRecording, playbook_version
@@ -353,7 +354,7 @@ def run_headless(
     start_record: Callable[[], dict[str, Any]] | None = None,
 ) -> int:
     writer = HeadlessWriter(out)
-    watcher = getattr(advisor, "watcher", None)
+    watcher = advisor.watcher if isinstance(advisor, Selector) else None
     if watcher is not None:
         watcher.listen(writer.on_playbook_error)  # also follows the file between cues
     runner = factory(writer)

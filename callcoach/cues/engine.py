@@ -17,7 +17,6 @@ import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
@@ -37,7 +36,14 @@ from callcoach.cues.early import EarlyAnnouncer, EarlyRule
 from callcoach.cues.features import FLOORS, INDEX, feature_vector
 from callcoach.cues.micro import MicroConfig, MicroEvent, MicroSpotter, micro_cue
 from callcoach.cues.spotter import BlinkCluster, BlinkClusterSpotter, Excursion, Spotter
-from callcoach.cues.vocabulary import MICRO_MAX_S, Cue, EarlyCue, EarlyCueWithdrawn, WithdrawReason
+from callcoach.cues.vocabulary import (
+    MICRO_MAX_S,
+    BaselineEvent,
+    Cue,
+    EarlyCue,
+    EarlyCueWithdrawn,
+    WithdrawReason,
+)
 from callcoach.errors import CueError
 from callcoach.vision.types import FaceObservation, FrameObservation
 
@@ -132,23 +138,6 @@ class EngineConfig:
             raise CueError(f"--baseline-seconds must be 0 or more, not {self.baseline_seconds}")
 
 
-@dataclass(frozen=True)
-class BaselineEvent:
-    face: int
-    t_s: float
-    status: Literal["calibrating", "ready"]
-    progress: float
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "type": "baseline",
-            "face": self.face,
-            "t_s": round(self.t_s, 3),
-            "status": self.status,
-            "progress": round(self.progress, 3),
-        }
-
-
 @dataclass
 class _Face:
     face_id: int
@@ -197,6 +186,11 @@ class CueEngine:
     @property
     def any_baseline_ready(self) -> bool:
         return any(f.baseline.ready for f in self._faces.values())
+
+    def baseline_progress(self, face_id: int, t_s: float) -> float:
+        """How far this face's resting baseline is at ``t_s``: 0 unseen, 1.0 once ready (below 1 until then)."""
+        state = self._faces.get(face_id)
+        return state.baseline.progress(t_s) if state is not None else 0.0
 
     def face_reliable(self, face_id: int) -> bool:
         """Whether the last frame of this face could be read (pose within the gates)."""

@@ -75,6 +75,25 @@ Scale = Literal["micro", "macro"]
 
 
 @dataclass(frozen=True)
+class BaselineEvent:
+    """A face's resting baseline started (``calibrating``) or became ``ready``; the cue engine yields it."""
+
+    face: int
+    t_s: float
+    status: Literal["calibrating", "ready"]
+    progress: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "type": "baseline",
+            "face": self.face,
+            "t_s": round(self.t_s, 3),
+            "status": self.status,
+            "progress": round(self.progress, 3),
+        }
+
+
+@dataclass(frozen=True)
 class Cue:
     """One spotted cue. A guess with a confidence, never a verdict."""
 

@@ -11,13 +11,13 @@ which the measurements have not shown yet, is advised on its own.
 from __future__ import annotations
 
 import logging
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from callcoach.contract import Advisor, LiveListener
+from callcoach.core.clock import MONOTONIC, Clock
 from callcoach.core.state import LiveStatus
 from callcoach.cues.vocabulary import MICRO_MAX_S, Cue, EarlyCue, EarlyCueWithdrawn, Scale
 from callcoach.live.stats import CueTiming, EarlyTiming, RunStats
@@ -97,13 +97,15 @@ class CueDispatch:
         companion: Any,
         origin_s: Callable[[], float],
         status: Callable[[], LiveStatus],
+        clock: Clock = MONOTONIC,
     ) -> None:
         self.listener, self.stats, self.advisor, self.companion = listener, stats, advisor, companion
+        self._clock = clock
         self._origin_s, self._status = origin_s, status
         self._early = EarlyAdvice()
 
     def final(self, cue: Cue, frame_t: float) -> None:
-        now = time.monotonic()
+        now = self._clock.now()
         timing = CueTiming(
             cue=cue,
             latency_ms=(now - frame_t) * 1000.0,
@@ -118,7 +120,7 @@ class CueDispatch:
             self._advise(cue)
 
     def early(self, early: EarlyCue, frame_t: float) -> None:
-        now = time.monotonic()
+        now = self._clock.now()
         timing = EarlyTiming(early.cue, (now - frame_t) * 1000.0, (now - (self._origin_s() + early.apex_s)) * 1000.0)
         self.stats.early_timings.append(timing)
         self.listener.on_early_cue(early, timing.latency_ms)
@@ -147,6 +149,6 @@ class CueDispatch:
             self.stats.suggestions_withheld += 1
             _log.warning("suggestion for %s held back: %s", cue.cue, refused.message)
             return False
-        self.stats.suggestion_apex_latency_ms.append((time.monotonic() - (self._origin_s() + cue.apex_s)) * 1000.0)
+        self.stats.suggestion_apex_latency_ms.append((self._clock.now() - (self._origin_s() + cue.apex_s)) * 1000.0)
         self.listener.on_suggestion(suggestion)
         return True

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from callcoach.errors import UsageError
 from callcoach.live.state import LiveState
-from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.base import Frame, LiveHooks, SourceKind
 from callcoach.sources.latest import pace
 from callcoach.sources.screen import LIVE_FPS, Box, grab, monitor_box, open_mss
 
@@ -114,7 +114,7 @@ def _default_finder() -> Finder:
     return FaceFinder()
 
 
-class AutoLockSource:
+class AutoLockSource(LiveHooks):
     """Frames of the remote speaker's tile on monitor ``monitor``; ``t_s`` is ``time.monotonic()``."""
 
     kind: SourceKind = "screen"

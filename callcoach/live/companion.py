@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from callcoach.core.contain import contained
 from callcoach.cues.vocabulary import Cue
-from callcoach.sources.base import Frame
+from callcoach.sources.base import Frame, FrameSource, hooks_of
 
 if TYPE_CHECKING:
     from callcoach.live.selfview import SelfViewReference
@@ -42,6 +42,7 @@ VCAM_LABEL: dict[str, str] = {
 
 
 class PassThroughLike(Protocol):
+    source: FrameSource
     state: str
     message: str
     on_frame: Callable[[Frame], None] | None
@@ -49,6 +50,9 @@ class PassThroughLike(Protocol):
 
     @property
     def paused(self) -> bool: ...
+
+    @property
+    def done(self) -> bool: ...
 
     def start(self) -> Any: ...
 
@@ -58,6 +62,9 @@ class PassThroughLike(Protocol):
 
 
 class SelfCoachLike(Protocol):
+    #: Set once its models have loaded (or failed to load).
+    models_ready: threading.Event
+
     def start(self, origin_s: float) -> None: ...
 
     def offer(self, frame: Frame) -> None: ...
@@ -131,13 +138,11 @@ class CameraCompanion:
             _log.debug("pass-through failed to start", exc_info=True)
             self._pass_state("sink_error", _one_line(exc))
 
-    def _hold_file(self, passthrough: Any) -> None:
+    def _hold_file(self, passthrough: PassThroughLike) -> None:
         """A video file standing in for the webcam starts once the self-coach's models have loaded, so its
         first frame is analysed (a real webcam never waits: the call must see the user at once)."""
-        ready = getattr(self.selfcoach, "models_ready", None)
-        hold = getattr(getattr(passthrough, "source", None), "hold_until", None)
-        if ready is not None and callable(hold):
-            hold(ready)
+        if self.selfcoach is not None:
+            hooks_of(passthrough.source).hold_until(self.selfcoach.models_ready)
 
     def _start_preview(self) -> None:
         assert self._preview_factory is not None
@@ -222,7 +227,7 @@ class CameraCompanion:
 
     def toggle_privacy(self) -> bool | None:
         """Flip the privacy pause of the outgoing video; None when there is no live pass-through."""
-        if self.state not in ("live", "paused", "starting") or getattr(self.passthrough, "done", False):
+        if self.state not in ("live", "paused", "starting") or self.passthrough.done:
             return None
         return self.passthrough.toggle_privacy()
 

@@ -8,22 +8,27 @@ every change of state and otherwise at most every ``status_interval_s``.
 Vision and the cue engine see times relative to ``start()`` (``origin_s``), so cue times read as seconds
 into the session (for a file source with ``hold_until``, relative to its first frame, which is played once
 the models have loaded: a file is analysed from its first frame, as ``callcoach analyze`` reads it); frames
-keep their capture time on ``time.monotonic()`` for the latency figures.
+keep their capture time on the runner's clock (``time.monotonic()`` unless a test injects another) for the
+latency figures.
+
+The thread, the newest-frame slot, turning an error into a state and stopping within a deadline come from
+``callcoach.sources.worker.FrameWorker``; baseline progress is read from the cue engine.
 """
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import threading
-import time
 from collections.abc import Callable
 
 import numpy as np
 
 from callcoach.contract import Advisor, LiveListener
+from callcoach.core.clock import Clock, Deadline
+from callcoach.core.contain import contained
 from callcoach.core.marks import SelfNote
-from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
-from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
+from callcoach.cues.engine import CueEngine, EngineConfig
+from callcoach.cues.vocabulary import BaselineEvent, Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.errors import CallcoachError
 from callcoach.live.advice import CueDispatch
 from callcoach.live.blank import BlankDetector
@@ -31,10 +36,12 @@ from callcoach.live.companion import Companion
 from callcoach.live.readable import hidden_notice, unreadable_reason
 from callcoach.live.state import LiveState, LiveStatus
 from callcoach.live.stats import RateMeter, RunStats
-from callcoach.sources.base import Frame, FrameSource
-from callcoach.sources.latest import CaptureThread, LatestFrame
+from callcoach.sources.base import Frame, FrameSource, hooks_of
+from callcoach.sources.worker import FrameWorker
 from callcoach.vision.analyzer import FrameAnalyzer
 from callcoach.vision.types import FrameObservation
+
+_log = logging.getLogger(__name__)
 
 
 def default_vision() -> FrameAnalyzer:
@@ -52,8 +59,10 @@ def default_engine(baseline_seconds: float) -> CueEngine:
 _FIRST_FRAME_WAIT_S = 15.0
 
 
-class LiveRunner:
+class LiveRunner(FrameWorker):
     """Runs one source until ``stop()``, the source is lost, or an error; ``wait()`` blocks until then."""
+
+    capture_grace_s = 1.0
 
     def __init__(
         self,
@@ -68,7 +77,9 @@ class LiveRunner:
         no_face_after_s: float = 0.3,
         stall_after_s: float = 2.0,
         companion: Companion | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        super().__init__("callcoach-inference", clock=clock, source=source)
         self.source = source
         #: The user's side (webcam -> virtual camera, own-face coaching); it outlives the remote source:
         #: the call's video must keep flowing when the watched window closes, so only ``stop()`` ends it.
@@ -82,34 +93,21 @@ class LiveRunner:
         self.stall_after_s = stall_after_s
         self._vision_factory = vision_factory
         self._engine_factory = engine_factory
-        self.buffer = LatestFrame()
-        self.capture = CaptureThread(source, self.buffer)
         self.stats = RunStats(source=source.name)
-        self.error: BaseException | None = None
         self.origin_s = 0.0
         #: When ``start()`` was called (``origin_s`` moves to the first frame for a file that waits for us).
         self.started_at = 0.0
         #: Set once the models have loaded; a file source given ``hold_until`` starts its clock then.
         self.models_ready = threading.Event()
-        hold = getattr(source, "hold_until", None)
-        self._held = callable(hold)
-        if callable(hold):
-            hold(self.models_ready)
-        pace_with = getattr(source, "pace_with", None)
-        if callable(pace_with):
-            pace_with(self.buffer)  # a lossless file source waits for each frame to be taken
+        self._hooks = hooks_of(source)
+        self._held = self._hooks.hold_until(self.models_ready)
         #: Every frame of the source is analysed (a file in `live --video`), repeats included.
-        self._lossless = bool(getattr(source, "lossless", False))
+        self._lossless = self._hooks.lossless
         self._blank = BlankDetector(source.kind)
         self._meter = RateMeter()
-        self._stop = threading.Event()
         self._paused = threading.Event()
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="callcoach-inference", daemon=True)
         self._status = LiveStatus(t_s=0.0, source=source.name, state="starting", message="starting")
         self._published_at = -1e9
-        self._first_seen: dict[int, float] = {}
-        self._ready: set[int] = set()
         self._last_face_t: float | None = None
         self._unreadable_since: float | None = None
         #: "mouth hidden" while a hand covers part of the face in view (a notice beside "face locked").
@@ -117,6 +115,7 @@ class LiveRunner:
         self._last_frame_at = 0.0
         self._dropped_before = 0
         self._last_probe: np.ndarray | None = None
+        self._vision: FrameAnalyzer | None = None
         self._engine: CueEngine | None = None
         self._dispatch = CueDispatch(
             listener,
@@ -125,6 +124,7 @@ class LiveRunner:
             companion=companion,
             origin_s=lambda: self.origin_s,
             status=lambda: self._status,
+            clock=self.clock,
         )
         self._faces_in_view: tuple[int, ...] = ()
         self._faces_seen_at = -1e9
@@ -132,10 +132,9 @@ class LiveRunner:
     # --- control, from any thread ------------------------------------------------------------------
 
     def start(self) -> None:
-        self.origin_s = self.started_at = time.monotonic()
+        self.origin_s = self.started_at = self.clock.now()
         self._last_frame_at = self.origin_s
-        self.capture.start()  # opens the source while the inference thread loads the models
-        self._thread.start()
+        self._start_threads()  # the capture opens the source while the inference thread loads the models
         if not self._held:
             self._start_companion()
 
@@ -166,7 +165,7 @@ class LiveRunner:
         froze, the picture went blank, coaching is paused) nobody is known to be talking.
         """
         engine = self._engine
-        if engine is None or time.monotonic() - self._faces_seen_at > 0.5:
+        if engine is None or self.clock.now() - self._faces_seen_at > 0.5:
             return False
         return any(engine.face_talking(i) for i in self._faces_in_view)
 
@@ -185,84 +184,58 @@ class LiveRunner:
     def status(self) -> LiveStatus:
         return self._status
 
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the run has ended by itself (source lost, error) or was stopped; True if it has."""
-        return self._done.wait(timeout)
-
     def stop(self, timeout: float = 2.0) -> None:
         """Stop both threads, waiting up to ``timeout`` seconds; ``stopped`` tells whether they have ended."""
-        deadline = time.monotonic() + timeout
-
-        def left() -> float:
-            return max(0.0, deadline - time.monotonic())
-
-        self._stop.set()
-        self.capture.stop(left())
-        self.buffer.close()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(left())
+        deadline = Deadline(timeout)
+        self._stop_threads(deadline)
         if self.companion is not None:
             # Last, with what is left of the same budget: the other side's summary must not wait on it.
-            self.companion.stop(left())
+            self.companion.stop(deadline.left())
 
     def settle(self, timeout: float = 15.0) -> bool:
         """After ``stop()``: wait for the inference thread to end, True once it has. It may still be loading
         the models (stopped in the first seconds), which cannot be cut short; a process that exits meanwhile
         tears MediaPipe down under it, and its complaints would reach the terminal."""
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return self._join(timeout)
 
-    @property
-    def stopped(self) -> bool:
-        """Both threads have finished (after ``stop()``, or once the run ended by itself)."""
-        return not self._thread.is_alive() and not self.capture.is_alive()
+    # --- the inference thread (FrameWorker's steps) ------------------------------------------------
 
-    # --- the inference thread ----------------------------------------------------------------------
+    def _setup(self) -> None:
+        self._publish("starting", f"opening {self.source.name} and loading the face models", force=True)
+        self._vision = self._vision_factory()
+        self._engine = self._engine_factory(self.baseline_seconds)
+        self._dropped_before = self.buffer.dropped  # frames replaced while the models loaded are not drops
+        if self._held and not self.stopping:
+            # The file's clock starts now: its first frame is t = 0, as in `callcoach analyze`, and the
+            # companion (which shares the clock) starts with it.
+            self.origin_s = self._last_frame_at = self.clock.now()
+            self._start_companion()
+        self.models_ready.set()
 
-    def _run(self) -> None:
-        vision: FrameAnalyzer | None = None
-        try:
-            self._publish("starting", f"opening {self.source.name} and loading the face models", force=True)
-            vision = self._vision_factory()
-            engine = self._engine = self._engine_factory(self.baseline_seconds)
-            self._dropped_before = self.buffer.dropped  # frames replaced while the models loaded are not drops
-            if self._held and not self._stop.is_set():
-                # The file's clock starts now: its first frame is t = 0, as in `callcoach analyze`, and the
-                # companion (which shares the clock) starts with it.
-                self.origin_s = self._last_frame_at = time.monotonic()
-                self._start_companion()
-            self.models_ready.set()
-            while not self._stop.is_set():
-                frame = self.buffer.get(timeout=0.1)
-                if frame is None:
-                    if self._idle():
-                        break
-                    continue
-                self._process(frame, vision, engine)
-        except BaseException as exc:  # reported as a state: a listener or a model failing must not hang the UI
-            self.error = exc
-            message = str(exc) if isinstance(exc, CallcoachError) else f"{type(exc).__name__}: {exc}"
-            self._end("error", " ".join(message.split()) or type(exc).__name__)
-        finally:
-            if vision is not None:
-                with contextlib.suppress(Exception):
-                    vision.close()
-            self._stop.set()
-            self.capture.stop(timeout=1.0)
-            self.stats.captured = self.buffer.put_count
-            self.stats.duration_s = time.monotonic() - self.started_at
-            if self.stats.end == "running":
-                self.stats.end = "stopped"
-            self._done.set()
+    def _handle(self, frame: Frame) -> None:
+        vision, engine = self._vision, self._engine
+        assert vision is not None and engine is not None  # made by _setup, before the first frame
+        self._process(frame, vision, engine)
+
+    def _empty(self) -> bool:
+        return self._idle()
+
+    def _failed(self, exc: BaseException, message: str) -> None:
+        self._end("error", message)  # a listener or a model failing is a state, it must not hang the UI
+
+    def _cleanup(self) -> None:
+        if self._vision is not None:
+            with contained(_log, "closing vision"):
+                self._vision.close()
+        self.stats.captured = self.buffer.put_count
+        self.stats.duration_s = self.clock.now() - self.started_at
+        if self.stats.end == "running":
+            self.stats.end = "stopped"
 
     def _idle(self) -> bool:
         """No frame arrived: say why when it matters. Returns True when the run is over."""
-        now = time.monotonic()
+        now = self.clock.now()
+        assert self.capture is not None  # the runner always reads its source on a capture thread
         if self.capture.ended and not self.capture.is_alive():
             err = self.capture.error
             if err is None or isinstance(err, CallcoachError):
@@ -274,7 +247,7 @@ class LiveRunner:
         if self.paused:
             self._publish("paused", "paused: nothing is analysed until you resume")
             return False
-        waiting = getattr(self.source, "waiting", None)
+        waiting = self._hooks.waiting
         if waiting is not None and now - self._last_frame_at > 0.5:
             state, message = waiting
             self._publish(state, message)
@@ -294,11 +267,11 @@ class LiveRunner:
     def _end(self, state: LiveState, message: str) -> None:
         self.stats.end = state
         self.stats.end_message = message
-        with contextlib.suppress(Exception):  # the listener may be what failed
+        with contained(_log, "publishing the end state"):  # the listener may be what failed
             self._publish(state, message, force=True)
 
     def _process(self, frame: Frame, vision: FrameAnalyzer, engine: CueEngine) -> None:
-        self._last_frame_at = time.monotonic()
+        self._last_frame_at = self.clock.now()
         if self.paused:
             self.stats.paused_frames += 1
             self._publish("paused", "paused: nothing is analysed until you resume")
@@ -308,26 +281,19 @@ class LiveRunner:
         if self._blank.last_frame_blank:
             # Never coach on a blank picture, not even in the few frames before the state turns.
             self.stats.blank_frames += 1
-            self._meter.add(time.monotonic(), None)
+            self._meter.add(self.clock.now(), None)
             if blank:
                 self._publish("blank", self._blank.message)
             return
         # Screen capture runs at a fixed rate whatever the call shows: a repeat of the last picture (the tile
         # repaints at 15-25 fps, we grab at 30) has nothing new in it, and skipping it leaves the CPU to the
         # next real frame. Compared on a 1-in-16 subsample, a few microseconds.
-        probe = frame.image[::16, ::16]
-        if (
-            not self._lossless
-            and self._last_probe is not None
-            and probe.shape == self._last_probe.shape
-            and np.array_equal(probe, self._last_probe)
-        ):
+        if self._repeats_last(frame.image):
             self.stats.repeated_frames += 1
             return
-        self._last_probe = probe.copy()
         obs = vision.observe(Frame(index=frame.index, t_s=rel_t, image=frame.image))
         events = list(engine.update(obs))
-        done = time.monotonic()
+        done = self.clock.now()
         latency_ms = (done - frame.t_s) * 1000.0
         stats = self.stats
         stats.frames += 1
@@ -344,23 +310,29 @@ class LiveRunner:
             self._last_face_t = rel_t
             for face in obs.faces:
                 stats.face_ids.add(face.face_id)
-                self._first_seen.setdefault(face.face_id, rel_t)
-        feedback = getattr(self.source, "feedback", None)
-        if callable(feedback):
-            feedback(frame.t_s, len(obs.faces))
+        self._hooks.feedback(frame.t_s, len(obs.faces))
+        self._dispatch_events(events, frame.t_s)
+        self._hidden = hidden_notice(obs, engine)
+        ids = [f.face_id for f in obs.faces]
+        self._face_state(rel_t, ids, engine, self._unreadable(obs, frame.image, engine, rel_t))
+
+    def _repeats_last(self, image: np.ndarray) -> bool:
+        """The picture is the last one again (compared on a 1-in-16 subsample); files never repeat."""
+        probe = image[::16, ::16]
+        last, self._last_probe = self._last_probe, probe.copy()
+        return not self._lossless and last is not None and probe.shape == last.shape and np.array_equal(probe, last)
+
+    def _dispatch_events(self, events: list[BaselineEvent | Cue | EarlyCue | EarlyCueWithdrawn], t_s: float) -> None:
         for event in events:
             if isinstance(event, BaselineEvent):
                 if event.status == "ready":
-                    self._ready.add(event.face)
-                    stats.baseline_ready = True
+                    self.stats.baseline_ready = True
             elif isinstance(event, EarlyCue):
-                self._dispatch.early(event, frame.t_s)
+                self._dispatch.early(event, t_s)
             elif isinstance(event, EarlyCueWithdrawn):
                 self._dispatch.withdrawn(event)
             elif isinstance(event, Cue):
-                self._dispatch.final(event, frame.t_s)
-        self._hidden = hidden_notice(obs, engine)
-        self._face_state(rel_t, [f.face_id for f in obs.faces], self._unreadable(obs, frame.image, engine, rel_t))
+                self._dispatch.final(event, t_s)
 
     def _unreadable(self, obs: FrameObservation, image: np.ndarray, engine: CueEngine, t: float) -> str | None:
         """Why the faces in view cannot be read reliably, once that has lasted half a second; else None.
@@ -376,7 +348,7 @@ class LiveRunner:
             self._unreadable_since = t
         return reason if t - self._unreadable_since >= 0.5 else None
 
-    def _face_state(self, t: float, ids: list[int], unreadable: str | None = None) -> None:
+    def _face_state(self, t: float, ids: list[int], engine: CueEngine, unreadable: str | None = None) -> None:
         if not ids:
             since = self._last_face_t if self._last_face_t is not None else 0.0
             if t - since >= self.no_face_after_s or self._status.state in ("starting", "blank", "source_lost"):
@@ -388,14 +360,11 @@ class LiveRunner:
             self._publish("unreadable", f"can't read reliably: {unreadable}")
             return
         several = f" ({len(ids)} faces in view; each cue names its face)" if len(ids) > 1 else ""
-        if any(i in self._ready for i in ids):
+        progress = max(engine.baseline_progress(i, t) for i in ids)
+        if progress >= 1.0:
             hidden = f" · {self._hidden}: no cue read there" if self._hidden else ""
             self._publish("locked", f"face locked: coaching{several}{hidden}", progress=1.0, faces=len(ids))
             return
-        if self.baseline_seconds > 0:
-            progress = max(min(0.99, (t - self._first_seen[i]) / self.baseline_seconds) for i in ids)
-        else:
-            progress = 0.0
         self._publish(
             "calibrating",
             f"calibrating: learning this face's resting expression{several}",
@@ -412,7 +381,7 @@ class LiveRunner:
         faces: int | None = None,
         force: bool = False,
     ) -> None:
-        now = time.monotonic()
+        now = self.clock.now()
         old = self._status
         changed = state != old.state or message != old.message
         if not (changed or force or now - self._published_at >= self.status_interval_s):

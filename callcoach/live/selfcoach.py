@@ -14,29 +14,32 @@ pipelines share one clock: ``start(origin_s)`` takes the live runner's ``origin_
 times and the remote cue times are seconds into the same session. Nothing raises out of this thread: a
 failing model or listener ends the self-coach in the ``error`` state, and the pass-through carries on.
 ``on_face`` (optional) gets the analysed picture and the user's face box twice a second, for ``--auto``'s
-self-view match (callcoach.live.selfview); the picture is never kept.
+self-view match (callcoach.live.selfview); the picture is never kept. The thread, the slot, the error state and
+the stop come from ``callcoach.sources.worker.FrameWorker``; baseline progress is read from the cue engine.
 """
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from callcoach.core.clock import Clock, Deadline
+from callcoach.core.contain import contained
 from callcoach.core.marks import NoteKind, SelfNote
-from callcoach.cues.engine import BaselineEvent, CueEngine, EngineConfig
-from callcoach.cues.vocabulary import Cue
-from callcoach.errors import CallcoachError
+from callcoach.cues.engine import CueEngine, EngineConfig
+from callcoach.cues.vocabulary import BaselineEvent, Cue
 from callcoach.live.mirror import WARM_CUES, MirrorResult, MirrorTracker
 from callcoach.live.selfview import FaceHook, FaceTap, user_face
 from callcoach.playbook.wording import note_refusal
 from callcoach.sources.base import Frame
-from callcoach.sources.latest import LatestFrame
+from callcoach.sources.worker import FrameWorker
 from callcoach.vision.analyzer import FrameAnalyzer
+
+_log = logging.getLogger(__name__)
 
 SelfState = Literal["starting", "calibrating", "ready", "no_face", "unreadable", "idle", "error", "stopped"]
 LeakMode = Literal["listening", "always"]
@@ -111,7 +114,7 @@ class SelfStats:
         }
 
 
-class SelfCoach:
+class SelfCoach(FrameWorker):
     """The user's own cues, coached quietly. ``start`` once, ``offer`` frames, ``stop`` at the end."""
 
     def __init__(
@@ -133,7 +136,9 @@ class SelfCoach:
         max_fps: float | None = 15.0,
         origin_s: float | None = None,
         on_face: FaceHook | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        super().__init__("callcoach-selfcoach", clock=clock)
         self.listener = listener
         self.on_status = on_status
         self.baseline_seconds = baseline_seconds
@@ -150,20 +155,16 @@ class SelfCoach:
         self._engine_factory = engine_factory
         self.mirror = MirrorTracker(mirror_window_s, warm_cues=warm_cues)
         self.face_tap = FaceTap(on_face)  # the webcam picture for --auto's self-view match, twice a second
-        self.buffer = LatestFrame()
-        self.error: BaseException | None = None
         self._inbox: deque[Cue] = deque(maxlen=64)  # deque append/popleft are atomic: no lock needed
-        self._stop = threading.Event()
-        self._done = threading.Event()
         #: Set once the models have loaded (or failed to): a video file standing in for the webcam waits for it.
         self.models_ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="callcoach-selfcoach", daemon=True)
         self._status = SelfStatus("starting", "starting self-coaching: loading the face models")
         self._n = {"frames": 0, "skipped": 0, "with_face": 0, "leaks": 0, "leaks_quiet": 0, "errors": 0}
-        self._ready: set[int] = set()
+        self._ready = False
         self._progress = 0.0
         self._face_id: int | None = None
-        self._first_seen: dict[int, float] = {}
+        self._vision: FrameAnalyzer | None = None
+        self._engine: CueEngine | None = None
         self._talk: deque[tuple[float, bool]] = deque()
         self._last_leak: dict[str, float] = {}
         self._last_any_leak = -1e9
@@ -180,13 +181,13 @@ class SelfCoach:
         if origin_s is not None:
             self.origin_s = origin_s
         elif not self._origin_given:
-            self.origin_s = time.monotonic()
-        self._last_frame_at = time.monotonic()
-        self._thread.start()
+            self.origin_s = self.clock.now()
+        self._last_frame_at = self.clock.now()
+        self._start_threads()
 
     def offer(self, frame: Frame) -> None:
         """Hand over one webcam frame; returns at once (safe as ``PassThrough``'s ``on_frame``)."""
-        if self._done.is_set() or self._stop.is_set():
+        if self.stopping:
             return
         self.buffer.put(frame)
 
@@ -196,21 +197,12 @@ class SelfCoach:
             self._inbox.append(cue)
 
     def stop(self, timeout: float = 2.0) -> None:
-        self._stop.set()
-        self.buffer.close()
-        if self._thread.ident is None:  # never started
+        if not self.started:
+            self._halt.set()
             self._publish("stopped", "self-coaching stopped")
             self._done.set()
-        elif self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the self-coach has ended (stopped or failed); True if it has."""
-        return self._done.wait(timeout)
-
-    @property
-    def stopped(self) -> bool:
-        return not self._thread.is_alive()
+            return
+        self._stop_threads(Deadline(timeout))
 
     @property
     def status(self) -> SelfStatus:
@@ -226,7 +218,7 @@ class SelfCoach:
             skipped=n["skipped"],
             frames_with_face=n["with_face"],
             face_seen=n["with_face"] > 0,
-            baseline_ready=bool(self._ready),
+            baseline_ready=self._ready,
             baseline_progress=self._progress,
             leaks=n["leaks"],
             leaks_quiet=n["leaks_quiet"],
@@ -241,40 +233,44 @@ class SelfCoach:
 
     # --- the self thread ---------------------------------------------------------------------------
 
-    def _run(self) -> None:
-        vision: FrameAnalyzer | None = None
-        try:
-            vision = self._vision_factory()
-            engine = self._engine_factory(self.baseline_seconds)
-            self.models_ready.set()
-            self._publish("idle", "self-coaching: waiting for your camera")
-            while not self._stop.is_set():
-                frame = self.buffer.get(timeout=0.1)
-                self._take_remote()
-                if frame is None:
-                    self._idle()
-                    continue
-                self._process(frame, vision, engine)
-            self._take_remote()
-            self._deliver_mirror(self.mirror.resolve(final=True))
-            self._publish("stopped", "self-coaching stopped")
-        except BaseException as exc:  # a model or the listener failing must not touch the outgoing video
-            self.error = exc
-            self._n["errors"] += 1
-            message = str(exc) if isinstance(exc, CallcoachError) else f"{type(exc).__name__}: {exc}"
-            with contextlib.suppress(Exception):  # on_status may be what failed
-                self._publish("error", "self-coaching stopped: " + (" ".join(message.split()) or "error"))
-        finally:
-            self.models_ready.set()  # a held file must not wait for models that will never come
-            self._stop.set()
-            self.buffer.close()
-            if vision is not None:
-                with contextlib.suppress(Exception):
-                    vision.close()
-            self._done.set()
+    # --- the self thread (FrameWorker's steps) -----------------------------------------------------
+
+    def _setup(self) -> None:
+        self._vision = self._vision_factory()
+        self._engine = self._engine_factory(self.baseline_seconds)
+        self.models_ready.set()
+        self._publish("idle", "self-coaching: waiting for your camera")
+
+    def _handle(self, frame: Frame) -> None:
+        vision, engine = self._vision, self._engine
+        assert vision is not None and engine is not None  # made by _setup, before the first frame
+        self._take_remote()
+        self._process(frame, vision, engine)
+
+    def _empty(self) -> bool:
+        self._take_remote()
+        self._idle()
+        return False
+
+    def _finished(self) -> None:
+        self._take_remote()
+        self._deliver_mirror(self.mirror.resolve(final=True))
+        self._publish("stopped", "self-coaching stopped")
+
+    def _failed(self, exc: BaseException, message: str) -> None:
+        # A model or the listener failing must not touch the outgoing video: the self-coach just ends.
+        self._n["errors"] += 1
+        self._publish("error", "self-coaching stopped: " + message)
+
+    def _cleanup(self) -> None:
+        self.models_ready.set()  # a held file must not wait for models that will never come
+        self.buffer.close()
+        if self._vision is not None:
+            with contained(_log, "closing vision"):
+                self._vision.close()
 
     def _idle(self) -> None:
-        now = time.monotonic()
+        now = self.clock.now()
         if now - self._last_frame_at < _IDLE_AFTER_S:
             return
         # No pictures (privacy pause, camera gone): checks whose window has passed will get no more data.
@@ -287,7 +283,7 @@ class SelfCoach:
         self._deliver_mirror(self.mirror.resolve())
 
     def _process(self, frame: Frame, vision: FrameAnalyzer, engine: CueEngine) -> None:
-        self._last_frame_at = time.monotonic()
+        self._last_frame_at = self.clock.now()
         t = frame.t_s - self.origin_s
         if self._last_t is not None and t <= self._last_t:
             self._n["skipped"] += 1  # the engine needs rising times
@@ -316,17 +312,16 @@ class SelfCoach:
             self._face_id = face_id
             self._n["with_face"] += 1
             self._last_face_t = t
-            self._first_seen.setdefault(face_id, t)
         self.mirror.add_sample(t, acts.get("smile", 0.0) if readable else None)
         for event in events:
             if isinstance(event, BaselineEvent):
                 if event.status == "ready":
-                    self._ready.add(event.face)
+                    self._ready = True
             elif isinstance(event, Cue):
                 self.mirror.add_smile(event)
                 self._leak(event)
         self._take_remote()
-        self._face_state(t, face_id, readable)
+        self._face_state(t, face_id, engine, readable)
         self._n["frames"] += 1  # counted once fully handled: a caller may wait on it (the tests do)
 
     def _talking_near(self, t: float) -> bool:
@@ -373,16 +368,16 @@ class SelfCoach:
                 )
             )
 
-    def _face_state(self, t: float, face_id: int | None, readable: bool) -> None:
+    def _face_state(self, t: float, face_id: int | None, engine: CueEngine, readable: bool) -> None:
         if face_id is None:
             self._unreadable_since = None
             since = self._last_face_t if self._last_face_t is not None else -1e9
             if t - since >= _ABSENT_AFTER_S:
                 self._publish("no_face", "self-coaching: can't see your face in your camera", self._progress)
             return
-        if face_id not in self._ready:
-            start = self._first_seen.get(face_id, t)
-            self._progress = min(0.99, (t - start) / self.baseline_seconds) if self.baseline_seconds > 0 else 0.0
+        progress = engine.baseline_progress(face_id, t)
+        if progress < 1.0:
+            self._progress = progress
             self._publish("calibrating", "self-coaching: learning your resting expression", self._progress)
             return
         self._progress = 1.0

@@ -91,7 +91,7 @@ def run_mirror(args: argparse.Namespace) -> int:
     prompts = _prompts(args)
     _consent(camera=args.video is None)
     from callcoach.analysis import analyze_source
-    from callcoach.cues.engine import BaselineEvent
+    from callcoach.cues.vocabulary import BaselineEvent
 
     source = _open_source(args)
     # A video with one target: the whole recording after the baseline is that one attempt.

@@ -28,6 +28,7 @@ from callcoach.core.marks import NOTE_KINDS, SelfNote, check_mark
 from callcoach.core.state import LiveStatus
 from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.errors import CallcoachError
+from callcoach.playbook.selector import Selector
 from callcoach.playbook.types import Suggestion
 from callcoach.playbook.watcher import PlaybookWatcher
 from callcoach.session.settings import cue_log_line
@@ -344,14 +345,14 @@ class SessionRecorder(LiveListener):
 R = TypeVar("R")
 
 
-def playbook_version(selector: Any) -> str | None:
-    """The playbook in force as "v<format>+<hash of its content>", so a summary can tell playbook edits apart."""
-    playbook = getattr(selector, "playbook", None)
-    dump = getattr(playbook, "model_dump_json", None)
-    if not callable(dump):
+def playbook_version(selector: object) -> str | None:
+    """The playbook in force as "v<format>+<hash of its content>", so a summary can tell playbook edits apart;
+    None for an advisor that is not the playbook's selector (the demo's fallback)."""
+    if not isinstance(selector, Selector):
         return None
-    digest = hashlib.sha256(str(dump()).encode()).hexdigest()[:12]
-    return f"v{getattr(playbook, 'version', '?')}+{digest}"
+    playbook = selector.playbook
+    digest = hashlib.sha256(playbook.model_dump_json().encode()).hexdigest()[:12]
+    return f"v{playbook.version}+{digest}"
 
 
 class MarkingSelector:

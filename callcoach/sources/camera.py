@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from callcoach.errors import SourceError
-from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.base import Frame, LiveHooks, SourceKind
 from callcoach.sources.files import _cv2, _to_rgb
 from callcoach.sources.latest import SourceLost
 
@@ -51,7 +51,7 @@ def opencv_silent(cv2: ModuleType) -> Iterator[None]:
         logging.setLogLevel(previous)
 
 
-class CameraSource:
+class CameraSource(LiveHooks):
     """Frames of camera ``index``; ``t_s`` is ``time.monotonic()`` when the frame was read."""
 
     kind: SourceKind = "camera"

@@ -4,12 +4,8 @@ A queue in front of a model that is sometimes slower than the camera only adds l
 is older than the one behind it. ``LatestFrame`` is one slot; a new frame replaces an unread one and the
 replaced frame is counted as dropped, so the status line can say how many frames inference skipped.
 
-A live source may also offer two optional hooks, looked up with ``getattr`` so plain sources need neither:
-
-- ``waiting -> tuple[LiveState, str] | None``: the source is alive but has nothing to show right now (a
-  minimised window, ``--auto`` still scanning for a face), with the state and message to publish;
-- ``feedback(t_s: float, faces: int) -> None``: called by the runner after each analysed frame (``t_s`` is
-  the frame's capture time), so ``--auto`` can re-lock once the face has been gone for a while.
+A live source may also offer optional features (``waiting``, ``feedback``, ``hold_until``, ``pace_with``,
+``request_stop``) by subclassing ``callcoach.sources.base.LiveHooks``, whose defaults do nothing.
 """
 
 from __future__ import annotations
@@ -17,11 +13,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
+from callcoach.core.clock import MONOTONIC, Clock
 from callcoach.core.contain import contained
 from callcoach.errors import SourceError
-from callcoach.sources.base import Frame, FrameSource
+from callcoach.sources.base import Frame, FrameSource, hooks_of
 
 _log = logging.getLogger(__name__)
 
@@ -87,8 +84,15 @@ class CaptureThread:
     without complaint, then ``ended`` is True).
     """
 
-    def __init__(self, source: FrameSource, buffer: LatestFrame | None = None, name: str = "callcoach-capture"):
+    def __init__(
+        self,
+        source: FrameSource,
+        buffer: LatestFrame | None = None,
+        name: str = "callcoach-capture",
+        clock: Clock = MONOTONIC,
+    ) -> None:
         self.source = source
+        self.clock = clock
         self.buffer = buffer or LatestFrame()
         self.error: BaseException | None = None
         #: The source stopped by itself (a file ran out, a window closed) rather than by ``stop``.
@@ -116,7 +120,7 @@ class CaptureThread:
                 if self._stop.is_set():
                     break
                 if self.first_frame_at is None:
-                    self.first_frame_at = time.monotonic()
+                    self.first_frame_at = self.clock.now()
                 self.buffer.put(frame)
             else:
                 self.ended = not self._stop.is_set()  # a source returning because we asked is not an end
@@ -124,10 +128,9 @@ class CaptureThread:
             self.error = exc
             self.ended = True
         finally:
-            close = getattr(frames, "close", None)
-            if callable(close):
+            if isinstance(frames, Generator):  # a generator's own cleanup runs here, on this thread
                 with contained(_log, "closing the frame iterator"):  # after the error above, if any
-                    close()
+                    frames.close()
             with contained(_log, "closing the source"):
                 self.source.close()
             self.buffer.close()
@@ -135,9 +138,7 @@ class CaptureThread:
     def stop(self, timeout: float = 2.0) -> bool:
         """Ask the thread to finish and wait; True when it has (a source blocked in a read may take a frame)."""
         self._stop.set()
-        stop_source = getattr(self.source, "request_stop", None)
-        if callable(stop_source):
-            stop_source()
+        hooks_of(self.source).request_stop()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
         return not self._thread.is_alive()

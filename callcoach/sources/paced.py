@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from callcoach.errors import SourceError, UsageError
-from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.base import Frame, LiveHooks, SourceKind, Taker
 from callcoach.sources.checks import path_kind
 from callcoach.sources.files import VideoFileSource, _cv2, _to_rgb, truncation
 from callcoach.sources.latest import SourceLost, pace
@@ -60,7 +60,7 @@ class _Player:
         self.cap.release()
 
 
-class PacedFileSource:
+class PacedFileSource(LiveHooks):
     """Frames of a video file at its real pace; ``t_s`` is ``time.monotonic()`` when a frame is shown."""
 
     kind: SourceKind = "video"
@@ -100,18 +100,19 @@ class PacedFileSource:
         self._hold: threading.Event | None = None
         #: Every frame due is delivered, waiting for the consumer when it is behind (``pace_with``).
         self.lossless = lossless
-        self._consumer: Any = None
+        self._consumer: Taker | None = None
         #: Set when the file stopped well short of the frames its header lists (truncated or damaged): the run
         #: then ends with this error instead of a plain "the video ended" (``callcoach live`` exits non-zero).
         self.damage: SourceError | None = None
 
-    def hold_until(self, ready: threading.Event) -> None:
+    def hold_until(self, ready: threading.Event) -> bool:
         """Start the file's clock only once ``ready`` is set (the live runner sets it when its models have
         loaded): a file is then analysed from its first frame, as ``callcoach analyze`` reads it, instead of
         playing its first seconds to nobody. Called before ``frames()``."""
         self._hold = ready
+        return True
 
-    def pace_with(self, consumer: Any) -> None:
+    def pace_with(self, consumer: Taker) -> None:
         """With ``lossless``: hand over a frame only once ``consumer`` (a ``LatestFrame``) has taken the last one.
 
         ``callcoach live --video`` then analyses every frame of the file, as ``analyze`` does: at the file's real

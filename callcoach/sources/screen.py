@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from callcoach.errors import SourceError, UsageError
-from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.base import Frame, LiveHooks, SourceKind
 from callcoach.sources.latest import pace
 
 Box = tuple[int, int, int, int]  # left, top, width, height in screen pixels
@@ -137,7 +137,7 @@ def parse_region(text: str) -> Box:
     return (x, y, w, h)
 
 
-class ScreenSource:
+class ScreenSource(LiveHooks):
     """Frames of a screen region or a monitor at up to ``fps`` per second; ``t_s`` is ``time.monotonic()``."""
 
     kind: SourceKind = "screen"

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple, Protocol
 
 from callcoach.core.state import LiveState
 from callcoach.errors import SourceError
-from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.base import Frame, LiveHooks, SourceKind
 from callcoach.sources.latest import SourceLost, pace
 from callcoach.sources.screen import LIVE_FPS, Box, clip, grab, monitor_box, open_mss
 
@@ -117,7 +117,7 @@ def find_window(windows: WindowBackend, title: str) -> tuple[int, str, Box] | No
     return None
 
 
-class WindowSource:
+class WindowSource(LiveHooks):
     """Frames of the window whose title contains ``title``; ``t_s`` is ``time.monotonic()``.
 
     ``backend`` builds the window list (default: the one for ``sys.platform``) and ``open_screen`` the

@@ -30,7 +30,7 @@ from callcoach.cues.vocabulary import REGION, Cue
 from callcoach.errors import CallcoachError, SourceError, UsageError
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import CONTEXTS, Suggestion
-from callcoach.sources.base import Frame, SourceKind
+from callcoach.sources.base import Frame, LiveHooks, SourceKind
 from callcoach.ui.app import SelectorLike
 from callcoach.ui.demo_clip import SEED as SHIPPED_SEED
 from callcoach.ui.demo_clip import check_clip, read_frames
@@ -52,7 +52,7 @@ PANEL_TITLE = "synthetic demo"
 _LOAD_WAIT_S = 120.0
 
 
-class SynthSource:
+class SynthSource(LiveHooks):
     """The small synthetic clip set as a live source, paced to real time: the shipped pre-rendered copy for
     seed 0, frames rendered on the fly for other seeds.
 
@@ -73,10 +73,11 @@ class SynthSource:
         self._stop = threading.Event()
         self._hold: threading.Event | None = None
 
-    def hold_until(self, ready: threading.Event) -> None:
+    def hold_until(self, ready: threading.Event) -> bool:
         """Start playing only once ``ready`` is set (the runner's models have loaded), as a video file does:
         the demo then starts with its first clip rather than somewhere in it."""
         self._hold = ready
+        return True
 
     def _clips(self) -> list[tuple[float, Callable[[], Iterator[np.ndarray]]]]:
         """(fps, a fresh iterator over the RGB frames) for each clip, in playing order."""

@@ -10,23 +10,30 @@ Privacy pause swaps the live frames for one still, heavily blurred copy of the l
 source's rate so the call keeps a picture; live frames read meanwhile are discarded.
 
 ``on_frame`` receives every forwarded frame on the send thread. It must return at once (hand the frame to
-another thread's ``LatestFrame``, as self-coaching will): nothing is analysed on the send thread.
+another thread's ``LatestFrame``, as self-coaching does): nothing is analysed on the send thread.
+
+The threads, the slot, the error state and the stop come from ``callcoach.sources.worker.FrameWorker``; the
+still's schedule reads the injected clock.
 """
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
 
+from callcoach.core.clock import Clock, Deadline
+from callcoach.core.contain import contained
 from callcoach.errors import CallcoachError, VcamError
 from callcoach.sources.base import Frame, FrameSource
-from callcoach.sources.latest import CaptureThread, LatestFrame, SourceLost
+from callcoach.sources.latest import SourceLost
+from callcoach.sources.worker import FrameWorker
 from callcoach.vcam.sink import FrameSink
+
+_log = logging.getLogger(__name__)
 
 PassState = Literal["starting", "live", "paused", "ended", "lost", "sink_error", "stopped"]
 #: States after which the pass-through has finished.
@@ -51,7 +58,7 @@ def blurred_still(rgb: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(big, dtype=np.uint8)
 
 
-class PassThrough:
+class PassThrough(FrameWorker):
     """Forwards ``source`` to ``sink`` until ``stop()``, the source ends or is lost, or the sink fails.
 
     ``on_state(state, message)`` is called on every change of state (from the send thread, or from the
@@ -67,14 +74,14 @@ class PassThrough:
         on_frame: FrameCallback | None = None,
         on_state: StateCallback | None = None,
         idle_timeout_s: float = 0.25,
+        clock: Clock | None = None,
     ) -> None:
+        super().__init__("callcoach-vcam-send", clock=clock, source=source, capture_name="callcoach-vcam-capture")
         self.source = source
         self.sink = sink
         self.on_frame = on_frame
         self.on_state = on_state
         self.idle_timeout_s = idle_timeout_s
-        self.buffer = LatestFrame()
-        self.capture = CaptureThread(source, self.buffer, name="callcoach-vcam-capture")
         self.state: str = "starting"
         self.message = "starting"
         self.error: BaseException | None = None
@@ -87,10 +94,8 @@ class PassThrough:
         self._last: np.ndarray | None = None
         self._still: np.ndarray | None = None
         self._pause = threading.Event()
-        self._stop = threading.Event()
-        self._done = threading.Event()
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="callcoach-vcam-send", daemon=True)
+        self._last_still_at = -1e9
 
     # --- control, from any thread ----------------------------------------------------------------
 
@@ -107,13 +112,8 @@ class PassThrough:
     def paused(self) -> bool:
         return self._pause.is_set()
 
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
     def start(self) -> PassThrough:
-        self.capture.start()
-        self._thread.start()
+        self._start_threads()
         return self
 
     def privacy_pause(self, on: bool) -> None:
@@ -137,16 +137,7 @@ class PassThrough:
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop both threads, waiting up to ``timeout`` seconds in all."""
-        deadline = time.monotonic() + timeout
-        self._stop.set()
-        self.capture.stop(timeout)
-        self.buffer.close()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(max(0.0, deadline - time.monotonic()))
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the pass-through has finished (or ``timeout``); True when it has."""
-        return self._done.wait(timeout)
+        self._stop_threads(Deadline(timeout))
 
     def run(self, duration_s: float | None = None) -> str:
         """Start, run for ``duration_s`` (None: until the source ends), stop, and return the final state."""
@@ -164,7 +155,7 @@ class PassThrough:
             return
         self.state, self.message = state, message
         if self.on_state is not None:
-            with contextlib.suppress(Exception):  # a broken display must not stop the video
+            with contained(_log, "showing the camera state"):  # a broken display must not stop the video
                 self.on_state(state, message)
 
     def _open_for(self, image: np.ndarray) -> None:
@@ -186,50 +177,51 @@ class PassThrough:
             self.sink.send(still)
             self.still_sent += 1
 
-    def _run(self) -> None:
-        period = 1.0 / self._fps
-        last_still_at = -1e9
-        try:
-            while not self._stop.is_set():
-                paused = self._pause.is_set()
-                frame = self.buffer.get(timeout=period if paused else self.idle_timeout_s)
-                if self._pause.is_set():
-                    if self._last is None and frame is not None:
-                        self._last = frame.image
-                    now = time.monotonic()
-                    # One still per camera frame, and at the source rate when the camera has gone quiet.
-                    if frame is not None or now - last_still_at >= period * 0.9:
-                        self._send_still()
-                        last_still_at = now
-                elif frame is not None:
-                    self._open_for(frame.image)
-                    self.sink.send(frame.image)
-                    self.sent += 1
-                    self._last = frame.image  # the pause's still is made from what the call last saw
-                    if self.state == "starting":
-                        with self._lock:
-                            if not self._pause.is_set():
-                                self._set_state("live", "live: passing the camera through")
-                    if self.on_frame is not None:
-                        try:
-                            self.on_frame(frame)
-                        except Exception:
-                            self.hook_errors += 1
-                if frame is None and self.buffer.closed:
-                    break
-        except VcamError as exc:
-            self.error = exc
-            self._set_state("sink_error", str(exc))
-        except Exception as exc:  # an unexpected sink failure is still a state, not a crash
-            self.error = exc
-            self._set_state("sink_error", f"the virtual camera failed: {exc}")
-        finally:
-            self._finish()
+    # --- the send thread (FrameWorker's steps) -----------------------------------------------------
 
-    def _finish(self) -> None:
-        self._stop.set()
-        self.capture.stop(timeout=2.0)
-        with contextlib.suppress(Exception):
+    def _poll_s(self) -> float:
+        return 1.0 / self._fps if self._pause.is_set() else self.idle_timeout_s
+
+    def _paused_tick(self, frame: Frame | None) -> None:
+        if self._last is None and frame is not None:
+            self._last = frame.image
+        now = self.clock.now()
+        # One still per camera frame, and at the source rate when the camera has gone quiet.
+        if frame is not None or now - self._last_still_at >= 0.9 / self._fps:
+            self._send_still()
+            self._last_still_at = now
+
+    def _handle(self, frame: Frame) -> None:
+        if self._pause.is_set():
+            self._paused_tick(frame)
+            return
+        self._open_for(frame.image)
+        self.sink.send(frame.image)
+        self.sent += 1
+        self._last = frame.image  # the pause's still is made from what the call last saw
+        if self.state == "starting":
+            with self._lock:
+                if not self._pause.is_set():
+                    self._set_state("live", "live: passing the camera through")
+        if self.on_frame is not None:
+            try:
+                self.on_frame(frame)
+            except Exception:  # noqa: BLE001  # a failing self-view hook must not stop the video; counted
+                self.hook_errors += 1
+                _log.debug("the frame hook failed", exc_info=True)
+
+    def _empty(self) -> bool:
+        if self._pause.is_set():
+            self._paused_tick(None)
+        return self.buffer.closed
+
+    def _failed(self, exc: BaseException, message: str) -> None:
+        # An unexpected sink failure is still a state, not a crash; our own errors are worded for the user.
+        self._set_state("sink_error", str(exc) if isinstance(exc, VcamError) else f"the virtual camera failed: {exc}")
+
+    def _cleanup(self) -> None:
+        assert self.capture is not None  # the pass-through always reads its source on a capture thread
+        with contained(_log, "closing the virtual camera"):
             self.sink.close()
         if self.state != "sink_error":
             error = self.capture.error
@@ -248,4 +240,3 @@ class PassThrough:
                 self._set_state("ended", f"{self.source.name} ended")
             else:
                 self._set_state("stopped", "stopped")
-        self._done.set()

@@ -7,6 +7,7 @@ inside mediapipe is translated into ``VisionError`` at this boundary.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import zipfile
 from dataclasses import dataclass
@@ -14,9 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from callcoach.core.contain import contained
 from callcoach.errors import ModelError, VisionError
 from callcoach.vision.models import model_path
 from callcoach.vision.thirdparty import contained_caches
+
+_log = logging.getLogger(__name__)
 
 # Names of the 52 blendshape categories, in MediaPipe's output order (index 0 is "_neutral").
 BLENDSHAPE_COUNT = 52
@@ -124,7 +128,7 @@ class Landmarker:
     def close(self) -> None:
         task, self._task = getattr(self, "_task", None), None
         if task is not None:
-            with contextlib.suppress(Exception), native_log_levels():
+            with contained(_log, "closing the landmarker"), native_log_levels():
                 task.close()
 
 
@@ -166,5 +170,5 @@ class FaceDetector:
     def close(self) -> None:
         task, self._task = getattr(self, "_task", None), None
         if task is not None:
-            with contextlib.suppress(Exception), native_log_levels():
+            with contained(_log, "closing the landmarker"), native_log_levels():
                 task.close()

@@ -21,9 +21,6 @@ import subprocess
 import sys
 import time
 
-from rich.console import Console
-from rich.table import Table
-
 from callcoach.errors import CallcoachError, SourceError
 from callcoach.sources.base import Frame
 
@@ -266,6 +263,10 @@ def _report(result: dict[str, object], fmt: str) -> None:
     if fmt == "json":
         print(json.dumps(result, indent=2, default=float))
         return
+    # Here, not at the top: the bare-landmarker child process imports this module and must not pay for rich.
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     table = Table(title="callcoach bench speed", caption=f"{result['video']} ({result['size']})")
     table.add_column("measure")

@@ -137,7 +137,9 @@ def _child(module: str, argv: list[str]) -> tuple[float, float, float]:
     cpu = _children_cpu_s() - cpu_before  # counts the child once it is waited for, all its threads included
     lines = proc.stderr.strip().splitlines()
     if proc.returncode != 0 or not lines or not lines[-1].startswith("MAXRSS_KB="):
-        said = [ln for ln in lines if ln.startswith("callcoach: error:")] or [ln for ln in lines if ln.strip()][-1:]
+        # The wrapper's own memory line is not the reason; a silent failure is named by its exit code.
+        told = [ln for ln in lines if ln.strip() and not ln.startswith("MAXRSS_KB=")]
+        said = [ln for ln in told if ln.startswith("callcoach: error:")] or told[-1:]
         reason = said[0].removeprefix("callcoach: error: ") if said else f"exit code {proc.returncode}"
         raise CallcoachError(f"the timed `{module}` process failed: {reason}")
     return wall, cpu, int(lines[-1].split("=", 1)[1]) / 1024

@@ -5,6 +5,8 @@ Two measurements, both against a baseline run on the same clip in the same comma
   full pipeline (vision + cue engine) timed frame by frame, alternating, so both see the same CPU state;
 - whole process: ``callcoach analyze`` and a bare-landmarker script each run as a child process over the
   file (decoding included), timed end to end, with the child's peak resident memory.
+Each is reported as wall time and as CPU time (user + system, every thread): on a shared, loaded machine
+wall time swings with the neighbours' work, CPU time much less, so the CPU ratios are the ones to compare.
 Figures are printed, never asserted: they depend on the machine.
 """
 
@@ -13,13 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import time
-
-from rich.console import Console
-from rich.table import Table
 
 from callcoach.errors import CallcoachError, SourceError
 from callcoach.sources.base import Frame
@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-faces", type=int, default=4, help="faces for the multi-face landmarker reference run (default 4)"
     )
     parser.add_argument("--no-process", action="store_true", help="skip the whole-process comparison")
+    parser.add_argument(
+        "--process-runs", type=int, default=3, help="whole-process runs of each, alternating (default 3; median)"
+    )
     parser.add_argument("--format", choices=("table", "json"), default="table")
 
 
@@ -57,22 +60,25 @@ def _load(path: str, limit: int) -> list[Frame]:
         source.close()
 
 
-def _time_bare(frames: list[Frame], max_faces: int) -> list[float]:
+def _time_bare(frames: list[Frame], max_faces: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU milliseconds per frame of the bare landmarker."""
     from callcoach.vision.landmarker import Landmarker
 
     marker = Landmarker(max_faces=max_faces, video=True)
     try:
-        out = []
+        out: list[float] = []
+        cpu: list[float] = []
         for f in frames:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             marker.detect(f.image, f.t_s)
+            cpu.append((time.process_time() - c) * 1000)
             out.append((time.perf_counter() - t) * 1000)
-        return out
+        return out, cpu
     finally:
         marker.close()
 
 
-def _time_full(frames: list[Frame]) -> tuple[list[float], dict[str, list[float]]]:
+def _time_full(frames: list[Frame]) -> tuple[list[float], list[float], dict[str, list[float]]]:
     from callcoach.cues.engine import CueEngine
     from callcoach.vision.pipeline import VisionPipeline
 
@@ -80,19 +86,21 @@ def _time_full(frames: list[Frame]) -> tuple[list[float], dict[str, list[float]]
     engine = CueEngine()
     cue_ms: list[float] = []
     try:
-        out = []
+        out: list[float] = []
+        cpu: list[float] = []
         for f in frames:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             obs = vision.observe(f)
             t1 = time.perf_counter()
             list(engine.update(obs))
             t2 = time.perf_counter()
+            cpu.append((time.process_time() - c) * 1000)
             cue_ms.append((t2 - t1) * 1000)
             out.append((t2 - t) * 1000)
         list(engine.finish())
         stages = {k: list(v) for k, v in vision.timings.items()}
         stages["cues"] = cue_ms
-        return out, stages
+        return out, cpu, stages
     finally:
         vision.close()
 
@@ -113,18 +121,28 @@ _WRAPPER = (
 )
 
 
-def _child(module: str, argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MiB) of ``python -m module argv`` in its own process."""
+def _children_cpu_s() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _child(module: str, argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak resident memory (MiB) of ``python -m module argv``
+    in its own process."""
     cmd = [sys.executable, "-c", _WRAPPER, module, *argv]
+    cpu_before = _children_cpu_s()
     start = time.perf_counter()
     proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
     wall = time.perf_counter() - start
+    cpu = _children_cpu_s() - cpu_before  # counts the child once it is waited for, all its threads included
     lines = proc.stderr.strip().splitlines()
     if proc.returncode != 0 or not lines or not lines[-1].startswith("MAXRSS_KB="):
-        said = [ln for ln in lines if ln.startswith("callcoach: error:")] or [ln for ln in lines if ln.strip()][-1:]
+        # The wrapper's own memory line is not the reason; a silent failure is named by its exit code.
+        told = [ln for ln in lines if ln.strip() and not ln.startswith("MAXRSS_KB=")]
+        said = [ln for ln in told if ln.startswith("callcoach: error:")] or told[-1:]
         reason = said[0].removeprefix("callcoach: error: ") if said else f"exit code {proc.returncode}"
         raise CallcoachError(f"the timed `{module}` process failed: {reason}")
-    return wall, int(lines[-1].split("=", 1)[1]) / 1024
+    return wall, cpu, int(lines[-1].split("=", 1)[1]) / 1024
 
 
 def bare_main(path: str, max_faces: int) -> None:
@@ -152,13 +170,24 @@ def main(args: argparse.Namespace) -> int:
     result: dict[str, object] = {"video": path}
     if not args.no_process:
         # Child processes first, while this process is still small (a forked child starts from our memory).
-        bare_wall, bare_rss = _child("callcoach_bench.speed", ["--bare", path, "1"])
-        full_wall, full_rss = _child("callcoach", ["analyze", path, "--format", "jsonl", "--quiet"])
+        # Alternating repeats, so a burst of the neighbours' load falls on both; the medians are reported.
+        bare_runs: list[tuple[float, float, float]] = []
+        full_runs: list[tuple[float, float, float]] = []
+        for _ in range(max(1, args.process_runs)):
+            bare_runs.append(_child("callcoach_bench.speed", ["--bare", path, "1"]))
+            full_runs.append(_child("callcoach", ["analyze", path, "--format", "jsonl", "--quiet"]))
+        bare_wall, bare_cpu_s, bare_rss = (statistics.median(r[k] for r in bare_runs) for k in range(3))
+        full_wall, full_cpu_s, full_rss = (statistics.median(r[k] for r in full_runs) for k in range(3))
         result.update(
             {
+                "process_runs": len(bare_runs),
                 "process_bare_s": bare_wall,
                 "process_full_s": full_wall,
                 "ratio_whole_process": full_wall / bare_wall,
+                "process_bare_cpu_s": bare_cpu_s,
+                "process_full_cpu_s": full_cpu_s,
+                "cpu_ratio_whole_process": full_cpu_s / bare_cpu_s,
+                "cpu_ratios_whole_process_each_run": [f[1] / b[1] for b, f in zip(bare_runs, full_runs, strict=True)],
                 "peak_rss_mib_bare": bare_rss,
                 "peak_rss_mib_full": full_rss,
             }
@@ -168,12 +197,17 @@ def main(args: argparse.Namespace) -> int:
     bare: list[float] = []  # the landmarker as the pipeline runs it on one face: num_faces=1
     multi: list[float] = []  # for reference: the landmarker asked for several faces
     full: list[float] = []
+    bare_cpu: list[float] = []
+    full_cpu: list[float] = []
     stages: dict[str, list[float]] = {}
     for _ in range(max(1, args.rounds)):
-        bare += _time_bare(frames, 1)[5:]  # the first frames pay for warm-up in every mode
-        multi += _time_bare(frames, args.max_faces)[5:]
-        ms, st = _time_full(frames)
+        ms, cpu = _time_bare(frames, 1)
+        bare += ms[5:]  # the first frames pay for warm-up in every mode
+        bare_cpu += cpu[5:]
+        multi += _time_bare(frames, args.max_faces)[0][5:]
+        ms, cpu, st = _time_full(frames)
         full += ms[5:]
+        full_cpu += cpu[5:]
         for k, v in st.items():
             stages.setdefault(k, []).extend(v[5:])
     result.update(
@@ -189,6 +223,9 @@ def main(args: argparse.Namespace) -> int:
             "fps_full": 1000 / statistics.mean(full),
             "fps_bare": 1000 / statistics.mean(bare),
             "ratio_in_process": statistics.mean(full) / statistics.mean(bare),
+            "bare_cpu_ms_mean": statistics.mean(bare_cpu),
+            "full_cpu_ms_mean": statistics.mean(full_cpu),
+            "cpu_ratio_in_process": statistics.mean(full_cpu) / statistics.mean(bare_cpu),
             f"ratio_vs_{args.max_faces}_face_landmarker": statistics.mean(full) / statistics.mean(multi),
             "stages": {k: {"p50": statistics.median(v), "p95": _pct(v, 95)} for k, v in stages.items() if v},
         }
@@ -199,9 +236,14 @@ def main(args: argparse.Namespace) -> int:
 
 
 _LABELS = {
-    "process_bare_s": "whole process, bare landmarker (s)",
-    "process_full_s": "whole process, callcoach analyze (s)",
-    "ratio_whole_process": "ratio whole process (analyze / bare)",
+    "process_runs": "whole-process runs of each (medians below)",
+    "process_bare_s": "whole process, bare landmarker: wall s",
+    "process_full_s": "whole process, callcoach analyze: wall s",
+    "ratio_whole_process": "ratio whole process, wall (analyze / bare)",
+    "process_bare_cpu_s": "whole process, bare landmarker: CPU s",
+    "process_full_cpu_s": "whole process, callcoach analyze: CPU s",
+    "cpu_ratio_whole_process": "ratio whole process, CPU (analyze / bare)",
+    "cpu_ratios_whole_process_each_run": "ratio whole process, CPU, each run",
     "peak_rss_mib_bare": "peak memory, bare landmarker (MiB)",
     "peak_rss_mib_full": "peak memory, callcoach analyze (MiB)",
     "frames": "frames timed in process",
@@ -212,7 +254,10 @@ _LABELS = {
     "full_ms_p95": "full analysis: ms/frame p95",
     "fps_full": "full analysis: frames/s",
     "fps_bare": "bare landmarker: frames/s",
-    "ratio_in_process": "ratio in process (full / bare, mean ms)",
+    "ratio_in_process": "ratio in process, wall (full / bare, mean ms)",
+    "bare_cpu_ms_mean": "bare landmarker, 1 face: CPU ms/frame mean",
+    "full_cpu_ms_mean": "full analysis: CPU ms/frame mean",
+    "cpu_ratio_in_process": "ratio in process, CPU (full / bare)",
 }
 
 
@@ -220,6 +265,10 @@ def _report(result: dict[str, object], fmt: str) -> None:
     if fmt == "json":
         print(json.dumps(result, indent=2, default=float))
         return
+    # Here, not at the top: the bare-landmarker child process imports this module and must not pay for rich.
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     table = Table(title="callcoach bench speed", caption=f"{result['video']} ({result['size']})")
     table.add_column("measure")
@@ -228,7 +277,11 @@ def _report(result: dict[str, object], fmt: str) -> None:
         if key in ("video", "stages", "size"):
             continue
         label = _LABELS.get(key, key.replace("_", " "))
-        table.add_row(label, f"{value:.3f}" if isinstance(value, float) else str(value))
+        if isinstance(value, list):
+            text = " ".join(f"{v:.3f}" for v in value)
+        else:
+            text = f"{value:.3f}" if isinstance(value, float) else str(value)
+        table.add_row(label, text)
     stages = result["stages"]
     assert isinstance(stages, dict)
     for name, v in stages.items():

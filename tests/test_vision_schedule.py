@@ -6,7 +6,9 @@ No timing here: these check which face or region is worked on in which frame. Th
 
 from __future__ import annotations
 
+import itertools
 import math
+import sys
 from typing import Any, ClassVar
 
 import numpy as np
@@ -314,3 +316,38 @@ def test_live_landmarks_one_new_face_per_frame_and_keeps_the_rest_for_the_next_f
     offline = VisionPipeline(live=False)
     _run(offline, 1)
     assert [frame for frame, box in offline._finder.crops if box in FakeFinder.finds] == [0, 0, 0]  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("fake_models")
+def test_analyze_runs_the_appearance_model_every_second_frame_and_reports_every_frame() -> None:
+    vision = VisionPipeline(live=False, config=VisionConfig(max_faces=1))
+    cnn: FakeAppearance = vision._appearance  # type: ignore[assignment]
+    assert cnn.batches == []  # analyze has no warm-up run
+    observed = _run(vision, 9)
+    # Frame 0 confirms the face at once (first frame of a source) and runs the CNN on it; then every second.
+    assert cnn.batches == [1] * 5
+    assert all(len(o.faces) == 1 and o.faces[0].emotion is not None for o in observed)
+    for before, after in itertools.pairwise(observed):
+        if after.index % 2 == 1:  # off its phase: the last probabilities, not a new run
+            assert after.faces[0].emotion is before.faces[0].emotion
+
+
+@pytest.mark.usefixtures("fake_models")
+def test_analyze_with_period_one_runs_the_appearance_model_on_every_frame() -> None:
+    vision = VisionPipeline(live=False, config=VisionConfig(max_faces=1, appearance_period=1))
+    cnn: FakeAppearance = vision._appearance  # type: ignore[assignment]
+    _run(vision, 6)
+    assert cnn.batches == [1] * 6
+
+
+@pytest.mark.usefixtures("fake_models")
+def test_analyze_runs_the_appearance_model_at_once_on_a_face_that_jumped(monkeypatch: pytest.MonkeyPatch) -> None:
+    vision = VisionPipeline(live=False, config=VisionConfig(max_faces=1))
+    cnn: FakeAppearance = vision._appearance  # type: ignore[assignment]
+    _run(vision, 1)  # frame 0: run
+    # Frame 1 is off the face's phase, but the face moved over half its width (it keeps its id: boxes still
+    # overlap): the id may have been handed to someone else, so the last probabilities are not reused.
+    moved = [(GALLERY[0][0] + 80.0, GALLERY[0][1]), *GALLERY[1:]]
+    monkeypatch.setattr(sys.modules[__name__], "GALLERY", moved)
+    vision.observe(Frame(index=1, t_s=1 / 15, image=np.zeros((720, 1280, 3), dtype=np.uint8)))
+    assert cnn.batches == [1, 1]

@@ -6,8 +6,9 @@ model. Nothing here keeps a frame after ``observe`` returns.
 
 Live (``live=True``) keeps every frame under its budget instead of paying in spikes: the models are loaded
 and run once before the first frame, a search is spread over frames, and on a gallery each face's
-appearance CNN runs every second frame. ``live=False`` (`callcoach analyze`, the accuracy bench) computes
-exactly what it did before these live schedules existed.
+appearance CNN runs every second frame. ``live=False`` (`callcoach analyze`, the benches) searches all at
+once and runs each face's appearance CNN every ``appearance_period`` frames (2: the CNN was a third of
+analyze's cost over the bare landmarker; docs/detector.md, Speed).
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ class VisionConfig:
     #: Live, several faces: each face's appearance CNN runs every this many frames; its last probabilities
     #: are reused in between (the cue engine reads them at an event's apex and as a slow running mean).
     live_appearance_period: int = 2
+    #: Not live (`callcoach analyze`): each confirmed face's appearance CNN runs every this many frames, and
+    #: at once on a new face or one that moved; its last probabilities are reused in between. 1: every frame.
+    #: Measured on the accuracy bench and the real faces before it was made 2 (docs/detector.md, Speed).
+    appearance_period: int = 2
     #: Live: faces found by a search that are landmarked on a crop per frame (10-15 ms each; a gallery's
     #: first frame found three at once). The rest wait a frame or two, by when the full-frame landmarker
     #: has often picked them up itself.
@@ -168,12 +173,13 @@ class VisionPipeline:
         scale = np.array([width, height, width], dtype=np.float32)
         pixels = [f.landmarks * scale for f in faces]
         emotions: list[dict[str, float] | None] = [None] * len(faces)
-        if self.live and self._staggered is not None:
-            # Unconfirmed faces are not reported, so live skips their crops.
-            period = self.config.live_appearance_period if self.multi_face else 1
+        if self._staggered is not None:
+            # Unconfirmed faces are not reported, so their crops are skipped.
+            if self.live:
+                period = self.config.live_appearance_period if self.multi_face else 1
+            else:
+                period = self.config.appearance_period
             emotions = self._staggered.predict(rgb, pixels, ids, period)
-        elif self._appearance is not None and faces:
-            emotions = list(self._appearance.predict(rgb, pixels))
         t0 = self._timed("appearance", t0)
 
         observed = []

@@ -29,7 +29,7 @@ from callcoach.vision.appearance import (
     fuse_log,
 )
 from callcoach.vision.types import APPEARANCE_CLASSES
-from callcoach_bench.appearance import photos, score, verdicts
+from callcoach_bench.appearance import Record, photos, score, verdicts
 from callcoach_bench.split import dev_subjects, split_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +63,8 @@ def posed() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def _in_crop(marks: np.ndarray, m: np.ndarray) -> np.ndarray:
-    return marks[:, :2] @ m[:, :2].T + m[:, 2]
+    moved: np.ndarray = marks[:, :2] @ m[:, :2].T + m[:, 2]
+    return moved
 
 
 @pytest.mark.parametrize("name", sorted(POSED_LABELS))
@@ -134,7 +135,7 @@ def test_fuse_log_is_a_weighted_geometric_mean() -> None:
     assert fuse_log([a, b], [9.0, 1.0])[0].argmax() == 0 and fuse_log([a, b], [1.0, 9.0])[0].argmax() == 1
 
 
-def _rec(subject: str, label: str, probs: dict[str, float] | None, source: str = "kdef") -> dict:
+def _rec(subject: str, label: str, probs: dict[str, float] | None, source: str = "kdef") -> Record:
     row = None if probs is None else [probs.get(c, 0.0) for c in APPEARANCE_CLASSES]
     return {
         "source": source,

@@ -34,7 +34,7 @@ def stream(script: Script | Iterable[FrameObservation], early: bool, faces: int 
     return out
 
 
-def early_and_final(script: Script) -> tuple[list[Timed], list[Timed]]:
+def early_and_final(script: Script) -> tuple[list[tuple[float, EarlyCue]], list[tuple[float, Cue]]]:
     events = stream(script, early=True)
     return ([(t, e) for t, e in events if isinstance(e, EarlyCue)], [(t, e) for t, e in events if isinstance(e, Cue)])
 

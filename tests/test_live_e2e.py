@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from xvfb import virtual_display
@@ -65,7 +66,9 @@ class Player:
                 self.proc.wait()
 
 
-def live(display: str | None, *args: str, timeout: float = 90) -> tuple[subprocess.CompletedProcess[str], list[dict]]:
+def live(
+    display: str | None, *args: str, timeout: float = 90
+) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
     proc = subprocess.run(
         [sys.executable, "-m", "callcoach", "live", *args],
         env=_env(display),
@@ -80,7 +83,7 @@ def live(display: str | None, *args: str, timeout: float = 90) -> tuple[subproce
     return proc, records
 
 
-def states(records: list[dict]) -> list[str]:
+def states(records: list[dict[str, Any]]) -> list[str]:
     return [r["state"] for r in records if r["type"] == "status"]
 
 

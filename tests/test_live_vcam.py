@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -80,6 +80,8 @@ class Note:
 
 
 class FakeSelfCoach:
+    on_status: Callable[[Any], None]
+
     def __init__(self, on_note: Any, remote_talking: Any) -> None:
         self.on_note, self.remote_talking = on_note, remote_talking
         self.frames: list[Frame] = []
@@ -436,7 +438,7 @@ def test_a_camera_feed_that_ends_stops_the_self_coach_and_pause_says_paused() ->
 
     def factory(on_note: Any, remote_talking: Any, on_status: Any) -> FakeSelfCoach:
         coaches.append(FakeSelfCoach(on_note, remote_talking))
-        coaches[-1].on_status = on_status  # type: ignore[attr-defined]
+        coaches[-1].on_status = on_status
         return coaches[-1]
 
     companion = CameraCompanion(

@@ -111,7 +111,8 @@ def webcam(img: np.ndarray, size: tuple[int, int], seed: int = 0) -> np.ndarray:
     """Another scale, 10% brighter, sensor noise: the same camera picture before the call app touched it."""
     rng = np.random.default_rng(seed)
     frame = cv2.resize(img, size, interpolation=cv2.INTER_LINEAR).astype(np.float32) * 1.1
-    return np.clip(frame + rng.normal(0, 4, frame.shape), 0, 255).astype(np.uint8)
+    noisy: np.ndarray = np.clip(frame + rng.normal(0, 4, frame.shape), 0, 255).astype(np.uint8)
+    return noisy
 
 
 def webcam_box(finder: KeepOpen, frame: np.ndarray) -> Box:

@@ -14,10 +14,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from session_fakes import SelfNote, data_dir, leak, mirror, suggestion
+from session_fakes import data_dir, leak, mirror, suggestion
 
 from callcoach.contract import LiveListener
-from callcoach.cues.vocabulary import CUE_NAMES, Cue
+from callcoach.core.marks import SelfNote
+from callcoach.cues.vocabulary import CUE_NAMES, Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.errors import CallcoachError
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import Suggestion
@@ -279,7 +280,12 @@ def test_live_recording_wraps_the_factory_and_the_selector(data_dir: Path) -> No
     recording = LiveRecording(source_kind="window", source_name="Zoom Meeting", context="sales")
     panel = Collect()
     made: list[Any] = []
-    factory = recording.wrap_factory(lambda listener: made.append(listener) or listener)
+
+    def remembered(listener: LiveListener) -> LiveListener:
+        made.append(listener)
+        return listener
+
+    factory = recording.wrap_factory(remembered)
     selector = FakeSelector()
     wrapped = recording.wrap_selector(selector)
     listener = factory(panel)
@@ -311,7 +317,7 @@ def test_recording_off_or_broken_never_stops_coaching(data_dir: Path) -> None:
 
 
 def _broken() -> SessionStore:
-    from callcoach.session.store import StoreError
+    from callcoach.session.schema import StoreError
 
     raise StoreError("cannot open the session store /x/sessions.db: read-only file system")
 
@@ -426,17 +432,16 @@ def test_early_cues_and_camera_states_pass_through_the_recorder_unkept(data_dir:
     store = SessionStore()
     inner = CollectEverything()
     rec = recorder(store, inner)
-    rec.on_early_cue("an early cue", 12.0)
+    early = EarlyCue(
+        cue="eyebrow_flash", emotion=None, onset_s=11.8, apex_s=11.9, t_s=12.0, intensity=0.5, confidence=0.6, face=0
+    )
+    withdrawn = EarlyCueWithdrawn("eyebrow_flash", 0, onset_s=11.8, apex_s=11.9, t_s=12.4, reason="unreadable")
+    rec.on_early_cue(early, 12.0)
     rec.on_vcam("unavailable", "no virtual camera device; coaching the other person goes on")
     rec.on_vcam("self_ready", "self-coaching on (only you see this)")
-    rec.on_early_withdrawn("a withdrawn early cue", True)
-    assert inner.calls == [
-        ("early", "an early cue"),
-        ("vcam", "unavailable"),
-        ("vcam", "self_ready"),
-        ("withdrawn", "a withdrawn early cue"),
-    ]
-    recorder(store, Collect()).on_early_cue("a listener without the method", 1.0)  # nothing to forward to
+    rec.on_early_withdrawn(withdrawn, True)
+    assert inner.calls == [("early", early), ("vcam", "unavailable"), ("vcam", "self_ready"), ("withdrawn", withdrawn)]
+    recorder(store, Collect()).on_early_cue(early, 1.0)  # a listener without the method: nothing to forward to
     rec.close()
     assert store.cue_events(rec.session_id) == []  # the final cue is what a session keeps
     store.close()

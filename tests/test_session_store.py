@@ -19,7 +19,8 @@ import callcoach.session.schema as schema_module
 from callcoach.errors import UsageError
 from callcoach.session import settings
 from callcoach.session.recorder import self_note_record
-from callcoach.session.store import SessionNotFound, SessionStore, StoreError
+from callcoach.session.schema import StoreError
+from callcoach.session.store import SessionNotFound, SessionStore
 from callcoach.session.summary import build_summary
 
 __all__ = ["data_dir"]  # the fixture, imported for use below

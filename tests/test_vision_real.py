@@ -60,7 +60,9 @@ def test_an_ear_beside_a_face_is_not_a_second_face(real_media: Path) -> None:
 def test_small_face_in_a_wide_frame_is_found_by_the_tiled_search(real_media: Path) -> None:
     import cv2
 
-    face = cv2.cvtColor(cv2.imread(str(real_media / "single_face.jpg")), cv2.COLOR_BGR2RGB)
+    bgr = cv2.imread(str(real_media / "single_face.jpg"))
+    assert bgr is not None
+    face = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     canvas = np.full((1080, 1920, 3), 90, dtype=np.uint8)
     small = cv2.resize(face, (130, 128))  # the face itself is ~45 px tall: 4% of the frame height
     canvas[700:828, 1500:1630] = small

@@ -43,8 +43,9 @@ def run_engine(observations: list[FrameObservation]) -> tuple[list[Cue], list[Ba
 
 
 @pytest.fixture(scope="module")
-def crying_clip(real_media: Path) -> list[FrameObservation]:
-    return observe(open_source(real_media / "WolfgangLanger_Pexels.mp4").frames())
+def crying_clip(crying_clip_observations: tuple[FrameObservation, ...]) -> list[FrameObservation]:
+    """VisionPipeline's observations of WolfgangLanger_Pexels.mp4, made once per session (tests/conftest.py)."""
+    return list(crying_clip_observations)
 
 
 def test_a_smile_on_every_loop_of_a_face_that_mostly_smiles(real_media: Path) -> None:

@@ -137,13 +137,20 @@ class CollectSelf(Collect):
             self.calls.append(("self", note))
 
 
-class SlowStore(SessionStore):
-    """Every write transaction waits on the disk for a while."""
+class HeldStore(SessionStore):
+    """Once held, every write transaction waits on the disk until the test lets it go: the disk stalls for
+    as long as the test needs, however slow the machine, instead of for a guessed while."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held = False
+        self.waiting = threading.Event()
+        self.released = threading.Event()
 
     def transaction(self) -> Any:
-        import time
-
-        time.sleep(0.3)
+        if self.held:
+            self.waiting.set()
+            assert self.released.wait(60), "the test never released the store"
         return super().transaction()
 
 
@@ -182,15 +189,22 @@ def test_self_notes_from_several_threads_are_written_and_forwarded(data_dir: Pat
 
 
 def test_on_self_never_waits_for_the_disk_and_keeps_the_note_as_given(data_dir: Path) -> None:
-    import time
-
-    with SlowStore() as store:
+    with HeldStore() as store:
         rec = recorder(store, CollectSelf())
         note = SelfNote("leak", 12.5, "unilateral_lip_pull", None, "A lip pull may have shown.", 0.55, True)
-        started = time.perf_counter()
-        for _ in range(50):
-            rec.on_self(note)
-        assert time.perf_counter() - started < 0.1  # 50 calls while the writer sits in a 0.3 s transaction
+        store.held = True
+        done = threading.Event()
+
+        def caller() -> None:  # the panel's thread: if a call waited for the disk it would never finish
+            for _ in range(50):
+                rec.on_self(note)
+            done.set()
+
+        threading.Thread(target=caller, daemon=True).start()
+        assert store.waiting.wait(30), "the writer never began a transaction"
+        # All 50 calls return while the writer sits in a transaction the disk has not answered.
+        assert done.wait(30) and not store.released.is_set()
+        store.released.set()
         assert rec.flush()
         rec.close()
         first = store.self_notes(rec.session_id)[0]

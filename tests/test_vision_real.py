@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from callcoach.analysis import Summary, analyze_source
+from callcoach.analysis import Event, Summary, analyze_source
 from callcoach.cues.vocabulary import CUE_NAMES, Cue
 from callcoach.sources import open_source
 from callcoach.sources.base import Frame
@@ -89,8 +89,8 @@ def test_posed_photos_appearance_model_reads_the_clear_cases(real_media: Path) -
     assert surprised is not None and max(surprised, key=surprised.__getitem__) == "surprise"
 
 
-def test_real_clip_end_to_end(real_media: Path) -> None:
-    events = list(analyze_source(open_source(real_media / "WolfgangLanger_Pexels.mp4")))
+def test_real_clip_end_to_end(crying_clip_analysis: tuple[Event, ...]) -> None:
+    events = crying_clip_analysis  # analyze_source on WolfgangLanger_Pexels.mp4, shared (tests/conftest.py)
     summary = events[-1]
     assert isinstance(summary, Summary)
     assert summary.frames == 472 and summary.frames_with_face == 472 and summary.faces == 1

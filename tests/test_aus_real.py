@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from callcoach.analysis import analyze_source
+from callcoach.analysis import Event, analyze_source
 from callcoach.cues.aus import AUS, FUSED_CLASSES
 from callcoach.cues.vocabulary import BaselineEvent, Cue
 from callcoach.sources import open_source
@@ -16,12 +16,13 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def laugh(real_media: Path) -> list[object]:
-    """WolfgangLanger_Pexels.mp4: crying (the 2 s baseline), looking away, then a broad laugh from ~17 s."""
-    return list(analyze_source(open_source(real_media / "WolfgangLanger_Pexels.mp4")))
+def laugh(crying_clip_analysis: tuple[Event, ...]) -> tuple[Event, ...]:
+    """WolfgangLanger_Pexels.mp4: crying (the 2 s baseline), looking away, then a broad laugh from ~17 s.
+    The session's one analysis of the clip (tests/conftest.py)."""
+    return crying_clip_analysis
 
 
-def test_frames_carry_aus_and_a_fused_reading_once_the_baseline_is_ready(laugh: list[object]) -> None:
+def test_frames_carry_aus_and_a_fused_reading_once_the_baseline_is_ready(laugh: tuple[Event, ...]) -> None:
     frames = [e for e in laugh if isinstance(e, FrameObservation) and e.faces]
     # The resting-face rule waits for a calm stretch (she cries at first): read from when it said ready.
     ready_t = next(e.t_s for e in laugh if isinstance(e, BaselineEvent) and e.status == "ready")
@@ -37,7 +38,7 @@ def test_frames_carry_aus_and_a_fused_reading_once_the_baseline_is_ready(laugh: 
         assert sum(face.reading.values()) == pytest.approx(1.0, abs=1e-6)
 
 
-def test_the_broad_laugh_is_a_felt_smile_with_its_action_units(laugh: list[object]) -> None:
+def test_the_broad_laugh_is_a_felt_smile_with_its_action_units(laugh: tuple[Event, ...]) -> None:
     cues = [e for e in laugh if isinstance(e, Cue)]
     late = [c for c in cues if c.onset_s >= 16.0]
     assert late, [(c.cue, c.onset_s) for c in cues]

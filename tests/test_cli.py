@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,8 +152,8 @@ def test_callcoach_error_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: py
 # --- writers, fed scripted events ---------------------------------------------------------------------
 
 
-def _summary(**overrides: object) -> Summary:
-    fields: dict = {"frames": 3, "frames_with_face": 2, "duration_s": 0.0667, "faces": 1, "cues": 1}
+def _summary(**overrides: Any) -> Summary:
+    fields: dict[str, Any] = {"frames": 3, "frames_with_face": 2, "duration_s": 0.0667, "faces": 1, "cues": 1}
     fields |= {"cues_by_name": {"micro_surprise": 1}, "baseline_ready": True, "source": "clip.mp4"}
     return Summary(**(fields | overrides))
 
@@ -255,7 +256,7 @@ def test_table_writer_mentions_no_face_and_baseline() -> None:
 # --- end to end on real clips (need the vision pipeline and the cue engine) ----------------------------
 
 
-def _jsonl(proc: subprocess.CompletedProcess[str]) -> list[dict]:
+def _jsonl(proc: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
     assert proc.returncode == 0, proc.stderr
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
@@ -303,6 +304,7 @@ def test_corrupt_frame_mid_folder_keeps_what_was_read(real_media: Path, tmp_path
     import cv2
 
     source = cv2.imread(str(real_media / "single_face.jpg"))
+    assert source is not None
     for i in range(30):
         cv2.imwrite(str(tmp_path / f"frame{i}.png"), source)
     (tmp_path / "frame20.png").write_bytes(b"not a png")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ def _pad(x: np.ndarray, k: tuple[int, int], s: tuple[int, int], padding: str, va
     return np.pad(x, ((0, 0), (t, b), (lft, r), (0, 0)), constant_values=value)
 
 
-def _windows(x: np.ndarray, k: tuple[int, int], s: tuple[int, int]):
+def _windows(x: np.ndarray, k: tuple[int, int], s: tuple[int, int]) -> Iterator[tuple[int, int, np.ndarray]]:
     """Yield (i, j, strided view of x for kernel tap i, j) over the output grid; x is NHWC, padded."""
     oh, ow = (x.shape[1] - k[0]) // s[0] + 1, (x.shape[2] - k[1]) // s[1] + 1
     for i in range(k[0]):
@@ -83,20 +84,22 @@ def _windows(x: np.ndarray, k: tuple[int, int], s: tuple[int, int]):
 def _conv(x: np.ndarray, kernel: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
     k, s = tuple(kernel.shape[:2]), tuple(cfg["strides"])
     x = _pad(x, k, s, cfg["padding"], 0.0)
-    return sum(np.einsum("nhwc,cf->nhwf", win, kernel[i, j]) for i, j, win in _windows(x, k, s))
+    out: np.ndarray = sum(np.einsum("nhwc,cf->nhwf", win, kernel[i, j]) for i, j, win in _windows(x, k, s))
+    return out
 
 
 def _depthwise(x: np.ndarray, kernel: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
     k, s = tuple(kernel.shape[:2]), tuple(cfg["strides"])
     x = _pad(x, k, s, cfg["padding"], 0.0)
-    out = sum(win[..., :, None] * kernel[i, j] for i, j, win in _windows(x, k, s))  # (..., C, multiplier)
+    out: np.ndarray = sum(win[..., :, None] * kernel[i, j] for i, j, win in _windows(x, k, s))  # (..., C, multiplier)
     return out.reshape(*out.shape[:3], -1)
 
 
 def _maxpool(x: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
     k, s = tuple(cfg["pool_size"]), tuple(cfg["strides"])
     x = _pad(x, k, s, cfg["padding"], -np.inf)
-    return np.max(np.stack([win for _, _, win in _windows(x, k, s)]), axis=0)
+    pooled: np.ndarray = np.max(np.stack([win for _, _, win in _windows(x, k, s)]), axis=0)
+    return pooled
 
 
 def keras_reference(h5_path: Path, grey: np.ndarray) -> np.ndarray:
@@ -149,14 +152,16 @@ def astronaut_face() -> np.ndarray:
     cv2 = pytest.importorskip("cv2")
     data = pytest.importorskip("skimage.data")
     grey = cv2.cvtColor(data.astronaut()[30:200, 150:320], cv2.COLOR_RGB2GRAY)
-    return cv2.resize(grey, (64, 64)).astype(np.float32)
+    face: np.ndarray = cv2.resize(grey, (64, 64)).astype(np.float32)
+    return face
 
 
 # --- tests ----------------------------------------------------------------------------------------
 
 
 def _onnx(session: ort.InferenceSession, grey: np.ndarray) -> np.ndarray:
-    return session.run(["probs"], {"input": grey[:, None].astype(np.float32)})[0]
+    probs: np.ndarray = session.run(["probs"], {"input": grey[:, None].astype(np.float32)})[0]
+    return probs
 
 
 def test_graph_interface(session: ort.InferenceSession) -> None:

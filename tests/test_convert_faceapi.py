@@ -106,14 +106,20 @@ def _depthwise(x: np.ndarray, w: np.ndarray, stride: int) -> np.ndarray:
     return y
 
 
+def _relu(v: np.ndarray) -> np.ndarray:
+    positive: np.ndarray = np.maximum(v, 0)
+    return positive
+
+
 def _separable(x: np.ndarray, w: dict[str, np.ndarray], prefix: str, stride: int) -> np.ndarray:
     y = _depthwise(x, w[f"{prefix}/depthwise_filter"], stride)
-    return y @ w[f"{prefix}/pointwise_filter"][0, 0] + w[f"{prefix}/bias"]
+    out: np.ndarray = y @ w[f"{prefix}/pointwise_filter"][0, 0] + w[f"{prefix}/bias"]
+    return out
 
 
 def reference_forward(weights: dict[str, np.ndarray], rgb: np.ndarray) -> np.ndarray:
     """face-api's probabilities (its own class order) for N x 112 x 112 x 3 RGB 0..255."""
-    relu = lambda v: np.maximum(v, 0)  # noqa: E731
+    relu = _relu
     x = (rgb.astype(np.float64) - np.array([122.782, 117.001, 104.298])) / 255
     for k in range(4):
         b = f"dense{k}"
@@ -128,19 +134,21 @@ def reference_forward(weights: dict[str, np.ndarray], rgb: np.ndarray) -> np.nda
     feats = x.mean(axis=(1, 2))  # the 7x7 average pool over the whole 7x7 map
     logits = feats @ weights["fc/weights"] + weights["fc/bias"]
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    probs: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return probs
 
 
 def _ours(session: ort.InferenceSession, rgb: np.ndarray) -> np.ndarray:
     """Our ONNX output, put back into face-api's class order for the comparison."""
-    probs = session.run(["probs"], {"input": rgb.transpose(0, 3, 1, 2).astype(np.float32)})[0]
+    probs: np.ndarray = session.run(["probs"], {"input": rgb.transpose(0, 3, 1, 2).astype(np.float32)})[0]
     return probs[:, [APPEARANCE_CLASSES.index(c) for c in FACEAPI_ORDER]]
 
 
 def astronaut_face() -> np.ndarray:
     cv2 = pytest.importorskip("cv2")
     data = pytest.importorskip("skimage.data")
-    return cv2.resize(data.astronaut()[30:200, 150:320], (112, 112)).astype(np.float32)
+    face: np.ndarray = cv2.resize(data.astronaut()[30:200, 150:320], (112, 112)).astype(np.float32)
+    return face
 
 
 # --- tests ----------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterable
-from pathlib import Path
 
 import pytest
 from scripted import BLINK, BROW_RAISE, CRINKLE, EYES_WIDE, JAW_DROP, LIP_PRESS, SMILE, Move, Script
@@ -34,7 +33,7 @@ def stream(script: Script | Iterable[FrameObservation], early: bool, faces: int 
     return out
 
 
-def early_and_final(script: Script) -> tuple[list[Timed], list[Timed]]:
+def early_and_final(script: Script) -> tuple[list[tuple[float, EarlyCue]], list[tuple[float, Cue]]]:
     events = stream(script, early=True)
     return ([(t, e) for t, e in events if isinstance(e, EarlyCue)], [(t, e) for t, e in events if isinstance(e, Cue)])
 
@@ -292,15 +291,14 @@ def test_no_withdrawal_without_early_cues() -> None:
 
 
 @pytest.mark.slow
-def test_early_cues_on_a_real_clip_are_each_settled_once(real_media: Path) -> None:
-    from callcoach.sources.files import open_source
-    from callcoach_bench.early import observe, run_engines
+def test_early_cues_on_a_real_clip_are_each_settled_once(
+    crying_clip_observations: tuple[FrameObservation, ...],
+) -> None:
+    from callcoach_bench.early import run_engines
 
-    source = open_source(str(real_media / "WolfgangLanger_Pexels.mp4"))
-    try:
-        result = run_engines("real", observe(source.frames()))
-    finally:
-        source.close()
+    # VisionPipeline(live=False) on WolfgangLanger_Pexels.mp4, as callcoach_bench.early.observe makes them:
+    # the session's one analysis of the clip (tests/conftest.py).
+    result = run_engines("real", crying_clip_observations)
     assert result.identical
     settled = settle(result.events)
     assert settled.problems == []

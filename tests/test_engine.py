@@ -19,8 +19,14 @@ def run(script: Script, baseline_seconds: float = 2.0, faces: int = 1) -> tuple[
     baseline: list[BaselineEvent] = []
     for obs in script.frames(faces):
         for event in engine.update(obs):
-            (cues if isinstance(event, Cue) else baseline).append(event)
-    cues.extend(engine.finish())
+            if isinstance(event, Cue):
+                cues.append(event)
+            else:
+                assert isinstance(event, BaselineEvent), event  # early cues are off by default
+                baseline.append(event)
+    for event in engine.finish():
+        assert isinstance(event, Cue), event
+        cues.append(event)
     return cues, baseline
 
 

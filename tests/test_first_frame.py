@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from callcoach.live.companion import CameraCompanion
 from callcoach.live.runner import LiveRunner, default_engine
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import Suggestion
-from callcoach.sources.base import Frame, LiveHooks, SourceKind
+from callcoach.sources.base import Frame, FrameSource, LiveHooks, SourceKind
 from callcoach.sources.paced import PacedFileSource
 from callcoach.vision.types import FrameObservation
 
@@ -206,15 +207,28 @@ def test_a_video_standing_in_for_the_webcam_waits_for_the_self_coach() -> None:
     held: list[threading.Event] = []
 
     class File(LiveHooks):
+        kind: SourceKind = "video"
+        name = "clip.mp4"
+        fps = 25.0
+        frame_count: int | None = None
+
         def hold_until(self, ready: threading.Event) -> bool:
             held.append(ready)
             return True
 
+        def frames(self) -> Iterator[Frame]:
+            return iter(())
+
+        def close(self) -> None:
+            pass
+
     class Pass:
-        source = File()
+        source: FrameSource = File()
         done = False
-        on_frame: Any = None
-        on_state: Any = None
+        state = message = ""
+        paused = False
+        on_frame: Callable[[Frame], None] | None = None
+        on_state: Callable[[str, str], None] | None = None
 
         def start(self) -> None:
             pass
@@ -222,15 +236,25 @@ def test_a_video_standing_in_for_the_webcam_waits_for_the_self_coach() -> None:
         def stop(self, timeout: float = 2.0) -> None:
             pass
 
+        def toggle_privacy(self) -> bool:
+            return False
+
     class Coach:
         models_ready = threading.Event()
+        stats = None
 
         def start(self, origin_s: float) -> None:
+            pass
+
+        def offer(self, frame: Frame) -> None:
+            pass
+
+        def note_remote_cue(self, cue: Cue) -> None:
             pass
 
         def stop(self, timeout: float = 2.0) -> None:
             pass
 
-    companion = CameraCompanion(Pass(), selfcoach_factory=lambda *_: Coach())  # type: ignore[arg-type,return-value]
+    companion = CameraCompanion(Pass(), selfcoach_factory=lambda *_: Coach())
     companion.start(0.0, on_note=lambda _: None, on_state=lambda *_: None, remote_talking=lambda: False)
     assert held == [Coach.models_ready]

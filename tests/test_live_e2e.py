@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from xvfb import virtual_display
@@ -65,7 +66,9 @@ class Player:
                 self.proc.wait()
 
 
-def live(display: str | None, *args: str, timeout: float = 90) -> tuple[subprocess.CompletedProcess[str], list[dict]]:
+def live(
+    display: str | None, *args: str, timeout: float = 90
+) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
     proc = subprocess.run(
         [sys.executable, "-m", "callcoach", "live", *args],
         env=_env(display),
@@ -80,7 +83,7 @@ def live(display: str | None, *args: str, timeout: float = 90) -> tuple[subproce
     return proc, records
 
 
-def states(records: list[dict]) -> list[str]:
+def states(records: list[dict[str, Any]]) -> list[str]:
     return [r["state"] for r in records if r["type"] == "status"]
 
 
@@ -133,7 +136,7 @@ def test_live_window_closed_mid_call_is_source_lost_and_a_clean_exit(display: st
         text=True,
         cwd=REPO,
     )
-    records: list[dict] = []
+    records: list[dict[str, Any]] = []
     try:
         assert proc.stdout is not None
         for line in proc.stdout:

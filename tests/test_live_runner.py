@@ -18,7 +18,7 @@ import pytest
 from fakeclock import FakeClock
 from scripted import BROW_RAISE, SMILE, Move, Script
 
-from callcoach.contract import LiveListener
+from callcoach.contract import Advisor, LiveListener
 from callcoach.cues.vocabulary import CUE_NAMES, REGION, Cue
 from callcoach.errors import SourceError
 from callcoach.live.runner import LiveRunner, default_engine
@@ -451,7 +451,7 @@ def suggest(cue: Cue, status: LiveStatus) -> Suggestion:
     )
 
 
-def run_to_end(rec: Recorder, script: Script, seconds: float, advisor: object) -> LiveRunner:
+def run_to_end(rec: Recorder, script: Script, seconds: float, advisor: Advisor) -> LiveRunner:
     """The runner on a fake source of ``seconds`` and scripted vision, run until the source ends."""
     vision = ScriptedVision(script)
     clock = FakeClock()
@@ -463,7 +463,7 @@ def run_to_end(rec: Recorder, script: Script, seconds: float, advisor: object) -
         engine_factory=default_engine,
         baseline_seconds=1.0,
         advisor=advisor,
-    )  # type: ignore[arg-type]
+    )
     rec.runner, rec.vision = runner, vision
     runner.start()
     assert runner.wait(120)

@@ -226,7 +226,7 @@ def test_paced_file_tiles_copies_into_a_gallery(real_media: Path) -> None:
     source = PacedFileSource(real_media / "WolfgangLanger_Pexels.mp4", fps=15.0, tiles=4)
     frames = source.frames()
     first = next(frames)
-    frames.close()
+    frames.close()  # type: ignore[attr-defined]  # frames() is a generator
     assert first.image.shape == (720, 1280, 3)
     tiles = [first.image[r * 360 : (r + 1) * 360, c * 640 : (c + 1) * 640] for r in (0, 1) for c in (0, 1)]
     assert not np.array_equal(tiles[0], tiles[1])  # each copy starts elsewhere in the clip
@@ -283,7 +283,7 @@ def test_screen_source_grabs_rgb_frames_on_the_monotonic_clock(display: str, mon
     source = ScreenSource(region=(100, 50, 320, 240), fps=50)
     frames = source.frames()
     got = [next(frames) for _ in range(5)]
-    frames.close()
+    frames.close()  # type: ignore[attr-defined]  # frames() is a generator
     assert all(f.image.shape == (240, 320, 3) and f.image.dtype == np.uint8 for f in got)
     assert all(abs(f.t_s - time.monotonic()) < 5 for f in got)
     assert [f.index for f in got] == [0, 1, 2, 3, 4]
@@ -400,5 +400,5 @@ def test_auto_lock_rescans_when_the_face_has_been_gone_for_a_while(
     while source.locks == 1:  # now it sees none: after 0.3 s of analysed frames the screen is scanned again
         assert time.monotonic() < deadline
         source.feedback(next(frames).t_s, 0)
-    frames.close()
+    frames.close()  # type: ignore[attr-defined]  # frames() is a generator
     assert source.locks == 2 and source.region != region and finder.scans == 2

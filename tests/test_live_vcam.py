@@ -113,6 +113,8 @@ class Note:
 
 
 class FakeSelfCoach:
+    on_status: Callable[[Any], None]
+
     def __init__(self, on_note: Any, remote_talking: Any) -> None:
         self.on_note, self.remote_talking = on_note, remote_talking
         self.frames: list[Frame] = []
@@ -541,7 +543,7 @@ def test_a_camera_feed_that_ends_stops_the_self_coach_and_pause_says_paused() ->
 
     def factory(on_note: Any, remote_talking: Any, on_status: Any) -> FakeSelfCoach:
         coaches.append(FakeSelfCoach(on_note, remote_talking))
-        coaches[-1].on_status = on_status  # type: ignore[attr-defined]
+        coaches[-1].on_status = on_status
         return coaches[-1]
 
     sync = Sync()

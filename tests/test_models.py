@@ -61,8 +61,13 @@ def test_models_readme_lists_every_hash() -> None:
 
 def test_hash_is_computed_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     model_path("emotion")
-    calls = []
-    monkeypatch.setattr(models, "file_sha256", lambda p: calls.append(p) or "x")
+    calls: list[Path] = []
+
+    def counted(path: Path) -> str:
+        calls.append(path)
+        return "x"
+
+    monkeypatch.setattr(models, "file_sha256", counted)
     model_path("emotion")
     assert calls == []
 

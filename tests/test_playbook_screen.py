@@ -26,7 +26,14 @@ from callcoach.playbook.loader import default_playbook_path, load_playbook, user
 from callcoach.playbook.selector import Selector, preview
 from callcoach.playbook.watcher import PlaybookWatcher
 from callcoach.ui.app import CoachApp
-from callcoach.ui.playbook_screen import PlaybookApp, PlaybookScreen, preview_caption, short_path, written_fields
+from callcoach.ui.playbook_screen import (
+    PlaybookApp,
+    PlaybookScreen,
+    _Section,
+    preview_caption,
+    short_path,
+    written_fields,
+)
 from callcoach.ui.widgets import SuggestionCard
 
 DEFAULT = load_playbook(default_playbook_path())
@@ -97,7 +104,7 @@ def move_shown(screen: PlaybookScreen) -> str:
 
 
 def section(screen: PlaybookScreen, key: str) -> str:
-    return screen.query_one(f"#pb-{key}").text  # type: ignore[attr-defined, no-any-return]
+    return screen.query_one(f"#pb-{key}", _Section).text
 
 
 def notices(screen: PlaybookScreen) -> list[tuple[str, str]]:

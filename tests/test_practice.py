@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from session_fakes import data_dir, make_session
@@ -144,12 +146,12 @@ def test_plan_days_map_to_phases() -> None:
 # --- headless command ---------------------------------------------------------------------------------------
 
 
-def _args(*argv: str) -> object:
+def _args(*argv: str) -> argparse.Namespace:
     full = ["practice", "recognize", *argv]
     return build_parser(full).parse_args(full)
 
 
-def run_headless(answers: list[str], *argv: str, clock: FakeClock | None = None) -> tuple[int, list[dict]]:
+def run_headless(answers: list[str], *argv: str, clock: FakeClock | None = None) -> tuple[int, list[dict[str, Any]]]:
     out = io.StringIO()
     rc = cli.recognize(
         _args("--headless", *argv),

@@ -141,7 +141,8 @@ def _summary(stdout: str) -> dict[str, object]:
     records = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     summaries = [r for r in records if r.get("type") == "summary"]
     assert summaries, stdout[-1000:]
-    return summaries[-1]
+    summary: dict[str, object] = summaries[-1]
+    return summary
 
 
 @needs_strace

@@ -43,8 +43,9 @@ def run_engine(observations: list[FrameObservation]) -> tuple[list[Cue], list[Ba
 
 
 @pytest.fixture(scope="module")
-def crying_clip(real_media: Path) -> list[FrameObservation]:
-    return observe(open_source(real_media / "WolfgangLanger_Pexels.mp4").frames())
+def crying_clip(crying_clip_observations: tuple[FrameObservation, ...]) -> list[FrameObservation]:
+    """VisionPipeline's observations of WolfgangLanger_Pexels.mp4, made once per session (tests/conftest.py)."""
+    return list(crying_clip_observations)
 
 
 def test_a_smile_on_every_loop_of_a_face_that_mostly_smiles(real_media: Path) -> None:
@@ -89,16 +90,12 @@ def test_fingers_over_the_mouth_hide_it_and_a_visible_mouth_is_never_hidden(
     assert "mouth hidden" in notices
 
 
-def test_photos_of_posed_expressions_are_not_hidden(real_media: Path) -> None:
-    landmarker = Landmarker(max_faces=1, video=False)
-    try:
-        for name in ("0-f1-su-ph.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg", "single_face.jpg"):
-            image = next(iter(open_source(real_media / name).frames())).image
-            face = landmarker.detect(image, 0.0)[0]
-            h, w = image.shape[:2]
-            assert hidden_regions(image, face.landmarks * np.array([w, h, w])) == frozenset(), name
-    finally:
-        landmarker.close()
+def test_photos_of_posed_expressions_are_not_hidden(real_media: Path, photo_landmarker: Landmarker) -> None:
+    for name in ("0-f1-su-ph.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg", "single_face.jpg"):
+        image = next(iter(open_source(real_media / name).frames())).image
+        face = photo_landmarker.detect(image, 0.0)[0]
+        h, w = image.shape[:2]
+        assert hidden_regions(image, face.landmarks * np.array([w, h, w])) == frozenset(), name
 
 
 def test_a_hidden_mouth_gives_no_lip_cue() -> None:

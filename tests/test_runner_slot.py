@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from ui_fakes import FakeRunner
 
@@ -21,7 +20,7 @@ def test_a_stop_during_the_build_releases_the_runner_without_starting_it() -> No
 
     def factory(listener: LiveListener) -> FakeRunner:
         building.set()
-        release.wait(5)
+        assert release.wait(60)
         built.append(FakeRunner(listener))
         return built[-1]
 
@@ -29,14 +28,15 @@ def test_a_stop_during_the_build_releases_the_runner_without_starting_it() -> No
     assert slot.schedule()
     starter = threading.Thread(target=slot.start, args=(Listener(), lambda: None))
     starter.start()
-    assert building.wait(5)
+    assert building.wait(30)
     stopper = threading.Thread(target=slot.stop)
     stopper.start()
-    time.sleep(0.1)
+    stopper.join(0.1)  # however long it is given, it cannot end before the build does
     assert stopper.is_alive()  # it waits for the start worker, off the event loop
     release.set()
-    starter.join(5)
-    stopper.join(5)
+    starter.join(30)
+    stopper.join(30)
+    assert not starter.is_alive() and not stopper.is_alive()
     assert built[0].calls == ["stop"] and slot.runner is None
     assert not slot.schedule()  # nothing starts after a stop
 
@@ -52,13 +52,20 @@ def test_many_stops_from_many_threads_stop_once_and_all_return_after_it() -> Non
     for t in threads:
         t.start()
     for t in threads:
-        t.join(5)
+        t.join(30)
+    assert not any(t.is_alive() for t in threads)
     assert runner.calls == ["start", "stop"] and slot.runner is None
 
 
 def test_a_stop_before_any_start_waits_for_nothing() -> None:
     slot = RunnerSlot(FakeRunner)
-    t0 = time.monotonic()
-    slot.stop()
-    slot.stop()
-    assert time.monotonic() - t0 < 1.0 and slot.runner is None
+
+    # Nothing will ever start: a stop that waited for a start would never return.
+    def stop_twice() -> None:
+        slot.stop()
+        slot.stop()
+
+    stopper = threading.Thread(target=stop_twice)
+    stopper.start()
+    stopper.join(30)
+    assert not stopper.is_alive() and slot.runner is None

@@ -299,9 +299,14 @@ def test_offer_never_blocks_on_slow_vision_and_stop_is_quick() -> None:
     coach.start(origin)
     coach.offer(Frame(0, origin, IMAGE))
     assert vision.inside.wait(60.0)
+
     # The analysis is stuck: offering must still return at once, every time (a blocking offer would hang
     # this thread, so it runs on its own and must finish while vision is still stuck).
-    feeder = threading.Thread(target=lambda: [coach.offer(Frame(i, origin + i / FPS, IMAGE)) for i in range(1, 60)])
+    def feed() -> None:
+        for i in range(1, 60):
+            coach.offer(Frame(i, origin + i / FPS, IMAGE))
+
+    feeder = threading.Thread(target=feed)
     feeder.start()
     feeder.join(30.0)
     assert not feeder.is_alive() and not vision.release.is_set()

@@ -111,7 +111,8 @@ def webcam(img: np.ndarray, size: tuple[int, int], seed: int = 0) -> np.ndarray:
     """Another scale, 10% brighter, sensor noise: the same camera picture before the call app touched it."""
     rng = np.random.default_rng(seed)
     frame = cv2.resize(img, size, interpolation=cv2.INTER_LINEAR).astype(np.float32) * 1.1
-    return np.clip(frame + rng.normal(0, 4, frame.shape), 0, 255).astype(np.uint8)
+    noisy: np.ndarray = np.clip(frame + rng.normal(0, 4, frame.shape), 0, 255).astype(np.uint8)
+    return noisy
 
 
 def webcam_box(finder: KeepOpen, frame: np.ndarray) -> Box:
@@ -369,8 +370,11 @@ def feed(coach: SelfCoach, image: np.ndarray, count: int, now: list[float]) -> N
     for i in range(count):
         now[0] = i / 25.0
         coach.offer(Frame(i, origin + now[0], image))
-        deadline = time.monotonic() + 2.0
-        while coach.stats.frames < i + 1 and time.monotonic() < deadline:
+        # Each frame is waited for before the next is offered, so the newest-frame slot never drops one;
+        # the deadline only bounds a failure (a loaded machine may take a while to schedule the worker).
+        deadline = time.monotonic() + 30.0
+        while coach.stats.frames < i + 1:
+            assert time.monotonic() < deadline, f"frame {i} was never analysed"
             time.sleep(0.0005)
     coach.stop()
 

@@ -14,10 +14,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from session_fakes import SelfNote, data_dir, leak, mirror, suggestion
+from session_fakes import data_dir, leak, mirror, suggestion
 
 from callcoach.contract import LiveListener
-from callcoach.cues.vocabulary import CUE_NAMES, Cue
+from callcoach.core.marks import SelfNote
+from callcoach.cues.vocabulary import CUE_NAMES, Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.errors import CallcoachError
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import Suggestion
@@ -136,13 +137,20 @@ class CollectSelf(Collect):
             self.calls.append(("self", note))
 
 
-class SlowStore(SessionStore):
-    """Every write transaction waits on the disk for a while."""
+class HeldStore(SessionStore):
+    """Once held, every write transaction waits on the disk until the test lets it go: the disk stalls for
+    as long as the test needs, however slow the machine, instead of for a guessed while."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held = False
+        self.waiting = threading.Event()
+        self.released = threading.Event()
 
     def transaction(self) -> Any:
-        import time
-
-        time.sleep(0.3)
+        if self.held:
+            self.waiting.set()
+            assert self.released.wait(60), "the test never released the store"
         return super().transaction()
 
 
@@ -181,15 +189,23 @@ def test_self_notes_from_several_threads_are_written_and_forwarded(data_dir: Pat
 
 
 def test_on_self_never_waits_for_the_disk_and_keeps_the_note_as_given(data_dir: Path) -> None:
-    import time
-
-    with SlowStore() as store:
+    store = HeldStore()
+    with store:
         rec = recorder(store, CollectSelf())
         note = SelfNote("leak", 12.5, "unilateral_lip_pull", None, "A lip pull may have shown.", 0.55, True)
-        started = time.perf_counter()
-        for _ in range(50):
-            rec.on_self(note)
-        assert time.perf_counter() - started < 0.1  # 50 calls while the writer sits in a 0.3 s transaction
+        store.held = True
+        done = threading.Event()
+
+        def caller() -> None:  # the panel's thread: if a call waited for the disk it would never finish
+            for _ in range(50):
+                rec.on_self(note)
+            done.set()
+
+        threading.Thread(target=caller, daemon=True).start()
+        assert store.waiting.wait(30), "the writer never began a transaction"
+        # All 50 calls return while the writer sits in a transaction the disk has not answered.
+        assert done.wait(30) and not store.released.is_set()
+        store.released.set()
         assert rec.flush()
         rec.close()
         first = store.self_notes(rec.session_id)[0]
@@ -279,7 +295,12 @@ def test_live_recording_wraps_the_factory_and_the_selector(data_dir: Path) -> No
     recording = LiveRecording(source_kind="window", source_name="Zoom Meeting", context="sales")
     panel = Collect()
     made: list[Any] = []
-    factory = recording.wrap_factory(lambda listener: made.append(listener) or listener)
+
+    def remembered(listener: LiveListener) -> LiveListener:
+        made.append(listener)
+        return listener
+
+    factory = recording.wrap_factory(remembered)
     selector = FakeSelector()
     wrapped = recording.wrap_selector(selector)
     listener = factory(panel)
@@ -311,7 +332,7 @@ def test_recording_off_or_broken_never_stops_coaching(data_dir: Path) -> None:
 
 
 def _broken() -> SessionStore:
-    from callcoach.session.store import StoreError
+    from callcoach.session.schema import StoreError
 
     raise StoreError("cannot open the session store /x/sessions.db: read-only file system")
 
@@ -426,17 +447,16 @@ def test_early_cues_and_camera_states_pass_through_the_recorder_unkept(data_dir:
     store = SessionStore()
     inner = CollectEverything()
     rec = recorder(store, inner)
-    rec.on_early_cue("an early cue", 12.0)
+    early = EarlyCue(
+        cue="eyebrow_flash", emotion=None, onset_s=11.8, apex_s=11.9, t_s=12.0, intensity=0.5, confidence=0.6, face=0
+    )
+    withdrawn = EarlyCueWithdrawn("eyebrow_flash", 0, onset_s=11.8, apex_s=11.9, t_s=12.4, reason="unreadable")
+    rec.on_early_cue(early, 12.0)
     rec.on_vcam("unavailable", "no virtual camera device; coaching the other person goes on")
     rec.on_vcam("self_ready", "self-coaching on (only you see this)")
-    rec.on_early_withdrawn("a withdrawn early cue", True)
-    assert inner.calls == [
-        ("early", "an early cue"),
-        ("vcam", "unavailable"),
-        ("vcam", "self_ready"),
-        ("withdrawn", "a withdrawn early cue"),
-    ]
-    recorder(store, Collect()).on_early_cue("a listener without the method", 1.0)  # nothing to forward to
+    rec.on_early_withdrawn(withdrawn, True)
+    assert inner.calls == [("early", early), ("vcam", "unavailable"), ("vcam", "self_ready"), ("withdrawn", withdrawn)]
+    recorder(store, Collect()).on_early_cue(early, 1.0)  # a listener without the method: nothing to forward to
     rec.close()
     assert store.cue_events(rec.session_id) == []  # the final cue is what a session keeps
     store.close()

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from session_fakes import SELF_NOTES, T0, SelfNote, data_dir, leak, make_session, mirror, standard_session
+from session_fakes import SELF_NOTES, T0, data_dir, leak, make_session, mirror, standard_session
 
+from callcoach.core.marks import SelfNote
 from callcoach.playbook.guardrails import comments_on_their_face, forbidden_claims
 from callcoach.session.report import print_terminal, render_html, render_markdown
-from callcoach.session.store import SessionStore, StoreError
+from callcoach.session.schema import StoreError
+from callcoach.session.store import SessionStore
 from callcoach.session.summary import VALENCE, SessionSummary, build_summary, coaching_measures
 
 __all__ = ["data_dir"]

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,13 +80,13 @@ def _count(path: Path, table: str = "cue_events") -> int:
         conn.close()
 
 
-def _until(condition: Any, timeout: float = 20.0) -> bool:
+def _until(condition: Callable[[], object], timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return True
         time.sleep(0.02)
-    return condition()
+    return bool(condition())
 
 
 # --- a full disk ------------------------------------------------------------------------------------------
@@ -126,7 +127,7 @@ def test_a_disk_still_full_at_the_end_counts_what_was_lost(data_dir: Path) -> No
     assert rec is not None
     _fill_up(rec.store)
     for i in range(200):
-        listener.on_cue(cue(i), 10.0)  # type: ignore[attr-defined]
+        listener.on_cue(cue(i), 10.0)
     assert _until(lambda: rec.failing is not None)
     line = recording.finish()
     assert line is not None

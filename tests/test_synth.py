@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -34,10 +33,8 @@ def standard() -> list[SynthClip]:
 
 
 @pytest.fixture(scope="module")
-def landmarker() -> Iterator[Landmarker]:
-    lm = Landmarker(max_faces=1, video=False)
-    yield lm
-    lm.close()
+def landmarker(photo_landmarker: Landmarker) -> Landmarker:
+    return photo_landmarker  # the session's (tests/conftest.py)
 
 
 def _signature(clips: list[SynthClip]) -> list[tuple[object, ...]]:

@@ -22,6 +22,7 @@ from ui_fakes import (
     text_of,
 )
 
+from callcoach.cues.vocabulary import EarlyCueWithdrawn
 from callcoach.live.contract import LiveListener
 from callcoach.playbook.types import CONTEXTS
 from callcoach.ui.app import CoachApp
@@ -422,7 +423,7 @@ async def test_privacy_key_only_with_a_virtual_camera_and_notes_show_quietly() -
         assert not app.query_one(SelfLine).display
 
         runner.privacy = False
-        runner.listener.on_vcam("live", "live: passing the camera through")  # type: ignore[attr-defined]
+        runner.listener.on_vcam("live", "live: passing the camera through")
         await pilot.pause()
         assert app.check_action("privacy", ()) is True
         assert "camera live" in text_of(app, "#vcam")
@@ -431,7 +432,7 @@ async def test_privacy_key_only_with_a_virtual_camera_and_notes_show_quietly() -
         await pilot.press("v")
         assert runner.privacy is False and "camera live" in text_of(app, "#vcam")
 
-        runner.listener.on_self(MIRROR_MISSED)  # type: ignore[attr-defined]
+        runner.listener.on_self(MIRROR_MISSED)
         await pilot.pause()
         line = app.query_one(SelfLine)
         assert line.display and "a smile back might land well" in str(line.render())
@@ -440,10 +441,10 @@ async def test_privacy_key_only_with_a_virtual_camera_and_notes_show_quietly() -
         assert app.suggestion is None
 
         # The self-coach's own state sits beside the camera's in the status bar.
-        runner.listener.on_vcam("self_calibrating", "self-coaching: learning your resting expression")  # type: ignore[attr-defined]
+        runner.listener.on_vcam("self_calibrating", "self-coaching: learning your resting expression")
         await pilot.pause()
         assert text_of(app, "#self-state") == "you: calibrating" and "camera live" in text_of(app, "#vcam")
-        runner.listener.on_vcam("self_error", "self-coaching stopped: model failed")  # type: ignore[attr-defined]
+        runner.listener.on_vcam("self_error", "self-coaching stopped: model failed")
         await pilot.pause()
         assert text_of(app, "#self-state") == "you: off"
         assert any("self-coaching stopped" in str(n.message) for n in app._notifications)
@@ -457,7 +458,7 @@ async def test_missing_virtual_camera_is_a_notification_and_coaching_goes_on() -
     async with app.run_test() as pilot:
         await started(pilot, app)
         listener = h.runner.listener
-        listener.on_vcam("unavailable", "no virtual camera device; coaching the other person goes on")  # type: ignore[attr-defined]
+        listener.on_vcam("unavailable", "no virtual camera device; coaching the other person goes on")
         listener.on_status(status("locked", message="face locked: coaching"))
         listener.on_suggestion(SUGGESTION)
         await pilot.pause()
@@ -469,8 +470,6 @@ async def test_missing_virtual_camera_is_a_notification_and_coaching_goes_on() -
 
 @pilot_test
 async def test_a_suggestion_whose_early_cue_was_not_confirmed_turns_grey() -> None:
-    from types import SimpleNamespace
-
     h = Harness()
     app = h.app()
     async with app.run_test() as pilot:
@@ -481,14 +480,14 @@ async def test_a_suggestion_whose_early_cue_was_not_confirmed_turns_grey() -> No
         await pilot.pause()
         card = app.query_one(SuggestionCard)
         assert card.border_title == "now"
-        other = SimpleNamespace(cue="lip_compression", face=0, onset_s=3.5, apex_s=3.7, t_s=4.3, reason="outranked")
-        listener.on_early_withdrawn(other, True)  # type: ignore[attr-defined]
+        other = EarlyCueWithdrawn("lip_compression", 0, onset_s=3.5, apex_s=3.7, t_s=4.3, reason="outranked")
+        listener.on_early_withdrawn(other, True)
         await pilot.pause()
         assert card.border_title == "now"  # another cue's withdrawal leaves this card alone
-        mine = SimpleNamespace(
-            cue=SUGGESTION.cue, face=SUGGESTION.face, onset_s=3.8, apex_s=SUGGESTION.t_s, t_s=4.4, reason="unreadable"
+        mine = EarlyCueWithdrawn(
+            SUGGESTION.cue, SUGGESTION.face, onset_s=3.8, apex_s=SUGGESTION.t_s, t_s=4.4, reason="unreadable"
         )
-        listener.on_early_withdrawn(mine, True)  # type: ignore[attr-defined]
+        listener.on_early_withdrawn(mine, True)
         await pilot.pause()
         assert card.border_title == "earlier" and card.border_subtitle == "not confirmed"
         assert card.has_class("stale")

@@ -83,8 +83,8 @@ def test_self_line_and_camera(snap_compare: Any) -> None:
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await base(pilot)
-        h.runner.listener.on_vcam("live", "live: passing the camera through")  # type: ignore[attr-defined]
-        h.runner.listener.on_self(MIRROR_MISSED)  # type: ignore[attr-defined]
+        h.runner.listener.on_vcam("live", "live: passing the camera through")
+        h.runner.listener.on_self(MIRROR_MISSED)
         await pilot.pause()
 
     assert snap_compare(h.app(), run_before=run_before)

@@ -107,7 +107,7 @@ def _noise(n: int, w: int, h: int, seed: int = 0) -> list[np.ndarray]:
 def _clip(path: Path, w: int, h: int, fps: float, n: int) -> Path:
     import cv2
 
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (w, h))
     assert writer.isOpened()
     rng = np.random.default_rng(1)
     for i in range(n):
@@ -304,7 +304,7 @@ def test_blurred_still_hides_detail_and_keeps_the_size() -> None:
     image = _noise(1, 641, 359)[0]
     still = blurred_still(image)
     assert still.shape == image.shape and still.dtype == np.uint8 and still.flags.c_contiguous
-    detail = lambda a: float(np.abs(np.diff(a.astype(np.int16), axis=1)).mean())  # noqa: E731
+    detail: Callable[[np.ndarray], float] = lambda a: float(np.abs(np.diff(a.astype(np.int16), axis=1)).mean())  # noqa: E731
     assert detail(still) < detail(image) / 20
 
 

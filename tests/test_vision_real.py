@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from callcoach.analysis import Summary, analyze_source
+from callcoach.analysis import Event, Summary, analyze_source
 from callcoach.cues.vocabulary import CUE_NAMES, Cue
 from callcoach.sources import open_source
 from callcoach.sources.base import Frame
@@ -60,7 +60,9 @@ def test_an_ear_beside_a_face_is_not_a_second_face(real_media: Path) -> None:
 def test_small_face_in_a_wide_frame_is_found_by_the_tiled_search(real_media: Path) -> None:
     import cv2
 
-    face = cv2.cvtColor(cv2.imread(str(real_media / "single_face.jpg")), cv2.COLOR_BGR2RGB)
+    bgr = cv2.imread(str(real_media / "single_face.jpg"))
+    assert bgr is not None
+    face = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     canvas = np.full((1080, 1920, 3), 90, dtype=np.uint8)
     small = cv2.resize(face, (130, 128))  # the face itself is ~45 px tall: 4% of the frame height
     canvas[700:828, 1500:1630] = small
@@ -87,8 +89,8 @@ def test_posed_photos_appearance_model_reads_the_clear_cases(real_media: Path) -
     assert surprised is not None and max(surprised, key=surprised.__getitem__) == "surprise"
 
 
-def test_real_clip_end_to_end(real_media: Path) -> None:
-    events = list(analyze_source(open_source(real_media / "WolfgangLanger_Pexels.mp4")))
+def test_real_clip_end_to_end(crying_clip_analysis: tuple[Event, ...]) -> None:
+    events = crying_clip_analysis  # analyze_source on WolfgangLanger_Pexels.mp4, shared (tests/conftest.py)
     summary = events[-1]
     assert isinstance(summary, Summary)
     assert summary.frames == 472 and summary.frames_with_face == 472 and summary.faces == 1

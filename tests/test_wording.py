@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ui_fakes import CUE, SUGGESTION, Harness, SelfNoteStub, pilot_test, started, status, text_of
+from ui_fakes import CUE, SUGGESTION, Harness, pilot_test, started, status, text_of
 from wording_corpus import judge, load, score
 
 from callcoach.contract import LiveListener
+from callcoach.core.marks import SelfNote
 from callcoach.errors import PlaybookError
 from callcoach.live.advice import CueDispatch
 from callcoach.live.state import LiveStatus
@@ -193,7 +194,9 @@ async def test_the_panel_does_not_show_a_refused_suggestion_or_note() -> None:
         listener.on_suggestion(BAD_PLAIN)  # the good one stays; the refused one never replaces it
         await pilot.pause()
         assert app.suggestion == SUGGESTION and "eyebrow raise" in text_of(app, "#plain")
-        listener.on_self(SelfNoteStub("leak", 3.0, "micro_frown", "you may have frowned: maybe a sign of ADHD"))
+        listener.on_self(
+            SelfNote("leak", 3.0, "micro_frown", None, "you may have frowned: maybe a sign of ADHD", 0.6, False)
+        )
         await pilot.pause()
         assert not app.query_one("#self-line").display
 

@@ -10,6 +10,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from callcoach.core.marks import SelfNote
 from callcoach.cues.vocabulary import Cue
 from callcoach.live.contract import LiveListener
 from callcoach.live.state import LiveStatus
@@ -57,16 +58,6 @@ class FakeRunner:
         if self.privacy is not None:
             self.privacy = not self.privacy
         return self.privacy
-
-
-@dataclass(frozen=True)
-class SelfNoteStub:
-    """The fields of callcoach.live.selfcoach.SelfNote the panel reads."""
-
-    kind: str
-    t_s: float
-    cue: str
-    message: str
 
 
 @dataclass
@@ -148,8 +139,8 @@ SAY_NOTHING = Suggestion(
     strength="gentle",
     context="general",
 )
-MIRROR_MISSED = SelfNoteStub(
-    "mirror_missed", 12.4, "duchenne_smile", "they may have smiled warmly: a smile back might land well"
+MIRROR_MISSED = SelfNote(
+    "mirror_missed", 12.4, "duchenne_smile", 0, "they may have smiled warmly: a smile back might land well", 0.7, False
 )
 CUE = Cue("eyebrow_flash", None, "micro", 3.84, 3.96, 4.2, 0.67, 0.70, 0)
 

@@ -36,7 +36,8 @@ class Score:
 
 
 def load(path: Path = CORPUS) -> dict[str, list[dict[str, object]]]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    corpus: dict[str, list[dict[str, object]]] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return corpus
 
 
 def judge(item: dict[str, object]) -> str | None:

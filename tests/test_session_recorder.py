@@ -341,7 +341,7 @@ class FakeLiveRunner:
     """Stands in for LiveRunner in callcoach live's headless path: three cues, then the source ends."""
 
     def __init__(self, source: Any, listener: Any, **_: Any) -> None:
-        self.listener = listener
+        self.listener, self.source = listener, source
         self.stats = SimpleNamespace(as_dict=lambda: {"type": "summary"}, end="source_lost", cue_timings=[])
         self.stopped, self.error = True, None
         self.companion, self.self_notes = None, 0  # no --vcam

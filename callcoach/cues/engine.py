@@ -251,31 +251,9 @@ class CueEngine:
     def _update_face(
         self, st: _Face, face: FaceObservation, t: float
     ) -> Iterator[BaselineEvent | Cue | EarlyCue | EarlyCueWithdrawn]:
-        x = feature_vector(face)
-        dt = max(1e-3, t - st.last_t) if st.last_pose is not None else 0.0
-        if st.last_pose is not None and dt > 0:
-            speed = (abs(face.pose.yaw - st.last_pose[0]) + abs(face.pose.pitch - st.last_pose[1])) / dt
-            # Smoothed over ~3 frames: one jittery pose estimate should not mute a whole event.
-            st.head_speed = 0.6 * st.head_speed + 0.4 * speed
-        st.last_pose = (face.pose.yaw, face.pose.pitch)
-        st.last_t = t
+        self._follow_head(st, face, t)
         base = st.baseline
-        # The AUs read the eyes as they are: a laugh's squeeze closes them as far as a blink does.
-        x_raw = x.copy()
-        for region in face.hidden & _REGION_CHANNELS.keys():
-            st.hidden_until[region] = t + _HIDDEN_HOLD_S
-        st.hidden = frozenset(r for r, until in st.hidden_until.items() if t < until)
-        eyes_hidden = "eyes" in st.hidden and base.ready
-        if eyes_hidden:
-            # What the landmarks draw under a hand or dark lenses is a guess: the eyes read as at rest.
-            x[_EYE_REGION] = x_raw[_EYE_REGION] = base.median[_EYE_REGION]
-        # No blink is read from covered eyes (MediaPipe guesses the lids there).
-        closed = not eyes_hidden and self._eyes_closed(base, x)
-        if closed and st.held_eyes is not None:
-            x[_EYE_FEATURES] = st.held_eyes
-        elif not closed:
-            st.held_eyes = x[_EYE_FEATURES].copy()
-
+        x, x_raw, closed = self._read_face(st, face, t)
         if st.micro is not None:
             st.micro.add(t, x_raw, dict(face.emotion) if face.emotion else None)
         energy, calm = expression_energy(face.blendshapes, face.emotion)
@@ -289,21 +267,9 @@ class CueEngine:
             return
         d = base.deviation(x)
         pose_off = max(abs(d[INDEX["yaw"]]) * FLOORS[INDEX["yaw"]], abs(d[INDEX["pitch"]]) * FLOORS[INDEX["pitch"]])
-        reliable = st.head_speed <= self.config.max_head_speed and pose_off <= self.config.max_pose_offset
-        st.reliable = reliable
-        if not reliable:
-            st.acts = {}
-            st.aus = st.reading = None
-            if st.micro is not None:
-                st.micro.reset()
-            for spotter in st.spotters.values():
-                cut = spotter.interrupt(t)
-                # A half-seen movement during a turn is not evidence, and is dropped; one seen whole for
-                # a while before the turn (a laugh, then a toss of the head) ends where the turn began.
-                if cut is not None and t - cut.onset_s >= _SEEN_WHOLE_S:
-                    _add_or_merge(st.pending, cut)
-            yield from self._withdraw(st, t, "unreadable")
-            yield from self._release(st, t)
+        st.reliable = st.head_speed <= self.config.max_head_speed and pose_off <= self.config.max_pose_offset
+        if not st.reliable:
+            yield from self._turn_cut(st, t)
             return
         if st.hidden and st.micro is not None:
             st.micro.reset()
@@ -319,17 +285,78 @@ class CueEngine:
         held = fuse(action_units(d), emotion, st.emotion_mean) if closed else st.reading
         acts[EXPRESSION] = expression_activation(held, talking)
         if st.hidden:
-            # What the landmarks draw under a hand is a guess: no cue from the covered region, and a
-            # movement under way there is cut, not finished by the hand.
-            stopped = False
-            for region in st.hidden:
-                for name in _REGION_CHANNELS[region]:
-                    acts[name] = 0.0
-                    stopped = st.spotters[name].interrupt(t) is not None or stopped
-            if stopped:
-                yield from self._withdraw(st, t, "unreadable")
+            yield from self._mute_hidden(st, acts, t)
         st.talking, st.acts = talking, acts
-        apex = ApexData(d, emotion, st.aus, st.reading)
+        yield from self._spot(st, t, acts, ApexData(d, emotion, st.aus, st.reading), closed)
+        if not any(s.active for s in st.spotters.values()):
+            self._track_emotion(st, face, weight=0.02)
+        yield from self._release(st, t)
+        if st.micro is not None and not talking:
+            yield from self._micro_cues(st, st.micro.poll(t))
+
+    @staticmethod
+    def _follow_head(st: _Face, face: FaceObservation, t: float) -> None:
+        dt = max(1e-3, t - st.last_t) if st.last_pose is not None else 0.0
+        if st.last_pose is not None and dt > 0:
+            speed = (abs(face.pose.yaw - st.last_pose[0]) + abs(face.pose.pitch - st.last_pose[1])) / dt
+            # Smoothed over ~3 frames: one jittery pose estimate should not mute a whole event.
+            st.head_speed = 0.6 * st.head_speed + 0.4 * speed
+        st.last_pose = (face.pose.yaw, face.pose.pitch)
+        st.last_t = t
+
+    def _read_face(self, st: _Face, face: FaceObservation, t: float) -> tuple[np.ndarray, np.ndarray, bool]:
+        """The face's measures as the channels read them, as the AUs read them, and whether the eyes are
+        closed; updates the hidden regions and the eyes held through a blink."""
+        base = st.baseline
+        x = feature_vector(face)
+        # The AUs read the eyes as they are: a laugh's squeeze closes them as far as a blink does.
+        x_raw = x.copy()
+        for region in face.hidden & _REGION_CHANNELS.keys():
+            st.hidden_until[region] = t + _HIDDEN_HOLD_S
+        st.hidden = frozenset(r for r, until in st.hidden_until.items() if t < until)
+        eyes_hidden = "eyes" in st.hidden and base.ready
+        if eyes_hidden:
+            # What the landmarks draw under a hand or dark lenses is a guess: the eyes read as at rest.
+            x[_EYE_REGION] = x_raw[_EYE_REGION] = base.median[_EYE_REGION]
+        # No blink is read from covered eyes (MediaPipe guesses the lids there).
+        closed = not eyes_hidden and self._eyes_closed(base, x)
+        if closed and st.held_eyes is not None:
+            x[_EYE_FEATURES] = st.held_eyes
+        elif not closed:
+            st.held_eyes = x[_EYE_FEATURES].copy()
+        return x, x_raw, closed
+
+    def _turn_cut(self, st: _Face, t: float) -> Iterator[Cue | EarlyCueWithdrawn]:
+        """The head turns too fast or too far: channels are muted and movements under way are cut."""
+        st.acts = {}
+        st.aus = st.reading = None
+        if st.micro is not None:
+            st.micro.reset()
+        for spotter in st.spotters.values():
+            cut = spotter.interrupt(t)
+            # A half-seen movement during a turn is not evidence, and is dropped; one seen whole for
+            # a while before the turn (a laugh, then a toss of the head) ends where the turn began.
+            if cut is not None and t - cut.onset_s >= _SEEN_WHOLE_S:
+                _add_or_merge(st.pending, cut)
+        yield from self._withdraw(st, t, "unreadable")
+        yield from self._release(st, t)
+
+    def _mute_hidden(self, st: _Face, acts: dict[str, float], t: float) -> Iterator[EarlyCueWithdrawn]:
+        """What the landmarks draw under a hand is a guess: no cue from the covered region, and a
+        movement under way there is cut, not finished by the hand."""
+        stopped = False
+        for region in st.hidden:
+            for name in _REGION_CHANNELS[region]:
+                acts[name] = 0.0
+                stopped = st.spotters[name].interrupt(t) is not None or stopped
+        if stopped:
+            yield from self._withdraw(st, t, "unreadable")
+
+    def _spot(
+        self, st: _Face, t: float, acts: dict[str, float], apex: ApexData, closed: bool
+    ) -> Iterator[Cue | EarlyCue]:
+        """Each channel's spotter takes the frame; ended movements wait in ``pending``, early ones are
+        announced, and a run of blinks becomes its own cue."""
         ended: dict[str, Excursion] = {}
         for name, spotter in st.spotters.items():
             done = spotter.update(t, acts[name], apex)
@@ -350,11 +377,6 @@ class CueEngine:
         cluster = st.blinks.update(t, closed)
         if cluster is not None:
             yield self._blink_cue(st, cluster)
-        if not any(s.active for s in st.spotters.values()):
-            self._track_emotion(st, face, weight=0.02)
-        yield from self._release(st, t)
-        if st.micro is not None and not talking:
-            yield from self._micro_cues(st, st.micro.poll(t))
 
     @staticmethod
     def _eyes_closed(base: RobustBaseline, x: np.ndarray) -> bool:

@@ -112,56 +112,8 @@ class VisionPipeline:
         small = [False] * len(faces)
         t0 = self._timed("landmarker", t0)
 
-        # Follow small faces found earlier by the tiled search on crops around their last position.
-        for track in self._tracker.small_tracks(frame.t_s):
-            if any(iou(track.box, b) > 0.2 for b in boxes):
-                continue
-            face = self._finder.landmark_crop(rgb, track.box)
-            if face is not None:
-                faces.append(face)
-                boxes.append(landmark_box(face, width, height))
-                small.append(True)
-
-        if self._sweep.active and not self._search_useful(faces, boxes, width, height):
-            self._sweep.cancel()
-            self._pending = []
-        elif not self._sweep.active and self._should_search(faces, boxes, width, height, frame.t_s):
-            self._last_search_s = frame.t_s
-            self._sweep.start(width, height, len(faces))
-        searching = self._sweep.active
-        candidates = self._finder.search_regions(rgb, self._sweep.next_part(width, height)) if searching else []
-        # Live: faces found by earlier parts of the sweep and not landmarked yet (see below).
-        candidates = [b for b, t in self._pending if frame.t_s - t <= _PENDING_S] + candidates
-        self._pending = []
-        per_frame = self.config.live_new_faces_per_frame if self.live else None
-        crops = 0
-        for n, box in enumerate(candidates):
-            # Tiles cut faces in half, so a tile's box can overlap a known face only a little.
-            if len(faces) >= self.config.max_faces or any(_covers(b, box) for b in boxes):
-                continue
-            if per_frame is not None and crops >= per_frame:
-                self._pending = [(b, frame.t_s) for b in candidates[n:]]
-                break
-            crops += 1
-            face = self._finder.landmark_crop(rgb, box)
-            if face is None:
-                continue
-            found = landmark_box(face, width, height)
-            # The mesh must land where the detector saw a face: on an ear or a hand the landmarker
-            # tends to "find" a face elsewhere in the crop.
-            if iou(found, box) < 0.25 or any(_covers(b, found) for b in boxes):
-                continue
-            faces.append(face)
-            boxes.append(found)
-            small.append(True)
-            self._go_multi_face()
-        if searching and not self._sweep.active:
-            # A search that finds nobody new on a steady gallery backs off (up to 8x): it costs 66 detector
-            # runs on a 720p gallery, even spread over frames; a change in faces resets it.
-            before = self._sweep.faces_at_start
-            steady = len(faces) == before and before == self._faces_at_last_search
-            self._search_backoff = min(8, self._search_backoff * 2) if steady else 1
-            self._faces_at_last_search = len(faces)
+        self._follow_small(rgb, frame.t_s, faces, boxes, small)
+        self._search_new_faces(rgb, frame.t_s, faces, boxes, small)
         t0 = self._timed("search", t0)
 
         short = min(width, height)
@@ -201,6 +153,66 @@ class VisionPipeline:
         self._timed("geometry", t0)
         observed.sort(key=lambda f: f.face_id)
         return FrameObservation(index=frame.index, t_s=frame.t_s, width=width, height=height, faces=tuple(observed))
+
+    def _follow_small(
+        self, rgb: np.ndarray, t_s: float, faces: list[RawFace], boxes: list[Box], small: list[bool]
+    ) -> None:
+        height, width = rgb.shape[:2]
+        # Follow small faces found earlier by the tiled search on crops around their last position.
+        for track in self._tracker.small_tracks(t_s):
+            if any(iou(track.box, b) > 0.2 for b in boxes):
+                continue
+            face = self._finder.landmark_crop(rgb, track.box)
+            if face is not None:
+                faces.append(face)
+                boxes.append(landmark_box(face, width, height))
+                small.append(True)
+
+    def _search_new_faces(
+        self, rgb: np.ndarray, t_s: float, faces: list[RawFace], boxes: list[Box], small: list[bool]
+    ) -> None:
+        """One part of the tiled small-face search; what it finds is landmarked and added in place."""
+        height, width = rgb.shape[:2]
+        if self._sweep.active and not self._search_useful(faces, boxes, width, height):
+            self._sweep.cancel()
+            self._pending = []
+        elif not self._sweep.active and self._should_search(faces, boxes, width, height, t_s):
+            self._last_search_s = t_s
+            self._sweep.start(width, height, len(faces))
+        searching = self._sweep.active
+        candidates = self._finder.search_regions(rgb, self._sweep.next_part(width, height)) if searching else []
+        # Live: faces found by earlier parts of the sweep and not landmarked yet (see below).
+        candidates = [b for b, t in self._pending if t_s - t <= _PENDING_S] + candidates
+        self._pending = []
+        per_frame = self.config.live_new_faces_per_frame if self.live else None
+        crops = 0
+        for n, box in enumerate(candidates):
+            # Tiles cut faces in half, so a tile's box can overlap a known face only a little.
+            if len(faces) >= self.config.max_faces or any(_covers(b, box) for b in boxes):
+                continue
+            if per_frame is not None and crops >= per_frame:
+                self._pending = [(b, t_s) for b in candidates[n:]]
+                break
+            crops += 1
+            face = self._finder.landmark_crop(rgb, box)
+            if face is None:
+                continue
+            found = landmark_box(face, width, height)
+            # The mesh must land where the detector saw a face: on an ear or a hand the landmarker
+            # tends to "find" a face elsewhere in the crop.
+            if iou(found, box) < 0.25 or any(_covers(b, found) for b in boxes):
+                continue
+            faces.append(face)
+            boxes.append(found)
+            small.append(True)
+            self._go_multi_face()
+        if searching and not self._sweep.active:
+            # A search that finds nobody new on a steady gallery backs off (up to 8x): it costs 66 detector
+            # runs on a 720p gallery, even spread over frames; a change in faces resets it.
+            before = self._sweep.faces_at_start
+            steady = len(faces) == before and before == self._faces_at_last_search
+            self._search_backoff = min(8, self._search_backoff * 2) if steady else 1
+            self._faces_at_last_search = len(faces)
 
     def _go_multi_face(self) -> None:
         """A second face exists in this source: from now on the full-frame landmarker tracks several."""

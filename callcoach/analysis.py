@@ -129,9 +129,12 @@ def analyze_source(
 ) -> Iterator[Event]:
     """Analyse a source with the shipped models (or the injected stages)."""
     if analyzer is None:
-        from callcoach.vision.pipeline import VisionPipeline  # heavy: mediapipe + onnxruntime
+        from callcoach.vision.pipeline import VisionConfig, VisionPipeline  # heavy: mediapipe + onnxruntime
 
-        analyzer = VisionPipeline(live=False)
+        # A folder of photos is no clip: the next photo's face may sit where the last one's did, so the
+        # appearance CNN's result of one photo must never stand in for the next (video: every 2nd frame).
+        period = 1 if source.kind in ("images", "image") else VisionConfig().appearance_period
+        analyzer = VisionPipeline(live=False, config=VisionConfig(appearance_period=period))
     if engine is None:
         engine = CueEngine(EngineConfig(baseline_seconds=baseline_seconds))
     try:

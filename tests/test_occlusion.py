@@ -185,3 +185,15 @@ def test_covers_pasted_over_real_faces_are_found_and_clear_faces_are_not(real_me
     assert sum(r is not None and "eyes" in r for r in results["glasses"]) >= 0.8 * n
     assert not any(r is not None and "eyes" in r for r in results["mouth"])
     assert not any(r is not None and "mouth" in r for r in results["glasses"])
+
+
+def test_a_sure_happy_reading_does_not_make_a_smile_felt_behind_covered_eyes() -> None:
+    # The appearance CNN reads the whole crop, glasses and all, and may be sure of happiness; whether the
+    # smile reached the eyes cannot be seen there, so it stays a polite smile (docs/detector.md, Occlusion).
+    from callcoach.cues.channels import ApexReading, name_cue
+
+    reading = {"happiness": 0.95, "neutral": 0.03, "surprise": 0.02}
+    plain = ApexReading(crinkle=0.0, widen=0.0, jaw=0.0, stretch=0.0, asym=0.0, corner=2.0)
+    covered = dataclasses.replace(plain, eyes_hidden=True)
+    assert name_cue("smile", plain, reading) == ("duchenne_smile", "happiness")
+    assert name_cue("smile", covered, reading) == ("polite_smile", None)

@@ -54,6 +54,8 @@ class ApexData:
     appearance: dict[str, float] | None
     aus: dict[str, float] | None
     reading: dict[str, float] | None
+    #: The eyes were covered at the apex: whether a smile reached them cannot be seen.
+    eyes_hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class ApexReading:
     corner: float
     #: Action units at the apex (0..1), empty when unknown.
     aus: Mapping[str, float] = field(default_factory=dict)
+    #: The eyes were covered at the apex (a hand, dark glasses).
+    eyes_hidden: bool = False
 
     def au(self, name: str) -> float:
         return float(self.aus.get(name, 0.0))
@@ -147,7 +151,7 @@ def expression_activation(reading: Mapping[str, float] | None, talking: bool) ->
     return _pos(lead) / EXPRESSION_P / (EXPRESSION_TALK_GAIN if talking else 1.0)
 
 
-def apex_reading(d: np.ndarray, aus: Mapping[str, float] | None = None) -> ApexReading:
+def apex_reading(d: np.ndarray, aus: Mapping[str, float] | None = None, eyes_hidden: bool = False) -> ApexReading:
     return ApexReading(
         crinkle=eye_crinkle(d),
         widen=_mean_pos(d[_I["aperture"]], d[_I["upper_lid"]]),
@@ -156,6 +160,7 @@ def apex_reading(d: np.ndarray, aus: Mapping[str, float] | None = None) -> ApexR
         asym=abs(float(d[_I["corner_asym"]])),
         corner=float(d[_I["corner"]]),
         aus=dict(aus or {}),
+        eyes_hidden=eyes_hidden,
     )
 
 
@@ -221,7 +226,10 @@ def _smile(apex: ApexReading, sure: str | None = None) -> tuple[str, str | None]
     # Eye crinkle on the held eye measures, or the cheek raise (AU6) read on the eyes as they are: a broad
     # laugh squeezes the eyes as far as a blink does, and the held measures would miss it.
     squeezed = apex.au("AU6") >= SQUEEZE_AU6 and max(apex.au("AU7"), apex.au("AU45")) >= SQUEEZE
-    felt = apex.crinkle >= 1.0 or apex.au("AU6") >= CHEEK_AU6 or squeezed or sure == "happiness"
+    # Behind a hand or dark glasses the eyes cannot show whether the smile reached them; the appearance CNN
+    # still reads the whole crop and would vouch for it, so a sure reading does not make it felt there.
+    sure_felt = sure == "happiness" and not apex.eyes_hidden
+    felt = apex.crinkle >= 1.0 or apex.au("AU6") >= CHEEK_AU6 or squeezed or sure_felt
     return ("duchenne_smile", "happiness") if felt else ("polite_smile", None)
 
 

@@ -244,6 +244,8 @@ class CueEngine:
             if face_id not in seen and obs.t_s - state.last_t > self.config.lost_after_s:
                 for spotter in state.spotters.values():
                     spotter.interrupt(obs.t_s)
+                if state.micro is not None:
+                    state.micro.reset()  # a spot must not straddle the gap
                 yield from self._withdraw(state, obs.t_s, "face_lost")
             if face_id not in seen:
                 yield from self._release(state, obs.t_s)
@@ -287,7 +289,8 @@ class CueEngine:
         if st.hidden:
             yield from self._mute_hidden(st, acts, t)
         st.talking, st.acts = talking, acts
-        yield from self._spot(st, t, acts, ApexData(d, emotion, st.aus, st.reading), closed)
+        apex = ApexData(d, emotion, st.aus, st.reading, eyes_hidden="eyes" in st.hidden)
+        yield from self._spot(st, t, acts, apex, closed)
         if not any(s.active for s in st.spotters.values()):
             self._track_emotion(st, face, weight=0.02)
         yield from self._release(st, t)
@@ -443,8 +446,14 @@ class CueEngine:
                 continue
             cue = self._cue(st, ex)
             yield from self._settle(st, ex, cue, t if now is None else now)
-            yield cue
+            yield self._given(st, cue)
         st.pending = keep
+
+    @staticmethod
+    def _given(st: _Face, cue: Cue) -> Cue:
+        """A cue that is given (not dropped): a micro spot inside its interval is the same movement."""
+        st.spans.append((cue.onset_s, cue.offset_s if cue.offset_s is not None else math.inf))
+        return cue
 
     @staticmethod
     def _settle(st: _Face, ex: Excursion, cue: Cue | None, t: float) -> list[EarlyCueWithdrawn]:
@@ -462,7 +471,7 @@ class CueEngine:
         data = ex.apex_data if isinstance(ex.apex_data, ApexData) else None
         d = data.d if data is not None else np.zeros(len(FLOORS))
         emotion_probs = data.appearance if data is not None else None
-        apex = apex_reading(d, data.aus if data is not None else None)
+        apex = apex_reading(d, data.aus if data is not None else None, data is not None and data.eyes_hidden)
         name, emotion = name_cue(ex.channel, apex, data.reading if data is not None else None)
         margin = 1.0 - math.exp(-max(0.0, ex.peak - 1.0))
         support = 0.0
@@ -486,7 +495,6 @@ class CueEngine:
     def _cue(self, st: _Face, ex: Excursion) -> Cue:
         name, emotion, intensity, confidence = self._describe(st, ex)
         end = ex.offset_s if ex.offset_s is not None else ex.apex_s
-        st.spans.append((ex.onset_s, end if ex.offset_s is not None else math.inf))
         duration = end - ex.onset_s
         return Cue(
             cue=name,
@@ -561,7 +569,7 @@ class CueEngine:
                 named.add(cue.cue)
                 kept.append(ex)
                 yield from self._settle(st, ex, cue, self._t)
-                yield cue
+                yield self._given(st, cue)
             yield from self._micro_cues(st, micro)
 
 

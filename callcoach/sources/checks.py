@@ -102,7 +102,7 @@ def check_image_pixels(path: Path, data: bytes) -> None:
         ) from None
     # Not an image Pillow knows, or a damaged header: OpenCV decides. Pillow turns its plugins' parse errors
     # into UnidentifiedImageError (an OSError); a header with impossible values raises ValueError.
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError):
         return
     if width * height > MAX_IMAGE_PIXELS:
         raise SourceError(
@@ -129,6 +129,6 @@ def image_format(path: Path) -> str | None:
                 name = image.format
     except Image.DecompressionBombError:
         return "image"  # an image, and a huge one: read_image names the limit
-    except (OSError, ValueError):  # not an image Pillow knows (a video, say), or unreadable (as above)
+    except (OSError, ValueError, EOFError):  # not an image Pillow knows (a video, say), or unreadable (as above)
         return None
     return name if name in _IMAGE_FORMATS else None

@@ -127,6 +127,7 @@ class CaptureThread:
         except BaseException as exc:  # noqa: BLE001 - the reader thread must not die silently: the runner turns it into a state
             self.error = exc
             self.ended = True
+            _log.debug("the capture thread failed", exc_info=exc)
         finally:
             if isinstance(frames, Generator):  # a generator's own cleanup runs here, on this thread
                 with contained(_log, "closing the frame iterator"):  # after the error above, if any

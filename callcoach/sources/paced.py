@@ -200,8 +200,9 @@ class PacedFileSource(LiveHooks):
         return images
 
     def _check_whole(self, player: _Player) -> None:
-        """The first copy ran out: if that was well short of the header's count, the file is damaged. Said
-        as an error (also with --loop: a loop over half a file is not what was asked for)."""
+        """The first copy ran out: if that was well short of the header's count, the file is damaged. Said as
+        an error; a looping file (the camera stand-in of --vcam-video, vcam --video --loop) records it and
+        goes on looping over what can be read, since ending the outgoing camera mid-call is worse."""
         if player.base != 0:
             return  # restarted (--loop): the first pass already said whether the file is whole
         damage = truncation(
@@ -209,7 +210,8 @@ class PacedFileSource(LiveHooks):
         )
         if damage is not None:
             self.damage = damage
-            raise damage
+            if not self.loop:
+                raise damage
 
     def request_stop(self) -> None:
         self._stop.set()

@@ -164,6 +164,7 @@ class FrameWorker:
             self._finished()
         except BaseException as exc:  # noqa: BLE001  # a state, never a dead thread: a failing model must not hang the UI
             self.error = exc
+            _log.debug("the worker thread failed", exc_info=exc)  # the state carries one line; this the rest
             with contained(_log, "reporting the error"):  # the listener may be what failed
                 self._failed(exc, describe_error(exc))
         finally:

@@ -14,11 +14,11 @@ from xvfb import virtual_display
 
 from callcoach.errors import SourceError, UsageError
 from callcoach.live.autolock import choose_remote, is_self_view, tile_around
-from callcoach.live.blank import BlankDetector, blank_message, is_blank
 from callcoach.live.stats import percentile
 from callcoach.sources.base import Frame, LiveHooks, SourceKind
 from callcoach.sources.latest import CaptureThread, LatestFrame, SourceLost
 from callcoach.sources.screen import clip, parse_region
+from callcoach.vision.blank import BlankDetector, blank_message, is_blank
 
 
 def frame(i: int, t: float | None = None) -> Frame:

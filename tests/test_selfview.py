@@ -23,8 +23,8 @@ from scripted import Script
 from callcoach.live import autolock
 from callcoach.live.autolock import AutoLockSource
 from callcoach.live.selfcoach import SelfCoach
-from callcoach.live.selfview import MARGIN, MATCH_MIN, SelfViewReference, pick_self_view, scores
 from callcoach.sources.base import Frame
+from callcoach.vision.selfview import MARGIN, MATCH_MIN, SelfViewReference, pick_self_view, scores
 from callcoach.vision.types import FrameObservation
 
 cv2 = pytest.importorskip("cv2")

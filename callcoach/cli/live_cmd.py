@@ -42,7 +42,7 @@ from callcoach.session.recorder import LiveRecording, playbook_version
 from callcoach.sources.base import FrameSource
 
 if TYPE_CHECKING:
-    from callcoach.live.selfview import SelfViewReference
+    from callcoach.vision.selfview import SelfViewReference
 
 #: Screen capture rate when --fps is not given (kept here so parsing the options imports no mss).
 LIVE_FPS = 30.0
@@ -209,7 +209,7 @@ def self_view_reference(args: argparse.Namespace) -> SelfViewReference | None:
         return None
     reference: SelfViewReference | None = getattr(args, "_self_view", None)
     if reference is None:  # kept on args: a restarted run's source and companion share it too
-        from callcoach.live.selfview import SelfViewReference
+        from callcoach.vision.selfview import SelfViewReference
 
         reference = args._self_view = SelfViewReference()
     return reference

@@ -6,7 +6,7 @@ rate. When the runner's analysed frames have shown no face for ``lost_after_s`` 
 the speaker switched, the window moved), the screen is scanned again.
 
 The self-view, with ``--vcam``: the call app's self-view tile shows the very picture callcoach reads
-from the webcam, so the screen's faces are matched against it (``callcoach.live.selfview``: a small
+from the webcam, so the screen's faces are matched against it (``callcoach.vision.selfview``: a small
 appearance signature of each face with its surroundings, straight and mirrored). The face that matches
 clearly is set aside with everything inside the webcam's picture around it (placed and scaled from where
 the face sits in the webcam: someone beside the user, or a false find on a shirt in a big self-view
@@ -38,7 +38,7 @@ from callcoach.sources.screen import LIVE_FPS, Box, grab, monitor_box, open_mss
 if TYPE_CHECKING:
     import numpy as np
 
-    from callcoach.live.selfview import SelfViewReference
+    from callcoach.vision.selfview import SelfViewReference
 
 #: A tile this many face widths/heights around the face: room for head movement and the shoulders.
 TILE_W, TILE_H = 3.2, 3.0
@@ -87,7 +87,7 @@ def choose_remote_matched(
 ) -> tuple[tuple[float, float, float, float] | None, bool]:
     """(the largest face that is not the user's, True) when one face matches the webcam; (None, False) when
     none does clearly, and the size-and-place heuristic must decide."""
-    from callcoach.live.selfview import match_self_view, self_view_area
+    from callcoach.vision.selfview import match_self_view, self_view_area
 
     match = match_self_view(faces, image, reference)
     if match is None:

@@ -25,7 +25,7 @@ from callcoach.cues.vocabulary import Cue
 from callcoach.sources.base import Frame, FrameSource, hooks_of
 
 if TYPE_CHECKING:
-    from callcoach.live.selfview import SelfViewReference
+    from callcoach.vision.selfview import SelfViewReference
 
 _log = logging.getLogger(__name__)
 

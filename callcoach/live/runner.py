@@ -31,7 +31,6 @@ from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.vocabulary import BaselineEvent, Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.errors import CallcoachError
 from callcoach.live.advice import CueDispatch
-from callcoach.live.blank import BlankDetector
 from callcoach.live.companion import Companion
 from callcoach.live.readable import hidden_notice, unreadable_reason
 from callcoach.live.state import LiveState, LiveStatus
@@ -39,6 +38,7 @@ from callcoach.live.stats import RateMeter, RunStats
 from callcoach.sources.base import Frame, FrameSource, hooks_of
 from callcoach.sources.worker import FrameWorker
 from callcoach.vision.analyzer import FrameAnalyzer
+from callcoach.vision.blank import BlankDetector
 from callcoach.vision.types import FrameObservation
 
 _log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ pipelines share one clock: ``start(origin_s)`` takes the live runner's ``origin_
 times and the remote cue times are seconds into the same session. Nothing raises out of this thread: a
 failing model or listener ends the self-coach in the ``error`` state, and the pass-through carries on.
 ``on_face`` (optional) gets the analysed picture and the user's face box twice a second, for ``--auto``'s
-self-view match (callcoach.live.selfview); the picture is never kept. The thread, the slot, the error state and
+self-view match (callcoach.vision.selfview); the picture is never kept. The thread, the slot, the error state and
 the stop come from ``callcoach.sources.worker.FrameWorker``; baseline progress is read from the cue engine.
 """
 
@@ -33,11 +33,11 @@ from callcoach.core.marks import NoteKind, SelfNote
 from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.vocabulary import BaselineEvent, Cue
 from callcoach.live.mirror import WARM_CUES, MirrorResult, MirrorTracker
-from callcoach.live.selfview import FaceHook, FaceTap, user_face
 from callcoach.playbook.wording import note_refusal
 from callcoach.sources.base import Frame
 from callcoach.sources.worker import FrameWorker
 from callcoach.vision.analyzer import FrameAnalyzer
+from callcoach.vision.selfview import FaceHook, FaceTap, user_face
 
 _log = logging.getLogger(__name__)
 

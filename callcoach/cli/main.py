@@ -386,7 +386,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         code = 130
     _quiet_interrupt_from_now_on()
+    if code == 130:
+        # Interrupted: the output is flushed and nothing is left to do. Ending here skips the interpreter's
+        # shutdown, which would tear down threads still inside a native library (models loading when the
+        # Ctrl-C came) and can abort the process ("FATAL: exception not rethrown") instead of exiting 130.
+        _leave(130)
     return code
+
+
+def _leave(code: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(ValueError, OSError):  # a closed stream, or a reader gone (broken pipe)
+            stream.flush()
+    os._exit(code)
 
 
 def _quiet_interrupt_from_now_on() -> None:
@@ -395,10 +407,7 @@ def _quiet_interrupt_from_now_on() -> None:
     import signal
 
     def leave(_signum: int, _frame: object) -> None:
-        for stream in (sys.stdout, sys.stderr):
-            with suppress(ValueError, OSError):  # a closed stream, or a reader gone (broken pipe)
-                stream.flush()
-        os._exit(130)
+        _leave(130)
 
     with suppress(ValueError, OSError):  # not the main thread, or no signals here
         signal.signal(signal.SIGINT, leave)

@@ -183,7 +183,7 @@ def casme(data: Path) -> dict[str, Any]:
     from callcoach.sources.base import Frame
     from callcoach.sources.files import read_image
     from callcoach.vision.pipeline import VisionPipeline
-    from callcoach_bench.real import CASME_FPS, load_manifest
+    from callcoach_bench.real import CASME_FPS, casme_clip, load_manifest
 
     rows = [r for r in load_manifest(data) if r.kind == "microclip"]
     out: dict[str, Any] = {"clips": []}
@@ -197,8 +197,6 @@ def casme(data: Path) -> dict[str, Any]:
             obs = [vision.observe(Frame(index=i, t_s=i / CASME_FPS, image=read_image(p))) for i, p in enumerate(paths)]
         finally:
             vision.close()
-        assert r.onset is not None and r.apex is not None and r.offset is not None
-        truth = GroundTruth("any", r.label, r.onset / CASME_FPS, r.apex / CASME_FPS, r.offset / CASME_FPS)
         item: dict[str, Any] = {"clip": r.path.name, "label": r.label, "frames": len(paths)}
         if r.label != "others":
             labelled += 1
@@ -206,15 +204,7 @@ def casme(data: Path) -> dict[str, Any]:
             engine = CueEngine(EngineConfig(baseline_seconds=0.0, micro=micro))
             cues = [e for o in obs for e in engine.update(o) if isinstance(e, Cue)]
             cues += [e for e in engine.finish() if isinstance(e, Cue)]
-            inputs[key].append(
-                ClipInput(
-                    r.path.name,
-                    len(paths) / CASME_FPS,
-                    (truth,),
-                    tuple(dataclasses.replace(Prediction.from_cue(c), cue="any") for c in cues),
-                    frame_s=1 / CASME_FPS,
-                )
-            )
+            inputs[key].append(casme_clip(r, len(paths), cues))
             strongest = max(cues, key=lambda c: c.intensity, default=None)
             if strongest is not None and strongest.emotion == r.label:
                 named[key] += 1
@@ -229,6 +219,7 @@ def casme(data: Path) -> dict[str, Any]:
                 }
                 for c in cues
             ]
+        truth = inputs["after"][-1].truths[0]
         item["truth_s"] = [round(truth.onset_s, 3), round(truth.apex_s, 3), round(truth.offset_s, 3)]
         item["faces"] = sum(1 for o in obs if o.faces)
         out["clips"].append(item)

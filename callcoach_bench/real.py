@@ -40,13 +40,18 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from callcoach.cues.aus import AUS, FUSED_CLASSES, au_distribution
 from callcoach.errors import SourceError
 from callcoach.vision.types import APPEARANCE_CLASSES, FaceObservation, FrameObservation
+
+if TYPE_CHECKING:
+    from callcoach.cues.vocabulary import Cue
+    from callcoach_bench.megc import ClipInput
+
 from callcoach_bench.posed import DEFAULT_WHEEL_DIR, SIX, _cascade_bytes, _load_cascade, fer_crops
 from callcoach_bench.split import SPLITS, split_of
 
@@ -274,6 +279,21 @@ def photo_items(rows: Sequence[Row], vision: PhotoVision, fer: FerPeer, limit: i
 # --- CASME II clips ------------------------------------------------------------------------------------
 
 
+def casme_clip(r: Row, frames: int, cues: Sequence[Cue]) -> ClipInput:
+    """A CASME II clip's coded interval and the cues spotted in it, for MEGC scoring (any cue counts)."""
+    from callcoach_bench.megc import ClipInput, GroundTruth, Prediction
+
+    assert r.onset is not None and r.apex is not None and r.offset is not None
+    truth = GroundTruth("any", r.label, r.onset / CASME_FPS, r.apex / CASME_FPS, r.offset / CASME_FPS)
+    return ClipInput(
+        r.path.name,
+        frames / CASME_FPS,
+        (truth,),
+        tuple(dataclasses.replace(Prediction.from_cue(c), cue="any") for c in cues),
+        frame_s=1 / CASME_FPS,
+    )
+
+
 def clip_items(rows: Sequence[Row], limit: int | None) -> list[dict[str, Any]]:
     """Each micro-expression clip through the real pipeline and engine; spotted intervals and names."""
     from callcoach.analysis import analyze_frames
@@ -282,7 +302,6 @@ def clip_items(rows: Sequence[Row], limit: int | None) -> list[dict[str, Any]]:
     from callcoach.sources.base import Frame
     from callcoach.sources.files import read_image
     from callcoach.vision.pipeline import VisionPipeline
-    from callcoach_bench.megc import ClipInput, GroundTruth, Prediction
 
     clips = [r for r in rows if r.kind == "microclip"][: limit if limit is not None else None]
     items = []
@@ -295,15 +314,7 @@ def clip_items(rows: Sequence[Row], limit: int | None) -> list[dict[str, Any]]:
         finally:
             vision.close()
         cues = [e for e in events if isinstance(e, Cue)]
-        assert r.onset is not None and r.apex is not None and r.offset is not None
-        truth = GroundTruth("any", r.label, r.onset / CASME_FPS, r.apex / CASME_FPS, r.offset / CASME_FPS)
-        clip = ClipInput(
-            r.path.name,
-            len(paths) / CASME_FPS,
-            (truth,),
-            tuple(dataclasses.replace(Prediction.from_cue(c), cue="any") for c in cues),
-            frame_s=1 / CASME_FPS,
-        )
+        clip = casme_clip(r, len(paths), cues)
         strongest = max(cues, key=lambda c: c.intensity, default=None)
         items.append(
             {
@@ -313,8 +324,8 @@ def clip_items(rows: Sequence[Row], limit: int | None) -> list[dict[str, Any]]:
                 "clip": r.path.name,
                 "label": r.label,
                 "frames": len(paths),
-                "onset_s": truth.onset_s,
-                "offset_s": truth.offset_s,
+                "onset_s": clip.truths[0].onset_s,
+                "offset_s": clip.truths[0].offset_s,
                 "cues": [
                     {
                         "cue": c.cue,

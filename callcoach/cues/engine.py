@@ -36,6 +36,7 @@ from callcoach.cues.early import EarlyAnnouncer, EarlyRule
 from callcoach.cues.features import FLOORS, INDEX, feature_vector
 from callcoach.cues.micro import MicroConfig, MicroEvent, MicroSpotter, micro_cue
 from callcoach.cues.spotter import BlinkCluster, BlinkClusterSpotter, Excursion, Spotter
+from callcoach.cues.talking import TalkDetector
 from callcoach.cues.vocabulary import (
     MICRO_MAX_S,
     BaselineEvent,
@@ -148,7 +149,7 @@ class _Face:
     last_pose: tuple[float, float] | None = None
     head_speed: float = 0.0
     held_eyes: np.ndarray | None = None
-    mouth: deque[tuple[float, float]] = field(default_factory=deque)
+    talk: TalkDetector = field(default_factory=TalkDetector)
     emotion_mean: dict[str, float] | None = None
     pending: list[Excursion] = field(default_factory=list)
     #: False while the head turns fast or sits far from its baseline pose (channels muted).
@@ -399,23 +400,7 @@ class CueEngine:
 
     @staticmethod
     def _talking(st: _Face, t: float, d: np.ndarray) -> bool:
-        st.mouth.append((t, float(d[INDEX["mouth_open"]] + d[INDEX["jaw_open_bs"]])))
-        while st.mouth and t - st.mouth[0][0] > 1.0:
-            st.mouth.popleft()
-        values = [v for _, v in st.mouth]
-        if len(values) < 5:
-            return False
-        # Speech: the mouth opens and closes repeatedly; count swings larger than one meaningful change.
-        swings, direction, last = 0, 0, values[0]
-        for v in values[1:]:
-            step = v - last
-            if abs(step) >= 0.5:
-                new_dir = 1 if step > 0 else -1
-                if new_dir != direction:
-                    swings += 1
-                    direction = new_dir
-                last = v
-        return swings >= 3
+        return st.talk.update(t, float(d[INDEX["mouth_open"]] + d[INDEX["jaw_open_bs"]]))
 
     @staticmethod
     def _track_emotion(st: _Face, face: FaceObservation, weight: float) -> None:

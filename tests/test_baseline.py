@@ -146,3 +146,46 @@ def test_a_long_call_adapts_to_drift_but_not_onto_a_sustained_expression() -> No
     now = NEUTRAL_GEOMETRY["brow_inner_r"] + 0.06 * drift.weight(135.0)
     assert abs(base.median[INDEX["brow_inner"]] - now) < FLOORS[INDEX["brow_inner"]]
     assert not any(c.cue == "eyebrow_flash" for c in cues)  # the drift itself is no movement
+
+
+def _refs(moving: bool, seconds: float, fps: float = 30.0) -> list[float]:
+    """The reference of one signal while it rises steadily by one floor a second from a resting first frame."""
+    base = RobustBaseline(FLOORS, warmup_s=0.0)
+    i = INDEX["corner"]
+    refs = []
+    for k in range(round(seconds * fps)):
+        x = np.zeros(FLOORS.size)
+        x[i] = FLOORS[i] * k / fps
+        base.add(k / fps, x, energy=k / fps, moving=moving and k > 0)
+        refs.append(float(base.median[i] / FLOORS[i]))
+    return refs
+
+
+def test_a_movement_under_way_holds_the_reference_still() -> None:
+    # Without the hold the refresh every 8 frames takes the rising frames as quiet ones (their energy is
+    # still near the quietest level), and the reference chases the movement it measures.
+    assert max(_refs(moving=False, seconds=1.0)) > 0.05
+    assert max(_refs(moving=True, seconds=1.0)) == 0.0
+
+
+def test_a_movement_held_for_long_lets_the_reference_follow_again() -> None:
+    refs = _refs(moving=True, seconds=12.0)
+    assert refs[round(9.5 * 30)] == 0.0
+    assert refs[-1] > 0.0
+
+
+def _smile_intensity(rise_s: float) -> float:
+    # A posed smile building up from the first frame (taken as the resting face, as --baseline-seconds 0
+    # does) to its apex at the end of the input, as a neutral-to-apex image sequence is.
+    script = Script(duration=0.1 + rise_s, fps=30.0, moves=[Move(0.1, 0.1 + 2 * rise_s, SMILE, apex=0.1 + rise_s)])
+    engine = CueEngine(EngineConfig(baseline_seconds=0.0))
+    cues = [e for o in script.frames() for e in engine.update(o) if isinstance(e, Cue)]
+    cues += [e for e in engine.finish() if isinstance(e, Cue)]
+    smiles = [c for c in cues if c.cue in SMILES]
+    assert smiles, [c.cue for c in cues]
+    return max(c.intensity for c in smiles)
+
+
+def test_a_slowly_rising_smile_is_measured_against_the_face_it_started_from() -> None:
+    # The same smile rising over 0.1 s and over 1 s ends at the same apex: it must read as strong both ways.
+    assert _smile_intensity(1.0) >= 0.9 * _smile_intensity(0.1)

@@ -33,6 +33,9 @@ from callcoach.cues.features import INDEX, NAMES
 _MAD_TO_SIGMA = 1.4826
 # Recomputing the reference over the window costs ~0.5 ms, so do it every few frames, not every frame.
 _REFRESH_EVERY = 8
+#: The longest a movement under way holds the reference still (``add(..., moving=True)``): a smile held for
+#: minutes must not stop the baseline following the light and the posture.
+_HOLD_MAX_S = 10.0
 # Blendshapes that rise with an expression (MediaPipe's pairs are averaged). The cheek/nose/wide scores
 # stay near zero on real faces but cost nothing; eyeBlink counts half: hooded eyes score high at rest.
 _ENERGY_SHAPES: tuple[tuple[str, float], ...] = (
@@ -127,6 +130,7 @@ class RobustBaseline:
         self._n = 0
         self._head = 0
         self._since_refresh = 0
+        self._refreshed_t = 0.0
         self._first_t: float | None = None
         self.median = np.zeros(floors.size)
         self.scale = self.floors.copy()
@@ -144,11 +148,14 @@ class RobustBaseline:
         # Waiting for a calm stretch after the warm-up: almost there, never shown as done.
         return min(0.95, (t_s - self._first_t) / self.warmup_s)
 
-    def add(self, t_s: float, values: np.ndarray, energy: float = 0.0, calm: bool = True) -> bool:
+    def add(self, t_s: float, values: np.ndarray, energy: float = 0.0, calm: bool = True, moving: bool = False) -> bool:
         """Add one reliable sample; returns True when this sample made the baseline ready.
 
         ``energy`` and ``calm`` come from ``expression_energy``; the defaults treat every frame alike
-        (the plain median of the window)."""
+        (the plain median of the window). ``moving``: a movement is under way on this face; the reference
+        is not refreshed until it ends (for up to ``_HOLD_MAX_S``), so a movement that builds up slowly is
+        measured against the face it started from, not against its own first frames (a posed smile rising
+        over 12 frames lost a third of its corner raise at the refresh in the middle of it)."""
         if self._first_t is None:
             self._first_t = t_s
         self._values[self._head] = values
@@ -162,6 +169,7 @@ class RobustBaseline:
             if self.warmup_s <= 0:
                 self.median = values.astype(np.float64).copy()
                 self.scale = self.floors.copy()
+                self._refreshed_t = t_s
                 self.ready = True
                 return True
             elapsed = t_s - self._first_t
@@ -174,7 +182,7 @@ class RobustBaseline:
                 self.ready = True
                 return True
             return False
-        if self._since_refresh >= _REFRESH_EVERY:
+        if self._since_refresh >= _REFRESH_EVERY and not (moving and t_s - self._refreshed_t < _HOLD_MAX_S):
             self._refresh(t_s)
         return False
 
@@ -217,6 +225,7 @@ class RobustBaseline:
 
     def _refresh(self, t_s: float) -> None:
         self._since_refresh = 0
+        self._refreshed_t = t_s
         window = self._values[self._quiet(t_s)]
         self.median = np.median(window, axis=0)
         # The spread at rest: how much the resting face (and the tracker) wobbles.

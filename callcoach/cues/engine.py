@@ -74,6 +74,10 @@ _COMPETE = {
         ("compression", "smile"),
     ]
 }
+#: A channel this far to its threshold (1.0) on the last frame holds the baseline's reference still: a
+#: movement that builds up slowly is not absorbed into the face it is measured against.
+MOVING_ACT = 0.5
+
 # Channels read from the lips and the nose-to-lip distance: silent while the mouth is hidden. The held
 # expression is among them: the reading it follows weighs the mouth's AUs too.
 _MOUTH_CHANNELS = ("smile", "compression", "lip_pull", "nose", "frown", EXPRESSION)
@@ -277,7 +281,7 @@ class CueEngine:
         if st.hidden and st.micro is not None:
             st.micro.reset()
         if not closed and not st.hidden:  # a hand over the mouth or the eyes is not the resting face
-            base.add(t, x, energy, calm)
+            base.add(t, x, energy, calm, moving=self._moving(st))
         talking = self._talking(st, t, d)
         acts = activations(d, talking)
         emotion = dict(face.emotion) if face.emotion else None
@@ -397,6 +401,12 @@ class CueEngine:
         ratio = x[i_ap] / max(base.median[i_ap], 1e-6)
         rise = x[i_bl] - base.median[i_bl]
         return bool(ratio < 0.55 or (ratio < 0.68 and rise > 0.15) or x[i_bl] > max(0.5, base.median[i_bl] + 0.35))
+
+    @staticmethod
+    def _moving(st: _Face) -> bool:
+        """A movement under way (a spotter's event, or any channel half-way to its threshold on the last
+        frame): the baseline keeps its reference until it is over."""
+        return any(s.active for s in st.spotters.values()) or max(st.acts.values(), default=0.0) >= MOVING_ACT
 
     @staticmethod
     def _talking(st: _Face, t: float, d: np.ndarray) -> bool:

@@ -16,13 +16,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from fakeclock import FakeClock
+from memorysink import MemorySink
 from scripted import CRINKLE, LIP_PRESS, SMILE, Move, Script
 
 from callcoach.cues.vocabulary import Cue
 from callcoach.live.selfcoach import SelfCoach, SelfNote, SelfStatus
 from callcoach.sources.base import Frame, LiveHooks, SourceKind
 from callcoach.sources.latest import pace
-from callcoach.vcam import MemorySink, PassThrough
+from callcoach.vcam import PassThrough
 from callcoach.vision.types import FrameObservation
 
 FPS = 25.0

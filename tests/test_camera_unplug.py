@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
+from memorysink import MemorySink
 from scripted import Script
 from test_live_runner import Recorder, ScriptedVision
 
@@ -22,7 +23,6 @@ import callcoach.sources.camera as camera_module
 from callcoach.live.runner import LiveRunner, default_engine
 from callcoach.sources.camera import CameraSource
 from callcoach.vcam.passthrough import PassThrough
-from callcoach.vcam.sink import MemorySink
 
 
 class UnpluggedCapture:

@@ -3,31 +3,40 @@
 ``live --video`` (and the panel, which runs the same runner), the demo's clips and a video file standing in for
 the webcam (``--vcam-video``) used to start playing at once, so the first seconds of the file went by while
 the models loaded. Now their clock starts when the models are ready. Model loading is scripted here (a vision
-factory that takes its time); frames are real, from the 72-frame clip. Invariants, not exact counts: the
-machine may be busy, so pacing may skip or drop frames later on, but never while the models load.
+factory that takes its time); frames are real, from the 72-frame clip.
+
+Time is the runner's injected clock, a ``FakeClock`` the file source shares: the load steps it by 2.5 s, the
+file's pacing steps it one frame period per tick, and a slow analysis steps it by what it costs, so none of
+it is real time and a loaded machine reaches the same frames at the same run times, only later. The tests
+assert invariants of the run (first frame at t = 0, nothing dropped, order), not wall-clock durations.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
+from fakeclock import FakeClock
 
 from callcoach.contract import LiveListener
+from callcoach.core.clock import Deadline
 from callcoach.cues.vocabulary import Cue
 from callcoach.live.companion import CameraCompanion
 from callcoach.live.runner import LiveRunner, default_engine
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import Suggestion
-from callcoach.sources.base import Frame, FrameSource, LiveHooks, SourceKind
+from callcoach.sources.base import Frame, FrameSource, LiveHooks, SourceKind, Taker
 from callcoach.sources.paced import PacedFileSource
 from callcoach.vision.types import FrameObservation
 
+#: Seconds of the run's clock the models take to load.
 LOAD_S = 2.5
+#: Generous real-time bounds, only against a hang.
+HANG_S = 90.0
 
 
 class SlowToLoadVision:
@@ -59,59 +68,122 @@ class Listener(LiveListener):
         pass
 
 
-def _run(source: Any, vision: SlowToLoadVision, timeout: float = 60.0) -> tuple[LiveRunner, Listener]:
+class TakenClock(FakeClock):
+    """The run's clock for a file played as a camera (not lossless): sleeping on it takes no real time, but
+    first waits (in real time, until the stop) for the runner to have taken the last frame. However busy the
+    machine, every frame the file shows then reaches the analysis, as on an idle machine."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slot: Taker | None = None
+
+    def sleep(self, seconds: float, stop: threading.Event | None = None) -> None:
+        slot = self.slot
+        while slot is not None and not slot.wait_taken(0.05):
+            if stop is not None and stop.is_set():
+                return
+        super().sleep(seconds, stop)
+
+
+class WatchedFile(PacedFileSource):
+    """The file source, telling the test when it starts waiting for the models (``hold_until``)."""
+
+    def __init__(self, path: Path, **options: Any) -> None:
+        super().__init__(path, **options)
+        self.waiting_for_models = threading.Event()
+
+    def hold_until(self, ready: threading.Event) -> bool:
+        return super().hold_until(_Watched(ready, self.waiting_for_models))
+
+
+class _Watched(threading.Event):
+    """``ready`` as the source sees it: waiting on it sets ``asked``."""
+
+    def __init__(self, ready: threading.Event, asked: threading.Event) -> None:
+        super().__init__()
+        self.ready, self.asked = ready, asked
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.asked.set()
+        return self.ready.wait(timeout)
+
+
+def _run(source: WatchedFile, vision: SlowToLoadVision, clock: FakeClock) -> tuple[LiveRunner, Listener]:
     listener = Listener()
 
     def load() -> SlowToLoadVision:
-        time.sleep(LOAD_S)
+        # The models finish loading once the file is open: waiting for them, or (were the hold broken) already
+        # playing on the run's clock, so the 2.5 s of the load would show in the file's first frames.
+        deadline = Deadline(HANG_S)
+        while not source.waiting_for_models.wait(0.01) and runner.buffer.put_count == 0:
+            assert deadline.left() > 0, "the file source never started"
+        clock.advance(LOAD_S)
         return vision
 
-    runner = LiveRunner(source, listener, vision_factory=load, engine_factory=default_engine)
+    runner = LiveRunner(source, listener, vision_factory=load, engine_factory=default_engine, clock=clock)
+    if isinstance(clock, TakenClock):
+        clock.slot = runner.buffer
     runner.start()
     try:
-        assert runner.wait(timeout), "the file did not end"
+        assert runner.wait(HANG_S), "the file did not end"
     finally:
         runner.stop()
     return runner, listener
 
 
 def test_live_video_analyses_the_file_from_its_first_frame(real_media: Path) -> None:
-    source = PacedFileSource(real_media / "single_face.mp4")
-    assert source.frame_count_file == 72
+    clock = TakenClock()
+    source = WatchedFile(real_media / "single_face.mp4", clock=clock)
+    assert source.frame_count_file == 72 and not source.lossless
     vision = SlowToLoadVision()
-    runner, listener = _run(source, vision)
-    assert runner.stats.end == "source_lost"  # the file ended
-    first_index, first_t = vision.seen[0]
-    assert first_index == 0  # the file's first frame is the first analysed
-    assert first_t < 0.25  # and it is t = 0 of the run's clock, as in `callcoach analyze`
-    assert runner.origin_s - runner.started_at >= LOAD_S - 0.05  # the clock started after the load
-    # Every frame of the file was delivered or skipped by pacing (a late tick on a busy machine); the load
-    # itself skips none: played from the start, the 2.5 s load would have skipped 60 of the 72.
-    assert runner.stats.captured + source.skipped >= 72
+    runner, listener = _run(source, vision, clock)
+    stats = runner.stats
+    assert stats.end == "source_lost"  # the file ended
+    assert runner.origin_s - runner.started_at == pytest.approx(LOAD_S)  # the file's clock started after the load
+    assert vision.seen[0] == (0, 0.0)  # the file's first frame is the first analysed, at t = 0 as in `analyze`
+    # Every frame of the file was shown or skipped by pacing; the load itself skips none: played from the start,
+    # the 2.5 s load would have skipped 75 frames, more than the 72 of the file. (Pacing skips one now and then
+    # where a tick lands a rounding error short of a frame's time.)
+    assert stats.captured + source.skipped >= 72
     assert source.skipped < 24, source.skipped
-    assert runner.stats.frames == len(vision.seen)
-    assert len(vision.seen) >= 36, (len(vision.seen), runner.stats.dropped, source.skipped)  # instant vision
+    # Nothing was dropped, so every frame shown was analysed (or was the same picture again), in order, and the
+    # file's clock ran at its rate: one period of 1/30 s between ticks.
+    assert runner.buffer.dropped == 0
+    assert stats.frames == len(vision.seen)
+    assert stats.frames + stats.repeated_frames + stats.blank_frames == stats.captured
+    indices = [i for i, _ in vision.seen]
+    assert indices == sorted(set(indices))
+    assert all(t == pytest.approx(i / source.fps) for i, t in vision.seen)
     assert "source_lost" not in [s.state for s in listener.statuses[:-1]]
 
 
 class SlowVision(SlowToLoadVision):
-    """Slower than the file's 24 fps."""
+    """Slower than the file's 30 fps: each frame costs 60 ms of the run's clock."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
 
     def observe(self, frame: Frame) -> FrameObservation:
-        time.sleep(0.06)
+        self.clock.advance(0.06)
         return super().observe(frame)
 
 
 def test_live_video_analyses_every_frame_of_the_file_even_when_analysis_is_slower(real_media: Path) -> None:
     """`live --video` plays the file losslessly: frames analysed == frames in the file, as in `analyze`, even when
     each frame takes longer to analyse than the file gives it (the file's clock then waits)."""
-    for vision in (SlowToLoadVision(), SlowVision()):
-        source = PacedFileSource(real_media / "single_face.mp4", lossless=True)
-        runner, _ = _run(source, vision, timeout=90.0)
+    fast, slow = FakeClock(), FakeClock()
+    for clock, vision in ((fast, SlowToLoadVision()), (slow, SlowVision(slow))):
+        source = WatchedFile(real_media / "single_face.mp4", lossless=True, clock=clock)
+        runner, _ = _run(source, vision, clock)
         assert runner.stats.end == "source_lost"
         assert [i for i, _ in vision.seen] == list(range(72))  # every frame, in order, from the first
         assert runner.stats.frames == 72 and runner.stats.dropped == 0 and source.skipped == 0
-        assert vision.seen[0][1] < 0.25
+        assert vision.seen[0] == (0, 0.0)
+        times = [t for _, t in vision.seen]
+        assert times == sorted(times)
+        # Never faster than the file's rate; with the slow analysis, the file waited for it.
+        assert times[-1] >= 71 / source.fps - 1e-6
 
 
 def test_the_cli_plays_video_files_losslessly(real_media: Path) -> None:
@@ -135,25 +207,54 @@ def test_the_cli_plays_video_files_losslessly(real_media: Path) -> None:
 
 
 class LateSource(LiveHooks):
-    """A live source whose first picture comes ``delay_s`` after it opens (a camera warming up)."""
+    """A live source whose first picture comes ``delay_s`` after it opens (a camera warming up).
+
+    It runs on the runner's clock: it steps it half a second at a time and lets the runner look for a picture
+    after each step, then hands its frames over losslessly, so no frame is dropped on a busy machine.
+    """
 
     kind: SourceKind = "camera"
     name = "slow camera"
     fps = 25.0
     frame_count: int | None = None
+    lossless = True
 
-    def __init__(self, delay_s: float, frames: int = 10) -> None:
-        self.delay_s, self.count = delay_s, frames
+    def __init__(self, clock: FakeClock, delay_s: float, frames: int = 10) -> None:
+        self.clock, self.delay_s, self.count = clock, delay_s, frames
+        self.runner: LiveRunner | None = None
+        self._taker: Taker | None = None
         self._stop = threading.Event()
 
-    def frames(self) -> Any:
-        self._stop.wait(self.delay_s)
+    def pace_with(self, consumer: Taker) -> None:
+        self._taker = consumer
+
+    def _runner_looked(self) -> bool:
+        """Wait until the runner has ended a turn that began after the last step; False once stopped."""
+        runner = self.runner
+        assert runner is not None
+        target = runner.turns + 2
+        while not runner.wait_turns(target, 0.05):
+            if self._stop.is_set():
+                return False
+        return not self._stop.is_set()
+
+    def _taken(self) -> bool:
+        while self._taker is not None and not self._taker.wait_taken(0.05):
+            if self._stop.is_set():
+                return False
+        return not self._stop.is_set()
+
+    def frames(self) -> Iterator[Frame]:
+        for _ in range(round(self.delay_s / 0.5)):
+            self.clock.advance(0.5)
+            if not self._runner_looked():
+                return
         rng = np.random.default_rng(0)
         for i in range(self.count):
-            if self._stop.is_set():
+            if not self._taken():
                 return
-            yield Frame(index=i, t_s=time.monotonic(), image=rng.integers(0, 255, (90, 160, 3), dtype=np.uint8))
-            self._stop.wait(0.04)
+            yield Frame(index=i, t_s=self.clock.now(), image=rng.integers(0, 255, (90, 160, 3), dtype=np.uint8))
+            self.clock.advance(1.0 / self.fps)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -164,18 +265,22 @@ class LateSource(LiveHooks):
 
 def test_no_source_lost_before_the_first_picture() -> None:
     """A source slower to start than the stall threshold is "waiting for the first picture", not "lost"."""
+    clock = FakeClock()
     vision = SlowToLoadVision()
     listener = Listener()
+    source = LateSource(clock, delay_s=3.0)
     runner = LiveRunner(
-        LateSource(delay_s=3.0),
+        source,
         listener,
         vision_factory=lambda: vision,
         engine_factory=default_engine,
         stall_after_s=1.0,
+        clock=clock,
     )
+    source.runner = runner
     runner.start()
     try:
-        assert runner.wait(30.0)
+        assert runner.wait(HANG_S)
     finally:
         runner.stop()
     before_first = [s for s in listener.statuses if s.state != "no_face"][:-1]
@@ -185,20 +290,32 @@ def test_no_source_lost_before_the_first_picture() -> None:
     assert [s.state for s in listener.statuses].count("calibrating") == 0  # no face, so never "calibrating"
 
 
+class WatchedReady(threading.Event):
+    """The runner's "models ready" event, telling the test once a source has started waiting on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = threading.Event()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.asked.set()
+        return super().wait(timeout)
+
+
 def test_the_demo_clips_wait_for_the_models() -> None:
     from callcoach.ui.demo import SynthSource
 
     source = SynthSource(seed=0)
-    ready = threading.Event()
+    ready = WatchedReady()
     source.hold_until(ready)
     got: list[Frame] = []
     frames = source.frames()
     thread = threading.Thread(target=lambda: got.append(next(frames)), daemon=True)
     thread.start()
-    thread.join(8.0)  # rendering the clips, then waiting
+    assert ready.asked.wait(HANG_S)  # the clips are loaded and the source waits for the models
     assert not got  # nothing is played before the models are ready
     ready.set()
-    thread.join(120.0)
+    thread.join(HANG_S)
     assert got and got[0].index == 0
     source.close()
 

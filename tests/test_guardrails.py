@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from auditguard import AuditGuard
 
 from callcoach.playbook.guardrails import (
     CONSENT_POINTS,
     CONSENT_TEXT,
     CONSENT_VERSION,
-    AuditGuard,
     acknowledge_consent,
     comments_on_their_face,
     consent_acknowledged,
@@ -209,7 +209,7 @@ def test_more_specific_directory_decides(tmp_path: Path) -> None:
 
 _GUARDED_ANALYSIS = """
 import json, sys, tempfile
-from callcoach.playbook.guardrails import AuditGuard
+from auditguard import AuditGuard
 
 home, store, clip = sys.argv[1:4]
 frames = cues = 0
@@ -246,6 +246,8 @@ def test_analysis_records_nothing_and_stays_local(real_media: Path, tmp_path: Pa
         if k not in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "MPLCONFIGDIR")
     }
     env["HOME"] = str(home)
+    # The guard is a test helper (tests/auditguard.py): the fresh process finds it where pytest does.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path(__file__).parent), env.get("PYTHONPATH")) if p)
     proc = subprocess.run(
         [sys.executable, "-c", _GUARDED_ANALYSIS, str(home), str(store), str(real_media / "single_face.mp4")],
         capture_output=True,

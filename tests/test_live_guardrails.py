@@ -25,7 +25,7 @@ _GUARDED_LIVE = """
 import json, sys, tempfile, threading, time
 
 from callcoach.contract import LiveListener
-from callcoach.playbook.guardrails import AuditGuard
+from auditguard import AuditGuard
 
 home, store, clip, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 
@@ -108,6 +108,8 @@ def test_live_session_records_only_cue_events_and_stays_local(real_media: Path, 
         if k not in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "MPLCONFIGDIR", "DISPLAY", "WAYLAND_DISPLAY")
     }
     env["HOME"] = str(home)
+    # The guard is a test helper (tests/auditguard.py): the fresh process finds it where pytest does.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path(__file__).parent), env.get("PYTHONPATH")) if p)
     env["CALLCOACH_DATA_DIR"] = str(store)
     proc = subprocess.run(
         [

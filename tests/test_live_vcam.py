@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 from fakeclock import FakeClock
+from memorysink import MemorySink
 from scripted import BROW_RAISE, JAW_DROP, Move, Script
 from test_live_runner import FakeSource, Recorder, ScriptedVision
 
@@ -32,7 +33,6 @@ from callcoach.live.runner import LiveRunner, default_engine
 from callcoach.live.state import LiveStatus
 from callcoach.sources.base import Frame, LiveHooks, SourceKind, Taker
 from callcoach.vcam.passthrough import PassThrough
-from callcoach.vcam.sink import MemorySink
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,14 +16,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from fakeclock import FakeClock
+from memorysink import MemorySink
 from scripted import CRINKLE, LIP_PRESS, SMILE, Move, Script
 
 from callcoach.cues.vocabulary import Cue
 from callcoach.live.selfcoach import SelfCoach, SelfNote, SelfStatus
 from callcoach.sources.base import Frame, LiveHooks, SourceKind
 from callcoach.sources.latest import pace
-from callcoach.vcam import MemorySink, PassThrough
-from callcoach.vision.types import FrameObservation
+from callcoach.vcam import PassThrough
+from callcoach.vision.types import FrameObservation, HeadPose
 
 FPS = 25.0
 IMAGE = np.zeros((36, 64, 3), np.uint8)
@@ -231,6 +232,25 @@ def test_no_face_in_the_window_gives_no_note() -> None:
     h.close()
     assert h.notes == [] and h.coach.stats.mirror_unresolved == 1
     assert "no_face" in [s.state for s in h.statuses[2:]]
+
+
+def test_a_face_turned_away_for_half_a_second_is_said_unreadable() -> None:
+    """The shared face-state timing (callcoach.live.facestate) on the self-coach: a glance away shorter than
+    half a second says nothing; a longer one turns "ready" into "unreadable", and facing the camera again back."""
+
+    def pose(t: float) -> HeadPose:
+        return HeadPose(yaw=40.0 if 2.0 <= t < 2.2 or 3.0 <= t < 4.0 else 0.0, pitch=0.0, roll=0.0)
+
+    h = Harness([], vision=ScriptedVision(Script(duration=30.0, fps=FPS, pose=pose)))
+    h.run(2.9)
+    assert [s.state for s in h.statuses] == ["idle", "calibrating", "ready"]  # the short glance said nothing
+    h.run(3.4)
+    assert [s.state for s in h.statuses][-1] == "ready"  # under half a second into the turn
+    h.run(3.7)
+    assert [s.state for s in h.statuses][-1] == "unreadable"
+    h.run(5.0)
+    h.close()
+    assert [s.state for s in h.statuses] == ["idle", "calibrating", "ready", "unreadable", "ready", "stopped"]
 
 
 def test_overlapping_warm_cues_are_one_check_and_polite_smiles_start_none() -> None:

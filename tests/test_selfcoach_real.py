@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from memorysink import MemorySink
 
 from callcoach.contract import LiveListener
 from callcoach.live.companion import CameraCompanion
@@ -21,7 +22,6 @@ from callcoach.live.runner import LiveRunner
 from callcoach.live.selfcoach import SelfCoach
 from callcoach.sources.paced import PacedFileSource
 from callcoach.vcam.passthrough import PassThrough
-from callcoach.vcam.sink import MemorySink
 from callcoach_bench.synth import cue_clip, distractor_clip, save_clip
 
 pytestmark = pytest.mark.slow

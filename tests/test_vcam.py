@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fakeclock import FakeClock
+from memorysink import MemorySink
 
 from callcoach.cli.main import main as cli_main
 from callcoach.core.clock import MONOTONIC, Clock
@@ -23,7 +24,7 @@ from callcoach.sources.base import Frame, LiveHooks, SourceKind, Taker
 from callcoach.sources.files import VideoFileSource
 from callcoach.sources.latest import SourceLost, pace
 from callcoach.sources.paced import PacedFileSource
-from callcoach.vcam import MemorySink, PassThrough, PyVirtualCamSink, blurred_still, device_fix
+from callcoach.vcam import PassThrough, PyVirtualCamSink, blurred_still, device_fix
 
 
 class ListSource(LiveHooks):

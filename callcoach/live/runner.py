@@ -12,7 +12,8 @@ keep their capture time on the runner's clock (``time.monotonic()`` unless a tes
 latency figures.
 
 The thread, the newest-frame slot, turning an error into a state and stopping within a deadline come from
-``callcoach.sources.worker.FrameWorker``; baseline progress is read from the cue engine.
+``callcoach.sources.worker.FrameWorker``; baseline progress is read from the cue engine; when a face counts
+as gone or unreadable is decided by ``callcoach.live.facestate``, as in the self-coach.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from callcoach.cues.vocabulary import BaselineEvent, Cue, EarlyCue, EarlyCueWith
 from callcoach.errors import CallcoachError
 from callcoach.live.advice import CueDispatch
 from callcoach.live.companion import Companion
+from callcoach.live.facestate import LOCKED, FaceState, baseline_progress
 from callcoach.live.readable import hidden_notice, unreadable_reason
 from callcoach.live.state import LiveState, LiveStatus
 from callcoach.live.stats import RateMeter, RunStats
@@ -89,7 +91,6 @@ class LiveRunner(FrameWorker):
         self.advisor = advisor
         self.baseline_seconds = baseline_seconds
         self.status_interval_s = status_interval_s
-        self.no_face_after_s = no_face_after_s
         self.stall_after_s = stall_after_s
         self._vision_factory = vision_factory
         self._engine_factory = engine_factory
@@ -108,8 +109,7 @@ class LiveRunner(FrameWorker):
         self._paused = threading.Event()
         self._status = LiveStatus(t_s=0.0, source=source.name, state="starting", message="starting")
         self._published_at = -1e9
-        self._last_face_t: float | None = None
-        self._unreadable_since: float | None = None
+        self._faces = FaceState(no_face_after_s, start_counts_as_seen=True)
         #: "mouth hidden" while a hand covers part of the face in view (a notice beside "face locked").
         self._hidden: str | None = None
         self._last_frame_at = 0.0
@@ -175,6 +175,11 @@ class LiveRunner(FrameWorker):
 
     def _on_vcam(self, state: str, message: str) -> None:
         self.listener.on_vcam(state, message)
+
+    @property
+    def no_face_after_s(self) -> float:
+        """Seconds without a face before the state says "no face" (a face lost for a frame or two is not)."""
+        return self._faces.absent_after_s
 
     @property
     def paused(self) -> bool:
@@ -307,7 +312,7 @@ class LiveRunner(FrameWorker):
         self._faces_in_view, self._faces_seen_at = tuple(f.face_id for f in obs.faces), done
         if obs.faces:
             stats.frames_with_face += 1
-            self._last_face_t = rel_t
+            self._faces.seen(rel_t)
             for face in obs.faces:
                 stats.face_ids.add(face.face_id)
         self._hooks.feedback(frame.t_s, len(obs.faces))
@@ -341,17 +346,11 @@ class LiveRunner(FrameWorker):
         selector offers nothing meanwhile).
         """
         reason = unreadable_reason(obs, image, engine)
-        if reason is None:
-            self._unreadable_since = None
-            return None
-        if self._unreadable_since is None:
-            self._unreadable_since = t
-        return reason if t - self._unreadable_since >= 0.5 else None
+        return reason if self._faces.unreadable.update(t, reason is not None) else None
 
     def _face_state(self, t: float, ids: list[int], engine: CueEngine, unreadable: str | None = None) -> None:
         if not ids:
-            since = self._last_face_t if self._last_face_t is not None else 0.0
-            if t - since >= self.no_face_after_s or self._status.state in ("starting", "blank", "source_lost"):
+            if self._faces.absent(t) or self._status.state in ("starting", "blank", "source_lost"):
                 self._publish("no_face", f"no face in {self.source.name}: is the other person's video on?")
             else:
                 self._publish(self._status.state, self._status.message, faces=0)
@@ -360,8 +359,8 @@ class LiveRunner(FrameWorker):
             self._publish("unreadable", f"can't read reliably: {unreadable}")
             return
         several = f" ({len(ids)} faces in view; each cue names its face)" if len(ids) > 1 else ""
-        progress = max(engine.baseline_progress(i, t) for i in ids)
-        if progress >= 1.0:
+        progress = baseline_progress(engine, ids, t)
+        if progress >= LOCKED:
             hidden = f" · {self._hidden}: no cue read there" if self._hidden else ""
             self._publish("locked", f"face locked: coaching{several}{hidden}", progress=1.0, faces=len(ids))
             return

@@ -15,7 +15,8 @@ times and the remote cue times are seconds into the same session. Nothing raises
 failing model or listener ends the self-coach in the ``error`` state, and the pass-through carries on.
 ``on_face`` (optional) gets the analysed picture and the user's face box twice a second, for ``--auto``'s
 self-view match (callcoach.vision.selfview); the picture is never kept. The thread, the slot, the error state and
-the stop come from ``callcoach.sources.worker.FrameWorker``; baseline progress is read from the cue engine.
+the stop come from ``callcoach.sources.worker.FrameWorker``; baseline progress is read from the cue engine;
+when a face counts as gone or unreadable is decided by ``callcoach.live.facestate``, as in the live runner.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from callcoach.core.contain import contained
 from callcoach.core.marks import NoteKind, SelfNote
 from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.vocabulary import BaselineEvent, Cue
+from callcoach.live.facestate import LOCKED, UNREADABLE_AFTER_S, FaceState
 from callcoach.live.mirror import WARM_CUES, MirrorResult, MirrorTracker
 from callcoach.playbook.wording import note_refusal
 from callcoach.sources.base import Frame
@@ -60,7 +62,6 @@ _MIRROR_LINES = {
     "mirror_met": "you seem to have smiled back",
     "mirror_missed": "they may have smiled warmly: a smile back might land well",
 }
-_ABSENT_AFTER_S = 0.5  # a face missing or unreadable this long is said so (a frame or two is not)
 _IDLE_AFTER_S = 1.0
 
 
@@ -170,8 +171,8 @@ class SelfCoach(FrameWorker):
         self._last_any_leak = -1e9
         self._last_t: float | None = None
         self._due = -1e9
-        self._last_face_t: float | None = None
-        self._unreadable_since: float | None = None
+        # A face missing or unreadable for half a second is said so (a frame or two is not).
+        self._faces = FaceState(UNREADABLE_AFTER_S)
         self._last_frame_at = 0.0
 
     # --- control, from any thread ------------------------------------------------------------------
@@ -311,7 +312,7 @@ class SelfCoach(FrameWorker):
         if face_id is not None:
             self._face_id = face_id
             self._n["with_face"] += 1
-            self._last_face_t = t
+            self._faces.seen(t)
         self.mirror.add_sample(t, acts.get("smile", 0.0) if readable else None)
         for event in events:
             if isinstance(event, BaselineEvent):
@@ -369,25 +370,22 @@ class SelfCoach(FrameWorker):
             )
 
     def _face_state(self, t: float, face_id: int | None, engine: CueEngine, readable: bool) -> None:
+        faces = self._faces
         if face_id is None:
-            self._unreadable_since = None
-            since = self._last_face_t if self._last_face_t is not None else -1e9
-            if t - since >= _ABSENT_AFTER_S:
+            faces.unreadable.reset()
+            if faces.absent(t):
                 self._publish("no_face", "self-coaching: can't see your face in your camera", self._progress)
             return
         progress = engine.baseline_progress(face_id, t)
-        if progress < 1.0:
+        if progress < LOCKED:
             self._progress = progress
             self._publish("calibrating", "self-coaching: learning your resting expression", self._progress)
             return
         self._progress = 1.0
+        unreadable = faces.unreadable.update(t, not readable)
         if readable:
-            self._unreadable_since = None
             self._publish("ready", "self-coaching on (only you see this)", 1.0)
-            return
-        if self._unreadable_since is None:
-            self._unreadable_since = t
-        if t - self._unreadable_since >= _ABSENT_AFTER_S:
+        elif unreadable:
             self._publish("unreadable", "self-coaching: can't read your face reliably (head turned?)", 1.0)
 
     def _publish(self, state: SelfState, message: str, progress: float | None = None) -> None:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Generator, Iterator
 
-from callcoach.core.clock import MONOTONIC, Clock
+from callcoach.core.clock import MONOTONIC, Clock, PacingClock
 from callcoach.core.contain import contained
 from callcoach.errors import SourceError
 from callcoach.sources.base import Frame, FrameSource, hooks_of
@@ -145,18 +145,16 @@ class CaptureThread:
         return not self._thread.is_alive()
 
 
-def pace(next_due: float, period: float, stop: threading.Event | None = None) -> float:
-    """Sleep until ``next_due`` (monotonic) and return the next due time; skips ahead when running late.
+def pace(next_due: float, period: float, stop: threading.Event | None = None, clock: PacingClock = MONOTONIC) -> float:
+    """Sleep until ``next_due`` on ``clock`` (real monotonic time by default) and return the next due time;
+    skips ahead when running late.
 
     Live sources share this so that a slow grab never makes them burst to catch up: a late frame is taken
     at once and the schedule restarts from now.
     """
-    now = time.monotonic()
+    now = clock.now()
     delay = next_due - now
     if delay > 0:
-        if stop is not None:
-            stop.wait(delay)
-        else:
-            time.sleep(delay)
+        clock.sleep(delay, stop)
         return next_due + period
     return now + period

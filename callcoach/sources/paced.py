@@ -1,22 +1,23 @@
 """A video file played at its real rate, as if it were a live camera (``callcoach live --video FILE``).
 
-The file is read on a wall clock: at each tick the frame due at that moment is shown and the ones in
-between are skipped, so motion stays real-time whatever the delivery rate (``fps=15`` on a 24 fps clip
-shows every 1.6th frame, not a slow-motion replay). ``tiles=N`` lays N copies side by side in a grid, each
-started at a different point of the clip, to stand in for a gallery view of N people.
+The file is read on a clock (the real monotonic one unless a test injects another): at each tick the frame
+due at that moment is shown and the ones in between are skipped, so motion stays real-time whatever the
+delivery rate (``fps=15`` on a 24 fps clip shows every 1.6th frame, not a slow-motion replay). ``tiles=N``
+lays N copies side by side in a grid, each started at a different point of the clip, to stand in for a
+gallery view of N people.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from callcoach.core.clock import MONOTONIC, PacingClock
 from callcoach.errors import SourceError, UsageError
 from callcoach.sources.base import Frame, LiveHooks, SourceKind, Taker
 from callcoach.sources.checks import path_kind
@@ -32,7 +33,7 @@ class _Player:
         self.cap: Any = cv2.VideoCapture(str(path))
         if not self.cap.isOpened():
             raise SourceError(f"OpenCV cannot open '{path}'")
-        #: Wall-clock frame number at which this player (re)started, and its position relative to that.
+        #: Frame number on the source's clock at which this player (re)started, and its position relative to that.
         self.base = base
         self.pos = -1
         self.image: np.ndarray | None = None
@@ -41,7 +42,7 @@ class _Player:
                 break
 
     def frame_at(self, wanted: int) -> np.ndarray | None:
-        """The RGB frame due at wall-clock frame ``wanted``; None when the file has ended."""
+        """The RGB frame due at frame ``wanted`` of the source's clock; None when the file has ended."""
         cv2 = _cv2()
         wanted -= self.base
         while self.pos < wanted:
@@ -61,12 +62,22 @@ class _Player:
 
 
 class PacedFileSource(LiveHooks):
-    """Frames of a video file at its real pace; ``t_s`` is ``time.monotonic()`` when a frame is shown."""
+    """Frames of a video file at its real pace; ``t_s`` is ``clock.now()`` when a frame is shown.
+
+    ``clock`` (``time.monotonic()`` by default) is the one the live runner reads: a test passes the runner's
+    ``FakeClock``, and the file's pacing then steps that clock instead of sleeping.
+    """
 
     kind: SourceKind = "video"
 
     def __init__(
-        self, path: str | Path, fps: float | None = None, loop: bool = False, tiles: int = 1, lossless: bool = False
+        self,
+        path: str | Path,
+        fps: float | None = None,
+        loop: bool = False,
+        tiles: int = 1,
+        lossless: bool = False,
+        clock: PacingClock | None = None,
     ) -> None:
         if tiles < 1:
             raise UsageError(f"tiles must be 1 or more, got {tiles}")
@@ -87,6 +98,7 @@ class PacedFileSource(LiveHooks):
         finally:
             probe.close()
         self.path = Path(path)
+        self.clock: PacingClock = clock if clock is not None else MONOTONIC
         self.fps = float(fps) if fps else self.native_fps
         self.loop = loop
         self.tiles = tiles
@@ -144,14 +156,15 @@ class PacedFileSource(LiveHooks):
             if hold is not None and not self._wait_for(hold.wait):
                 return
             period = 1.0 / self.fps
-            start = due = time.monotonic()
+            clock = self.clock
+            start = due = clock.now()
             index, last_wanted = 0, -1
             consumer = self._consumer
             while not self._stop.is_set():
-                due = pace(due, period, self._stop)  # never faster than the file's rate
+                due = pace(due, period, self._stop, clock)  # never faster than the file's rate
                 if self._stop.is_set():
                     return
-                t = time.monotonic()
+                t = clock.now()
                 if consumer is None:
                     wanted = int((t - start) * self.native_fps)
                 else:
@@ -165,7 +178,7 @@ class PacedFileSource(LiveHooks):
                     # Decoded while the last frame was being analysed; handed over once it has been taken.
                     if not self._wait_for(consumer.wait_taken):
                         return
-                    t = time.monotonic()
+                    t = clock.now()
                 yield Frame(index=index, t_s=t, image=picture)
                 index += 1
         finally:

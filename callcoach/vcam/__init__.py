@@ -4,6 +4,6 @@ Nothing here draws on, analyses or stores the outgoing video; see ``passthrough`
 """
 
 from callcoach.vcam.passthrough import PassThrough, blurred_still
-from callcoach.vcam.sink import FrameSink, MemorySink, PyVirtualCamSink, device_fix
+from callcoach.vcam.sink import FrameSink, PyVirtualCamSink, device_fix
 
-__all__ = ["FrameSink", "MemorySink", "PassThrough", "PyVirtualCamSink", "blurred_still", "device_fix"]
+__all__ = ["FrameSink", "PassThrough", "PyVirtualCamSink", "blurred_still", "device_fix"]

@@ -1,16 +1,14 @@
-"""Where pass-through frames go: the ``FrameSink`` boundary, an in-memory sink for tests, and pyvirtualcam.
+"""Where pass-through frames go: the ``FrameSink`` boundary, a sink that keeps nothing, and pyvirtualcam.
 
 A sink is opened once with the source's native size and rate, then given RGB frames (uint8, H x W x 3,
-C-contiguous) exactly as they came from the camera. Sinks never alter a frame; only ``MemorySink`` keeps
-any, and only because tests ask it to.
+C-contiguous) exactly as they came from the camera. Sinks never alter a frame and keep none; the sink that
+keeps frames for the tests is a test helper (tests/memorysink.py).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import threading
-import time
 from typing import Any, Protocol
 
 import numpy as np
@@ -54,52 +52,6 @@ class NullSink:
 
     def close(self) -> None:
         return None
-
-
-class MemorySink:
-    """Keeps what it is sent, for tests: the frames (or only their bytes) and the monotonic send times.
-
-    ``delay_s`` makes every ``send`` take that long, to stand in for a slow virtual camera.
-    """
-
-    def __init__(self, *, keep: str = "frames", delay_s: float = 0.0) -> None:
-        if keep not in ("frames", "bytes", "none"):
-            raise ValueError(f"keep must be 'frames', 'bytes' or 'none', got {keep!r}")
-        self.keep = keep
-        self.delay_s = delay_s
-        self.size: tuple[int, int] | None = None
-        self.fps: float | None = None
-        self.opened = 0
-        self.closed = False
-        self.frames: list[np.ndarray] = []
-        self.data: list[bytes] = []
-        self.times: list[float] = []
-        self.count = 0
-        self._lock = threading.Lock()
-
-    def open(self, width: int, height: int, fps: float) -> None:
-        self.size = (width, height)
-        self.fps = fps
-        self.opened += 1
-        self.closed = False
-
-    def send(self, rgb: np.ndarray) -> None:
-        if self.size is None or self.closed:
-            raise VcamError("MemorySink.send before open")
-        if (rgb.shape[1], rgb.shape[0]) != self.size:
-            raise VcamError(f"frame is {rgb.shape[1]}x{rgb.shape[0]}, sink was opened at {self.size[0]}x{self.size[1]}")
-        if self.delay_s:
-            time.sleep(self.delay_s)
-        with self._lock:
-            self.times.append(time.monotonic())
-            self.count += 1
-            if self.keep == "frames":
-                self.frames.append(rgb.copy())
-            elif self.keep == "bytes":
-                self.data.append(rgb.tobytes())
-
-    def close(self) -> None:
-        self.closed = True
 
 
 def check_backend(name: str) -> None:

@@ -70,16 +70,32 @@ def test_the_held_expression_is_named_by_the_reading_and_quiet_on_neutral() -> N
     fear = {"fear": 0.7, "surprise": 0.2, "neutral": 0.05}
     assert name_cue(EXPRESSION, apex, fear) == ("micro_surprise", "fear")
     assert name_cue(EXPRESSION, apex, {"disgust": 0.8, "neutral": 0.1}) == ("nose_wrinkle", "disgust")
-    # A reading sure of happiness makes the smile felt; a laugh stays a smile unless the reading is sure
-    # of another emotion.
+    # A reading of happiness makes the held smile felt; a laugh stays a smile unless the reading clearly
+    # (SWITCH_P, SWITCH_MARGIN) names another emotion.
     assert name_cue(EXPRESSION, apex, {"happiness": 0.9}) == ("duchenne_smile", "happiness")
     laugh = apex_reading(d, {"AU12": 0.7, "AU25": 0.6})
-    assert name_cue(EXPRESSION, laugh, {"sadness": 0.5, "happiness": 0.3}) == ("polite_smile", None)
+    assert name_cue(EXPRESSION, laugh, {"sadness": 0.45, "happiness": 0.3}) == ("polite_smile", None)
+    assert name_cue(EXPRESSION, laugh, {"sadness": 0.6, "happiness": 0.3}) == ("micro_frown", "sadness")
     assert name_cue(EXPRESSION, laugh, {"fear": 0.9}) == ("micro_surprise", "fear")
+    assert name_cue(EXPRESSION, laugh, {"happiness": 0.6, "neutral": 0.1}) == ("duchenne_smile", "happiness")
     assert expression_activation({"neutral": 0.9, "sadness": 0.1}, talking=False) == 0.0
     assert expression_activation(fear, talking=False) >= 1.0
     assert expression_activation(fear, talking=True) < expression_activation(fear, talking=False)
     assert expression_activation(None, talking=False) == 0.0
+
+
+def test_a_held_expression_read_as_happiness_carries_happiness_even_when_unsure() -> None:
+    # The channel fires on the reading alone: a cue it gives never drops the emotion that made it fire
+    # (it was a polite smile, no emotion, under SURE_P).
+    d = np.zeros(len(FLOORS))
+    mild = {"happiness": 0.6, "neutral": 0.15, "sadness": 0.1}
+    assert mild["happiness"] < SURE_P
+    assert name_cue(EXPRESSION, apex_reading(d, {"AU12": 0.25, "AU6": 0.1}), mild) == ("duchenne_smile", "happiness")
+    # ... but behind covered eyes a smile is never made felt by the reading (its eyes cannot be seen).
+    hidden = apex_reading(d, {"AU12": 0.25}, eyes_hidden=True)
+    assert name_cue(EXPRESSION, hidden, mild) == ("polite_smile", None)
+    # The same mild reading on the smile channel keeps the movement's own name: a polite smile.
+    assert name_cue("smile", apex_reading(d, {"AU12": 0.5}), mild) == ("polite_smile", None)
 
 
 def test_a_sure_reading_names_movements_whose_own_name_carries_no_emotion() -> None:

@@ -272,6 +272,20 @@ def fuse(
     return {e: exps[e] / total for e in FUSED_CLASSES}
 
 
+def reading_without(reading: Mapping[str, float], aus: Mapping[str, float], drop: Sequence[str]) -> dict[str, float]:
+    """What ``fuse`` (default weights) would read had the ``drop`` AUs stayed at rest, from its reading and the AUs.
+
+    The scores are linear in each AU before the softmax, so an AU's share divides out exactly: the rest of the
+    face's reading, e.g. whether pressed lips (AU23/24) come with an emotion elsewhere or alone."""
+    index = {au: i for i, au in enumerate(AUS)}
+    scaled = {
+        e: reading.get(e, 0.0) * math.exp(-sum(FUSION_WEIGHTS[e][index[au]] * aus.get(au, 0.0) for au in drop))
+        for e in FUSED_CLASSES
+    }
+    total = sum(scaled.values())
+    return {e: v / total for e, v in scaled.items()} if total > 0 else dict(reading)
+
+
 #: Prototype reading alone (diagnostic): sharpness of the scores and the level a prototype must reach to
 #: move the reading away from neutral.
 AU_SHARPNESS = 8.0

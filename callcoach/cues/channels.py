@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from callcoach.cues.aus import reading_without
 from callcoach.cues.features import INDEX
 
 CHANNELS: tuple[str, ...] = (
@@ -186,15 +187,19 @@ EMOTION_CUE: dict[str, str] = {
 # model) may name another emotion than the channel's own when it is clearly surer of it. A lowered brow is
 # anger, disgust or sadness; a nose-to-lip shortening disgust or anger; a raised brow with widened eyes
 # surprise or fear; but the strongest single movement of a face is not always its emotion's signature.
+# Pressed lips carry no emotion of their own (their "own" is neutral) but belong to anger and sadness faces.
 _RIVALS: dict[str, tuple[str, ...]] = {
     "anger": SIX,
     "nose": SIX,
     "frown": SIX,
     "brow_raise": SIX,
     "smile": SIX,
+    "compression": SIX,
 }
 #: The fused reading overrides a channel's own emotion when its top emotion has at least this probability
-#: and leads the channel's own by this margin (chosen on the dev half of `callcoach bench real`).
+#: and leads the channel's own by this margin (chosen on the dev half of `callcoach bench real`). Pressed
+#: lips switch by the same rule, their own being neutral: on the synthetic set a lip compression reads at
+#: most 0.22 of any emotion.
 SWITCH_P = 0.5
 SWITCH_MARGIN = 0.2
 #: A reading this sure of one emotion names the cue whatever the movement's own name says: a smile it
@@ -205,6 +210,8 @@ SWITCH_MARGIN = 0.2
 SURE_P = 0.75
 #: ... and for surprise on a brow raise, the eyes widened or the lips parted at least this much (AU 0..1).
 SURPRISE_OPEN_AU = 0.1
+#: The action units of pressed lips: the compression channel's own movement.
+LIP_AUS = ("AU23", "AU24")
 
 
 def laughing(apex: ApexReading) -> bool:
@@ -266,6 +273,34 @@ def _brow_raise(apex: ApexReading, reading: Mapping[str, float] | None, sure: st
     return _by_emotion(emotion, apex, sure)
 
 
+def _corners_up(apex: ApexReading, reading: Mapping[str, float] | None, sure: str | None) -> tuple[str, str | None]:
+    """Mouth corners pulled up, lips closed or apart: a smile, unless the reading clearly names another
+    emotion by the emotion channels' switch (bared teeth in anger or disgust, a raised upper lip, a grimace)."""
+    return _by_emotion(_pick("smile", "happiness", reading), apex, sure)
+
+
+def _held(apex: ApexReading, reading: Mapping[str, float] | None, sure: str | None) -> tuple[str, str | None]:
+    """The held expression fires on the reading alone, so its top emotion is the cue's, and read as
+    happiness it is a felt smile (a smile the corners alone would show fires the smile channel, which
+    explains it). A laugh's shape stays a smile unless that emotion is clearly ahead of happiness."""
+    top = max(SIX, key=lambda e: (reading or {}).get(e, 0.0))
+    emotion = _pick("smile", "happiness", reading) if laughing(apex) else top
+    return _by_emotion(emotion, apex, top if emotion == top else sure)
+
+
+def _pressed(apex: ApexReading, reading: Mapping[str, float] | None, sure: str | None) -> tuple[str, str | None]:
+    """Pressed lips belong to the emotion the reading clearly names (anger, sadness ...) when the rest of the
+    face shows one too: the reading without the lips' own AUs (23, 24) is not neutral. Lips pressed alone
+    stay ``lip_compression`` however the reading takes them (pressed lips weigh towards anger)."""
+    emotion = _pick("compression", "neutral", reading)
+    if emotion == "neutral" or reading is None:
+        return "lip_compression", None
+    rest = reading_without(reading, apex.aus, LIP_AUS)
+    if max(rest.get(e, 0.0) for e in SIX) < rest.get("neutral", 0.0):
+        return "lip_compression", None
+    return _by_emotion(emotion, apex, sure)
+
+
 def name_cue(channel: str, apex: ApexReading, reading: Mapping[str, float] | None) -> tuple[str, str | None]:
     """Cue name and suggested emotion for an event on ``channel``, from what was seen at its apex.
 
@@ -278,26 +313,18 @@ def name_cue(channel: str, apex: ApexReading, reading: Mapping[str, float] | Non
             return "unilateral_lip_pull", "contempt"
         if channel == "lip_pull" and apex.corner < 1.0:
             return "unilateral_lip_pull", "contempt"
-        if channel == "smile" and not laughing(apex):
-            # A raised upper lip (disgust) or a pained grimace also lifts the corners a little.
-            return _by_emotion(_pick(channel, "happiness", reading), apex, sure)
-        return _smile(apex, sure)
+        return _corners_up(apex, reading, sure) if channel == "smile" else _smile(apex, sure)
     if channel == EXPRESSION:
-        if laughing(apex):
-            return _smile(apex, sure)
-        # The channel fires only on a reading; what it reads is the cue's emotion.
-        return _by_emotion(max(SIX, key=lambda e: (reading or {}).get(e, 0.0)), apex, sure)
+        return _held(apex, reading, sure)
     if channel in ("nose", "frown", "anger") and laughing(apex):
-        # A laugh raises the upper lip and shortens the nose-to-lip distance too: still a smile.
-        return _smile(apex, sure)
+        # A laugh raises the upper lip and shortens the nose-to-lip distance too: a smile, unless the
+        # reading clearly says otherwise.
+        return _corners_up(apex, reading, sure)
     if channel == "brow_raise":
         return _brow_raise(apex, reading, sure)
+    if channel == "compression":
+        return _pressed(apex, reading, sure)
     if channel in _RIVALS:
         default = {"nose": "disgust", "frown": "sadness", "anger": "anger"}[channel]
         return _by_emotion(_pick(channel, default, reading), apex, sure)
-    if channel == "compression" and sure is not None:
-        return _by_emotion(sure, apex, sure)  # pressed lips in a face read surely as anger, sadness ...
-    return {
-        "compression": ("lip_compression", None),
-        "gaze": ("gaze_aversion", None),
-    }[channel]
+    return {"gaze": ("gaze_aversion", None)}[channel]

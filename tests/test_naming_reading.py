@@ -1,0 +1,145 @@
+"""Naming from the fused reading below SURE_P, on scripted series: pressed lips in an emotional face, bared
+teeth read as anger, and a held expression read as happiness (docs/detector.md, "A clear reading names ...")."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scripted import LIP_PRESS, SMILE, Move, Script
+
+from callcoach.cues.aus import AUS, fuse
+from callcoach.cues.channels import (
+    EXPRESSION,
+    SURE_P,
+    SWITCH_MARGIN,
+    SWITCH_P,
+    ApexReading,
+    apex_reading,
+    name_cue,
+)
+from callcoach.cues.engine import CueEngine, EngineConfig
+from callcoach.cues.features import FLOORS
+from callcoach.cues.vocabulary import Cue
+
+# The appearance CNN of a resting face; a move shifts ``amount`` of neutral to one emotion at its apex.
+REST_CNN = {
+    "neutral": 0.8,
+    "happiness": 0.05,
+    "sadness": 0.05,
+    "anger": 0.03,
+    "surprise": 0.03,
+    "fear": 0.02,
+    "disgust": 0.02,
+}
+BROW_LOWER = {
+    "brow_inner_r": -0.03,
+    "brow_inner_l": -0.03,
+    "browDownLeft": 0.15,
+    "browDownRight": 0.15,
+    "brow_gap": -0.02,
+}
+# Corners up with the lips apart (AU12 + AU25/26) and the brows down: teeth bared, not a laugh.
+SNARL = {**SMILE, "mouth_open": 0.12, "jawOpen": 0.3, **BROW_LOWER, "upper_lip_to_nose": -0.02}
+# mouthSmile and a cheek raise without the corners' geometry: the smile channel stays silent.
+SOFT_SMILE = {
+    "cheek_r": 0.012,
+    "cheek_l": 0.012,
+    "lower_lid_r": 0.008,
+    "lower_lid_l": 0.008,
+    "cheekSquintLeft": 0.3,
+    "cheekSquintRight": 0.3,
+    "mouthSmileLeft": 0.6,
+    "mouthSmileRight": 0.6,
+}
+
+
+@dataclasses.dataclass
+class Run:
+    cues: list[Cue]
+    peaks: dict[str, float]  # each channel's largest activation
+    read: dict[str, float]  # each class's largest probability in the fused reading
+
+
+def run(deltas: dict[str, float], cnn_to: str | None = None, amount: float = 0.0) -> Run:
+    """One 2.5-5 s movement (apex at 3 s) after a 2 s baseline, with the CNN following it when ``cnn_to``."""
+    move = Move(2.5, 5.0, deltas, apex=3.0)
+    engine = CueEngine(EngineConfig(baseline_seconds=2.0))
+    out = Run([], {}, {})
+    for obs in Script(duration=6.0, moves=[move]).frames():
+        if cnn_to is not None:
+            probs = dict(REST_CNN)
+            probs["neutral"] -= amount * move.weight(obs.t_s)
+            probs[cnn_to] += amount * move.weight(obs.t_s)
+            obs = dataclasses.replace(obs, faces=tuple(dataclasses.replace(f, emotion=probs) for f in obs.faces))
+        out.cues.extend(e for e in engine.update(obs) if isinstance(e, Cue))
+        for name, value in engine.face_activations(0).items():
+            out.peaks[name] = max(out.peaks.get(name, 0.0), value)
+        for name, p in (engine.face_reading(0) or {}).items():
+            out.read[name] = max(out.read.get(name, 0.0), p)
+    out.cues.extend(e for e in engine.finish() if isinstance(e, Cue))
+    return out
+
+
+def named(r: Run) -> list[tuple[str, str | None]]:
+    return [(c.cue, c.emotion) for c in r.cues]
+
+
+def test_lips_pressed_alone_stay_lip_compression_though_the_reading_leans_to_anger() -> None:
+    r = run({k: 1.5 * v for k, v in LIP_PRESS.items()})
+    # The AUs of pressed lips weigh towards anger: the reading clearly names it, from the lips alone.
+    assert r.read["anger"] >= SWITCH_P
+    assert named(r) == [("lip_compression", None)]
+
+
+def test_pressed_lips_with_a_raised_chin_are_named_by_a_clear_but_unsure_reading() -> None:
+    r = run({**LIP_PRESS, "mouthShrugLower": 0.8})
+    assert SWITCH_P <= r.read["sadness"] < SURE_P  # under the sure reading: the switch rule names it
+    assert max(v for k, v in r.peaks.items() if k not in ("compression", EXPRESSION)) < 1.0
+    assert named(r) == [("micro_frown", "sadness")]
+
+
+def test_bared_teeth_read_clearly_as_anger_are_not_a_smile() -> None:
+    r = run(SNARL, "anger", 0.5)
+    assert r.read["anger"] < SURE_P
+    assert r.peaks["smile"] >= 1.0  # the corners' movement is what fires
+    assert named(r) == [("micro_anger", "anger")]
+    # The same mouth with a face the CNN reads as happy stays a smile.
+    happy = run({**SMILE, "mouth_open": 0.12, "jawOpen": 0.3}, "happiness", 0.5)
+    assert [n for n, _ in named(happy)] in (["duchenne_smile"], ["polite_smile"])
+
+
+def test_a_held_expression_read_as_happiness_is_a_felt_smile_under_the_sure_reading() -> None:
+    r = run(SOFT_SMILE, "happiness", 0.5)
+    assert r.peaks["smile"] < 1.0 and r.peaks[EXPRESSION] >= 1.0
+    assert r.read["happiness"] < SURE_P
+    assert named(r) == [("duchenne_smile", "happiness")]
+
+
+def _apex(aus: dict[str, float]) -> ApexReading:
+    return apex_reading(np.zeros(len(FLOORS)), aus)
+
+
+def test_pressed_lips_are_named_only_when_the_rest_of_the_face_shows_the_emotion() -> None:
+    still = {au: 0.0 for au in AUS}
+    pressed = still | {"AU23": 0.8, "AU24": 0.8}
+    alone = fuse(pressed, None)
+    top = max(alone, key=alone.__getitem__)
+    assert top == "anger" and alone["anger"] - alone["neutral"] >= SWITCH_MARGIN  # the switch alone would fire
+    assert name_cue("compression", _apex(pressed), alone) == ("lip_compression", None)
+    sad = pressed | {"AU17": 0.8, "AU15": 0.3}
+    reading = fuse(sad, None)
+    assert max(reading, key=reading.__getitem__) == "sadness"
+    assert name_cue("compression", _apex(sad), reading) == ("micro_frown", "sadness")
+    # A reading that does not clearly name an emotion leaves the lips their own name.
+    assert name_cue("compression", _apex(sad), {"sadness": 0.45, "neutral": 0.3}) == ("lip_compression", None)
+
+
+def test_a_laugh_shape_is_named_for_another_emotion_only_when_the_reading_is_clearly_ahead() -> None:
+    laugh = _apex({"AU12": 0.7, "AU25": 0.6, "AU6": 0.1})
+    assert name_cue("smile", laugh, {"anger": 0.7, "happiness": 0.1}) == ("micro_anger", "anger")
+    assert name_cue("nose", laugh, {"disgust": 0.6, "happiness": 0.2}) == ("nose_wrinkle", "disgust")
+    # Not clearly ahead of happiness, or no reading: the laugh stays a smile.
+    assert name_cue("smile", laugh, {"anger": 0.55, "happiness": 0.4}) == ("polite_smile", None)
+    assert name_cue("nose", laugh, {"disgust": 0.6, "happiness": 0.45}) == ("polite_smile", None)
+    assert name_cue("smile", laugh, None) == ("polite_smile", None)

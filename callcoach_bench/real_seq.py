@@ -32,7 +32,8 @@ from callcoach_bench.split import split_of
 
 
 def _mix(a: Mapping[str, float], b: Mapping[str, float], w: float) -> dict[str, float]:
-    return {k: (1 - w) * a[k] + w * b.get(k, a[k]) for k in a}
+    """Each key of either side blended (a key one side lacks keeps the other side's value)."""
+    return {k: (1 - w) * a.get(k, b.get(k, 0.0)) + w * b.get(k, a.get(k, 0.0)) for k in {**a, **b}}
 
 
 def blend(neutral: FaceObservation, apex: FaceObservation, w: float) -> FaceObservation:
@@ -46,12 +47,16 @@ def blend(neutral: FaceObservation, apex: FaceObservation, w: float) -> FaceObse
     emotion = None
     if neutral.emotion is not None and apex.emotion is not None:
         emotion = _mix(neutral.emotion, apex.emotion, w)
+    if w >= 1:
+        return apex
     return dataclasses.replace(
         apex,
+        bbox=neutral.bbox if w < 0.5 else apex.bbox,
+        hidden=neutral.hidden if w < 0.5 else apex.hidden,
         pose=pose,
         blendshapes=_mix(neutral.blendshapes, apex.blendshapes, w),
         geometry=_mix(neutral.geometry, apex.geometry, w),
-        emotion=emotion if w < 1 else apex.emotion,
+        emotion=emotion,
     )
 
 

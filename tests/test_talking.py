@@ -34,6 +34,15 @@ def test_webcam_rates_keep_one_sample_per_bin() -> None:
         assert binned(samples) == [v for _, v in samples]
 
 
+def test_webcam_rates_with_jittered_timestamps_are_read_sample_by_sample() -> None:
+    # Live frames are stamped when they arrive: a few ms early or late must not merge two of them.
+    rng = np.random.default_rng(7)
+    for fps in (25.0, 30.0):
+        samples = [(t + float(rng.normal(0, 0.004)), v) for t, v in _series(fps, 1.0, 4.0, 2.0, 0.1)]
+        samples.sort()
+        assert binned(samples) == [v for _, v in samples]
+
+
 def test_fast_video_is_averaged_into_webcam_frames() -> None:
     samples = [(i / 200.0, float(i % 2)) for i in range(200)]  # alternating 0/1 at 200 fps
     means = binned(samples)
@@ -58,6 +67,11 @@ def test_jitter_on_fast_video_is_not_speech() -> None:
     raw_swings = swings([v for t, v in samples if 2.0 <= t < 3.0])
     assert raw_swings >= 3
     assert _talking_share(samples) < 0.05
+
+
+def test_no_values_no_swings() -> None:
+    assert swings([]) == 0
+    assert binned([]) == []
 
 
 def test_short_history_is_not_talking() -> None:

@@ -182,7 +182,7 @@ class RobustBaseline:
                 self.ready = True
                 return True
             return False
-        if self._since_refresh >= _REFRESH_EVERY and not (moving and t_s - self._refreshed_t < _HOLD_MAX_S):
+        if self._since_refresh >= _REFRESH_EVERY and not (moving and 0.0 <= t_s - self._refreshed_t < _HOLD_MAX_S):
             self._refresh(t_s)
         return False
 

@@ -406,7 +406,11 @@ class CueEngine:
     def _moving(st: _Face) -> bool:
         """A movement under way (a spotter's event, or any channel half-way to its threshold on the last
         frame): the baseline keeps its reference until it is over."""
-        return any(s.active for s in st.spotters.values()) or max(st.acts.values(), default=0.0) >= MOVING_ACT
+        # A glance moves the irises, not the face the reference describes.
+        return (
+            any(s.active for name, s in st.spotters.items() if name != "gaze")
+            or max((v for name, v in st.acts.items() if name != "gaze"), default=0.0) >= MOVING_ACT
+        )
 
     @staticmethod
     def _talking(st: _Face, t: float, d: np.ndarray) -> bool:

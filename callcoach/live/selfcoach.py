@@ -33,7 +33,7 @@ from callcoach.core.contain import contained
 from callcoach.core.marks import NoteKind, SelfNote
 from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.vocabulary import BaselineEvent, Cue
-from callcoach.live.facestate import LOCKED, UNREADABLE_AFTER_S, FaceState
+from callcoach.live.facestate import LOCKED, FaceState
 from callcoach.live.mirror import WARM_CUES, MirrorResult, MirrorTracker
 from callcoach.playbook.wording import note_refusal
 from callcoach.sources.base import Frame
@@ -75,6 +75,11 @@ def default_vision() -> FrameAnalyzer:
 
 def default_engine(baseline_seconds: float) -> CueEngine:
     return CueEngine(EngineConfig(baseline_seconds=baseline_seconds))
+
+
+#: The user's own face missing this long is said so (a frame or two is not); the same half second as the
+#: unreadable rule, named apart because it is a different decision.
+SELF_ABSENT_AFTER_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -172,7 +177,7 @@ class SelfCoach(FrameWorker):
         self._last_t: float | None = None
         self._due = -1e9
         # A face missing or unreadable for half a second is said so (a frame or two is not).
-        self._faces = FaceState(UNREADABLE_AFTER_S)
+        self._faces = FaceState(SELF_ABSENT_AFTER_S)
         self._last_frame_at = 0.0
 
     # --- control, from any thread ------------------------------------------------------------------

@@ -166,7 +166,8 @@ class PacedFileSource(LiveHooks):
                     return
                 t = clock.now()
                 if consumer is None:
-                    wanted = int((t - start) * self.native_fps)
+                    # A tick lands on a frame's time up to a rounding error short of it: that frame, not the last.
+                    wanted = int((t - start) * self.native_fps + 1e-6)
                 else:
                     # Lossless: the tick's own frame, however late: the file's clock waits for the analysis.
                     wanted = round(index * self.native_fps / self.fps)

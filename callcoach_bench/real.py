@@ -228,14 +228,24 @@ def replay(neutral: FaceObservation, apex: FaceObservation) -> dict[str, Any]:
     }
 
 
+def photos_by_person(
+    rows: Sequence[Row], sources: Sequence[str] = PHOTO_SOURCES
+) -> tuple[dict[tuple[str, str], list[Row]], dict[str, dict[str, str]]]:
+    """The photos of ``sources`` by (source, subject), in name order, and each source's split by person."""
+    by_person: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for r in rows:
+        if r.kind == "photo" and r.source in sources:
+            by_person[(r.source, r.subject)].append(r)
+    for photos in by_person.values():
+        photos.sort(key=lambda r: r.path.name)
+    splits = {src: split_of(s for (x, s) in by_person if x == src) for src in sources}
+    return dict(by_person), splits
+
+
 def photo_items(rows: Sequence[Row], vision: PhotoVision, fer: FerPeer, limit: int | None) -> list[dict[str, Any]]:
     from callcoach.sources.files import read_image
 
-    by_person: dict[tuple[str, str], list[Row]] = defaultdict(list)
-    for r in rows:
-        if r.kind == "photo" and r.source in PHOTO_SOURCES:
-            by_person[(r.source, r.subject)].append(r)
-    splits = {src: split_of(s for (x, s) in by_person if x == src) for src in PHOTO_SOURCES}
+    by_person, splits = photos_by_person(rows)
     items: list[dict[str, Any]] = []
     # --limit counts people per source *and half*, so a quick look still has a report half to print.
     taken: Counter[tuple[str, str]] = Counter()
@@ -243,7 +253,6 @@ def photo_items(rows: Sequence[Row], vision: PhotoVision, fer: FerPeer, limit: i
         half = splits[source][subject]
         if limit is not None and taken[(source, half)] >= limit:
             continue
-        photos = sorted(photos, key=lambda r: r.path.name)
         neutrals = [r for r in photos if r.label == "neutral"]
         # The other neutral photos (JAFFE has two or three per person) are items too: the 7-class score
         # asks whether a still face reads as neutral.

@@ -20,15 +20,13 @@ import argparse
 import dataclasses
 import json
 import sys
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from callcoach.vision.types import FaceObservation, FrameObservation, HeadPose
 from callcoach_bench.posed import SIX
-from callcoach_bench.real import DEFAULT_DATA, FPS, PHOTO_SOURCES, PhotoVision, load_manifest
-from callcoach_bench.split import split_of
+from callcoach_bench.real import DEFAULT_DATA, FPS, PHOTO_SOURCES, PhotoVision, load_manifest, photos_by_person
 
 
 def _mix(a: Mapping[str, float], b: Mapping[str, float], w: float) -> dict[str, float]:
@@ -92,16 +90,11 @@ def observe_pairs(data: Path) -> list[Pair]:
     """Each expression photo with its person's neutral photo, observed once (for every form)."""
     from callcoach.sources.files import read_image
 
-    by_person: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for r in load_manifest(data):
-        if r.kind == "photo" and r.source in PHOTO_SOURCES:
-            by_person[(r.source, r.subject)].append(r)
-    splits = {src: split_of(s for (x, s) in by_person if x == src) for src in PHOTO_SOURCES}
+    by_person, splits = photos_by_person(load_manifest(data))
     vision = PhotoVision()
     pairs: list[Pair] = []
     try:
         for (source, subject), photos in sorted(by_person.items()):
-            photos = sorted(photos, key=lambda r: r.path.name)
             neutrals = [r for r in photos if r.label == "neutral"]
             if not neutrals:
                 continue

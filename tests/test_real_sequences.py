@@ -8,7 +8,6 @@ Reads dev-half people of ../shared/realfaces in place (research-only data, never
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 
 import pytest
@@ -16,9 +15,8 @@ from test_real_bench import realfaces
 
 from callcoach.sources.files import read_image
 from callcoach.vision.types import FaceObservation
-from callcoach_bench.real import PhotoVision, load_manifest
+from callcoach_bench.real import PhotoVision, load_manifest, photos_by_person
 from callcoach_bench.real_seq import replay, sequence
-from callcoach_bench.split import split_of
 
 pytestmark = pytest.mark.slow
 
@@ -28,17 +26,14 @@ PEOPLE = {"kdef": 8, "jaffe": 5}
 
 @pytest.fixture(scope="module")
 def smiles() -> Iterator[list[tuple[str, FaceObservation, FaceObservation]]]:
-    rows = [r for r in load_manifest(realfaces()) if r.kind == "photo" and r.source in PEOPLE]
-    by_person = defaultdict(list)
-    for r in rows:
-        by_person[(r.source, r.subject)].append(r)
+    by_person, splits = photos_by_person(load_manifest(realfaces()), tuple(PEOPLE))
     vision = PhotoVision()
     pairs = []
     try:
         for source, count in PEOPLE.items():
-            split = split_of(s for (x, s) in by_person if x == source)
+            split = splits[source]
             for subject in sorted(s for s in split if split[s] == "dev")[:count]:
-                photos = sorted(by_person[(source, subject)], key=lambda r: r.path.name)
+                photos = by_person[(source, subject)]
                 neutral = next(r for r in photos if r.label == "neutral")
                 happy = next(r for r in photos if r.label == "happiness")
                 a, b = vision.observe(read_image(neutral.path)), vision.observe(read_image(happy.path))

@@ -1,5 +1,9 @@
 """The cue engine: per-face baselines, gating, spotting, naming. Observations in, cues out.
 
+This module runs a frame through each face; the per-face state and the reading of a frame are in
+``_face``, the arbitration of overlapping events and their release in ``_arbitrate``, the naming of
+cues in ``_describe`` (private: ``CueEngine`` is the interface).
+
 Gates, and why:
 - head motion: a turn moves every landmark at once; while the head turns fast or sits far from its
   baseline pose the channels are muted and half-seen events are dropped;
@@ -14,111 +18,45 @@ Gates, and why:
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from callcoach.cues._arbitrate import (
+    _COMPETE,
+    _EXPLAINS_EXPRESSION,
+    _MERGE_GAP_S,
+    _add_or_merge,
+    _explained,
+    _release,
+    _release_open,
+    _withdraw,
+)
+from callcoach.cues._describe import _blink_cue, _early_cue, _micro_cues
+from callcoach.cues._face import (
+    _REGION_CHANNELS,
+    MOVING_ACT,
+    _Face,
+    _follow_head,
+    _moving,
+    _read_face,
+    _talking,
+    _track_emotion,
+)
 from callcoach.cues.aus import action_units, fuse
 from callcoach.cues.baseline import RobustBaseline, expression_energy
-from callcoach.cues.channels import (
-    CHANNELS,
-    EXPRESSION,
-    TALK_GAIN,
-    ApexData,
-    activations,
-    apex_reading,
-    expression_activation,
-    name_cue,
-)
+from callcoach.cues.channels import CHANNELS, EXPRESSION, TALK_GAIN, ApexData, activations, expression_activation
 from callcoach.cues.early import EarlyAnnouncer, EarlyRule
-from callcoach.cues.features import FLOORS, INDEX, feature_vector
-from callcoach.cues.micro import MicroConfig, MicroEvent, MicroSpotter, micro_cue
-from callcoach.cues.spotter import BlinkCluster, BlinkClusterSpotter, Excursion, Spotter
-from callcoach.cues.talking import TalkDetector
-from callcoach.cues.vocabulary import (
-    MICRO_MAX_S,
-    BaselineEvent,
-    Cue,
-    EarlyCue,
-    EarlyCueWithdrawn,
-    WithdrawReason,
-)
+from callcoach.cues.features import FLOORS, INDEX
+from callcoach.cues.micro import MicroConfig, MicroSpotter
+from callcoach.cues.spotter import Excursion, Spotter
+from callcoach.cues.vocabulary import BaselineEvent, Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.errors import CueError
 from callcoach.vision.types import FaceObservation, FrameObservation
 
-_EYE_FEATURES = np.array(
-    [INDEX[n] for n in ("aperture", "upper_lid", "lower_lid", "cheek", "squint_bs", "gaze_x", "gaze_y")]
-)
-# Pairs of channels that see the same muscles from different sides; of two overlapping events only the
-# stronger is kept (a pressed-lip anger face is not also a separate lip compression).
-_COMPETE = {
-    frozenset(p)
-    for p in [
-        ("compression", "anger"),
-        ("nose", "anger"),
-        ("nose", "smile"),
-        ("frown", "anger"),
-        ("lip_pull", "smile"),
-        ("brow_raise", "frown"),
-        ("compression", "frown"),
-        ("compression", "lip_pull"),
-        ("nose", "lip_pull"),
-        ("brow_raise", "anger"),
-        ("compression", "nose"),
-        ("frown", "lip_pull"),
-        ("anger", "smile"),
-        ("nose", "brow_raise"),
-        ("nose", "frown"),
-        ("compression", "smile"),
-    ]
-}
-#: A channel this far to its threshold (1.0) on the last frame holds the baseline's reference still: a
-#: movement that builds up slowly is not absorbed into the face it is measured against.
-MOVING_ACT = 0.5
-
-# Channels read from the lips and the nose-to-lip distance: silent while the mouth is hidden. The held
-# expression is among them: the reading it follows weighs the mouth's AUs too.
-_MOUTH_CHANNELS = ("smile", "compression", "lip_pull", "nose", "frown", EXPRESSION)
-# Channels read from the eyes and brows: silent while a hand, an object or dark glasses cover an eye.
-_EYE_CHANNELS = ("brow_raise", "anger", "gaze")
-# Measures drawn from the eyes and brows (and the inner eye corner): read as at rest while the eyes are
-# hidden, so no action unit, eye crinkle or brow movement comes from what the landmarks guess there.
-_EYE_REGION = np.array(
-    [
-        INDEX[n]
-        for n in (
-            "aperture",
-            "upper_lid",
-            "lower_lid",
-            "cheek",
-            "squint_bs",
-            "blink_bs",
-            "gaze_x",
-            "gaze_y",
-            "brow_inner",
-            "brow_outer",
-            "brow_inner_bs",
-            "brow_outer_bs",
-            "brow_down_bs",
-            "brow_gap",
-            "nose_eye",
-            "cheek_squint_bs",
-            "eye_wide_bs",
-        )
-    ]
-)
-_REGION_CHANNELS = {"mouth": _MOUTH_CHANNELS, "eyes": _EYE_CHANNELS}
-# A hand over the mouth is missed on some frames (fingers turn, blur, lie flat): the mouth stays hidden
-# this long after the last frame it was seen covered.
-_HIDDEN_HOLD_S = 0.6
 _SEEN_WHOLE_S = 3.0  # a movement under way this long before a head turn is kept (ended at the turn)
 # A glance shorter than this is not an aversion; an expression is held only when it lasts longer than a
 # blink (whose half-closed frames move the eye AUs the reading weighs).
 _MIN_S = {"gaze": 0.25, EXPRESSION: 0.35}
-_HOLD_S = 0.3  # wait this long after an event ends for overlapping events on competing channels
-_FER_EMOTIONS = {"happiness", "sadness", "fear", "disgust", "anger", "surprise"}
 
 
 @dataclass(frozen=True)
@@ -141,38 +79,6 @@ class EngineConfig:
     def __post_init__(self) -> None:
         if self.baseline_seconds < 0 or not math.isfinite(self.baseline_seconds):
             raise CueError(f"--baseline-seconds must be 0 or more, not {self.baseline_seconds}")
-
-
-@dataclass
-class _Face:
-    face_id: int
-    baseline: RobustBaseline
-    spotters: dict[str, Spotter]
-    blinks: BlinkClusterSpotter = field(default_factory=BlinkClusterSpotter)
-    last_t: float = 0.0
-    last_pose: tuple[float, float] | None = None
-    head_speed: float = 0.0
-    held_eyes: np.ndarray | None = None
-    talk: TalkDetector = field(default_factory=TalkDetector)
-    emotion_mean: dict[str, float] | None = None
-    pending: list[Excursion] = field(default_factory=list)
-    #: False while the head turns fast or sits far from its baseline pose (channels muted).
-    reliable: bool = True
-    #: Speech seen on the last frame, and the channel activations it was read with (empty until ready).
-    talking: bool = False
-    acts: dict[str, float] = field(default_factory=dict)
-    early: EarlyAnnouncer | None = None
-    #: Action units (0..1) and the fused emotion reading of the last readable frame (None until ready).
-    aus: dict[str, float] | None = None
-    reading: dict[str, float] | None = None
-    #: Regions covered on the last frame ("mouth", "eyes"), from vision, each held until its time here.
-    hidden: frozenset[str] = frozenset()
-    hidden_until: dict[str, float] = field(default_factory=dict)
-    micro: MicroSpotter | None = None
-    #: Intervals of the cues already given for this face: a micro spot inside one is the same movement.
-    spans: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=16))
-    #: The last frame with a movement under way on a channel that explains a held expression.
-    explained_t: float = -math.inf
 
 
 class CueEngine:
@@ -251,16 +157,16 @@ class CueEngine:
                     spotter.interrupt(obs.t_s)
                 if state.micro is not None:
                     state.micro.reset()  # a spot must not straddle the gap
-                yield from self._withdraw(state, obs.t_s, "face_lost")
+                yield from _withdraw(state, obs.t_s, "face_lost")
             if face_id not in seen:
-                yield from self._release(state, obs.t_s)
+                yield from _release(state, obs.t_s)
 
     def _update_face(
         self, st: _Face, face: FaceObservation, t: float
     ) -> Iterator[BaselineEvent | Cue | EarlyCue | EarlyCueWithdrawn]:
-        self._follow_head(st, face, t)
+        _follow_head(st, face, t)
         base = st.baseline
-        x, x_raw, closed = self._read_face(st, face, t)
+        x, x_raw, closed = _read_face(st, face, t)
         if st.micro is not None:
             st.micro.add(t, x_raw, dict(face.emotion) if face.emotion else None)
         energy, calm = expression_energy(face.blendshapes, face.emotion)
@@ -270,7 +176,7 @@ class CueEngine:
             # laugh (tests/test_real_faces.py), so only the ready baseline skips it.
             if "eyes" not in st.hidden and base.add(t, x, energy, calm):
                 yield BaselineEvent(face.face_id, t, "ready", 1.0)
-            self._track_emotion(st, face, weight=0.1)
+            _track_emotion(st, face, weight=0.1)
             return
         d = base.deviation(x)
         pose_off = max(abs(d[INDEX["yaw"]]) * FLOORS[INDEX["yaw"]], abs(d[INDEX["pitch"]]) * FLOORS[INDEX["pitch"]])
@@ -281,8 +187,8 @@ class CueEngine:
         if st.hidden and st.micro is not None:
             st.micro.reset()
         if not closed and not st.hidden:  # a hand over the mouth or the eyes is not the resting face
-            base.add(t, x, energy, calm, moving=self._moving(st))
-        talking = self._talking(st, t, d)
+            base.add(t, x, energy, calm, moving=_moving(st))
+        talking = _talking(st, t, d)
         acts = activations(d, talking)
         emotion = dict(face.emotion) if face.emotion else None
         st.aus = action_units(base.deviation(x_raw))
@@ -297,42 +203,10 @@ class CueEngine:
         apex = ApexData(d, emotion, st.aus, st.reading, eyes_hidden="eyes" in st.hidden)
         yield from self._spot(st, t, acts, apex, closed)
         if not any(s.active for s in st.spotters.values()):
-            self._track_emotion(st, face, weight=0.02)
-        yield from self._release(st, t)
+            _track_emotion(st, face, weight=0.02)
+        yield from _release(st, t)
         if st.micro is not None and not talking:
-            yield from self._micro_cues(st, st.micro.poll(t))
-
-    @staticmethod
-    def _follow_head(st: _Face, face: FaceObservation, t: float) -> None:
-        dt = max(1e-3, t - st.last_t) if st.last_pose is not None else 0.0
-        if st.last_pose is not None and dt > 0:
-            speed = (abs(face.pose.yaw - st.last_pose[0]) + abs(face.pose.pitch - st.last_pose[1])) / dt
-            # Smoothed over ~3 frames: one jittery pose estimate should not mute a whole event.
-            st.head_speed = 0.6 * st.head_speed + 0.4 * speed
-        st.last_pose = (face.pose.yaw, face.pose.pitch)
-        st.last_t = t
-
-    def _read_face(self, st: _Face, face: FaceObservation, t: float) -> tuple[np.ndarray, np.ndarray, bool]:
-        """The face's measures as the channels read them, as the AUs read them, and whether the eyes are
-        closed; updates the hidden regions and the eyes held through a blink."""
-        base = st.baseline
-        x = feature_vector(face)
-        # The AUs read the eyes as they are: a laugh's squeeze closes them as far as a blink does.
-        x_raw = x.copy()
-        for region in face.hidden & _REGION_CHANNELS.keys():
-            st.hidden_until[region] = t + _HIDDEN_HOLD_S
-        st.hidden = frozenset(r for r, until in st.hidden_until.items() if t < until)
-        eyes_hidden = "eyes" in st.hidden and base.ready
-        if eyes_hidden:
-            # What the landmarks draw under a hand or dark lenses is a guess: the eyes read as at rest.
-            x[_EYE_REGION] = x_raw[_EYE_REGION] = base.median[_EYE_REGION]
-        # No blink is read from covered eyes (MediaPipe guesses the lids there).
-        closed = not eyes_hidden and self._eyes_closed(base, x)
-        if closed and st.held_eyes is not None:
-            x[_EYE_FEATURES] = st.held_eyes
-        elif not closed:
-            st.held_eyes = x[_EYE_FEATURES].copy()
-        return x, x_raw, closed
+            yield from _micro_cues(st, st.micro.poll(t), self.config.micro_config)
 
     def _turn_cut(self, st: _Face, t: float) -> Iterator[Cue | EarlyCueWithdrawn]:
         """The head turns too fast or too far: channels are muted and movements under way are cut."""
@@ -346,8 +220,8 @@ class CueEngine:
             # a while before the turn (a laugh, then a toss of the head) ends where the turn began.
             if cut is not None and t - cut.onset_s >= _SEEN_WHOLE_S:
                 _add_or_merge(st.pending, cut)
-        yield from self._withdraw(st, t, "unreadable")
-        yield from self._release(st, t)
+        yield from _withdraw(st, t, "unreadable")
+        yield from _release(st, t)
 
     def _mute_hidden(self, st: _Face, acts: dict[str, float], t: float) -> Iterator[EarlyCueWithdrawn]:
         """What the landmarks draw under a hand is a guess: no cue from the covered region, and a
@@ -358,7 +232,7 @@ class CueEngine:
                 acts[name] = 0.0
                 stopped = st.spotters[name].interrupt(t) is not None or stopped
         if stopped:
-            yield from self._withdraw(st, t, "unreadable")
+            yield from _withdraw(st, t, "unreadable")
 
     def _spot(
         self, st: _Face, t: float, acts: dict[str, float], apex: ApexData, closed: bool
@@ -377,163 +251,14 @@ class CueEngine:
             for ex in st.early.ready(t, st.spotters, ended, st.pending):
                 if _explained(st, ex):
                     continue  # its final cue will be dropped: nothing to announce
-                early = self._early_cue(st, ex, t)
+                early = _early_cue(st, ex, t)
                 st.early.announced(ex.channel, early)
                 yield early
         for done in ended.values():
             _add_or_merge(st.pending, done)
         cluster = st.blinks.update(t, closed)
         if cluster is not None:
-            yield self._blink_cue(st, cluster)
-
-    @staticmethod
-    def _eyes_closed(base: RobustBaseline, x: np.ndarray) -> bool:
-        """Lids closed or closing, relative to this person's resting eyes.
-
-        At 25 fps a 100 ms blink is often caught half-closed, so a moderate narrowing counts when
-        eyeBlink rises with it; a squint (smile, anger, disgust) narrows the eyes as much but leaves
-        eyeBlink near its resting value. Hooded or downcast eyes score eyeBlink ~0.7 at rest, hence
-        the comparison with the baseline rather than a fixed 0.5.
-        """
-        if not base.ready:
-            return False
-        i_ap, i_bl = INDEX["aperture"], INDEX["blink_bs"]
-        ratio = x[i_ap] / max(base.median[i_ap], 1e-6)
-        rise = x[i_bl] - base.median[i_bl]
-        return bool(ratio < 0.55 or (ratio < 0.68 and rise > 0.15) or x[i_bl] > max(0.5, base.median[i_bl] + 0.35))
-
-    @staticmethod
-    def _moving(st: _Face) -> bool:
-        """A movement under way (a spotter's event, or any channel half-way to its threshold on the last
-        frame): the baseline keeps its reference until it is over."""
-        # A glance moves the irises, not the face the reference describes.
-        return (
-            any(s.active for name, s in st.spotters.items() if name != "gaze")
-            or max((v for name, v in st.acts.items() if name != "gaze"), default=0.0) >= MOVING_ACT
-        )
-
-    @staticmethod
-    def _talking(st: _Face, t: float, d: np.ndarray) -> bool:
-        return st.talk.update(t, float(d[INDEX["mouth_open"]] + d[INDEX["jaw_open_bs"]]))
-
-    @staticmethod
-    def _track_emotion(st: _Face, face: FaceObservation, weight: float) -> None:
-        if not face.emotion:
-            return
-        if st.emotion_mean is None:
-            st.emotion_mean = dict(face.emotion)
-            return
-        for k, v in face.emotion.items():
-            st.emotion_mean[k] = (1 - weight) * st.emotion_mean.get(k, v) + weight * v
-
-    def _release(self, st: _Face, t: float, now: float | None = None) -> Iterator[Cue | EarlyCueWithdrawn]:
-        """Emit pending events once no stronger overlapping event on a competing channel can still appear.
-
-        ``now`` is the frame time withdrawals carry, when ``t`` is not one (finish: inf)."""
-        keep: list[Excursion] = []
-        for ex in st.pending:
-            assert ex.offset_s is not None
-            if _explained(st, ex) or any(o is not ex and _outranks(o, ex) for o in st.pending):
-                yield from self._settle(st, ex, None, t if now is None else now)
-                continue
-            active_rival = any(s.active and _competes(s.channel, ex.channel) for s in st.spotters.values())
-            resumed = st.spotters[ex.channel].onset_s
-            if resumed is not None and resumed - ex.offset_s <= _MERGE_GAP_S:
-                active_rival = True  # the same movement picked up again: wait and merge
-            if t - ex.offset_s < _HOLD_S or (active_rival and t - ex.offset_s < 3.0):
-                keep.append(ex)
-                continue
-            cue = self._cue(st, ex)
-            yield from self._settle(st, ex, cue, t if now is None else now)
-            yield self._given(st, cue)
-        st.pending = keep
-
-    @staticmethod
-    def _given(st: _Face, cue: Cue) -> Cue:
-        """A cue that is given (not dropped): a micro spot inside its interval is the same movement."""
-        st.spans.append((cue.onset_s, cue.offset_s if cue.offset_s is not None else math.inf))
-        return cue
-
-    @staticmethod
-    def _settle(st: _Face, ex: Excursion, cue: Cue | None, t: float) -> list[EarlyCueWithdrawn]:
-        """Early cues held by ``ex``, leaving as ``cue`` or dropped (None): withdrawn unless ``cue`` confirms."""
-        return st.early.settle(ex, cue, t) if st.early is not None else []
-
-    @staticmethod
-    def _withdraw(st: _Face, t: float, reason: WithdrawReason) -> list[EarlyCueWithdrawn]:
-        """Early cues whose movement was just cut (interrupted spotters) are withdrawn."""
-        return st.early.sweep(t, st.spotters, st.pending, reason) if st.early is not None else []
-
-    @staticmethod
-    def _describe(st: _Face, ex: Excursion) -> tuple[str, str | None, float, float]:
-        """Name, emotion, intensity and confidence, from what was seen at the apex (early or final)."""
-        data = ex.apex_data if isinstance(ex.apex_data, ApexData) else None
-        d = data.d if data is not None else np.zeros(len(FLOORS))
-        emotion_probs = data.appearance if data is not None else None
-        apex = apex_reading(d, data.aus if data is not None else None, data is not None and data.eyes_hidden)
-        name, emotion = name_cue(ex.channel, apex, data.reading if data is not None else None)
-        margin = 1.0 - math.exp(-max(0.0, ex.peak - 1.0))
-        support = 0.0
-        if emotion in _FER_EMOTIONS and emotion_probs and st.emotion_mean:
-            support = max(-0.5, min(1.0, 4.0 * (emotion_probs[emotion] - st.emotion_mean.get(emotion, 0.0))))
-        confidence = min(0.99, max(0.05, 0.45 + 0.3 * margin + 0.2 * support))
-        return name, emotion, 1.0 - math.exp(-ex.peak / 2.5), confidence
-
-    def _micro_cues(self, st: _Face, found: list[tuple[MicroEvent, object]]) -> Iterator[Cue]:
-        """Micro spots that no channel saw: inside a cue given, pending or under way, it is that movement."""
-        for ev, extra in found:
-            busy = [(e.onset_s, e.offset_s if e.offset_s is not None else math.inf) for e in st.pending]
-            busy += [(s.onset_s, math.inf) for s in st.spotters.values() if s.onset_s is not None]
-            if any(a <= ev.offset_s and ev.onset_s <= b for a, b in [*st.spans, *busy]):
-                continue
-            appearance = extra if isinstance(extra, dict) else None
-            cue = micro_cue(ev, appearance, st.emotion_mean, st.face_id, self.config.micro_config)
-            st.spans.append((cue.onset_s, ev.offset_s))
-            yield cue
-
-    def _cue(self, st: _Face, ex: Excursion) -> Cue:
-        name, emotion, intensity, confidence = self._describe(st, ex)
-        end = ex.offset_s if ex.offset_s is not None else ex.apex_s
-        duration = end - ex.onset_s
-        return Cue(
-            cue=name,
-            emotion=emotion,
-            scale="micro" if duration <= MICRO_MAX_S else "macro",
-            onset_s=ex.onset_s,
-            apex_s=ex.apex_s,
-            offset_s=ex.offset_s,
-            intensity=intensity,
-            confidence=confidence,
-            face=st.face_id,
-        )
-
-    def _early_cue(self, st: _Face, ex: Excursion, t: float) -> EarlyCue:
-        name, emotion, intensity, confidence = self._describe(st, ex)
-        return EarlyCue(
-            cue=name,
-            emotion=emotion,
-            onset_s=ex.onset_s,
-            apex_s=ex.apex_s,
-            t_s=t,
-            intensity=intensity,
-            confidence=confidence,
-            face=st.face_id,
-        )
-
-    @staticmethod
-    def _blink_cue(st: _Face, c: BlinkCluster) -> Cue:
-        end = c.offset_s if c.offset_s is not None else c.apex_s
-        return Cue(
-            cue="blink_cluster",
-            emotion=None,
-            scale="micro" if end - c.onset_s <= MICRO_MAX_S else "macro",
-            onset_s=c.onset_s,
-            apex_s=c.apex_s,
-            offset_s=c.offset_s,
-            intensity=min(1.0, c.blinks / 6),
-            confidence=min(0.95, 0.5 + 0.1 * (c.blinks - 2)),
-            face=st.face_id,
-        )
+            yield _blink_cue(st, cluster)
 
     def finish(self) -> Iterator[Cue | EarlyCueWithdrawn]:
         """End of input: flush everything, including events still under way (offset None).
@@ -547,76 +272,23 @@ class CueEngine:
                     st.pending.append(ex)
             cluster = st.blinks.finish(st.last_t)
             if cluster is not None:
-                yield self._blink_cue(st, cluster)
+                yield _blink_cue(st, cluster)
             micro = st.micro.finish() if st.micro is not None and st.baseline.ready and not st.talking else []
             ended = [e for e in st.pending if e.offset_s is not None]
             open_ = [e for e in st.pending if e.offset_s is None]
             st.pending = ended
-            yield from self._release(st, math.inf, self._t)
-            named: set[str] = set()
-            kept: list[Excursion] = []
-            for ex in sorted(open_, key=lambda e: -e.peak):
-                # Still under way at the end: the same rule as for ended events, strongest first.
-                cue = self._cue(st, ex)
-                if (
-                    cue.cue in named
-                    or _explained(st, ex)
-                    or any(frozenset((k.channel, ex.channel)) in _COMPETE for k in kept)
-                ):
-                    yield from self._settle(st, ex, None, self._t)
-                    continue
-                named.add(cue.cue)
-                kept.append(ex)
-                yield from self._settle(st, ex, cue, self._t)
-                yield self._given(st, cue)
-            yield from self._micro_cues(st, micro)
+            yield from _release(st, math.inf, self._t)
+            yield from _release_open(st, open_, self._t)
+            yield from _micro_cues(st, micro, self.config.micro_config)
 
 
-_MERGE_GAP_S = 0.2
-
-
-def _add_or_merge(pending: list[Excursion], ex: Excursion) -> None:
-    """One movement that dips below threshold for a frame or two is one event, not a burst of them."""
-    for i, prev in enumerate(pending):
-        if prev.channel == ex.channel and prev.offset_s is not None and ex.onset_s - prev.offset_s <= _MERGE_GAP_S:
-            apex = ex if ex.peak > prev.peak else prev
-            pending[i] = Excursion(ex.channel, prev.onset_s, apex.apex_s, ex.offset_s, apex.peak, apex.apex_data)
-            return
-    pending.append(ex)
-
-
-# The held expression is the fallback for a face that no single movement explains: a movement on any other
-# channel but a glance, under way at any time since the expression began, explains it whatever their
-# strengths (its cue is dropped), and it explains none.
-_EXPLAINS_EXPRESSION = frozenset(CHANNELS) - {EXPRESSION, "gaze"}
-
-
-def _explained(st: _Face, ex: Excursion) -> bool:
-    return ex.channel == EXPRESSION and st.explained_t >= ex.onset_s
-
-
-def _competes(a: str, b: str) -> bool:
-    """Whether an event under way on channel ``a`` may still explain one on ``b`` (``_release`` waits)."""
-    if b == EXPRESSION:
-        return a in _EXPLAINS_EXPRESSION
-    return frozenset((a, b)) in _COMPETE
-
-
-def _outranks(o: Excursion, ex: Excursion) -> bool:
-    """Whether event ``o`` explains the overlapping event ``ex`` (which is then dropped)."""
-    if ex.channel == EXPRESSION:
-        return o.channel in _EXPLAINS_EXPRESSION and _overlap(o, ex)
-    return frozenset((o.channel, ex.channel)) in _COMPETE and _overlap(o, ex) and o.peak > ex.peak
-
-
-def _overlap(a: Excursion, b: Excursion) -> bool:
-    a_end = a.offset_s if a.offset_s is not None else math.inf
-    b_end = b.offset_s if b.offset_s is not None else math.inf
-    inter = min(a_end, b_end) - max(a.onset_s, b.onset_s)
-    if inter <= 0:
-        return False
-    union = max(a_end, b_end) - min(a.onset_s, b.onset_s)
-    return union == math.inf or inter / union >= 0.3
-
-
-__all__ = ["TALK_GAIN", "BaselineEvent", "CueEngine", "EarlyCue", "EarlyCueWithdrawn", "EarlyRule", "EngineConfig"]
+__all__ = [
+    "MOVING_ACT",
+    "TALK_GAIN",
+    "BaselineEvent",
+    "CueEngine",
+    "EarlyCue",
+    "EarlyCueWithdrawn",
+    "EarlyRule",
+    "EngineConfig",
+]

@@ -26,7 +26,7 @@ from callcoach.contract import LiveListener
 from callcoach.cues.vocabulary import CUE_NAMES, Cue
 from callcoach.live.state import LiveStatus
 from callcoach.playbook.types import Suggestion
-from callcoach.session import recorder as recorder_module
+from callcoach.session import _recorder
 from callcoach.session.recorder import LiveRecording, SessionRecorder
 from callcoach.session.schema import StoreError
 from callcoach.session.store import SessionStore
@@ -138,7 +138,7 @@ def test_a_disk_still_full_at_the_end_counts_what_was_lost(data_dir: Path) -> No
 
 
 def test_the_held_events_are_bounded(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(recorder_module, "_MAX_QUEUED", 50)
+    monkeypatch.setattr(_recorder, "_MAX_QUEUED", 50)  # the bound lives beside the writer that reads it
     store = SessionStore()
     rec = SessionRecorder(
         store, Listener(), source_kind="video", source_name="clip", context="general", flush_interval_s=0.02

@@ -18,13 +18,21 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from callcoach.core.marks import NOTE_KINDS, check_mark
 from callcoach.privacy.files import private_store
 from callcoach.session import settings, storefaults
+from callcoach.session._liveness import alive, process_started
+
+# The records live in _rows and are re-exported: callers import them from here.
+from callcoach.session._rows import CUE_FIELDS, SELF_FIELDS, SUGGESTION_FIELDS
+from callcoach.session._rows import CueRecord as CueRecord
+from callcoach.session._rows import MarkRecord as MarkRecord
+from callcoach.session._rows import SelfNoteRecord as SelfNoteRecord
+from callcoach.session._rows import SessionRow as SessionRow
+from callcoach.session._rows import SuggestionRecord as SuggestionRecord
 
 # StoreError is re-exported: callers that open a store catch it from here.
 from callcoach.session.schema import MIGRATIONS, migrate
@@ -37,156 +45,6 @@ SELF_KINDS = NOTE_KINDS
 
 class SessionNotFound(StoreError):
     pass
-
-
-# --- rows -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    id: int
-    started_at: float
-    ended_at: float | None
-    source_kind: str
-    source_name: str
-    context: str
-    playbook_version: str | None
-    status: str
-    cues: int = 0
-    suggestions: int = 0
-    marks: int = 0
-    self_notes: int = 0
-
-    def duration_s(self, now: float | None = None) -> float:
-        end = self.ended_at if self.ended_at is not None else (time.time() if now is None else now)
-        return max(0.0, end - self.started_at)
-
-
-@dataclass(frozen=True)
-class CueRecord:
-    cue: str
-    emotion: str | None
-    scale: str
-    onset_s: float
-    apex_s: float
-    offset_s: float | None
-    intensity: float
-    confidence: float
-    face: int
-    latency_ms: float | None = None
-
-
-@dataclass(frozen=True)
-class SuggestionRecord:
-    id: int
-    t_s: float
-    cue: str
-    face: int
-    region: str
-    plain: str
-    move: str
-    repair: str
-    say_nothing: bool
-    strength: str
-    context: str
-    confidence: float
-    supporting: tuple[str, ...] = ()
-    #: The user's last mark on it ("helped", "misread") or None.
-    mark: str | None = None
-
-
-@dataclass(frozen=True)
-class SelfNoteRecord:
-    """A self-coaching note about the user's own face (``callcoach.live.selfcoach.SelfNote``'s fields)."""
-
-    kind: str
-    t_s: float
-    #: The user's own cue for a leak; the other person's warm cue for a mirror check.
-    cue: str
-    face: int | None
-    message: str
-    confidence: float
-    remote_talking: bool
-
-
-@dataclass(frozen=True)
-class MarkRecord:
-    suggestion_id: int
-    kind: str
-    t: float
-
-
-_CUE_FIELDS = (
-    "cue",
-    "emotion",
-    "scale",
-    "onset_s",
-    "apex_s",
-    "offset_s",
-    "intensity",
-    "confidence",
-    "face",
-    "latency_ms",
-)
-_SUGGESTION_FIELDS = (
-    "t_s",
-    "cue",
-    "face",
-    "region",
-    "plain",
-    "move",
-    "repair",
-    "say_nothing",
-    "strength",
-    "context",
-    "confidence",
-)
-_SELF_FIELDS = ("kind", "t_s", "cue", "face", "message", "confidence", "remote_talking")
-
-
-# --- is the writer still alive? ---------------------------------------------------------------------------
-
-
-def _process_started(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (Linux), "zombie", or None where unknown."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rfind(")") + 2 :].split()
-    if not fields:
-        return None
-    return "zombie" if fields[0] in ("Z", "X") else (fields[19] if len(fields) > 19 else None)
-
-
-_SILENT_FOR_S = 12 * 3600.0
-
-
-def _alive(pid: int | None, started: str | None, last_seen_at: float | None) -> bool:
-    if pid is None or pid <= 0:
-        return False
-    if os.name == "nt":
-        # os.kill would terminate the process on Windows: trust the writer's heartbeat instead.
-        return last_seen_at is not None and time.time() - last_seen_at < 120.0
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # someone else's process holds that pid: ours is gone unless the start time matches
-    except OSError:
-        return False
-    now = _process_started(pid)
-    if now == "zombie":
-        return False
-    if now is None or started is None:
-        # No start time to compare (not Linux): a live writer beats twice a second, so a pid that has been
-        # silent for half a day is someone else's by now.
-        return last_seen_at is None or time.time() - last_seen_at < _SILENT_FOR_S
-    return now == started
-
-
-# --- the store --------------------------------------------------------------------------------------------
 
 
 class SessionStore:
@@ -333,28 +191,28 @@ class SessionStore:
             cursor = conn.execute(
                 "INSERT INTO sessions (started_at, source_kind, source_name, context, playbook_version, status,"
                 " pid, pid_started, last_seen_at) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)",
-                (now, source_kind, source_name, context, playbook_version, pid, _process_started(pid), now),
+                (now, source_kind, source_name, context, playbook_version, pid, process_started(pid), now),
             )
         return int(cursor.lastrowid or 0)
 
     @staticmethod
     def insert_cue(conn: sqlite3.Connection, session_id: int, cue: CueRecord, recorded_at: float) -> None:
-        values = tuple(getattr(cue, name) for name in _CUE_FIELDS)
+        values = tuple(getattr(cue, name) for name in CUE_FIELDS)
         conn.execute(
-            f"INSERT INTO cue_events (session_id, {', '.join(_CUE_FIELDS)}, recorded_at)"
-            f" VALUES (?, {', '.join('?' * len(_CUE_FIELDS))}, ?)",
+            f"INSERT INTO cue_events (session_id, {', '.join(CUE_FIELDS)}, recorded_at)"
+            f" VALUES (?, {', '.join('?' * len(CUE_FIELDS))}, ?)",
             (session_id, *values, recorded_at),
         )
 
     @staticmethod
     def insert_suggestion(conn: sqlite3.Connection, session_id: int, suggestion: Any, recorded_at: float) -> int:
         """``suggestion`` is a playbook ``Suggestion`` (or anything with its fields)."""
-        values = [getattr(suggestion, name) for name in _SUGGESTION_FIELDS]
-        values[_SUGGESTION_FIELDS.index("say_nothing")] = int(bool(suggestion.say_nothing))
+        values = [getattr(suggestion, name) for name in SUGGESTION_FIELDS]
+        values[SUGGESTION_FIELDS.index("say_nothing")] = int(bool(suggestion.say_nothing))
         supporting = ",".join(getattr(suggestion, "supporting", ()) or ())
         cursor = conn.execute(
-            f"INSERT INTO suggestions (session_id, {', '.join(_SUGGESTION_FIELDS)}, supporting, recorded_at)"
-            f" VALUES (?, {', '.join('?' * len(_SUGGESTION_FIELDS))}, ?, ?)",
+            f"INSERT INTO suggestions (session_id, {', '.join(SUGGESTION_FIELDS)}, supporting, recorded_at)"
+            f" VALUES (?, {', '.join('?' * len(SUGGESTION_FIELDS))}, ?, ?)",
             (session_id, *values, supporting, recorded_at),
         )
         return int(cursor.lastrowid or 0)
@@ -368,11 +226,11 @@ class SessionStore:
     def insert_self_note(conn: sqlite3.Connection, session_id: int, note: SelfNoteRecord, recorded_at: float) -> None:
         if note.kind not in SELF_KINDS:
             raise ValueError(f"a self note is one of {', '.join(SELF_KINDS)}, not {note.kind!r}")
-        values = [getattr(note, name) for name in _SELF_FIELDS]
-        values[_SELF_FIELDS.index("remote_talking")] = int(bool(note.remote_talking))
+        values = [getattr(note, name) for name in SELF_FIELDS]
+        values[SELF_FIELDS.index("remote_talking")] = int(bool(note.remote_talking))
         conn.execute(
-            f"INSERT INTO self_notes (session_id, {', '.join(_SELF_FIELDS)}, recorded_at)"
-            f" VALUES (?, {', '.join('?' * len(_SELF_FIELDS))}, ?)",
+            f"INSERT INTO self_notes (session_id, {', '.join(SELF_FIELDS)}, recorded_at)"
+            f" VALUES (?, {', '.join('?' * len(SELF_FIELDS))}, ?)",
             (session_id, *values, recorded_at),
         )
 
@@ -409,7 +267,7 @@ class SessionStore:
         stale = [
             r["id"]
             for r in self._query("SELECT id, pid, pid_started, last_seen_at FROM sessions WHERE status = 'running'")
-            if not _alive(r["pid"], r["pid_started"], r["last_seen_at"])
+            if not alive(r["pid"], r["pid_started"], r["last_seen_at"])
         ]
         for session_id in stale:
             ended = self._last_event_at(session_id)
@@ -475,13 +333,13 @@ class SessionStore:
 
     def cue_events(self, session_id: int) -> list[CueRecord]:
         rows = self._query(
-            f"SELECT {', '.join(_CUE_FIELDS)} FROM cue_events WHERE session_id = ? ORDER BY apex_s, id", (session_id,)
+            f"SELECT {', '.join(CUE_FIELDS)} FROM cue_events WHERE session_id = ? ORDER BY apex_s, id", (session_id,)
         )
         return [CueRecord(**dict(r)) for r in rows]
 
     def suggestions(self, session_id: int) -> list[SuggestionRecord]:
         rows = self._query(
-            f"SELECT g.id, {', '.join('g.' + f for f in _SUGGESTION_FIELDS)}, g.supporting,"
+            f"SELECT g.id, {', '.join('g.' + f for f in SUGGESTION_FIELDS)}, g.supporting,"
             " (SELECT kind FROM marks m WHERE m.suggestion_id = g.id ORDER BY m.t DESC, m.id DESC LIMIT 1) AS mark"
             " FROM suggestions g WHERE g.session_id = ? ORDER BY g.t_s, g.id",
             (session_id,),
@@ -504,6 +362,6 @@ class SessionStore:
 
     def self_notes(self, session_id: int) -> list[SelfNoteRecord]:
         rows = self._query(
-            f"SELECT {', '.join(_SELF_FIELDS)} FROM self_notes WHERE session_id = ? ORDER BY t_s, id", (session_id,)
+            f"SELECT {', '.join(SELF_FIELDS)} FROM self_notes WHERE session_id = ? ORDER BY t_s, id", (session_id,)
         )
         return [SelfNoteRecord(**{**dict(r), "remote_talking": bool(r["remote_talking"])}) for r in rows]

@@ -17,6 +17,7 @@ failing model or listener ends the self-coach in the ``error`` state, and the pa
 self-view match (callcoach.vision.selfview); the picture is never kept. The thread, the slot, the error state and
 the stop come from ``callcoach.sources.worker.FrameWorker``; baseline progress is read from the cue engine;
 when a face counts as gone or unreadable is decided by ``callcoach.live.facestate``, as in the live runner.
+Its states, counters and note wording are in ``callcoach.live.selfreport``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
 
 from callcoach.core.clock import Clock, Deadline
 from callcoach.core.contain import contained
@@ -35,6 +34,7 @@ from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.vocabulary import BaselineEvent, Cue
 from callcoach.live.facestate import LOCKED, FaceState
 from callcoach.live.mirror import WARM_CUES, MirrorResult, MirrorTracker
+from callcoach.live.selfreport import LEAK_LINES, MIRROR_LINES, LeakMode, SelfState, SelfStats, SelfStatus
 from callcoach.playbook.wording import note_refusal
 from callcoach.sources.base import Frame
 from callcoach.sources.worker import FrameWorker
@@ -43,25 +43,6 @@ from callcoach.vision.selfview import FaceHook, FaceTap, user_face
 
 _log = logging.getLogger(__name__)
 
-SelfState = Literal["starting", "calibrating", "ready", "no_face", "unreadable", "idle", "error", "stopped"]
-LeakMode = Literal["listening", "always"]
-
-#: The user's own cues reported as leaks, each line a guess about the user's own face; ``{when}`` is "while
-#: they were talking", or nothing outside listening (only shown with ``leak_mode="always"``). Left out:
-#: gaze_aversion (on a call the eyes go to the screen, notes and the other tile, not the camera, so a
-#: glance away is the normal state), blink_cluster (screens and dry eyes), micro_surprise and
-#: eyebrow_flash (engaged reactions, not leaks), and smiles (the mirror check's business).
-LEAK_LINES: dict[str, str] = {
-    "lip_compression": "you may have pressed your lips together{when}",
-    "unilateral_lip_pull": "one side of your mouth may have pulled up{when} (it can read as doubt)",
-    "micro_anger": "your brows and lips may have tightened for a moment{when}",
-    "nose_wrinkle": "your nose may have wrinkled for a moment{when}",
-    "micro_frown": "you may have frowned for a moment{when}",
-}
-_MIRROR_LINES = {
-    "mirror_met": "you seem to have smiled back",
-    "mirror_missed": "they may have smiled warmly: a smile back might land well",
-}
 _IDLE_AFTER_S = 1.0
 
 
@@ -80,44 +61,6 @@ def default_engine(baseline_seconds: float) -> CueEngine:
 #: The user's own face missing this long is said so (a frame or two is not); the same half second as the
 #: unreadable rule, named apart because it is a different decision.
 SELF_ABSENT_AFTER_S = 0.5
-
-
-@dataclass(frozen=True)
-class SelfStatus:
-    state: SelfState
-    #: One plain line for the panel's self-coaching row.
-    message: str
-    baseline_progress: float = 0.0
-
-
-@dataclass(frozen=True)
-class SelfStats:
-    """A snapshot of the counters; ``SelfCoach.stats`` makes a new one on each read."""
-
-    offered: int = 0
-    frames: int = 0
-    dropped: int = 0
-    skipped: int = 0
-    frames_with_face: int = 0
-    face_seen: bool = False
-    baseline_ready: bool = False
-    baseline_progress: float = 0.0
-    leaks: int = 0
-    leaks_quiet: int = 0
-    mirror_checks: int = 0
-    #: Warm remote cues inside an earlier check's window: answered by that check.
-    mirror_merged: int = 0
-    mirror_met: int = 0
-    mirror_missed: int = 0
-    mirror_unresolved: int = 0
-    errors: int = 0
-    error: str | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "type": "self_summary",
-            **{k: round(v, 3) if isinstance(v, float) else v for k, v in self.__dict__.items()},
-        }
 
 
 class SelfCoach(FrameWorker):
@@ -368,7 +311,7 @@ class SelfCoach(FrameWorker):
                     r.cue.apex_s,
                     r.cue.cue,
                     r.cue.face,
-                    _MIRROR_LINES[r.kind],
+                    MIRROR_LINES[r.kind],
                     confidence,
                     self._talking_near(r.cue.apex_s),
                 )

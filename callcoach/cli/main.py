@@ -21,7 +21,9 @@ from contextlib import contextmanager, suppress
 from types import ModuleType
 
 from callcoach import __version__
-from callcoach.cli.commands import EXTERNAL_COMMANDS, GROUP_HELP, ExternalCommand
+from callcoach.cli.commands import EXTERNAL_COMMANDS as EXTERNAL_COMMANDS  # re-exported: tests patch it here
+from callcoach.cli.commands import GROUP_HELP
+from callcoach.cli.commands import ExternalCommand as ExternalCommand
 from callcoach.errors import CallcoachError, UsageError
 
 Handler = Callable[[argparse.Namespace], int | None]

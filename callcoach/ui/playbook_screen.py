@@ -26,7 +26,11 @@ from callcoach.cues.vocabulary import REGION
 from callcoach.playbook.loader import default_playbook_path, user_playbook_path
 from callcoach.playbook.selector import context_choices, cue_names, preview
 from callcoach.playbook.watcher import PlaybookWatcher
-from callcoach.ui.playbook_entry import _SECTIONS, _Section, preview_caption, section_items, short_path, written_fields
+from callcoach.ui.playbook_entry import _SECTIONS, section_items
+from callcoach.ui.playbook_entry import _Section as _Section  # re-exported for the tests
+from callcoach.ui.playbook_entry import preview_caption as preview_caption
+from callcoach.ui.playbook_entry import short_path as short_path
+from callcoach.ui.playbook_entry import written_fields as written_fields
 from callcoach.ui.widgets import SuggestionCard, cue_words, region_words
 
 

@@ -11,6 +11,7 @@ from callcoach.cues._face import _Face
 from callcoach.cues.channels import CHANNELS, EXPRESSION
 from callcoach.cues.spotter import Excursion
 from callcoach.cues.vocabulary import Cue, EarlyCueWithdrawn, WithdrawReason
+from callcoach.cues.warmup import SMILES
 
 # Pairs of channels that see the same muscles from different sides; of two overlapping events only the
 # stronger is kept (a pressed-lip anger face is not also a separate lip compression).
@@ -61,6 +62,9 @@ def _release(st: _Face, t: float, now: float | None = None) -> Iterator[Cue | Ea
             keep.append(ex)
             continue
         cue = _cue(st, ex)
+        if _same_smile(st, cue):
+            yield from _settle(st, ex, None, t if now is None else now)
+            continue
         yield from _settle(st, ex, cue, t if now is None else now)
         yield _given(st, cue)
     st.pending = keep
@@ -73,6 +77,10 @@ def _release_open(st: _Face, open_: list[Excursion], now: float) -> Iterator[Cue
     for ex in sorted(open_, key=lambda e: -e.peak):
         # Still under way at the end: the same rule as for ended events, strongest first.
         cue = _cue(st, ex)
+        if _same_smile(st, cue):
+            kept.append(ex)  # given already, from the warm-up: it still explains its rivals
+            yield from _settle(st, ex, None, now)
+            continue
         if cue.cue in named or _explained(st, ex) or any(frozenset((k.channel, ex.channel)) in _COMPETE for k in kept):
             yield from _settle(st, ex, None, now)
             continue
@@ -83,9 +91,20 @@ def _release_open(st: _Face, open_: list[Excursion], now: float) -> Iterator[Cue
 
 
 def _given(st: _Face, cue: Cue) -> Cue:
-    """A cue that is given (not dropped): a micro spot inside its interval is the same movement."""
+    """A cue that is given (not dropped): a micro spot inside its interval is the same movement.
+
+    A smile given while a smile seen before the baseline was ready is still under way is that smile: it
+    is measured against the resting face, so it is kept and the early one dropped (``cues.warmup``)."""
     st.spans.append((cue.onset_s, cue.offset_s if cue.offset_s is not None else math.inf))
+    if cue.cue in SMILES and st.warm.open:
+        st.warm.taken = True
     return cue
+
+
+def _same_smile(st: _Face, cue: Cue) -> bool:
+    """A smile inside one already given from before the baseline was ready is that smile, given once."""
+    end = cue.offset_s if cue.offset_s is not None else math.inf
+    return cue.cue in SMILES and any(a <= end and cue.onset_s <= b for a, b in st.warm_spans)
 
 
 def _settle(st: _Face, ex: Excursion, cue: Cue | None, t: float) -> list[EarlyCueWithdrawn]:

@@ -14,6 +14,7 @@ from callcoach.cues.features import FLOORS
 from callcoach.cues.micro import MicroConfig, MicroEvent, micro_cue
 from callcoach.cues.spotter import BlinkCluster, Excursion
 from callcoach.cues.vocabulary import MICRO_MAX_S, Cue, EarlyCue
+from callcoach.cues.warmup import WarmupSmile
 
 _FER_EMOTIONS = {"happiness", "sadness", "fear", "disgust", "anger", "surprise"}
 
@@ -59,6 +60,24 @@ def _cue(st: _Face, ex: Excursion) -> Cue:
         offset_s=ex.offset_s,
         intensity=intensity,
         confidence=confidence,
+        face=st.face_id,
+    )
+
+
+def _warmup_cue(st: _Face, smile: WarmupSmile) -> Cue:
+    """A smile seen before the resting face was known: read as felt (the appearance model is sure of
+    happiness, as for a smile named by a sure reading), its intensity the smile's breadth, and no more
+    confidence than a cue with nothing to support it (no resting face to measure it against)."""
+    end = smile.offset_s if smile.offset_s is not None else smile.apex_s
+    return Cue(
+        cue="duchenne_smile",
+        emotion="happiness",
+        scale="micro" if end - smile.onset_s <= MICRO_MAX_S else "macro",
+        onset_s=smile.onset_s,
+        apex_s=smile.apex_s,
+        offset_s=smile.offset_s,
+        intensity=smile.peak,
+        confidence=0.45,
         face=st.face_id,
     )
 

@@ -20,6 +20,7 @@ from callcoach.cues.features import INDEX, feature_vector
 from callcoach.cues.micro import MicroSpotter
 from callcoach.cues.spotter import BlinkClusterSpotter, Excursion, Spotter
 from callcoach.cues.talking import TalkDetector
+from callcoach.cues.warmup import WarmupWatcher
 from callcoach.vision.types import FaceObservation
 
 _EYE_FEATURES = np.array(
@@ -96,6 +97,10 @@ class _Face:
     spans: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=16))
     #: The last frame with a movement under way on a channel that explains a held expression.
     explained_t: float = -math.inf
+    #: Smiles seen before the baseline is ready (cues.warmup).
+    warm: WarmupWatcher = field(default_factory=WarmupWatcher)
+    #: Intervals of the smiles given from the warm-up (offset None: inf).
+    warm_spans: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=4))
 
 
 def _follow_head(st: _Face, face: FaceObservation, t: float) -> None:

@@ -79,7 +79,7 @@ _STEADY_SIGNALS = np.array(
 # more false cues (a still face's noise picked a biased reference); a real smile adds about 2.
 _ENERGY_TOL = 0.5
 # Calm frames needed before they alone define the reference (and before a waiting baseline is trusted).
-_MIN_CALM = 5
+MIN_CALM = 5
 
 
 def expression_energy(blendshapes: Mapping[str, float], emotion: Mapping[str, float] | None) -> tuple[float, bool]:
@@ -187,7 +187,7 @@ class RobustBaseline:
         return False
 
     def _calm_seen(self) -> bool:
-        return int(self._calm[: self._n].sum()) >= _MIN_CALM
+        return int(self._calm[: self._n].sum()) >= MIN_CALM
 
     def _steady(self, t_s: float) -> bool:
         """The last ``warmup_s`` held one expression: a resting face, even one that looks happy or sad.
@@ -212,7 +212,7 @@ class RobustBaseline:
         if recent.size:
             idx = recent
         calm = idx[self._calm[idx]]
-        pool = calm if calm.size >= _MIN_CALM else idx
+        pool = calm if calm.size >= MIN_CALM else idx
         energy = self._energy[pool]
         low, high = np.percentile(energy, [10, 90])
         # Frames near the quietest level. The tolerance grows with the spread, and is never nil: a still

@@ -27,11 +27,12 @@ from callcoach.cues._arbitrate import (
     _MERGE_GAP_S,
     _add_or_merge,
     _explained,
+    _given,
     _release,
     _release_open,
     _withdraw,
 )
-from callcoach.cues._describe import _blink_cue, _early_cue, _micro_cues
+from callcoach.cues._describe import _blink_cue, _early_cue, _micro_cues, _warmup_cue
 from callcoach.cues._face import (
     _REGION_CHANNELS,
     MOVING_ACT,
@@ -50,6 +51,7 @@ from callcoach.cues.features import FLOORS, INDEX
 from callcoach.cues.micro import MicroConfig, MicroSpotter
 from callcoach.cues.spotter import Excursion, Spotter
 from callcoach.cues.vocabulary import BaselineEvent, Cue, EarlyCue, EarlyCueWithdrawn
+from callcoach.cues.warmup import WarmupSmile
 from callcoach.errors import CueError
 from callcoach.vision.types import FaceObservation, FrameObservation
 
@@ -170,6 +172,8 @@ class CueEngine:
         if st.micro is not None:
             st.micro.add(t, x_raw, dict(face.emotion) if face.emotion else None)
         energy, calm = expression_energy(face.blendshapes, face.emotion)
+        if not base.ready or st.warm.open:
+            yield from self._watch_warmup(st, face, t, calm)
         if not base.ready:
             # Covered eyes are left out of the warm-up (the landmarks only guess them there). A
             # covered mouth still counts there: leaving it out delays the crying clip's baseline past her
@@ -207,6 +211,22 @@ class CueEngine:
         yield from _release(st, t)
         if st.micro is not None and not talking:
             yield from _micro_cues(st, st.micro.poll(t), self.config.micro_config)
+
+    def _watch_warmup(self, st: _Face, face: FaceObservation, t: float, calm: bool) -> Iterator[Cue]:
+        """A smile before the resting face is known (``cues.warmup``), given once it ends."""
+        b = face.blendshapes
+        smile_bs = (b.get("mouthSmileLeft", 0.0) + b.get("mouthSmileRight", 0.0)) / 2
+        happy = face.emotion.get("happiness") if face.emotion else None
+        readable = "mouth" not in st.hidden and st.head_speed <= self.config.max_head_speed
+        smile = st.warm.update(t, happy, smile_bs, readable, calm)
+        if smile is not None:
+            yield self._give_warm(st, smile)
+
+    @staticmethod
+    def _give_warm(st: _Face, smile: WarmupSmile) -> Cue:
+        cue = _given(st, _warmup_cue(st, smile))
+        st.warm_spans.append((cue.onset_s, cue.offset_s if cue.offset_s is not None else math.inf))
+        return cue
 
     def _turn_cut(self, st: _Face, t: float) -> Iterator[Cue | EarlyCueWithdrawn]:
         """The head turns too fast or too far: channels are muted and movements under way are cut."""
@@ -273,6 +293,9 @@ class CueEngine:
             cluster = st.blinks.finish(st.last_t)
             if cluster is not None:
                 yield _blink_cue(st, cluster)
+            warm = st.warm.finish(st.last_t)
+            if warm is not None:
+                yield self._give_warm(st, warm)
             micro = st.micro.finish() if st.micro is not None and st.baseline.ready and not st.talking else []
             ended = [e for e in st.pending if e.offset_s is not None]
             open_ = [e for e in st.pending if e.offset_s is None]

@@ -223,8 +223,11 @@ class PlaybookWatcher:
     def check(self) -> bool:
         """Reload now if the file changed, and wait for it (at most ``timeout_s``); True when a new
         playbook has taken effect since the last ``poll()`` or ``check()``."""
-        if not self._lock.acquire(blocking=False):
-            return False  # another thread is already reloading
+        # Another thread may be polling: it holds the lock only for a moment (poll never waits), so wait for
+        # it. Returning at once left a file just written by the editor unread until the next poll (seen under
+        # load: the playbook screen's edit had not reached the live selector).
+        if not self._lock.acquire(timeout=self.timeout_s):
+            return False
         try:
             self._next_check = self._clock() + self.interval_s
             load = self._pending or self._start_if_changed()

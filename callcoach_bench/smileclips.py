@@ -12,6 +12,10 @@ baseline), so a window that opens on a smile is read as a clip that opens on one
 crop and CNN, as ``bench real`` reproduces it) on every second frame, smile present when happiness is its
 top class for ``HELD_S`` in a row (the engine's own shortest held expression); and answering "smile"
 every time. Nothing is written; the clips are read where they are (their licences are in the labels file).
+
+Two asymmetries to keep in mind: presence is scored per window, so a cue anywhere in a window counts
+(not only inside the labelled smile), and a callcoach cue counts however short it is (its spotters
+already require a movement to last), while fer's frames must agree for ``HELD_S``.
 """
 
 from __future__ import annotations
@@ -19,13 +23,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from callcoach.errors import UsageError
+from callcoach.errors import CallcoachError, UsageError
 
 SMILE_CUES = ("duchenne_smile", "polite_smile")
 HELD_S = 0.35
@@ -43,12 +48,18 @@ def load_labels(path: Path) -> list[Item]:
     """The labelled windows (lines starting with ``#`` are notes)."""
     try:
         lines = [ln for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
-        return [
-            Item(r["clip"], float(r["start_s"]), float(r["end_s"]), r["smile"].strip() == "1")
-            for r in csv.DictReader(lines)
-        ]
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read the labels {path}: {exc}") from exc
+    items = []
+    for n, r in enumerate(csv.DictReader(lines), start=2):
+        try:
+            start, end, smile = float(r["start_s"]), float(r["end_s"]), r["smile"].strip()
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise UsageError(f"cannot read the labels {path}, row {n}: {exc!r}") from exc
+        if smile not in ("0", "1") or not (0.0 <= start < end < math.inf) or not r.get("clip"):
+            raise UsageError(f"cannot read the labels {path}, row {n}: want clip, 0 <= start_s < end_s, smile 0 or 1")
+        items.append(Item(r["clip"], start, end, smile == "1"))
+    return items
 
 
 def scores(truth: Sequence[bool], said: Sequence[bool]) -> dict[str, float | int]:
@@ -90,11 +101,14 @@ def run_items(items: Sequence[Item], root: Path) -> list[dict[str, Any]]:
         path = root / item.clip
         if not path.is_file():
             raise UsageError(f"no clip {path}: see the labels file for how to get it")
-        frames = [
-            Frame(index=f.index, t_s=f.t_s - item.start_s, image=f.image)
-            for f in VideoFileSource(path).frames()
-            if item.start_s <= f.t_s < item.end_s
-        ]
+        frames = []
+        for f in VideoFileSource(path).frames():
+            if f.t_s >= item.end_s:
+                break  # frames come in time order: no need to decode the rest of the file
+            if f.t_s >= item.start_s:
+                frames.append(Frame(index=f.index, t_s=f.t_s - item.start_s, image=f.image))
+        if not frames:
+            raise UsageError(f"no frames in {item.clip} between {item.start_s} and {item.end_s} s")
         vision = VisionPipeline(live=False)
         try:
             cues = [
@@ -142,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         rows = run_items(load_labels(args.labels), args.root)
-    except UsageError as exc:
+    except CallcoachError as exc:
         print(f"smileclips: {exc}", file=sys.stderr)
         return 2
     summary = report(rows)

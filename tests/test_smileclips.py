@@ -26,6 +26,10 @@ def test_a_broken_labels_file_is_one_clear_error(tmp_path: Path) -> None:
         load_labels(bad)
     with pytest.raises(UsageError, match="cannot read the labels"):
         load_labels(tmp_path / "missing.csv")
+    for row in ("x.mp4,0,10", "x.mp4,0,10,yes", "x.mp4,10,5,1", "x.mp4,0,nan,1", ",0,10,1"):
+        bad.write_text(f"clip,start_s,end_s,smile\n{row}\n")
+        with pytest.raises(UsageError, match="row 2"):
+            load_labels(bad)
 
 
 def test_scores_count_the_smile_class() -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from scripted import SMILE, Move, Script
 
 from callcoach.cues.engine import CueEngine, EngineConfig
-from callcoach.cues.vocabulary import BaselineEvent, Cue
+from callcoach.cues.vocabulary import BaselineEvent, Cue, EarlyCueWithdrawn
 from callcoach.cues.warmup import MIN_S, SMILE_BS, WarmupWatcher
 from callcoach.vision.types import FrameObservation
 
@@ -133,6 +133,52 @@ def test_a_smile_under_way_when_the_baseline_is_ready_is_given_once() -> None:
     assert ready is not None and ready < 3.0
     smiles = [c for c in cues if c.cue in ("duchenne_smile", "polite_smile")]
     assert len(smiles) == 1, cues
+    assert smiles[0].onset_s >= 2.9 and smiles[0].confidence > 0.45  # the channel's, against the resting face
+
+
+def test_a_smile_rising_before_the_baseline_and_going_on_after_it_is_the_channels_cue() -> None:
+    # At rest, then smiling from 1.0 s to 4.0 s; the baseline is ready at 2 s, mid-smile. Both readers see
+    # it: it is given once, by the smile channel (measured against the resting face), and an early cue
+    # announced for it is confirmed, not withdrawn.
+    script = Script(duration=7.0, fps=FPS, moves=[Move(1.0, 4.0, SMILE, apex=2.5)])
+    engine = CueEngine(EngineConfig(baseline_seconds=2.0, early=True))
+    events = [e for o in with_appearance(script, happy_when=0.3) for e in engine.update(o)] + list(engine.finish())
+    smiles = [e for e in events if isinstance(e, Cue) and e.cue in ("duchenne_smile", "polite_smile")]
+    assert len(smiles) == 1, smiles
+    assert smiles[0].confidence > 0.45
+    final_at = events.index(smiles[0])
+    assert not [e for e in events[final_at:] if isinstance(e, EarlyCueWithdrawn) and e.cue == smiles[0].cue]
+
+
+def drop_faces(frames: Iterator[FrameObservation], start: float, end: float) -> Iterator[FrameObservation]:
+    """The face is gone from ``start`` to ``end`` s (it left the picture)."""
+    for obs in frames:
+        yield dataclasses.replace(obs, faces=()) if start <= obs.t_s < end else obs
+
+
+def hide_mouth(frames: Iterator[FrameObservation], start: float, end: float) -> Iterator[FrameObservation]:
+    """A hand over the mouth from ``start`` to ``end`` s (vision's hidden regions)."""
+    for obs in frames:
+        if start <= obs.t_s < end:
+            obs = dataclasses.replace(
+                obs, faces=tuple(dataclasses.replace(f, hidden=frozenset({"mouth"})) for f in obs.faces)
+            )
+        yield obs
+
+
+def test_a_face_lost_mid_smile_does_not_leave_the_smile_under_way_to_the_end() -> None:
+    script = Script(duration=8.0, fps=FPS, moves=[Move(0.5, 6.0, SMILE, apex=1.0)])
+    cues, _ = run(drop_faces(with_appearance(script, happy_when=0.3), 1.5, 8.0))
+    assert all(c.offset_s is not None and c.offset_s <= 1.6 for c in cues), cues
+
+
+def test_two_smiles_apart_are_not_joined_across_a_long_loss_or_a_covered_mouth() -> None:
+    moves = [Move(0.3, 2.0, SMILE, apex=0.8), Move(4.5, 6.5, SMILE, apex=5.0)]
+    for cover in (drop_faces, hide_mouth):
+        frames = cover(with_appearance(Script(duration=9.0, fps=FPS, moves=moves), happy_when=0.3), 1.2, 4.6)
+        cues, _ = run(frames)
+        smiles = [c for c in cues if c.cue in ("duchenne_smile", "polite_smile")]
+        assert not [c for c in smiles if c.onset_s < 1.2 and (c.offset_s is None or c.offset_s > 4.6)], (cover, cues)
 
 
 def test_a_later_smile_after_a_warm_up_one_is_its_own_cue() -> None:

@@ -11,7 +11,7 @@ from callcoach.cues._face import _Face
 from callcoach.cues.channels import CHANNELS, EXPRESSION
 from callcoach.cues.spotter import Excursion
 from callcoach.cues.vocabulary import Cue, EarlyCueWithdrawn, WithdrawReason
-from callcoach.cues.warmup import SMILES
+from callcoach.cues.warmup import GAP_S, SMILES
 
 # Pairs of channels that see the same muscles from different sides; of two overlapping events only the
 # stronger is kept (a pressed-lip anger face is not also a separate lip compression).
@@ -102,9 +102,10 @@ def _given(st: _Face, cue: Cue) -> Cue:
 
 
 def _same_smile(st: _Face, cue: Cue) -> bool:
-    """A smile inside one already given from before the baseline was ready is that smile, given once."""
+    """A smile inside one already given from before the baseline was ready is that smile, given once (one
+    that reaches beyond it is a smile of its own, and is kept)."""
     end = cue.offset_s if cue.offset_s is not None else math.inf
-    return cue.cue in SMILES and any(a <= end and cue.onset_s <= b for a, b in st.warm_spans)
+    return cue.cue in SMILES and any(a <= cue.onset_s and end <= b + GAP_S for a, b in st.warm_spans)
 
 
 def _settle(st: _Face, ex: Excursion, cue: Cue | None, t: float) -> list[EarlyCueWithdrawn]:

@@ -32,7 +32,7 @@ from callcoach.cues._arbitrate import (
     _release_open,
     _withdraw,
 )
-from callcoach.cues._describe import _blink_cue, _early_cue, _micro_cues, _warmup_cue
+from callcoach.cues._describe import _blink_cue, _cue, _early_cue, _micro_cues, _warmup_cue
 from callcoach.cues._face import (
     _REGION_CHANNELS,
     MOVING_ACT,
@@ -43,7 +43,7 @@ from callcoach.cues._face import (
     _talking,
     _track_emotion,
 )
-from callcoach.cues.aus import action_units, fuse
+from callcoach.cues.aus import action_units, fuse, top_emotion
 from callcoach.cues.baseline import RobustBaseline, expression_energy
 from callcoach.cues.channels import CHANNELS, EXPRESSION, TALK_GAIN, ApexData, activations, expression_activation
 from callcoach.cues.early import EarlyAnnouncer, EarlyRule
@@ -51,7 +51,7 @@ from callcoach.cues.features import FLOORS, INDEX
 from callcoach.cues.micro import MicroConfig, MicroSpotter
 from callcoach.cues.spotter import Excursion, Spotter
 from callcoach.cues.vocabulary import BaselineEvent, Cue, EarlyCue, EarlyCueWithdrawn
-from callcoach.cues.warmup import WarmupSmile
+from callcoach.cues.warmup import SMILES, WarmupSmile
 from callcoach.errors import CueError
 from callcoach.vision.types import FaceObservation, FrameObservation
 
@@ -155,6 +155,10 @@ class CueEngine:
             yield from self._update_face(state, face, obs.t_s)
         for face_id, state in self._faces.items():
             if face_id not in seen and obs.t_s - state.last_t > self.config.lost_after_s:
+                warm = state.warm.interrupt()
+                given = self._give_warm(state, warm) if warm is not None else None
+                if given is not None:
+                    yield given
                 for spotter in state.spotters.values():
                     spotter.interrupt(obs.t_s)
                 if state.micro is not None:
@@ -219,13 +223,25 @@ class CueEngine:
         happy = face.emotion.get("happiness") if face.emotion else None
         readable = "mouth" not in st.hidden and st.head_speed <= self.config.max_head_speed
         smile = st.warm.update(t, happy, smile_bs, readable, calm)
-        if smile is not None:
-            yield self._give_warm(st, smile)
+        given = self._give_warm(st, smile) if smile is not None else None
+        if given is not None:
+            yield given
 
     @staticmethod
-    def _give_warm(st: _Face, smile: WarmupSmile) -> Cue:
+    def _give_warm(st: _Face, smile: WarmupSmile) -> Cue | None:
+        """The warm-up smile's cue, unless the smile channels see the same smile: theirs is measured against
+        the resting face, and its early cue, if one was announced, must be confirmed, not withdrawn."""
+        end = smile.offset_s if smile.offset_s is not None else math.inf
+        for ex in st.pending:
+            overlaps = ex.onset_s <= end and (ex.offset_s is None or ex.offset_s >= smile.onset_s)
+            if overlaps and (ex.channel == "smile" or (ex.channel == EXPRESSION and _cue(st, ex).cue in SMILES)):
+                return None
+        reading = st.reading
+        held_happy = st.spotters[EXPRESSION].active and reading is not None and top_emotion(reading) == "happiness"
+        if st.spotters["smile"].active or held_happy:
+            return None
         cue = _given(st, _warmup_cue(st, smile))
-        st.warm_spans.append((cue.onset_s, cue.offset_s if cue.offset_s is not None else math.inf))
+        st.warm_spans.append((cue.onset_s, end))
         return cue
 
     def _turn_cut(self, st: _Face, t: float) -> Iterator[Cue | EarlyCueWithdrawn]:
@@ -294,8 +310,9 @@ class CueEngine:
             if cluster is not None:
                 yield _blink_cue(st, cluster)
             warm = st.warm.finish(st.last_t)
-            if warm is not None:
-                yield self._give_warm(st, warm)
+            given = self._give_warm(st, warm) if warm is not None else None
+            if given is not None:
+                yield given
             micro = st.micro.finish() if st.micro is not None and st.baseline.ready and not st.talking else []
             ended = [e for e in st.pending if e.offset_s is not None]
             open_ = [e for e in st.pending if e.offset_s is None]

@@ -90,7 +90,9 @@ class WarmupWatcher:
         if happiness is not None:
             self._happy = happiness
         if not readable:
-            return None
+            # Covered or turning away for longer than a blink-long break: what comes after is not known to
+            # be the same smile (the channels cut a movement under a hand, too).
+            return self.interrupt() if self._onset is not None and t - self._last_t > GAP_S else None
         happy = self._happy
         smiling = happy is not None and happy >= SURE_P and smile_bs >= SMILE_BS
         clearly_not = (happy is not None and happy < SWITCH_P) or smile_bs < SMILE_BS / 2
@@ -118,8 +120,19 @@ class WarmupWatcher:
         self._clear_seen = self._clear_seen or (self._clear_since is not None and t - self._clear_since > GAP_S)
         return ended
 
+    def interrupt(self) -> WarmupSmile | None:
+        """The face is lost or unreadable: a smile seen to begin ends where it was last seen; one seen since
+        the first frames is dropped (it never showed it was not the face at rest)."""
+        if self._onset is None:
+            return None
+        if not self._begun_seen:
+            self._onset = None
+            return None
+        return self._close(self._last_t)
+
     def finish(self, t: float) -> WarmupSmile | None:
-        """End of input at ``t``: a smile still under way has no offset; one in its gap ended.
+        """End of input at ``t``: a smile still showing (or within ``GAP_S`` of its last frame) is still under
+        way and has no offset; one that had ended for longer ends at its last frame.
 
         A smile seen since the face's first frames that has not shown it was no resting face is not given:
         with nothing to compare it to, it is indistinguishable from a face that looks happy at rest."""

@@ -32,7 +32,7 @@ from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
 from callcoach.playbook.types import Suggestion
 from callcoach.session.store import CueRecord, SelfNoteRecord, SessionStore
 
-_log = logging.getLogger(__name__)
+_log = logging.getLogger("callcoach.session.recorder")  # the name it had before the split
 #: Marks can only refer to suggestions still remembered; the panel only ever marks the newest one.
 _REMEMBERED = 256
 #: If the disk refuses writes for a long time, keep the newest events rather than grow without bound.

@@ -44,7 +44,6 @@ class WarmupSmile:
     #: None while it was still under way at the end of the input.
     offset_s: float | None
     peak: float
-    happiness: float
 
 
 class WarmupWatcher:
@@ -55,8 +54,6 @@ class WarmupWatcher:
         self._onset: float | None = None
         self._apex_t = 0.0
         self._peak = 0.0
-        self._happy_sum = 0.0
-        self._n = 0
         self._last_t = 0.0  # the last frame of the smile under way
         #: A readable frame clearly without a smile was seen: a smile after it is seen to begin.
         self._clear_seen = False
@@ -97,14 +94,12 @@ class WarmupWatcher:
         smiling = happy is not None and happy >= SURE_P and smile_bs >= SMILE_BS
         clearly_not = (happy is not None and happy < SWITCH_P) or smile_bs < SMILE_BS / 2
         ended = None
-        if smiling and happy is not None:
+        if smiling:
             if self._onset is None:
-                self._onset, self._peak, self._happy_sum, self._n = t, 0.0, 0.0, 0
+                self._onset, self._peak = t, 0.0
                 self._begun_seen, self.taken = self._clear_seen, False
             if smile_bs > self._peak:
                 self._peak, self._apex_t = smile_bs, t
-            self._happy_sum += happy
-            self._n += 1
         if self._onset is not None and not clearly_not:
             self._last_t, self._calm_after = t, 0
         elif self._onset is not None and t - self._last_t > GAP_S:
@@ -150,4 +145,4 @@ class WarmupWatcher:
         end = offset if offset is not None else self._last_t
         if self.taken or end - onset < MIN_S:
             return None
-        return WarmupSmile(onset, self._apex_t, offset, self._peak, self._happy_sum / max(1, self._n))
+        return WarmupSmile(onset, self._apex_t, offset, self._peak)

@@ -92,10 +92,20 @@ def test_lips_pressed_alone_stay_lip_compression_though_the_reading_leans_to_ang
     assert named(r) == [("lip_compression", None)]
 
 
-def test_pressed_lips_with_a_raised_chin_are_named_by_a_clear_but_unsure_reading() -> None:
+def test_pressed_lips_with_a_raised_chin_alone_stay_lip_compression() -> None:
+    # Pressing the lips pushes the lower lip up (AU17): the reading leans to sadness from the press alone
+    # (a listener's mild press on a real talking clip was named micro_frown from it, docs/detector.md).
     r = run({**LIP_PRESS, "mouthShrugLower": 0.8})
-    assert SWITCH_P <= r.read["sadness"] < SURE_P  # under the sure reading: the switch rule names it
+    assert r.read["sadness"] >= SWITCH_P  # the switch rule alone would name it sadness
     assert max(v for k, v in r.peaks.items() if k not in ("compression", EXPRESSION)) < 1.0
+    assert named(r) == [("lip_compression", None)]
+
+
+def test_pressed_lips_in_a_sad_face_are_named_by_the_clear_reading() -> None:
+    # The same press with the inner brows raised and the corners a little down (AU1, AU15): the rest of
+    # the face shows sadness too.
+    r = run({**LIP_PRESS, "mouthShrugLower": 0.8, "browInnerUp": 0.3, "mouthFrownLeft": 0.05, "mouthFrownRight": 0.05})
+    assert r.read["sadness"] >= SWITCH_P
     assert named(r) == [("micro_frown", "sadness")]
 
 
@@ -127,7 +137,11 @@ def test_pressed_lips_are_named_only_when_the_rest_of_the_face_shows_the_emotion
     top = max(alone, key=alone.__getitem__)
     assert top == "anger" and alone["anger"] - alone["neutral"] >= SWITCH_MARGIN  # the switch alone would fire
     assert name_cue("compression", _apex(pressed), alone) == ("lip_compression", None)
-    sad = pressed | {"AU17": 0.8, "AU15": 0.3}
+    chin = pressed | {"AU17": 0.8}  # the lower lip pushed up by the press itself
+    leaning = fuse(chin, None)
+    assert max(leaning, key=leaning.__getitem__) == "sadness"
+    assert name_cue("compression", _apex(chin), leaning) == ("lip_compression", None)
+    sad = pressed | {"AU17": 0.8, "AU15": 0.3, "AU1": 0.3}
     reading = fuse(sad, None)
     assert max(reading, key=reading.__getitem__) == "sadness"
     assert name_cue("compression", _apex(sad), reading) == ("micro_frown", "sadness")

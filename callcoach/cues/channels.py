@@ -210,8 +210,10 @@ SWITCH_MARGIN = 0.2
 SURE_P = 0.75
 #: ... and for surprise on a brow raise, the eyes widened or the lips parted at least this much (AU 0..1).
 SURPRISE_OPEN_AU = 0.1
-#: The action units of pressed lips: the compression channel's own movement.
-LIP_AUS = ("AU23", "AU24")
+#: The action units of pressed lips: the compression channel's own movement. AU17 (MediaPipe's
+#: mouthShrugLower, the lower lip pushed up) rises with every press: left in, a listener's mild press read
+#: as sadness from it alone (a real talking clip, docs/detector.md); taking it out changed no photo's cue.
+LIP_AUS = ("AU17", "AU23", "AU24")
 
 
 def laughing(apex: ApexReading) -> bool:
@@ -290,7 +292,7 @@ def _held(apex: ApexReading, reading: Mapping[str, float] | None, sure: str | No
 
 def _pressed(apex: ApexReading, reading: Mapping[str, float] | None, sure: str | None) -> tuple[str, str | None]:
     """Pressed lips belong to the emotion the reading clearly names (anger, sadness ...) when the rest of the
-    face shows one too: the reading without the lips' own AUs (23, 24) is not neutral. Lips pressed alone
+    face shows one too: the reading without the lips' own AUs (17, 23, 24) is not neutral. Lips pressed alone
     stay ``lip_compression`` however the reading takes them (pressed lips weigh towards anger)."""
     emotion = _pick("compression", "neutral", reading)
     if emotion == "neutral" or reading is None:

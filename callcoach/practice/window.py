@@ -113,7 +113,7 @@ class FlashWindow:
         self.stimuli, self.clock, self.title = stimuli, clock, title
         self.masks = {face: mask_for(imgs["neutral"]) for face, imgs in stimuli.faces.items()}
         self._costs: list[float] = []
-
+        self._key = -1  # the key the last draw's waitKey returned (-1: none)
         self.x, self.y = x, y
         if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             # Qt would abort the whole process without a display: say so first.
@@ -150,7 +150,8 @@ class FlashWindow:
         """Draw ``image``; returns when the draw has been handed to the display (the presentation time)."""
         start = self.clock()
         cv2.imshow(self.title, image)
-        cv2.waitKey(1)
+        # The draw reaches the screen inside this waitKey, so a quick answer can arrive in it: kept for ask().
+        self._key = int(cv2.waitKey(1))
         done = self.clock()
         # Drawing takes a few ms (more on a busy machine): the estimate lets the mask's draw start that much
         # early, so that it lands on time.
@@ -207,14 +208,17 @@ class FlashWindow:
         labels = LABELS[mode]
         legend = [f"{i + 1}  {label.replace('_', ' ')}" for i, label in enumerate(labels)] + ["0  nothing shown"]
         self._show(self._blank("What did you see?", legend, shade=ASK_SHADE))
+        # A key pressed as the question appeared arrives in the draw's own waitKey: it answers too (it was
+        # dropped before, and a quick answer on a busy machine was lost).
+        key = self._key & 0xFF
         while True:
-            key = cv2.waitKey(50) & 0xFF
             if key in _KEYS_QUIT:
                 return None
             if ord("0") <= key <= ord("9") and key - ord("0") <= len(labels):
                 return str(key - ord("0"))
             if cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
                 return None
+            key = cv2.waitKey(50) & 0xFF
 
     def replay(self, stimulus: Stimulus, seconds: float = 2.0) -> None:
         """Slow motion after a miss: rest to apex and back over ``seconds``, the right label written on it."""

@@ -7,8 +7,8 @@ The labels give one row per second of a clip: ``talking``, ``silent`` or ``unsur
 enlarged crops of the mouth (8 frames a second), with no detector involved (the labels file says how).
 Each clip runs whole through what ``callcoach analyze`` runs; a second counts as read "talking" when the
 engine's talking flag (``CueEngine.face_talking``) is up on at least half of its frames with a face.
-Printed per clip: the share of ``talking`` seconds read as talking (recall), and the share of ``silent``
-seconds read as talking (false alarms); ``unsure`` seconds are left out. Nothing is written; the clips
+Printed per clip: how many ``talking`` seconds were read as talking (recall), and how many ``silent``
+seconds were (false alarms); ``unsure`` seconds, and seconds without a face, are left out. Nothing is written; the clips
 are read where they are (see ``talking_smiles.csv`` for where they come from).
 """
 

@@ -141,7 +141,14 @@ def test_pressed_lips_are_named_only_when_the_rest_of_the_face_shows_the_emotion
     leaning = fuse(chin, None)
     assert max(leaning, key=leaning.__getitem__) == "sadness"
     assert name_cue("compression", _apex(chin), leaning) == ("lip_compression", None)
-    sad = pressed | {"AU17": 0.8, "AU15": 0.3, "AU1": 0.3}
+    # Corners a little down with the raised chin (AU15 0.3): the rest of the face reads neutral once AU17
+    # goes with the lips, so this stays pressed lips (it was micro_frown before AU17 counted as the lips').
+    shrug = chin | {"AU15": 0.3}
+    assert name_cue("compression", _apex(shrug), fuse(shrug, None)) == ("lip_compression", None)
+    # Corners clearly down (AU15 0.6), or the inner brows raised too (AU1): sadness shows beyond the lips.
+    for sad in (chin | {"AU15": 0.6}, shrug | {"AU1": 0.3}):
+        assert name_cue("compression", _apex(sad), fuse(sad, None)) == ("micro_frown", "sadness")
+    sad = shrug | {"AU1": 0.3}
     reading = fuse(sad, None)
     assert max(reading, key=reading.__getitem__) == "sadness"
     assert name_cue("compression", _apex(sad), reading) == ("micro_frown", "sadness")

@@ -47,6 +47,8 @@ ASK_SHADE = 24
 FRAME_MS = 1000.0 / 60.0
 _SPIN_S = 0.012  # sleep() can wake late on a busy machine; the last 12 ms are spun
 _KEYS_QUIT = (27, ord("q"))
+#: At most this many keys typed before the question are thrown away (a key held down repeats).
+_FLUSH_MAX = 20
 
 
 class _Rush:
@@ -207,8 +209,12 @@ class FlashWindow:
         """The answer by key: 1..n in the legend's order, 0 for none; None when the user quits (Esc, q)."""
         labels = LABELS[mode]
         legend = [f"{i + 1}  {label.replace('_', ' ')}" for i, label in enumerate(labels)] + ["0  nothing shown"]
+        # Keys typed during the flash or the mask wait in the queue (the waits read none): they are no answer.
+        for _ in range(_FLUSH_MAX):
+            if cv2.waitKey(1) == -1:
+                break
         self._show(self._blank("What did you see?", legend, shade=ASK_SHADE))
-        # A key pressed as the question appeared arrives in the draw's own waitKey: it answers too (it was
+        # A key pressed as the question appears arrives in the draw's own waitKey: it answers (it was
         # dropped before, and a quick answer on a busy machine was lost).
         key = self._key & 0xFF
         while True:

@@ -10,7 +10,7 @@ from scripted import SMILE, Move, Script
 
 from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.vocabulary import BaselineEvent, Cue, EarlyCueWithdrawn
-from callcoach.cues.warmup import MIN_S, SMILE_BS, WarmupWatcher
+from callcoach.cues.warmup import MIN_S, RISE, SMILE_BS, WarmupWatcher
 from callcoach.vision.types import FrameObservation
 
 HAPPY = {"happiness": 0.97, "neutral": 0.02, "sadness": 0.01}
@@ -65,7 +65,7 @@ def test_a_blink_long_break_does_not_split_a_smile_and_skipped_model_frames_hold
 
 
 def test_a_smile_from_the_first_frame_counts_only_once_the_face_rests_without_it() -> None:
-    smile = [(0.97, 0.6, True)] * 30
+    smile = [(0.97, 0.45, True)] * 30  # a face that looks happy at rest, held still
     frown = [(0.3, 0.05, True)] * 15  # another expression, or words: no smile, but not calm either
     rest = [(0.02, 0.05, True)] * 10
     # Seen since the first frame and never left for a calm face: a face that looks happy at rest.
@@ -78,10 +78,29 @@ def test_a_smile_from_the_first_frame_counts_only_once_the_face_rests_without_it
 
 
 def test_a_smile_still_under_way_at_the_end_has_no_offset() -> None:
-    [(onset, offset, _)] = watch([(0.02, 0.05, True)] * 10 + [(0.97, 0.7, True)] * 20)
+    [(onset, offset, _)] = watch([(0.02, 0.05, True)] * 10 + [(0.97, 0.45, True)] * 20)
     assert abs(onset - 10 / FPS) < 1e-9 and offset is None
     # A single frame without the smile first is the tracker settling, not a face seen without it.
-    assert watch([(0.02, 0.05, True)] + [(0.97, 0.7, True)] * 20) == []
+    assert watch([(0.02, 0.05, True)] + [(0.97, 0.45, True)] * 20) == []
+
+
+def test_a_smile_seen_to_grow_for_a_while_counts_from_the_first_frame() -> None:
+    held = [(0.97, 0.45, True)] * 30
+    grown = [(0.97, 0.45 + RISE, True)] * 10  # 0.4 s: at least MIN_S
+    vowel = [(0.97, 0.8, True)] * 5  # 0.2 s: an instant's peak, as speech gives
+    frown = [(0.3, 0.05, True)] * 15
+    # Held from the first frame to the last: a resting look, even broken by a frown and back; a smile once
+    # it grows by RISE over its own lowest for MIN_S.
+    assert watch(held, calm=False) == []
+    assert watch(held + vowel + held, calm=False) == []
+    assert watch(held + frown + held, calm=False) == []
+    [(onset, offset, peak)] = watch(held + grown + held, calm=False)
+    assert onset == 0.0 and offset is None and abs(peak - 0.45 - RISE) < 1e-9
+    # Only while calibrating: once the resting face is known, the channels read a broader smile.
+    w = WarmupWatcher()
+    for i, (happy, smile, readable) in enumerate(held + grown + held):
+        assert w.update(i / FPS, happy, smile, readable, calibrating=i < 30) is None
+    assert w.finish((len(held) * 2 + len(grown) - 1) / FPS) is None
 
 
 def with_appearance(script: Script, happy_when: float) -> Iterator[FrameObservation]:
@@ -188,3 +207,29 @@ def test_a_later_smile_after_a_warm_up_one_is_its_own_cue() -> None:
     assert ready is not None and ready < 5.5
     assert [s.onset_s < ready for s in smiles] == [True, False], cues
     assert 5.4 <= smiles[1].onset_s <= 6.6
+
+
+def test_a_smile_growing_from_the_first_frame_is_given_once() -> None:
+    # A smile already there at the first frame (mouthSmile 0.3) that grows to 0.6 within the first second:
+    # before the baseline is ready, seen to grow, so given (once) though it never left for a calm face.
+    script = Script(duration=6.0, fps=FPS, moves=[Move(-1.0, 20.0, SMILE, apex=1.0)])
+    cues, ready = run(with_appearance(script, happy_when=0.25))
+    assert ready is not None
+    smiles = [c for c in cues if c.cue in ("duchenne_smile", "polite_smile")]
+    assert len(smiles) == 1 and smiles[0].onset_s == 0.0 and smiles[0].confidence < 0.5, cues
+    # Already at its broadest at the first frame and fading: nothing seen to begin or grow, the face at rest.
+    cues, _ = run(with_appearance(Script(duration=6.0, fps=FPS, moves=[Move(-20.0, 20.0, SMILE, apex=0.0)]), 0.25))
+    assert [c for c in cues if c.cue in ("duchenne_smile", "polite_smile")] == []
+
+
+def test_a_warm_up_smile_is_not_dropped_for_a_channel_movement_named_otherwise() -> None:
+    # Growing from the first frame (a warm-up smile, still under way at the end), then one mouth corner pulled
+    # further, also under way at the end: the smile channel fires, but names a one-sided pull, not a
+    # smile; the warm-up smile is still given.
+    pull = {"mouth_corner_r": 0.12, "mouthSmileRight": 0.3}
+    script = Script(duration=7.0, fps=FPS, moves=[Move(-1.0, 20.0, SMILE, apex=1.0), Move(3.5, 9.0, pull)])
+    cues, ready = run(with_appearance(script, happy_when=0.3))
+    assert ready is not None and ready < 3.5
+    assert "unilateral_lip_pull" in [c.cue for c in cues], cues
+    smiles = [c for c in cues if c.cue in ("duchenne_smile", "polite_smile")]
+    assert len(smiles) == 1 and smiles[0].onset_s == 0.0 and smiles[0].confidence < 0.5, cues

@@ -222,7 +222,7 @@ class CueEngine:
         smile_bs = (b.get("mouthSmileLeft", 0.0) + b.get("mouthSmileRight", 0.0)) / 2
         happy = face.emotion.get("happiness") if face.emotion else None
         readable = "mouth" not in st.hidden and st.head_speed <= self.config.max_head_speed
-        smile = st.warm.update(t, happy, smile_bs, readable, calm)
+        smile = st.warm.update(t, happy, smile_bs, readable, calm, calibrating=not st.baseline.ready)
         given = self._give_warm(st, smile) if smile is not None else None
         if given is not None:
             yield given
@@ -234,11 +234,15 @@ class CueEngine:
         end = smile.offset_s if smile.offset_s is not None else math.inf
         for ex in st.pending:
             overlaps = ex.onset_s <= end and (ex.offset_s is None or ex.offset_s >= smile.onset_s)
-            if overlaps and (ex.channel == "smile" or (ex.channel == EXPRESSION and _cue(st, ex).cue in SMILES)):
+            if overlaps and ex.channel in ("smile", EXPRESSION) and _cue(st, ex).cue in SMILES:
                 return None
+        # Only a movement the channels name a smile is the same smile: measured against a resting face that
+        # was itself smiling, a laugh's peak can read as another movement (a raised upper lip).
+        current = st.spotters["smile"].current()
+        if current is not None and _cue(st, current).cue in SMILES:
+            return None
         reading = st.reading
-        held_happy = st.spotters[EXPRESSION].active and reading is not None and top_emotion(reading) == "happiness"
-        if st.spotters["smile"].active or held_happy:
+        if st.spotters[EXPRESSION].active and reading is not None and top_emotion(reading) == "happiness":
             return None
         cue = _given(st, _warmup_cue(st, smile))
         st.warm_spans.append((cue.onset_s, end))

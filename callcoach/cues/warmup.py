@@ -15,6 +15,12 @@ together held on 52 of 60 happy photos, on none of 48 neutral ones and on 2 of 2
 percentile 0.08). Other emotions are not read this way: the appearance model reads many resting faces
 as sad or angry, which is why the rest of the engine weighs only its change from the resting face.
 
+A smile seen since the face's first frames might be the face at rest (a face that looks happy at rest):
+it counts once the face, without it, has rested (a few calm frames), or once it has grown (``RISE``
+over its own lowest, for ``MIN_S``) while calibrating: a man laughing through a ten-second clip, whose
+laugh swells and ebbs. A smile held still from the first frame to the last is taken for the face at
+rest and is not given.
+
 The watcher runs while the baseline is not ready, and goes on with a smile still under way when it
 becomes ready. The smile is given once it ends, held at least ``MIN_S``, unless the baseline's own
 smile channels picked it up after the baseline became ready (their cue is measured against the
@@ -29,6 +35,11 @@ from callcoach.cues.baseline import MIN_CALM
 from callcoach.cues.channels import SURE_P, SWITCH_P
 
 SMILE_BS = 0.3
+#: A smile seen since the first frames that grows by this much ``mouthSmile`` over its own lowest, for
+#: ``MIN_S``, is seen to begin: a face at rest holds still. Between one and two of the engine's floors for
+#: ``mouthSmile`` (0.15, a noticeable change); the synthetic set's resting faces, a smiling one at 0.90
+#: included, never grow so while calibrating (its distractors: talking, turns, light, compression).
+RISE = 0.2
 MIN_S = 0.35  # as long as a held expression must last (longer than a blink)
 #: The cues that are a smile: one given from the warm-up and one from the channels are the same smile.
 SMILES = frozenset({"duchenne_smile", "polite_smile"})
@@ -60,6 +71,8 @@ class WarmupWatcher:
         self._clear_since: float | None = None
         self._begun_seen = False
         self._calm_after = 0  # calm frames without the smile since it last showed
+        self._low = 1.0  # the lowest mouthSmile of the smile under way
+        self._rise_since: float | None = None  # the first frame of the grown stretch under way
         #: The smile under way is not given: the resting face's own channels gave it, or it is the
         #: resting face itself.
         self.taken = False
@@ -70,7 +83,13 @@ class WarmupWatcher:
         return self._onset is not None
 
     def update(
-        self, t: float, happiness: float | None, smile_bs: float, readable: bool, calm: bool = False
+        self,
+        t: float,
+        happiness: float | None,
+        smile_bs: float,
+        readable: bool,
+        calm: bool = False,
+        calibrating: bool = True,
     ) -> WarmupSmile | None:
         """Read one frame; the smile that ended on it, if any.
 
@@ -83,7 +102,7 @@ class WarmupWatcher:
         A smile seen since the face's first frames has to show that it is not the face at rest: it ends
         only once the face, without it, has been ``calm`` (the baseline's own resting-face test) on
         ``MIN_CALM`` frames; if it comes back first it is the same smile (a face that looks happy at rest,
-        interrupted by a frown or a word, is not smiling)."""
+        interrupted by a frown or a word, is not smiling). Unless it grows while ``calibrating`` (``RISE``)."""
         if happiness is not None:
             self._happy = happiness
         if not readable:
@@ -96,10 +115,12 @@ class WarmupWatcher:
         ended = None
         if smiling:
             if self._onset is None:
-                self._onset, self._peak = t, 0.0
+                self._onset, self._peak, self._low, self._rise_since = t, 0.0, smile_bs, None
                 self._begun_seen, self.taken = self._clear_seen, False
             if smile_bs > self._peak:
                 self._peak, self._apex_t = smile_bs, t
+        if calibrating:
+            self._grow(t, smile_bs if smiling else None)
         if self._onset is not None and not clearly_not:
             self._last_t, self._calm_after = t, 0
         elif self._onset is not None and t - self._last_t > GAP_S:
@@ -114,6 +135,20 @@ class WarmupWatcher:
             self._clear_since = t
         self._clear_seen = self._clear_seen or (self._clear_since is not None and t - self._clear_since > GAP_S)
         return ended
+
+    def _grow(self, t: float, smile_bs: float | None) -> None:
+        """Follow how far the smile under way has grown over its own lowest (``smile_bs`` None: a frame
+        without it, a frown or a word, is no smaller smile); grown by ``RISE`` for ``MIN_S`` (not for a
+        vowel's instant: speech pushes mouthSmile up on its own), it is seen to begin."""
+        if smile_bs is None:
+            self._rise_since = None
+            return
+        self._low = min(self._low, smile_bs)
+        if smile_bs < self._low + RISE:
+            self._rise_since = None
+            return
+        self._rise_since = t if self._rise_since is None else self._rise_since
+        self._begun_seen = self._begun_seen or t - self._rise_since >= MIN_S
 
     def interrupt(self) -> WarmupSmile | None:
         """The face is lost or unreadable: a smile seen to begin ends where it was last seen; one seen since

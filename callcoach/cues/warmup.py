@@ -37,8 +37,9 @@ from callcoach.cues.channels import SURE_P, SWITCH_P
 SMILE_BS = 0.3
 #: A smile seen since the first frames that grows by this much ``mouthSmile`` over its own lowest, for
 #: ``MIN_S``, is seen to begin: a face at rest holds still. Between one and two of the engine's floors for
-#: ``mouthSmile`` (0.15, a noticeable change); the synthetic set's resting faces, a smiling one at 0.90
-#: included, never grow so while calibrating (its distractors: talking, turns, light, compression).
+#: ``mouthSmile`` (0.15, a noticeable change), chosen on the real talking clips' laughs (docs/detector.md).
+#: Talking can grow it too: 3 false warm-up smiles in the synthetic set's talking clips (a still smile,
+#: its smiling face at 0.90 included, does not).
 RISE = 0.2
 MIN_S = 0.35  # as long as a held expression must last (longer than a blink)
 #: The cues that are a smile: one given from the warm-up and one from the channels are the same smile.

@@ -61,11 +61,21 @@ class Listener(LiveListener):
 
 
 def _fill_up(store: SessionStore) -> None:
-    """No page beyond those in use: the next insert that needs one fails with SQLITE_FULL, as on a full disk."""
+    """No page beyond those in use, and no room left in them: the next insert fails with SQLITE_FULL, as on a
+    full disk."""
     conn = store._conn
+    conn.execute("CREATE TABLE IF NOT EXISTS test_filler (b BLOB)")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages}")
+    # The room left inside those pages took a few hundred events, more or fewer by how the recorder's batches
+    # fell: under two CPU hogs all of them once fit between retries and none was held. Fill it first.
+    for size in (4096, 512, 64, 8, 1):
+        while True:
+            try:
+                conn.execute("INSERT INTO test_filler VALUES (zeroblob(?))", (size,))
+            except sqlite3.OperationalError:
+                break
 
 
 def _free(store: SessionStore) -> None:

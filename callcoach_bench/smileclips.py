@@ -44,14 +44,19 @@ class Item:
     smile: bool
 
 
-def load_labels(path: Path) -> list[Item]:
-    """The labelled windows (lines starting with ``#`` are notes)."""
+def label_rows(path: Path) -> list[dict[str, str]]:
+    """A labels CSV's rows, numbered from 2 as in the file's header line 1 (lines starting with ``#`` are notes)."""
     try:
         lines = [ln for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read the labels {path}: {exc}") from exc
+    return list(csv.DictReader(lines))
+
+
+def load_labels(path: Path) -> list[Item]:
+    """The labelled windows (lines starting with ``#`` are notes)."""
     items = []
-    for n, r in enumerate(csv.DictReader(lines), start=2):
+    for n, r in enumerate(label_rows(path), start=2):
         try:
             start, end, smile = float(r["start_s"]), float(r["end_s"]), r["smile"].strip()
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

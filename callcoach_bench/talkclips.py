@@ -8,32 +8,28 @@ enlarged crops of the mouth (8 frames a second), with no detector involved (the 
 Each clip runs whole through what ``callcoach analyze`` runs; a second counts as read "talking" when the
 engine's talking flag (``CueEngine.face_talking``) is up on at least half of its frames with a face.
 Printed per clip: how many ``talking`` seconds were read as talking (recall), and how many ``silent``
-seconds were (false alarms); ``unsure`` seconds, and seconds without a face, are left out. Nothing is written; the clips
-are read where they are (see ``talking_smiles.csv`` for where they come from).
+seconds were (false alarms); ``unsure`` seconds, and seconds without a face, are left out. Nothing is
+written; the clips are read where they are (see ``talking_smiles.csv`` for where they come from).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from callcoach.errors import CallcoachError, UsageError
+from callcoach_bench.smileclips import label_rows
 
 LABELS = ("talking", "silent", "unsure")
 
 
 def load_labels(path: Path) -> dict[str, dict[int, str]]:
     """clip -> second -> label (lines starting with ``#`` are notes)."""
-    try:
-        lines = [ln for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read the labels {path}: {exc}") from exc
     out: dict[str, dict[int, str]] = defaultdict(dict)
-    for n, row in enumerate(csv.DictReader(lines), start=2):
+    for n, row in enumerate(label_rows(path), start=2):
         try:
             second, label, clip = int(row["second"]), row["label"].strip(), row["clip"].strip()
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

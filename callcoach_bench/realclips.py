@@ -11,7 +11,9 @@
   of the check per face; and hidden rates with a hand or dark glasses pasted over clear faces of the
   clips and photos at run time (``callcoach_bench.occluders``; nothing is written to disk).
 
-``--occlusion-only`` skips the face ids.
+``--occlusion-only`` skips the face ids. ``--talking DIR`` also counts false "hidden" frames on every
+``*.mp4`` in DIR: the real talking clips of ``callcoach_bench/labels/talking_smiles.csv`` (how to fetch
+them is written there), none of which has a hand or anything else over the face.
 """
 
 from __future__ import annotations
@@ -174,7 +176,7 @@ def _pasted(faces: Sequence[tuple[np.ndarray, np.ndarray]], name: str) -> None:
         landmarker.close()
 
 
-def _occlusion(media: Path, faces_dir: Path) -> None:
+def _occlusion(media: Path, faces_dir: Path, talking: Path | None = None) -> None:
     print("Hidden regions (mouth, eyes)")
     hidden, crying, ms_crying = _hidden_per_frame(media / "WolfgangLanger_Pexels.mp4")
     spans: tuple[tuple[str, list[int]], ...] = (
@@ -191,6 +193,10 @@ def _occlusion(media: Path, faces_dir: Path) -> None:
     mouth, eyes = sum("mouth" in g for g in single.values()), sum("eyes" in g for g in single.values())
     print(f"  single_face.mp4: mouth hidden on {mouth}, eyes on {eyes}, of {len(single)} frames")
     print(f"  CPU time of the check (this thread): {ms_crying:.3f} ms per face (crying), {ms_single:.3f} ms (single)")
+    for path in sorted(talking.glob("*.mp4")) if talking is not None else ():
+        talk = _hidden_per_frame(path)[0]
+        mouth, eyes = sum("mouth" in g for g in talk.values()), sum("eyes" in g for g in talk.values())
+        print(f"  {path.name} (talking, no cover): mouth hidden on {mouth}, eyes on {eyes}, of {len(talk)} frames")
     photos: list[tuple[np.ndarray, np.ndarray]] = []
     if (faces_dir / "manifest.csv").exists():
         for prefix in ("kdef", "jaffe"):
@@ -212,12 +218,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--faces", default=Path("../shared/realfaces"), type=Path, help="real-faces folder")
     parser.add_argument("--seeds", type=int, default=3, help="jumpy versions per clip (default 3)")
     parser.add_argument("--occlusion-only", action="store_true", help="only the hidden-region figures")
+    parser.add_argument("--talking", type=Path, help="folder of real talking clips: false 'hidden' counts on them")
     args = parser.parse_args(argv)
     if not (args.media / CLIPS[0]).exists():
         print(f"callcoach: error: no real clips in {args.media}", file=sys.stderr)
         return 2
+    if args.talking is not None and not any(args.talking.glob("*.mp4")):
+        print(f"callcoach: error: no .mp4 clips in {args.talking}", file=sys.stderr)
+        return 2
     if args.occlusion_only:
-        _occlusion(args.media, args.faces)
+        _occlusion(args.media, args.faces, args.talking)
         return 0
     print("Face ids per clip")
     for name in CLIPS:
@@ -228,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for seed in range(args.seeds):
             frames, with_face, ids = _ids(jumpy(images[:600], seed))
             print(f"  jumpy {name} seed {seed}: {frames} frames, {with_face} with a face, ids {ids}")
-    _occlusion(args.media, args.faces)
+    _occlusion(args.media, args.faces, args.talking)
     return 0
 
 

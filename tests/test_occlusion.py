@@ -22,6 +22,8 @@ from callcoach.vision.occlusion import hidden_regions
 from callcoach.vision.types import FrameObservation
 from callcoach_bench.occluders import paste_glasses, paste_hand
 
+_LIPS_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
+_LIPS_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191)
 _OUTLINES = (
     (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246),
     (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466),
@@ -52,6 +54,11 @@ def drawn_face(closed: bool = False, seed: int = 0) -> tuple[np.ndarray, np.ndar
     points[133, :2], points[362, :2] = (216, 150), (264, 150)
     points[205, :2], points[425, :2] = (185, 215), (295, 215)  # cheeks
     points[2, :2], points[152, :2] = (240, 215), (240, 320)  # nose base, chin
+    # The lips' outlines (outer and inner), from the person's right corner along the lower lip and back.
+    for ids, (rx, ry) in ((_LIPS_OUTER, (36, 12)), (_LIPS_INNER, (30, 2))):
+        for k, i in enumerate(ids):
+            angle = np.pi - k * 2 * np.pi / len(ids)
+            points[i, :2] = (240 + rx * np.cos(angle), 262 + ry * np.sin(angle))
     points[61, :2], points[291, :2] = (205, 262), (275, 262)  # mouth corners
     cv2.ellipse(image, (240, 262), (36, 12), 0, 0, 360, (170, 90, 90), -1, cv2.LINE_AA)
     cv2.line(image, (206, 262), (274, 262), (70, 30, 30), 2, cv2.LINE_AA)
@@ -197,3 +204,52 @@ def test_a_sure_happy_reading_does_not_make_a_smile_felt_behind_covered_eyes() -
     covered = dataclasses.replace(plain, eyes_hidden=True)
     assert name_cue("smile", plain, reading) == ("duchenne_smile", "happiness")
     assert name_cue("smile", covered, reading) == ("polite_smile", None)
+
+
+def fingers_across_the_lips(image: np.ndarray) -> np.ndarray:
+    """Four fingers laid flat across the drawn mouth: skin with horizontal seams and shading, so the cover
+    has texture and dark detail (not flat) and its edges run across the face, as the lips' do."""
+    out = image.copy()
+    for k, y in enumerate(range(244, 284, 10)):
+        shade = 0.95 + 0.04 * k
+        cv2.rectangle(out, (192, y), (292, y + 9), tuple(int(c * shade) for c in (205, 165, 145)), -1)
+        cv2.line(out, (192, y + 9), (292, y + 9), (120, 85, 70), 2, cv2.LINE_AA)
+    return out
+
+
+def test_a_hand_laid_across_the_lips_hides_them_by_their_level() -> None:
+    # The seams and the shading keep the older two tests quiet: only the lips' level against the cheeks
+    # (a hand is skin, lips are darker) finds it.
+    from callcoach.vision.occlusion import (
+        FLAT_DETAIL,
+        FLAT_SPREAD,
+        VERTICAL_SHARE,
+        _flat,
+        _mouth_roi,
+        lip_level,
+        vertical_edge_share,
+    )
+
+    image, points = drawn_face()
+    cheeks = (float(image[215, 185].mean()), float(image[215, 295].mean()))
+    seen = lip_level(image, points, cheeks)
+    assert seen is not None and seen < -0.15
+    hand = fingers_across_the_lips(image)
+    roi = _mouth_roi(hand, points)
+    assert roi is not None and not _flat(roi, FLAT_DETAIL, FLAT_SPREAD)
+    assert (vertical_edge_share(hand, points) or 0.0) <= VERTICAL_SHARE
+    covered = lip_level(hand, points, cheeks)
+    assert covered is not None and covered > -0.06
+    assert hidden_regions(hand, points) == frozenset({"mouth"})
+
+
+def test_the_lip_level_is_not_read_on_grey_frames_or_under_side_light() -> None:
+    image, points = drawn_face()
+    hand = fingers_across_the_lips(image)
+    grey = np.repeat(cv2.cvtColor(hand, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    assert "mouth" not in hidden_regions(grey, points)
+    # Light from one side: one cheek in deep shadow, the lips lit. Against the two cheeks' mean the lips
+    # would read as light as skin; the cheeks' difference says the light is not even, so no verdict.
+    side = image.astype(np.float32)
+    side[180:250, 250:] *= 0.4
+    assert "mouth" not in hidden_regions(side.astype(np.uint8), points)

@@ -9,7 +9,11 @@ Mouth (the region from the nose base to the chin, a little wider than the mouth,
   teeth row), fingers up and down; above ``VERTICAL_SHARE`` of the strongest edges near vertical, hidden;
 - a flat cover (a palm, a hand laid across, a mask): no dark detail left where the lips and the mouth slit
   should be, and little texture: the region's 5th percentile within ``FLAT_DETAIL`` of its median and its
-  spread under ``FLAT_SPREAD`` of its mean.
+  spread under ``FLAT_SPREAD`` of its mean;
+- a hand laid across the lips (colour frames only): lips are darker than the cheeks in ordinary light, a
+  hand is skin. When the lips' outline (MediaPipe still draws it under the hand) holds pixels whose median is
+  within ``LIP_LEVEL`` of the cheeks' level, hidden. Not on grey frames (pale lips in a grey photo can match
+  the cheeks) nor under side light (the two cheeks more than ``SIDE_LIGHT`` apart).
 
 Each eye (the box around the eye outline, half an eye width either side, shrunk to 32 px):
 - a hand or a flat object: the same "no dark detail" test (lashes, the lid line and the iris are always
@@ -20,8 +24,9 @@ eye spoils them.
 
 Measured (docs/detector.md, Occlusion, ``python -m callcoach_bench.realclips``): fingers over the mouth on
 WolfgangLanger_Pexels.mp4 read 0.45-0.63 vertical share, a visible mouth 0.06-0.24 (a laugh with teeth up to
-0.40). A real hand laid flat across the mouth keeps finger edges and shading and is still mostly missed.
-About 0.3-0.4 ms per face with the eye checks (mouth alone 0.1-0.16 ms).
+0.40). A real hand laid flat across the mouth keeps finger edges and shading, so neither of those two tests
+sees it; the lip level does. Visible lips on colour frames read -0.09 to -0.33 of the cheek level, a hand
+across them -0.11 to +0.2 (median -0.01).
 """
 
 from __future__ import annotations
@@ -37,12 +42,19 @@ _EYE_OUTLINES = (
     (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466),
 )
 _CHEEKS = (205, 425)
+_LIPS_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
+_LIPS_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191)
+_LIPS_OUTER_IDX, _LIPS_INNER_IDX = np.array(_LIPS_OUTER), np.array(_LIPS_INNER)
+_CHANNEL_MEAN = np.full((1, 3), 1 / 3)
 VERTICAL_SHARE = 0.42
 FLAT_DETAIL = 0.12
 FLAT_SPREAD = 0.06
 EYE_FLAT_DETAIL = 0.2
 EYE_FLAT_SPREAD = 0.09
 DARK_LENS = 0.55
+LIP_LEVEL = -0.06
+SIDE_LIGHT = 0.3
+_GREY_CHROMA = 3.0
 _SIDE = 64
 _EYE_SIDE = 32
 
@@ -97,18 +109,51 @@ def vertical_edge_share(rgb: np.ndarray, points: np.ndarray, roi: np.ndarray | N
     return float((np.abs(gx[strong]) > 2.0 * np.abs(gy[strong])).mean())
 
 
-def mouth_hidden(rgb: np.ndarray, points: np.ndarray) -> bool:
+def lip_level(rgb: np.ndarray, points: np.ndarray, cheeks: tuple[float, float] | None) -> float | None:
+    """The lips' median grey level relative to the cheeks' (-0.2: lips 20% darker); None on grey frames, under
+    side light, or when the lips are off-frame or too small to measure."""
+    if cheeks is None:
+        return None
+    level = (cheeks[0] + cheeks[1]) / 2
+    if level < 20.0 or abs(cheeks[0] - cheeks[1]) > SIDE_LIGHT * level:
+        return None
+    outer = points[_LIPS_OUTER_IDX, :2]
+    (x0, y0), (x1, y1) = outer.min(axis=0), outer.max(axis=0)
+    h, w = rgb.shape[:2]
+    a, b, c, d = max(0, int(x0)), max(0, int(y0)), min(w, int(x1) + 2), min(h, int(y1) + 2)
+    if c - a < 8 or d - b < 4:
+        return None
+    box = np.ascontiguousarray(rgb[b:d, a:c])
+    mask = np.zeros(box.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [(outer - (a, b)).astype(np.int32)], 1)
+    # Inside the mouth (teeth, the dark gap) says nothing about a cover: only the lips themselves count.
+    cv2.fillPoly(mask, [(points[_LIPS_INNER_IDX, :2] - (a, b)).astype(np.int32)], 0)
+    if cv2.countNonZero(mask) < 12:
+        return None
+    red, _, blue, _ = cv2.mean(box, mask)
+    # Grey frames (R = G = B) are left out: a pale lip there can match the cheek.
+    if abs(red - blue) < _GREY_CHROMA:
+        return None
+    grey = cv2.transform(box, _CHANNEL_MEAN)  # the cheeks' measure: the plain mean of R, G and B
+    return _ranks(grey[mask > 0], (0.5,))[0] / level - 1.0
+
+
+def mouth_hidden(rgb: np.ndarray, points: np.ndarray, cheeks: tuple[float, float] | None = None) -> bool:
     roi = _mouth_roi(rgb, points)
     if roi is None:
         return False
     if _flat(roi, FLAT_DETAIL, FLAT_SPREAD):
         return True
     share = vertical_edge_share(rgb, points, roi)
-    return share is not None and share > VERTICAL_SHARE
+    if share is not None and share > VERTICAL_SHARE:
+        return True
+    lips = lip_level(rgb, points, cheeks)
+    return lips is not None and lips > LIP_LEVEL
 
 
-def _cheek_level(rgb: np.ndarray, points: np.ndarray, radius: int) -> float | None:
-    """Median grey level of small patches on both cheeks: the light falling on this face."""
+def _cheek_levels(rgb: np.ndarray, points: np.ndarray, radius: int) -> tuple[float | None, tuple[float, float] | None]:
+    """Median grey level of small patches on both cheeks (the light falling on this face), and of each one
+    apart (None unless both are in the frame)."""
     h, w = rgb.shape[:2]
     values = []
     for i in _CHEEKS:
@@ -117,8 +162,9 @@ def _cheek_level(rgb: np.ndarray, points: np.ndarray, radius: int) -> float | No
         if patch.size:
             values.append(patch.reshape(-1, 3).mean(axis=1))
     if not values:
-        return None
-    return float(np.median(np.concatenate(values)))
+        return None, None
+    both = float(np.median(np.concatenate(values)))
+    return both, (float(np.median(values[0])), float(np.median(values[1]))) if len(values) == 2 else None
 
 
 def eye_hidden(rgb: np.ndarray, points: np.ndarray, side: int, cheek: float | None) -> bool:
@@ -138,10 +184,11 @@ def eye_hidden(rgb: np.ndarray, points: np.ndarray, side: int, cheek: float | No
 def hidden_regions(rgb: np.ndarray, points: np.ndarray) -> frozenset[str]:
     """The face regions judged hidden: a subset of {"mouth", "eyes"} ("eyes": one eye or both)."""
     regions = set()
-    if mouth_hidden(rgb, points):
-        regions.add("mouth")
     iod = float(np.linalg.norm(points[_EYE_R, :2] - points[_EYE_L, :2]))
-    cheek = _cheek_level(rgb, points, max(1, int(0.06 * iod)))
+    cheek, cheeks = _cheek_levels(rgb, points, max(1, int(0.06 * iod)))
     if eye_hidden(rgb, points, 0, cheek) or eye_hidden(rgb, points, 1, cheek):
         regions.add("eyes")
+        cheeks = None  # a hand over the eyes often covers the cheeks too: no skin to hold the lips against
+    if mouth_hidden(rgb, points, cheeks):
+        regions.add("mouth")
     return frozenset(regions)

@@ -79,12 +79,16 @@ def _ids(frames: Iterator[Frame]) -> tuple[int, int, list[int]]:
     return len(observed), sum(1 for o in observed if o.faces), ids
 
 
-def _hidden_per_frame(path: Path) -> tuple[dict[int, frozenset[str]], list[tuple[np.ndarray, np.ndarray]], float]:
-    """Hidden regions per frame of a clip, the frames with their landmarks (pixels), and the CPU ms per face."""
+def _hidden_per_frame(
+    path: Path, keep: bool = True
+) -> tuple[dict[int, frozenset[str]], list[tuple[np.ndarray, np.ndarray]], float]:
+    """Hidden regions per frame of a clip, the frames with their landmarks (pixels; only with ``keep``: a long
+    clip's frames take gigabytes), and the CPU ms per face. One face, one lip memory, as the pipeline has."""
     from callcoach.vision.landmarker import Landmarker
-    from callcoach.vision.occlusion import hidden_regions
+    from callcoach.vision.occlusion import LipMemory, hidden_regions
 
     landmarker = Landmarker(max_faces=1, video=True)
+    memory = LipMemory()
     out: dict[int, frozenset[str]] = {}
     kept: list[tuple[np.ndarray, np.ndarray]] = []
     spent = 0.0
@@ -95,9 +99,10 @@ def _hidden_per_frame(path: Path) -> tuple[dict[int, frozenset[str]], list[tuple
                 h, w = f.image.shape[:2]
                 points = faces[0].landmarks * np.array([w, h, w])
                 t0 = time.thread_time()
-                out[f.index] = hidden_regions(f.image, points)
+                out[f.index] = hidden_regions(f.image, points, memory)
                 spent += time.thread_time() - t0
-                kept.append((f.image, points))
+                if keep:
+                    kept.append((f.image, points))
     finally:
         landmarker.close()
     return out, kept, 1000.0 * spent / max(1, len(out))
@@ -194,7 +199,7 @@ def _occlusion(media: Path, faces_dir: Path, talking: Path | None = None) -> Non
     print(f"  single_face.mp4: mouth hidden on {mouth}, eyes on {eyes}, of {len(single)} frames")
     print(f"  CPU time of the check (this thread): {ms_crying:.3f} ms per face (crying), {ms_single:.3f} ms (single)")
     for path in sorted(talking.glob("*.mp4")) if talking is not None else ():
-        talk = _hidden_per_frame(path)[0]
+        talk = _hidden_per_frame(path, keep=False)[0]
         mouth, eyes = sum("mouth" in g for g in talk.values()), sum("eyes" in g for g in talk.values())
         print(f"  {path.name} (talking, no cover): mouth hidden on {mouth}, eyes on {eyes}, of {len(talk)} frames")
     photos: list[tuple[np.ndarray, np.ndarray]] = []

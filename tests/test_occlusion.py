@@ -18,12 +18,25 @@ from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.vocabulary import Cue
 from callcoach.live.readable import hidden_notice
 from callcoach.sources import open_source
-from callcoach.vision.occlusion import hidden_regions
+from callcoach.vision.occlusion import (
+    _LIPS_INNER,
+    _LIPS_OUTER,
+    FLAT_DETAIL,
+    FLAT_SPREAD,
+    LIP_LEVEL,
+    LIP_REDNESS,
+    VERTICAL_SHARE,
+    LipMemory,
+    _flat,
+    _mouth_roi,
+    cheek_light,
+    hidden_regions,
+    lips_against_skin,
+    vertical_edge_share,
+)
 from callcoach.vision.types import FrameObservation
 from callcoach_bench.occluders import paste_glasses, paste_hand
 
-_LIPS_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
-_LIPS_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191)
 _OUTLINES = (
     (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246),
     (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466),
@@ -54,7 +67,7 @@ def drawn_face(closed: bool = False, seed: int = 0) -> tuple[np.ndarray, np.ndar
     points[133, :2], points[362, :2] = (216, 150), (264, 150)
     points[205, :2], points[425, :2] = (185, 215), (295, 215)  # cheeks
     points[2, :2], points[152, :2] = (240, 215), (240, 320)  # nose base, chin
-    # The lips' outlines (outer and inner), from the person's right corner along the lower lip and back.
+    # The lips' outlines, so the lips' own pixels can be read (a corner, then along the lower lip and back).
     for ids, (rx, ry) in ((_LIPS_OUTER, (36, 12)), (_LIPS_INNER, (30, 2))):
         for k, i in enumerate(ids):
             angle = np.pi - k * 2 * np.pi / len(ids)
@@ -217,39 +230,122 @@ def fingers_across_the_lips(image: np.ndarray) -> np.ndarray:
     return out
 
 
-def test_a_hand_laid_across_the_lips_hides_them_by_their_level() -> None:
-    # The seams and the shading keep the older two tests quiet: only the lips' level against the cheeks
-    # (a hand is skin, lips are darker) finds it.
-    from callcoach.vision.occlusion import (
-        FLAT_DETAIL,
-        FLAT_SPREAD,
-        VERTICAL_SHARE,
-        _flat,
-        _mouth_roi,
-        lip_level,
-        vertical_edge_share,
-    )
+def followed(image: np.ndarray, points: np.ndarray, frames: int = 30) -> LipMemory:
+    """A lip memory that has followed this face for ``frames`` frames with its mouth seen."""
+    memory = LipMemory()
+    for _ in range(frames):
+        assert "mouth" not in hidden_regions(image, points, memory)
+    return memory
 
+
+def test_a_hand_laid_across_the_lips_hides_them_by_their_level_and_colour() -> None:
+    # The seams and the shading keep the older two tests quiet: only the lips against the cheeks (a hand is
+    # skin; lips are darker and redder) find it.
     image, points = drawn_face()
-    cheeks = (float(image[215, 185].mean()), float(image[215, 295].mean()))
-    seen = lip_level(image, points, cheeks)
-    assert seen is not None and seen < -0.15
+    seen = lips_against_skin(image, points, cheek_light(image, points))
+    assert seen is not None and seen[0] < -0.15 and seen[1] > 0.3
     hand = fingers_across_the_lips(image)
     roi = _mouth_roi(hand, points)
     assert roi is not None and not _flat(roi, FLAT_DETAIL, FLAT_SPREAD)
     assert (vertical_edge_share(hand, points) or 0.0) <= VERTICAL_SHARE
-    covered = lip_level(hand, points, cheeks)
-    assert covered is not None and covered > -0.06
-    assert hidden_regions(hand, points) == frozenset({"mouth"})
+    covered = lips_against_skin(hand, points, cheek_light(hand, points))
+    assert covered is not None and covered[0] > LIP_LEVEL and covered[1] < LIP_REDNESS
+    assert hidden_regions(hand, points, followed(image, points)) == frozenset({"mouth"})
+    # A photo, or a face not followed long enough: its own lips are unknown, so this test does not speak.
+    assert hidden_regions(hand, points) == frozenset()
+    assert hidden_regions(hand, points, followed(image, points, frames=10)) == frozenset()
 
 
-def test_the_lip_level_is_not_read_on_grey_frames_or_under_side_light() -> None:
+def test_lips_that_always_read_like_skin_are_never_hidden() -> None:
+    # Lips are not darker and redder than the cheeks on every face (darker skin, pale lipstick): a face whose
+    # own lips always read like its skin keeps its mouth cues.
+    image, points = drawn_face()
+    pale = image.copy()
+    cv2.ellipse(pale, (240, 262), (36, 12), 0, 0, 360, (196, 158, 139), -1, cv2.LINE_AA)
+    cv2.line(pale, (206, 262), (274, 262), (70, 30, 30), 2, cv2.LINE_AA)
+    lips = lips_against_skin(pale, points, cheek_light(pale, points))
+    assert lips is not None and lips[0] > LIP_LEVEL and lips[1] < LIP_REDNESS  # like skin, from the start
+    memory = LipMemory()
+    assert not any("mouth" in hidden_regions(pale, points, memory) for _ in range(60))
+
+
+def test_lips_that_only_lose_colour_are_not_a_hand() -> None:
+    # Both must change from the face's own lips: lighter *and* less red. Lips already as light as the
+    # cheeks that only turn paler (a colour cast on them, a paler lipstick) keep their cues: a false "hidden"
+    # silences every mouth cue, a missed hand only some frames of them.
+    image, points = drawn_face()
+    light_red = image.copy()
+    cv2.ellipse(light_red, (240, 262), (36, 12), 0, 0, 360, (215, 140, 140), -1, cv2.LINE_AA)
+    cv2.line(light_red, (206, 262), (274, 262), (70, 30, 30), 2, cv2.LINE_AA)
+    memory = followed(light_red, points)
+    pale = image.copy()
+    cv2.ellipse(pale, (240, 262), (36, 12), 0, 0, 360, (180, 160, 150), -1, cv2.LINE_AA)
+    cv2.line(pale, (206, 262), (274, 262), (70, 30, 30), 2, cv2.LINE_AA)
+    own = memory.reference()
+    lips = lips_against_skin(pale, points, cheek_light(pale, points))
+    assert own is not None and lips is not None
+    assert lips[0] > LIP_LEVEL and lips[1] < LIP_REDNESS  # like skin now
+    assert abs(lips[0] - own[0]) < 0.03 and own[1] - lips[1] > 0.2  # as light as before, far less red
+    assert "mouth" not in hidden_regions(pale, points, memory)
+
+
+def drawn_lips(image: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
+    out = image.copy()
+    cv2.ellipse(out, (240, 262), (36, 12), 0, 0, 360, colour, -1, cv2.LINE_AA)
+    cv2.line(out, (206, 262), (274, 262), (70, 30, 30), 2, cv2.LINE_AA)
+    return out
+
+
+def test_pale_lips_lit_from_above_are_not_a_hand() -> None:
+    # Lips hardly redder than the skin, then lit as light as the cheeks: lighter, but no less red than this
+    # face's own lips, so not covered.
+    image, points = drawn_face()
+    memory = followed(drawn_lips(image, (150, 118, 102)), points)
+    lit = drawn_lips(image, (200, 157, 136))
+    own, lips = memory.reference(), lips_against_skin(lit, points, cheek_light(lit, points))
+    assert own is not None and lips is not None
+    assert lips[0] > LIP_LEVEL and lips[1] < LIP_REDNESS and lips[0] - own[0] > 0.1  # like skin, and lighter
+    assert "mouth" not in hidden_regions(lit, points, memory)
+
+
+def test_lips_pressed_thin_are_not_a_hand_while_darker_than_the_cheeks() -> None:
+    # Lighter and less red than usual (the outline then holds some skin), but still darker than the cheeks.
+    image, points = drawn_face()
+    memory = followed(drawn_lips(image, (150, 70, 70)), points)
+    thin = drawn_lips(image, (150, 120, 106))
+    own, lips = memory.reference(), lips_against_skin(thin, points, cheek_light(thin, points))
+    assert own is not None and lips is not None
+    assert lips[0] - own[0] > 0.06 and own[1] - lips[1] > 0.03 and lips[1] < LIP_REDNESS  # changed as a hand
+    assert lips[0] < LIP_LEVEL
+    assert "mouth" not in hidden_regions(thin, points, memory)
+
+
+def test_lips_lit_as_light_as_the_cheeks_are_still_lips() -> None:
+    # Light from above on a bowed head can make the lips as light as the cheeks; they stay redder than skin.
+    image, points = drawn_face()
+    memory = followed(image, points)
+    lit = image.copy()
+    cv2.ellipse(lit, (240, 262), (36, 12), 0, 0, 360, (235, 150, 150), -1, cv2.LINE_AA)
+    cv2.line(lit, (206, 262), (274, 262), (70, 30, 30), 2, cv2.LINE_AA)
+    lips = lips_against_skin(lit, points, cheek_light(lit, points))
+    assert lips is not None and lips[0] > LIP_LEVEL  # as light as the cheeks: the level alone would hide them
+    assert "mouth" not in hidden_regions(lit, points, memory)
+
+
+def test_the_lips_are_not_read_on_grey_or_dim_frames_nor_with_the_eyes_covered() -> None:
     image, points = drawn_face()
     hand = fingers_across_the_lips(image)
     grey = np.repeat(cv2.cvtColor(hand, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
-    assert "mouth" not in hidden_regions(grey, points)
-    # Light from one side: one cheek in deep shadow, the lips lit. Against the two cheeks' mean the lips
-    # would read as light as skin; the cheeks' difference says the light is not even, so no verdict.
-    side = image.astype(np.float32)
-    side[180:250, 250:] *= 0.4
-    assert "mouth" not in hidden_regions(side.astype(np.uint8), points)
+    assert "mouth" not in hidden_regions(grey, points, followed(image, points))
+    # A dim room: one grey level is then several hundredths of the cheeks' level, as much as the margin.
+    dim = (hand.astype(np.float32) * 0.28).astype(np.uint8)
+    assert lips_against_skin(dim, points, cheek_light(dim, points)) is None
+    # A hand over both eyes can rest on the cheeks too, and the cheeks read as whatever is on them: here a
+    # flushed hand in shadow, darker and redder than the lips, so against it the lips would read as skin.
+    memory = followed(image, points)
+    covered = paste_hand(image, points, "eyes", "flat", seed=4)
+    for x, y in ((185, 215), (295, 215)):
+        cv2.rectangle(covered, (x - 12, y - 12), (x + 12, y + 12), (180, 90, 75), -1)
+    lips = lips_against_skin(covered, points, cheek_light(covered, points))
+    assert lips is not None and lips[0] > LIP_LEVEL and lips[1] < LIP_REDNESS
+    assert hidden_regions(covered, points, memory) == frozenset({"eyes"})

@@ -10,10 +10,16 @@ Mouth (the region from the nose base to the chin, a little wider than the mouth,
 - a flat cover (a palm, a hand laid across, a mask): no dark detail left where the lips and the mouth slit
   should be, and little texture: the region's 5th percentile within ``FLAT_DETAIL`` of its median and its
   spread under ``FLAT_SPREAD`` of its mean;
-- a hand laid across the lips (colour frames only): lips are darker than the cheeks in ordinary light, a
-  hand is skin. When the lips' outline (MediaPipe still draws it under the hand) holds pixels whose median is
-  within ``LIP_LEVEL`` of the cheeks' level, hidden. Not on grey frames (pale lips in a grey photo can match
-  the cheeks) nor under side light (the two cheeks more than ``SIDE_LIGHT`` apart).
+- a hand laid across the lips (colour frames of a followed face only): in ordinary light lips are darker and
+  redder than the cheeks, a hand is skin. The pixels inside the lips' outline (MediaPipe still draws it under
+  the hand) must be both as light as the cheeks (median grey level above ``LIP_LEVEL`` of the cheeks' level)
+  and no redder (red-to-green ratio less than ``LIP_REDNESS`` above the cheeks'): light alone (lips lit from
+  above) makes lips as light as the cheeks but not skin-coloured. And they must have *changed* that way from
+  this face's own lips (``LipMemory``: lighter by ``LIP_RISE``, less red by ``LIP_PALER``), because lips are
+  not darker and redder than the cheeks on every face (darker skin, pale lipstick): a face whose lips always
+  read like its skin is never hidden by this test. Not on grey frames (no colour to read), in dim light
+  (cheeks under ``_DIM`` grey levels: one level is then several hundredths of the threshold), nor while the
+  eyes are hidden (a hand over them often rests on the cheeks too).
 
 Each eye (the box around the eye outline, half an eye width either side, shrunk to 32 px):
 - a hand or a flat object: the same "no dark detail" test (lashes, the lid line and the iris are always
@@ -25,11 +31,14 @@ eye spoils them.
 Measured (docs/detector.md, Occlusion, ``python -m callcoach_bench.realclips``): fingers over the mouth on
 WolfgangLanger_Pexels.mp4 read 0.45-0.63 vertical share, a visible mouth 0.06-0.24 (a laugh with teeth up to
 0.40). A real hand laid flat across the mouth keeps finger edges and shading, so neither of those two tests
-sees it; the lip level does. Visible lips on colour frames read -0.09 to -0.33 of the cheek level, a hand
-across them -0.11 to +0.2 (median -0.01).
+sees it; the lips' test does. Its figures (the two thresholds were set on the one real example here) are in
+docs/detector.md, "Hidden mouth and eyes, on real clips".
 """
 
 from __future__ import annotations
+
+from collections import deque
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -53,7 +62,12 @@ EYE_FLAT_DETAIL = 0.2
 EYE_FLAT_SPREAD = 0.09
 DARK_LENS = 0.55
 LIP_LEVEL = -0.06
-SIDE_LIGHT = 0.3
+LIP_REDNESS = 0.04
+LIP_RISE = 0.06
+LIP_PALER = 0.03
+_DIM = 50.0
+# Frames of a face's own seen lips kept (10 s at 25 fps), and how many before its lips can be called hidden.
+_MEMORY, _MEMORY_READY = 250, 25
 _GREY_CHROMA = 3.0
 _SIDE = 64
 _EYE_SIDE = 32
@@ -109,13 +123,17 @@ def vertical_edge_share(rgb: np.ndarray, points: np.ndarray, roi: np.ndarray | N
     return float((np.abs(gx[strong]) > 2.0 * np.abs(gy[strong])).mean())
 
 
-def lip_level(rgb: np.ndarray, points: np.ndarray, cheeks: tuple[float, float] | None) -> float | None:
-    """The lips' median grey level relative to the cheeks' (-0.2: lips 20% darker); None on grey frames, under
-    side light, or when the lips are off-frame or too small to measure."""
-    if cheeks is None:
-        return None
-    level = (cheeks[0] + cheeks[1]) / 2
-    if level < 20.0 or abs(cheeks[0] - cheeks[1]) > SIDE_LIGHT * level:
+class Light(NamedTuple):
+    """The light on this face, read on two small cheek patches."""
+
+    level: float  # median grey level of both patches
+    redness: float  # red over green of both patches' pixels
+
+
+def lips_against_skin(rgb: np.ndarray, points: np.ndarray, light: Light | None) -> tuple[float, float] | None:
+    """The lips' median grey level and their red-to-green ratio, each minus the cheeks' (level as a share of
+    theirs: -0.2 is 20% darker); None on grey or dim frames, or when the lips are off-frame or too small."""
+    if light is None or light.level < _DIM:
         return None
     outer = points[_LIPS_OUTER_IDX, :2]
     (x0, y0), (x1, y1) = outer.min(axis=0), outer.max(axis=0)
@@ -125,20 +143,49 @@ def lip_level(rgb: np.ndarray, points: np.ndarray, cheeks: tuple[float, float] |
         return None
     box = np.ascontiguousarray(rgb[b:d, a:c])
     mask = np.zeros(box.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [(outer - (a, b)).astype(np.int32)], 1)
+    cv2.fillPoly(mask, [np.rint(outer - (a, b)).astype(np.int32)], 1)
     # Inside the mouth (teeth, the dark gap) says nothing about a cover: only the lips themselves count.
-    cv2.fillPoly(mask, [(points[_LIPS_INNER_IDX, :2] - (a, b)).astype(np.int32)], 0)
+    cv2.fillPoly(mask, [np.rint(points[_LIPS_INNER_IDX, :2] - (a, b)).astype(np.int32)], 0)
     if cv2.countNonZero(mask) < 12:
         return None
-    red, _, blue, _ = cv2.mean(box, mask)
-    # Grey frames (R = G = B) are left out: a pale lip there can match the cheek.
+    red, green, blue, _ = cv2.mean(box, mask)
     if abs(red - blue) < _GREY_CHROMA:
-        return None
+        return None  # a grey frame (R = G = B): no colour, and pale lips in grey can match the cheeks
     grey = cv2.transform(box, _CHANNEL_MEAN)  # the cheeks' measure: the plain mean of R, G and B
-    return _ranks(grey[mask > 0], (0.5,))[0] / level - 1.0
+    level = _ranks(grey[mask > 0], (0.5,))[0] / light.level - 1.0
+    return level, red / max(green, 1.0) - light.redness
 
 
-def mouth_hidden(rgb: np.ndarray, points: np.ndarray, cheeks: tuple[float, float] | None = None) -> bool:
+class LipMemory:
+    """One face's own lips against its cheeks, from its frames with the mouth seen (a rolling 10 s)."""
+
+    def __init__(self) -> None:
+        self._seen: deque[tuple[float, float]] = deque(maxlen=_MEMORY)
+
+    def reference(self) -> tuple[float, float] | None:
+        """The median (level, redness) of this face's seen lips; None until enough frames were seen."""
+        if len(self._seen) < _MEMORY_READY:
+            return None
+        level, redness = np.median(np.array(self._seen), axis=0)
+        return float(level), float(redness)
+
+    def add(self, lips: tuple[float, float]) -> None:
+        self._seen.append(lips)
+
+
+def _lips_covered(lips: tuple[float, float], memory: LipMemory | None) -> bool:
+    own = None if memory is None else memory.reference()
+    if own is None:
+        return False  # a photo, or a face just found: its own lips are not known yet
+    like_skin = lips[0] > LIP_LEVEL and lips[1] < LIP_REDNESS
+    return like_skin and lips[0] - own[0] > LIP_RISE and own[1] - lips[1] > LIP_PALER
+
+
+def mouth_hidden(
+    rgb: np.ndarray, points: np.ndarray, light: Light | None = None, memory: LipMemory | None = None
+) -> bool:
+    """Whether a hand or an object covers the mouth. Without ``light`` (the cheeks) and ``memory`` (this face's
+    own lips, updated here from frames with the mouth seen) only the fingers and flat-cover tests run."""
     roi = _mouth_roi(rgb, points)
     if roi is None:
         return False
@@ -147,24 +194,32 @@ def mouth_hidden(rgb: np.ndarray, points: np.ndarray, cheeks: tuple[float, float
     share = vertical_edge_share(rgb, points, roi)
     if share is not None and share > VERTICAL_SHARE:
         return True
-    lips = lip_level(rgb, points, cheeks)
-    return lips is not None and lips > LIP_LEVEL
+    lips = lips_against_skin(rgb, points, light)
+    if lips is None:
+        return False
+    if _lips_covered(lips, memory):
+        return True
+    if memory is not None:
+        memory.add(lips)
+    return False
 
 
-def _cheek_levels(rgb: np.ndarray, points: np.ndarray, radius: int) -> tuple[float | None, tuple[float, float] | None]:
-    """Median grey level of small patches on both cheeks (the light falling on this face), and of each one
-    apart (None unless both are in the frame)."""
+def cheek_light(rgb: np.ndarray, points: np.ndarray) -> Light | None:
+    """The light on this face from a small patch on each cheek; None when both are off-frame."""
+    iod = float(np.linalg.norm(points[_EYE_R, :2] - points[_EYE_L, :2]))
+    radius = max(1, int(0.06 * iod))
     h, w = rgb.shape[:2]
-    values = []
+    patches = []
     for i in _CHEEKS:
         x, y = int(points[i, 0]), int(points[i, 1])
         patch = rgb[max(0, y - radius) : min(h, y + radius + 1), max(0, x - radius) : min(w, x + radius + 1)]
         if patch.size:
-            values.append(patch.reshape(-1, 3).mean(axis=1))
-    if not values:
-        return None, None
-    both = float(np.median(np.concatenate(values)))
-    return both, (float(np.median(values[0])), float(np.median(values[1]))) if len(values) == 2 else None
+            patches.append(patch.reshape(-1, 3))
+    if not patches:
+        return None
+    both = np.concatenate(patches)
+    redness = float(both[:, 0].sum()) / max(float(both[:, 1].sum()), 1.0)
+    return Light(float(np.median(both.mean(axis=1))), redness)
 
 
 def eye_hidden(rgb: np.ndarray, points: np.ndarray, side: int, cheek: float | None) -> bool:
@@ -181,14 +236,15 @@ def eye_hidden(rgb: np.ndarray, points: np.ndarray, side: int, cheek: float | No
     return cheek is not None and cheek > 20.0 and _ranks(roi, (0.9,))[0] < DARK_LENS * cheek
 
 
-def hidden_regions(rgb: np.ndarray, points: np.ndarray) -> frozenset[str]:
-    """The face regions judged hidden: a subset of {"mouth", "eyes"} ("eyes": one eye or both)."""
+def hidden_regions(rgb: np.ndarray, points: np.ndarray, memory: LipMemory | None = None) -> frozenset[str]:
+    """The face regions judged hidden: a subset of {"mouth", "eyes"} ("eyes": one eye or both). ``memory``:
+    this face's own lips (one per followed face); without it a hand laid across the lips is not looked for."""
     regions = set()
-    iod = float(np.linalg.norm(points[_EYE_R, :2] - points[_EYE_L, :2]))
-    cheek, cheeks = _cheek_levels(rgb, points, max(1, int(0.06 * iod)))
+    light = cheek_light(rgb, points)
+    cheek = None if light is None else light.level
     if eye_hidden(rgb, points, 0, cheek) or eye_hidden(rgb, points, 1, cheek):
         regions.add("eyes")
-        cheeks = None  # a hand over the eyes often covers the cheeks too: no skin to hold the lips against
-    if mouth_hidden(rgb, points, cheeks):
+        light = None  # a hand over the eyes often covers the cheeks too: no skin to hold the lips against
+    if mouth_hidden(rgb, points, light, memory):
         regions.add("mouth")
     return frozenset(regions)

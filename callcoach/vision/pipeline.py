@@ -24,7 +24,7 @@ from callcoach.vision.appearance import AppearanceModel, StaggeredAppearance
 from callcoach.vision.finder import Box, FaceFinder, SearchSweep, iou, landmark_box
 from callcoach.vision.geometry import measures
 from callcoach.vision.landmarker import Landmarker, RawFace
-from callcoach.vision.occlusion import hidden_regions
+from callcoach.vision.occlusion import LipMemory, hidden_regions
 from callcoach.vision.pose import canonical_points, head_pose
 from callcoach.vision.tracker import FaceTracker
 from callcoach.vision.types import FaceObservation, FrameObservation
@@ -33,6 +33,7 @@ _LIVE_TIMINGS = 4096
 # A face found by the search but not yet landmarked is tried on later frames for this long (it moves
 # little in a third of a second, and the crop is 2.4 face sizes wide).
 _PENDING_S = 0.35
+_LIP_MEMORIES = 64
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class VisionPipeline:
         self._search_backoff = 1
         self._faces_at_last_search = -1
         self._frames_seen = 0
+        self._lips: dict[int, LipMemory] = {}
         #: Milliseconds per stage, for `callcoach bench speed` and `bench live`.
         self.timings: dict[str, list[float]] = defaultdict(list)
 
@@ -147,12 +149,20 @@ class VisionPipeline:
                     blendshapes=face.blendshapes,
                     geometry=measures(canon),
                     emotion=emotion,
-                    hidden=hidden_regions(rgb, px),
+                    hidden=hidden_regions(rgb, px, self._lip_memory(face_id)),
                 )
             )
         self._timed("geometry", t0)
         observed.sort(key=lambda f: f.face_id)
         return FrameObservation(index=frame.index, t_s=frame.t_s, width=width, height=height, faces=tuple(observed))
+
+    def _lip_memory(self, face_id: int) -> LipMemory:
+        """This face's own lips, for the occlusion test; a gallery over hours sees few new ids, but cap them."""
+        memory = self._lips.pop(face_id, None) or LipMemory()
+        self._lips[face_id] = memory  # most recently seen last, so the cap drops the longest unseen
+        if len(self._lips) > _LIP_MEMORIES:
+            del self._lips[next(iter(self._lips))]
+        return memory
 
     def _follow_small(
         self, rgb: np.ndarray, t_s: float, faces: list[RawFace], boxes: list[Box], small: list[bool]

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
+from callcoach.cli.main import whole_number
 from callcoach.cues.vocabulary import CUE_NAMES, Cue
 from callcoach_bench.megc import ClipInput, Counts, Prediction, Score, match, score_both
 from callcoach_bench.synth import SynthClip, build_clip_set
@@ -202,7 +203,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="standard",
         help="clip set: small (6 clips, quick) or standard (48 clips; default)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic set (default 0)")
+    parser.add_argument("--seed", type=whole_number(0), default=0, help="seed of the synthetic set (default 0)")
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output (default table)")
     parser.add_argument(
         "--baseline-seconds",

@@ -21,21 +21,30 @@ import subprocess
 import sys
 import time
 
+from callcoach.cli.main import whole_number
 from callcoach.errors import CallcoachError, SourceError
 from callcoach.sources.base import Frame
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--frames", type=int, default=300, help="frames to time in process (default 300)")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per mode (default 2)")
     parser.add_argument(
-        "--max-faces", type=int, default=4, help="faces for the multi-face landmarker reference run (default 4)"
+        "--frames", type=whole_number(10), default=300, help="frames to time in process (default 300; at least 10)"
+    )
+    parser.add_argument("--rounds", type=whole_number(1), default=2, help="alternating rounds per mode (default 2)")
+    parser.add_argument(
+        "--max-faces",
+        type=whole_number(1),
+        default=4,
+        help="faces for the multi-face landmarker reference run (default 4)",
     )
     parser.add_argument("--no-process", action="store_true", help="skip the whole-process comparison")
     parser.add_argument(
-        "--process-runs", type=int, default=3, help="whole-process runs of each, alternating (default 3; median)"
+        "--process-runs",
+        type=whole_number(1),
+        default=3,
+        help="whole-process runs of each, alternating (default 3; median)",
     )
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--format", choices=("table", "json"), default="table", help="output (default table)")
 
 
 def _pct(values: list[float], q: float) -> float:

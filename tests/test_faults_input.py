@@ -396,6 +396,67 @@ def test_vcam_without_a_camera_is_one_line_without_opencv_noise() -> None:
     assert took < FAST_S
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["live", "--camera", "-1", "--headless", "--duration", "1", "--no-record-session"],
+        ["vcam", "--camera", "-1", "--duration", "1"],
+    ],
+)
+def test_a_negative_camera_number_is_one_line_not_a_crash(command: list[str]) -> None:
+    # OpenCV takes -1 as "any camera"; with none attached its probe crashed the process (exit 139, no message).
+    proc, took = run_cli(*command)
+    assert_one_line(proc, 1, "no camera -1: camera numbers start at 0")
+    assert took < FAST_S
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["analyze", "-q", "single_face.mp4"],
+        ["analyze", "-q", "--format", "table", "single_face.mp4"],
+        ["playbook", "show"],
+    ],
+)
+def test_a_full_disk_behind_standard_output_is_one_line(real_media: Path, command: list[str]) -> None:
+    # `callcoach analyze clip > out.jsonl` with the disk full: /dev/full refuses every write with ENOSPC.
+    args = [str(real_media / a) if a.endswith(".mp4") else a for a in command]
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    started = time.monotonic()
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "callcoach", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+            check=False,
+        )
+    assert_one_line(proc, 1, "cannot write the output: No space left on device")
+    assert time.monotonic() - started < FAST_S
+
+
+@pytest.mark.parametrize(
+    ("command", "needle"),
+    [
+        (["bench", "accuracy", "--seed", "-1", "--size", "small"], "--seed: must be 0 or more, not -1"),
+        (["bench", "speed", "clip.mp4", "--frames", "0"], "--frames: must be 10 or more, not 0"),
+        (["bench", "speed", "clip.mp4", "--max-faces", "0"], "--max-faces: must be 1 or more, not 0"),
+        (["bench", "speed", "clip.mp4", "--process-runs", "x"], "--process-runs: not a whole number: 'x'"),
+    ],
+)
+def test_bench_numbers_out_of_range_are_refused_before_any_work(command: list[str], needle: str) -> None:
+    proc, took = run_cli(*command)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert needle in proc.stderr.splitlines()[-1]
+    assert "Traceback" not in proc.stderr
+    assert took < FAST_S
+
+
 BAD_BACKEND = [
     ["vcam", "--backend", "obs-typo", "--camera", MISSING_CAMERA],
     ["live", "--video", "x.mp4", "--headless", "--vcam", "--vcam-backend", "obs-typo"],

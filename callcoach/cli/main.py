@@ -12,6 +12,7 @@ when that command is on the command line.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import math
 import os
@@ -75,6 +76,21 @@ def _external_handler(command: ExternalCommand) -> Handler:
         return int(result) if result is not None else 0
 
     return run
+
+
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum`` (argparse then says so in one line)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {value}")
+        return value
+
+    return parse
 
 
 def _number(text: str) -> float:
@@ -270,7 +286,9 @@ def _main(argv: list[str]) -> int:
     except SystemExit as exc:  # --help, --version and argparse's own usage errors
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a full disk behind `> file` shows here, inside the handlers below, not at exit
+        return code
     except CallcoachError as exc:
         print(f"callcoach: error: {_one_line(exc)}", file=sys.stderr, flush=True)
         return exc.exit_code
@@ -278,9 +296,25 @@ def _main(argv: list[str]) -> int:
         return 130
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly and keep Python from complaining at exit.
+        _drop_stdout()
+        return 0
+    except OSError as exc:
+        if exc.errno not in _WRITE_ERRORS:
+            raise
+        # Standard output cannot take more (`> file` on a full disk): one line on stderr, and nothing more is
+        # tried on stdout (its buffer would fail again at exit, with a traceback).
+        _drop_stdout()
+        print(f"callcoach: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr, flush=True)
+        return 1
+
+
+_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _drop_stdout() -> None:
+    with suppress(OSError, ValueError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 0
 
 
 if __name__ == "__main__":

@@ -234,7 +234,8 @@ class TableWriter:
             notes.append(
                 Text(
                     f"The baseline never became ready (it needs {self.baseline_seconds:g} s of a steady, "
-                    "visible face), so no cues were reported. Try a longer clip or --baseline-seconds 0.",
+                    "visible face), so only a smile clear enough to need no baseline could be reported. "
+                    "Try a longer clip or --baseline-seconds 0.",
                     style="bold yellow",
                 )
             )

@@ -57,6 +57,9 @@ class CameraSource(LiveHooks):
     kind: SourceKind = "camera"
 
     def __init__(self, index: int, fps: float | None = None) -> None:
+        if index < 0:
+            # OpenCV reads -1 as "any camera", and with none attached its V4L2 probe crashes the process.
+            raise SourceError(f"no camera {index}: camera numbers start at 0 (the first camera)")
         self.index = index
         self.name = f"camera {index}"
         self.frame_count: int | None = None

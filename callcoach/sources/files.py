@@ -159,7 +159,9 @@ class VideoFileSource:
     def _open(self) -> Any:
         kind = _check_readable(self.path)
         if kind == "dir":
-            raise SourceError(f"'{self.path}' is a directory, not a video; use open_source() for folders")
+            raise SourceError(
+                f"'{self.path}' is a folder, not a video; 'callcoach analyze' reads a folder of images in name order"
+            )
         cv2 = _cv2()
         if kind == "fifo":
             if self._is_pipe:

@@ -42,6 +42,15 @@ def assert_clean_error(proc: subprocess.CompletedProcess[str], code: int, needle
     assert proc.stdout == ""
 
 
+def test_a_data_folder_that_is_a_file_is_named_not_taken_for_no_sessions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    afile = tmp_path / "not-a-folder"
+    afile.write_text("x")
+    monkeypatch.setenv("CALLCOACH_DATA_DIR", str(afile))
+    assert_clean_error(run("sessions", "list"), 1, f"cannot use {afile} for callcoach's data: it is a file")
+
+
 @pytest.fixture
 def two_sessions(data_dir: Path) -> tuple[int, int]:
     with SessionStore() as store:

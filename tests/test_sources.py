@@ -140,11 +140,17 @@ def test_directory_without_images(tmp_path: Path) -> None:
     assert "no images" in _source_error(tmp_path)
 
 
-@pytest.mark.parametrize("content", [b"", b"this is plain text, not a video\n" * 20])
-def test_file_that_is_not_a_video(tmp_path: Path, content: bytes) -> None:
+def test_file_that_is_not_a_video(tmp_path: Path) -> None:
     path = tmp_path / "clip.mp4"
-    path.write_bytes(content)
+    path.write_bytes(b"this is plain text, not a video\n" * 20)
     assert "not a readable video" in _source_error(path)
+
+
+def test_empty_video_file_says_it_is_empty(tmp_path: Path) -> None:
+    # Not "convert it to MP4": it already is one, with nothing in it.
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(b"")
+    assert "is empty (0 bytes)" in _source_error(path)
 
 
 def test_file_without_extension_that_is_an_image_still_opens(tmp_path: Path) -> None:

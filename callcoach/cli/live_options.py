@@ -106,7 +106,8 @@ def check_options(args: argparse.Namespace) -> None:
     for name in ("fps", "baseline_seconds", "duration"):
         value = getattr(args, name)
         if value is not None and (not math.isfinite(value) or value < 0 or (name != "baseline_seconds" and value == 0)):
-            raise UsageError(f"--{name.replace('_', '-')} must be a positive number, got {value}")
+            kind = "0 or more" if name == "baseline_seconds" else "a positive number"
+            raise UsageError(f"--{name.replace('_', '-')} must be {kind}, got {value}")
     if args.duration is not None and not args.headless:
         raise UsageError("--duration is for --headless runs; in the panel, quit with q")
     vcam_only = [

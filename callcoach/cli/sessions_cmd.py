@@ -101,6 +101,9 @@ def _open(*, create: bool = False, read_only_ok: bool = True) -> SessionStore:
     """The store; for reading commands (``read_only_ok``) one that cannot be written is opened read-only
     rather than refused. A message about the file (moved aside, read-only) goes to stderr, once."""
     path = settings.db_path()
+    if path.parent.exists() and not path.parent.is_dir():
+        # Otherwise the store "does not exist" and a reading command says there are no sessions yet.
+        raise StoreError(f"cannot use {path.parent} for callcoach's data: it is a file, not a folder")
     if not create and not path.exists():
         raise StoreError(NO_SESSIONS)
     try:

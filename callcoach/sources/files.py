@@ -62,7 +62,10 @@ def _check_readable(path: Path) -> PathKind:
             os.listdir(path)
         elif kind == "file":
             with path.open("rb") as fh:
-                fh.read(1)
+                empty = not fh.read(1)
+            if empty:
+                # OpenCV would only say it cannot open the file, and the hint would then be to convert it.
+                raise SourceError(f"'{path}' is empty (0 bytes); re-export it or pick another file")
     except PermissionError as exc:
         raise SourceError(f"permission denied: '{path}' (make it readable, e.g. chmod a+r)") from exc
     except OSError as exc:

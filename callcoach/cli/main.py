@@ -241,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from callcoach.privacy import lockdown
 
     lockdown()
+    _stop_on_termination()
     argv = sys.argv[1:]
     try:
         words = [a for a in argv if not a.startswith("-")]
@@ -249,15 +250,42 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             capture_native_output()
         code = _main(argv)
+    except Stopped as exc:
+        code = exc.code
     except KeyboardInterrupt:
         code = 130
     _quiet_interrupt_from_now_on()
-    if code == 130:
+    if code in _STOPPED_CODES:
         # Interrupted: the output is flushed and nothing is left to do. Ending here skips the interpreter's
         # shutdown, which would tear down threads still inside a native library (models loading when the
         # Ctrl-C came) and can abort the process ("FATAL: exception not rethrown") instead of exiting 130.
-        _leave(130)
+        _leave(code)
     return code
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (a `kill`, a closed terminal): handled as Ctrl-C is, so what was found is kept
+    and summarised (``analyze``'s summary line, a live session closed), then exit 128 + the signal."""
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        self.code = 128 + signum
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+
+
+_STOPPED_CODES = frozenset({130, 128 + 1, 128 + 15})
+
+
+def _stop_on_termination() -> None:
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Stopped(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        with suppress(ValueError, OSError):  # not the main thread, or no such signal here
+            signal.signal(signum, stop)
 
 
 def _leave(code: int) -> None:
@@ -292,6 +320,8 @@ def _main(argv: list[str]) -> int:
     except CallcoachError as exc:
         print(f"callcoach: error: {_one_line(exc)}", file=sys.stderr, flush=True)
         return exc.exit_code
+    except Stopped as exc:
+        return exc.code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

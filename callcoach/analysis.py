@@ -7,7 +7,7 @@ tests can replay scripted observations without a camera or a model.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field, replace
 
 from callcoach.cues.engine import CueEngine, EngineConfig
@@ -61,7 +61,7 @@ def analyze_frames(
     analyzer: FrameAnalyzer,
     engine: CueEngine,
     source_name: str = "",
-) -> Iterator[Event]:
+) -> Generator[Event, None, None]:
     """Yield, in time order, each frame's observation, baseline changes, cues, and a final summary."""
     n = with_face = 0
     last_t = first_t = 0.0
@@ -126,7 +126,7 @@ def analyze_source(
     baseline_seconds: float = 2.0,
     analyzer: FrameAnalyzer | None = None,
     engine: CueEngine | None = None,
-) -> Iterator[Event]:
+) -> Generator[Event, None, None]:
     """Analyse a source with the shipped models (or the injected stages)."""
     if analyzer is None:
         from callcoach.vision.pipeline import VisionConfig, VisionPipeline  # heavy: mediapipe + onnxruntime

@@ -24,6 +24,7 @@ import sys
 import time
 from typing import Any
 
+from callcoach.cli.argtypes import whole_number
 from callcoach.contract import LiveListener
 from callcoach.errors import UsageError
 from callcoach.live.runner import LiveRunner
@@ -41,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=20.0, metavar="S", help="seconds per run (default 20)")
     parser.add_argument(
         "--faces",
-        type=int,
+        type=whole_number(0),
         default=4,
         metavar="N",
         help="copies of the clip in the multi-face run, delivered at 15 fps (default 4; 0 = skip)",

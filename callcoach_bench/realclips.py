@@ -29,6 +29,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from callcoach.cli.argtypes import whole_number
 from callcoach.sources.base import Frame
 from callcoach.sources.files import VideoFileSource, read_image
 
@@ -221,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m callcoach_bench.realclips", description=__doc__.split("\n")[0])
     parser.add_argument("media", nargs="?", default="tests/.cache/pyfeat/feat/tests/data", type=Path)
     parser.add_argument("--faces", default=Path("../shared/realfaces"), type=Path, help="real-faces folder")
-    parser.add_argument("--seeds", type=int, default=3, help="jumpy versions per clip (default 3)")
+    parser.add_argument("--seeds", type=whole_number(0), default=3, help="jumpy versions per clip (default 3)")
     parser.add_argument("--occlusion-only", action="store_true", help="only the hidden-region figures")
     parser.add_argument("--talking", type=Path, help="folder of real talking clips: false 'hidden' counts on them")
     args = parser.parse_args(argv)

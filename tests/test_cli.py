@@ -344,3 +344,31 @@ def test_bench_speed_refuses_a_photo_and_a_missing_file(real_media: Path, tmp_pa
     assert photo.returncode == 1 and photo.stderr.count("\n") == 1 and "at least 20 frames" in photo.stderr
     missing = run_cli("bench", "speed", str(tmp_path / "absent.mp4"))
     assert missing.returncode == 1 and "absent.mp4" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_full_disk_under_one_of_our_files_names_that_file_not_stdout(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Standard output is fine here (it flushes): the failing write was to a file of ours, so that is named.
+    import errno
+
+    def full(_args: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device", "/data/callcoach/sessions.db")
+
+    parser = cli.build_parser(["playbook", "show"])
+    args = parser.parse_args(["playbook", "show"])
+    monkeypatch.setattr(cli, "build_parser", lambda _argv: _Fixed(args, full))
+    assert cli._main(["playbook", "show"]) == 1
+    err = capsys.readouterr().err
+    assert err == "callcoach: error: cannot write '/data/callcoach/sessions.db': No space left on device\n"
+
+
+class _Fixed:
+    """A parser stand-in that returns ``args`` with ``handler`` swapped in."""
+
+    def __init__(self, args: Any, handler: Any) -> None:
+        self.args, self.handler = args, handler
+
+    def parse_args(self, _argv: list[str]) -> Any:
+        self.args.handler = self.handler
+        return self.args

@@ -403,11 +403,21 @@ def test_vcam_without_a_camera_is_one_line_without_opencv_noise() -> None:
         ["vcam", "--camera", "-1", "--duration", "1"],
     ],
 )
-def test_a_negative_camera_number_is_one_line_not_a_crash(command: list[str]) -> None:
+def test_a_negative_camera_number_is_a_usage_error_not_a_crash(command: list[str]) -> None:
     # OpenCV takes -1 as "any camera"; with none attached its probe crashed the process (exit 139, no message).
     proc, took = run_cli(*command)
-    assert_one_line(proc, 1, "no camera -1: camera numbers start at 0")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.splitlines()[-1].endswith("argument --camera: must be 0 or more, not -1")
+    assert "Traceback" not in proc.stderr
     assert took < FAST_S
+
+
+def test_the_camera_source_itself_refuses_a_negative_number() -> None:
+    from callcoach.errors import SourceError
+    from callcoach.sources.camera import CameraSource
+
+    with pytest.raises(SourceError, match="no camera -1: camera numbers start at 0"):
+        CameraSource(-1)
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")

@@ -24,7 +24,9 @@ from callcoach.vision.occlusion import (
     FLAT_DETAIL,
     FLAT_SPREAD,
     LIP_LEVEL,
+    LIP_PALER,
     LIP_REDNESS,
+    LIP_RISE,
     VERTICAL_SHARE,
     LipMemory,
     _flat,
@@ -346,6 +348,17 @@ def test_the_lips_are_not_read_on_grey_or_dim_frames_nor_with_the_eyes_covered()
     covered = paste_hand(image, points, "eyes", "flat", seed=4)
     for x, y in ((185, 215), (295, 215)):
         cv2.rectangle(covered, (x - 12, y - 12), (x + 12, y + 12), (180, 90, 75), -1)
-    lips = lips_against_skin(covered, points, cheek_light(covered, points))
-    assert lips is not None and lips[0] > LIP_LEVEL and lips[1] < LIP_REDNESS
+    lips, own = lips_against_skin(covered, points, cheek_light(covered, points)), memory.reference()
+    assert lips is not None and own is not None
+    assert lips[0] > LIP_LEVEL and lips[1] < LIP_REDNESS  # like skin against the hand on the cheeks...
+    assert lips[0] - own[0] > LIP_RISE and own[1] - lips[1] > LIP_PALER  # ...and changed: only the guard is left
     assert hidden_regions(covered, points, memory) == frozenset({"eyes"})
+
+
+def test_a_hand_held_across_the_lips_is_not_learned_as_the_lips() -> None:
+    # Covered frames stay out of the face's own lips: a hand held there for many seconds stays a hand.
+    image, points = drawn_face()
+    memory = followed(image, points)
+    hand = fingers_across_the_lips(image)
+    assert all(hidden_regions(hand, points, memory) == frozenset({"mouth"}) for _ in range(300))
+    assert hidden_regions(image, points, memory) == frozenset()  # and the lips, seen again, are lips

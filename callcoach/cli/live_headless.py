@@ -156,6 +156,7 @@ def run_headless(
     if start_record is not None:  # the session record exists once the runner is built: say where it is kept
         writer.line(start_record())
     interrupted = False
+    stopped_code = 130  # Ctrl-C; a kill or a closed terminal: 128 + its signal (cli.main.Stopped)
     runner.start()
     try:
         if duration is not None:
@@ -165,8 +166,9 @@ def run_headless(
             while not (runner.models_ready.wait(0.1) or runner.done) and time.monotonic() < deadline:
                 pass
         runner.wait(duration)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         interrupted = True
+        stopped_code = getattr(exc, "code", 130)
     finally:
         runner.stop(timeout=2.0)
         runner.settle()  # stopped while the models were still loading: let that end before the process does
@@ -176,7 +178,7 @@ def run_headless(
         summary["complete"], summary["error"] = False, " ".join(str(damage).split())
     writer.line(_finite(summary), last=True)
     if interrupted:
-        return 130
+        return stopped_code
     if damage is not None:
         raise damage
     if runner.stats.end == "error":

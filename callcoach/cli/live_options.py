@@ -7,6 +7,7 @@ import argparse
 import math
 import sys
 
+from callcoach.cli.argtypes import whole_number
 from callcoach.errors import UsageError
 from callcoach.playbook.types import CONTEXTS
 
@@ -31,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="find the other person's video tile on the screen; with --vcam your own self-view "
         "tile is recognised by matching your webcam (else by size and place: a small corner face)",
     )
-    src.add_argument("--camera", type=int, metavar="N", help="camera number N (0 = the first)")
+    src.add_argument("--camera", type=whole_number(0), metavar="N", help="camera number N (0 = the first)")
     src.add_argument(
         "--video",
         metavar="FILE",
@@ -76,7 +77,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "are told what to do, the webcam is released and coaching the other person goes on "
         "(with --vcam-video, your own face is still coached from the file)",
     )
-    cam.add_argument("--vcam-camera", type=int, metavar="N", help="--vcam: your webcam's number (default 0)")
+    cam.add_argument(
+        "--vcam-camera", type=whole_number(0), metavar="N", help="--vcam: your webcam's number (default 0)"
+    )
     cam.add_argument("--vcam-video", metavar="FILE", help="--vcam: a video file standing in for your webcam")
     cam.add_argument("--vcam-device", metavar="PATH", help="--vcam: virtual camera device (default: first free)")
     cam.add_argument("--vcam-backend", metavar="NAME", help="--vcam: pyvirtualcam backend (default: the platform's)")

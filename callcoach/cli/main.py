@@ -17,9 +17,10 @@ import importlib
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from types import ModuleType
+from typing import Any
 
 from callcoach import __version__
 from callcoach.cli.commands import EXTERNAL_COMMANDS as EXTERNAL_COMMANDS  # re-exported: tests patch it here
@@ -76,21 +77,6 @@ def _external_handler(command: ExternalCommand) -> Handler:
         return int(result) if result is not None else 0
 
     return run
-
-
-def whole_number(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least ``minimum`` (argparse then says so in one line)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {value}")
-        return value
-
-    return parse
 
 
 def _number(text: str) -> float:
@@ -213,7 +199,15 @@ def run_analyze(args: argparse.Namespace) -> int:
                     if isinstance(event, FrameObservation):
                         advance()
                     writer.write(event)
-        except (CallcoachError, KeyboardInterrupt):
+        except KeyboardInterrupt as exc:
+            # Ctrl-C or a kill may land here, between two events, instead of inside the generator: hand it
+            # over, so the engine is flushed and the summary made just as when it lands there.
+            with suppress(type(exc)):
+                for event in _rest(events, exc):
+                    writer.write(event)
+            writer.finish()
+            raise
+        except CallcoachError:
             writer.finish()  # the summary of what was read came before the error: show it, then report
             raise
         writer.finish()
@@ -224,6 +218,15 @@ def run_analyze(args: argparse.Namespace) -> int:
             close()
         source.close()
     return 0
+
+
+def _rest(events: Generator[Any, None, None], exc: BaseException) -> Iterator[Any]:
+    """What ``analyze_source`` still has to say once ``exc`` is thrown into it (its last cues and summary)."""
+    try:
+        yield events.throw(exc)
+    except StopIteration:
+        return
+    yield from events
 
 
 #: Commands that load the native libraries; only these move fd 2 (``playbook edit`` runs the user's editor, which
@@ -258,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if code in _STOPPED_CODES:
         # Interrupted: the output is flushed and nothing is left to do. Ending here skips the interpreter's
         # shutdown, which would tear down threads still inside a native library (models loading when the
-        # Ctrl-C came) and can abort the process ("FATAL: exception not rethrown") instead of exiting 130.
+        # Ctrl-C came) and can abort the process ("FATAL: exception not rethrown") instead of exiting.
         _leave(code)
     return code
 
@@ -274,7 +277,16 @@ class Stopped(KeyboardInterrupt):
         super().__init__(f"stopped by {signal.Signals(signum).name}")
 
 
-_STOPPED_CODES = frozenset({130, 128 + 1, 128 + 15})
+def _termination_signals() -> list[int]:
+    """SIGTERM and SIGHUP where this platform has them (Windows has no SIGHUP), unless ignored on purpose:
+    ``nohup`` and ``trap '' TERM`` hand the process an ignored signal, and that choice is kept."""
+    import signal
+
+    found = (getattr(signal, name, None) for name in ("SIGTERM", "SIGHUP"))
+    return [s for s in found if s is not None and signal.getsignal(s) is not signal.SIG_IGN]
+
+
+_STOPPED_CODES = frozenset({130, *(128 + s for s in _termination_signals())})
 
 
 def _stop_on_termination() -> None:
@@ -283,8 +295,8 @@ def _stop_on_termination() -> None:
     def stop(signum: int, _frame: object) -> None:
         raise Stopped(signum)
 
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        with suppress(ValueError, OSError):  # not the main thread, or no such signal here
+    for signum in _termination_signals():
+        with suppress(ValueError, OSError):  # not the main thread
             signal.signal(signum, stop)
 
 
@@ -300,11 +312,12 @@ def _quiet_interrupt_from_now_on() -> None:
     the command's work is done and its output flushed, and a traceback from the shutdown helps nobody."""
     import signal
 
-    def leave(_signum: int, _frame: object) -> None:
-        _leave(130)
+    def leave(signum: int, _frame: object) -> None:
+        _leave(130 if signum == signal.SIGINT else 128 + signum)
 
-    with suppress(ValueError, OSError):  # not the main thread, or no signals here
-        signal.signal(signal.SIGINT, leave)
+    for signum in (signal.SIGINT, *_termination_signals()):
+        with suppress(ValueError, OSError):  # not the main thread, or no signals here
+            signal.signal(signum, leave)
 
 
 def _main(argv: list[str]) -> int:
@@ -331,11 +344,25 @@ def _main(argv: list[str]) -> int:
     except OSError as exc:
         if exc.errno not in _WRITE_ERRORS:
             raise
-        # Standard output cannot take more (`> file` on a full disk): one line on stderr, and nothing more is
-        # tried on stdout (its buffer would fail again at exit, with a traceback).
-        _drop_stdout()
-        print(f"callcoach: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr, flush=True)
+        if _stdout_fails():
+            # Standard output cannot take more (`> file` on a full disk): one line on stderr, and nothing more
+            # is tried on stdout (its buffer would fail again at exit, with a traceback).
+            _drop_stdout()
+            what = "the output"
+        else:  # a file of ours (a store, a setting) on a full or failing disk: name it, not stdout
+            what = f"'{exc.filename}'" if exc.filename else "a file"
+        print(f"callcoach: error: cannot write {what}: {exc.strerror or exc}", file=sys.stderr, flush=True)
         return 1
+
+
+def _stdout_fails() -> bool:
+    try:
+        sys.stdout.flush()
+    except OSError:
+        return True
+    except ValueError:  # closed
+        return False
+    return False
 
 
 _WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})

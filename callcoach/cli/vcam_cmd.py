@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from callcoach.cli.argtypes import whole_number
 from callcoach.cli.keys import single_keys
 from callcoach.errors import UsageError, VcamError
 from callcoach.sources.base import FrameSource
@@ -29,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "blurred picture); q or Ctrl+C stops"
     )
     src = parser.add_mutually_exclusive_group()
-    src.add_argument("--camera", type=int, metavar="N", help="camera number N (default 0, the first)")
+    src.add_argument("--camera", type=whole_number(0), metavar="N", help="camera number N (default 0, the first)")
     src.add_argument("--video", metavar="FILE", help="a video file played at its real rate, instead of a camera")
     parser.add_argument("--loop", action="store_true", help="--video: start again at the end")
     parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl+C)")
@@ -85,6 +86,7 @@ def main(args: argparse.Namespace) -> int:
 
     passthrough = PassThrough(source, sink, on_state=on_state)
     quit_event = threading.Event()
+    killed: int | None = None
     with single_keys(sys.stdin) as keys:
         if keys is not None:
             threading.Thread(target=_privacy_keys, args=(passthrough, keys, quit_event), daemon=True).start()
@@ -95,8 +97,10 @@ def main(args: argparse.Namespace) -> int:
             while not passthrough.wait(0.1) and not quit_event.is_set():
                 if deadline is not None and time.monotonic() >= deadline:
                     break
-        except KeyboardInterrupt:
-            pass
+        except KeyboardInterrupt as exc:
+            # Ctrl-C is how a pass-through is ended (status 0 below); a kill or a closed terminal is not, and
+            # says so in the status (cli.main.Stopped: 128 + the signal).
+            killed = getattr(exc, "code", None)
         finally:
             passthrough.stop()
     state = passthrough.state
@@ -111,4 +115,4 @@ def main(args: argparse.Namespace) -> int:
         f"{passthrough.dropped} skipped",
         file=sys.stderr,
     )
-    return 0
+    return 0 if killed is None else killed

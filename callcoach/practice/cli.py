@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
+from callcoach.cli.argtypes import whole_number
 from callcoach.errors import UsageError
 from callcoach.practice.drill import DURATIONS_MS, LABELS, PracticeError, Recognition, ScheduledPresenter, Trial
 
@@ -62,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--no-record", action="store_true", help="do not keep the trials in the store")
     elif action == "mirror":
         parser.add_argument("--video", metavar="FILE", help="a recording of your face instead of the webcam")
-        parser.add_argument("--camera", type=int, default=0, help="webcam index (default 0)")
+        parser.add_argument("--camera", type=whole_number(0), default=0, help="webcam index (default 0)")
         parser.add_argument("--target", help="the expression to make (default: one after the other)")
         parser.add_argument("--seconds", type=float, default=6.0, help="time per expression (default 6)")
         parser.add_argument("--format", choices=("text", "json"), default="text")

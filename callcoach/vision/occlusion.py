@@ -157,7 +157,8 @@ def lips_against_skin(rgb: np.ndarray, points: np.ndarray, light: Light | None) 
 
 
 class LipMemory:
-    """One face's own lips against its cheeks, from its frames with the mouth seen (a rolling 10 s)."""
+    """One face's own lips against its cheeks: its last ``_MEMORY`` frames with the lips read and not covered
+    (10 s at 25 fps; longer at a lower rate, or when the lips often go unread)."""
 
     def __init__(self) -> None:
         self._seen: deque[tuple[float, float]] = deque(maxlen=_MEMORY)

@@ -158,7 +158,8 @@ class VisionPipeline:
 
     def _lip_memory(self, face_id: int) -> LipMemory:
         """This face's own lips, for the occlusion test; a gallery over hours sees few new ids, but cap them."""
-        memory = self._lips.pop(face_id, None) or LipMemory()
+        memory = self._lips.pop(face_id, None)
+        memory = LipMemory() if memory is None else memory
         self._lips[face_id] = memory  # most recently seen last, so the cap drops the longest unseen
         if len(self._lips) > _LIP_MEMORIES:
             del self._lips[next(iter(self._lips))]

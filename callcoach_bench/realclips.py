@@ -7,7 +7,8 @@
 - hidden regions (mouth, eyes) on the crying clip, on the frames where her fingers cover her mouth
   (140-225), her hand lies flat across it (60-92) or over her nose and right eye (96-139), and on the
   frames without a hand (0-54, 231-471); the false "hidden" rate on single_face.mp4 and on the KDEF and
-  JAFFE photos when the shared real-faces folder is there (read in place, never copied); the CPU time
+  JAFFE photos when the shared real-faces folder is there (read in place, never copied), and on each
+  person's expression photos read against a memory of their own neutral lips; the CPU time
   of the check per face; and hidden rates with a hand or dark glasses pasted over clear faces of the
   clips and photos at run time (``callcoach_bench.occluders``; nothing is written to disk).
 
@@ -135,6 +136,49 @@ def _photos(root: Path, prefix: str) -> tuple[Counter[str], int, list[tuple[np.n
     return hidden, seen, kept
 
 
+def _against_own_lips(root: Path) -> None:
+    """Each person's expression photos read against a lip memory of their neutral photo (30 frames): what a
+    posed neutral-to-apex image folder gives ``analyze`` once the face has been followed long enough."""
+    import copy
+
+    from callcoach.vision.landmarker import Landmarker
+    from callcoach.vision.occlusion import LipMemory, hidden_regions
+
+    with open(root / "manifest.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["kind"] == "photo"]
+    people: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        people.setdefault(r["subject"], []).append(r)
+    landmarker = Landmarker(max_faces=1, video=False)
+
+    def seen(path: str) -> tuple[np.ndarray, np.ndarray] | None:
+        image = read_image(root / path)
+        faces = landmarker.detect(image, 0.0)
+        h, w = image.shape[:2]
+        return (image, faces[0].landmarks * np.array([w, h, w])) if faces else None
+
+    hidden, read = Counter[str](), Counter[str]()
+    try:
+        for photos in people.values():
+            neutral = next((seen(r["path"]) for r in photos if r["label"] == "neutral"), None)
+            if neutral is None:
+                continue
+            memory = LipMemory()
+            for _ in range(30):
+                hidden_regions(*neutral, memory)
+            for r in photos:
+                apex = seen(r["path"]) if r["label"] != "neutral" else None
+                if apex is not None:
+                    source = r["path"].split("/")[0]
+                    read[source] += 1
+                    hidden[source] += "mouth" in hidden_regions(*apex, copy.deepcopy(memory))
+    finally:
+        landmarker.close()
+    for source in sorted(read):
+        what = f"mouth hidden on {hidden[source]} of {read[source]}"
+        print(f"  {source}, expressions against the neutral face's own lips: {what}")
+
+
 #: Covers pasted over clear faces (``callcoach_bench.occluders``) and the region each should hide.
 COVERS: tuple[tuple[str, str], ...] = (
     ("hand flat across the mouth", "mouth"),
@@ -209,6 +253,7 @@ def _occlusion(media: Path, faces_dir: Path, talking: Path | None = None) -> Non
             counts, seen, kept = _photos(faces_dir, prefix)
             photos += kept
             print(f"  {prefix}: mouth hidden on {counts['mouth']}, eyes on {counts['eyes']}, of {seen} photos")
+        _against_own_lips(faces_dir)
     else:
         print(f"  (no real-faces folder at {faces_dir}: photos skipped)")
     print("Covers pasted over clear faces at run time (never written to disk)")

@@ -213,5 +213,5 @@ def test_bad_fps_is_a_usage_error(tmp_path: Path, fps: float) -> None:
 
 
 def test_video_source_refuses_a_directory(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="directory"):
+    with pytest.raises(SourceError, match="is a folder, not a video"):
         VideoFileSource(tmp_path)

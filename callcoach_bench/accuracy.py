@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
-from callcoach.cli.argtypes import whole_number
+from callcoach.core.argtypes import whole_number
 from callcoach.cues.vocabulary import CUE_NAMES, Cue
 from callcoach_bench.megc import ClipInput, Counts, Prediction, Score, match, score_both
 from callcoach_bench.synth import SynthClip, build_clip_set

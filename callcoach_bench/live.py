@@ -24,8 +24,8 @@ import sys
 import time
 from typing import Any
 
-from callcoach.cli.argtypes import whole_number
 from callcoach.contract import LiveListener
+from callcoach.core.argtypes import whole_number
 from callcoach.errors import UsageError
 from callcoach.live.runner import LiveRunner
 from callcoach.live.stats import percentile

@@ -30,7 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from callcoach.cli.argtypes import whole_number
+from callcoach.core.argtypes import whole_number
 from callcoach.sources.base import Frame
 from callcoach.sources.files import VideoFileSource, read_image
 

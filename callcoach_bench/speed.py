@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 
-from callcoach.cli.argtypes import whole_number
+from callcoach.core.argtypes import whole_number
 from callcoach.errors import CallcoachError, SourceError
 from callcoach.sources.base import Frame
 

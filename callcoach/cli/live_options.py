@@ -7,7 +7,7 @@ import argparse
 import math
 import sys
 
-from callcoach.cli.argtypes import whole_number
+from callcoach.core.argtypes import whole_number
 from callcoach.errors import UsageError
 from callcoach.playbook.types import CONTEXTS
 

@@ -15,8 +15,8 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from callcoach.cli.argtypes import whole_number
 from callcoach.cli.keys import single_keys
+from callcoach.core.argtypes import whole_number
 from callcoach.errors import UsageError, VcamError
 from callcoach.sources.base import FrameSource
 

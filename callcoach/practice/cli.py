@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
-from callcoach.cli.argtypes import whole_number
+from callcoach.core.argtypes import whole_number
 from callcoach.errors import UsageError
 from callcoach.practice.drill import DURATIONS_MS, LABELS, PracticeError, Recognition, ScheduledPresenter, Trial
 

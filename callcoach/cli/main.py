@@ -245,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     lockdown()
     _stop_on_termination()
+    sys.stdout = _GuardedStdout(sys.stdout)
     argv = sys.argv[1:]
     try:
         words = [a for a in argv if not a.startswith("-")]
@@ -341,28 +342,50 @@ def _main(argv: list[str]) -> int:
         # The reader went away (e.g. `| head`): stop quietly and keep Python from complaining at exit.
         _drop_stdout()
         return 0
+    except StdoutFailed as exc:
+        # Standard output cannot take more (`> file` on a full disk): one line on stderr, and nothing more is
+        # tried on stdout (its buffer would fail again at exit, with a traceback).
+        _drop_stdout()
+        print(f"callcoach: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr, flush=True)
+        return 1
     except OSError as exc:
         if exc.errno not in _WRITE_ERRORS:
             raise
-        if _stdout_fails():
-            # Standard output cannot take more (`> file` on a full disk): one line on stderr, and nothing more
-            # is tried on stdout (its buffer would fail again at exit, with a traceback).
-            _drop_stdout()
-            what = "the output"
-        else:  # a file of ours (a store, a setting) on a full or failing disk: name it, not stdout
-            what = f"'{exc.filename}'" if exc.filename else "a file"
+        # A file of ours (a setting, a log) on a full or failing disk: named when Python knows which.
+        what = f"'{exc.filename}'" if exc.filename else "a file"
         print(f"callcoach: error: cannot write {what}: {exc.strerror or exc}", file=sys.stderr, flush=True)
         return 1
 
 
-def _stdout_fails() -> bool:
-    try:
-        sys.stdout.flush()
-    except OSError:
-        return True
-    except ValueError:  # closed
-        return False
-    return False
+class StdoutFailed(OSError):
+    """A write to standard output failed (not a broken pipe): told apart from a file of ours failing."""
+
+
+class _GuardedStdout:
+    """``sys.stdout`` whose failed writes say they were writes to standard output: after a failed write the
+    buffer is gone, so nothing later can tell which stream failed."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            raise  # the reader left: handled apart, quietly
+        except OSError as exc:
+            raise StdoutFailed(exc.errno, exc.strerror) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutFailed(exc.errno, exc.strerror) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 _WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})

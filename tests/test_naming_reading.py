@@ -164,3 +164,16 @@ def test_a_laugh_shape_is_named_for_another_emotion_only_when_the_reading_is_cle
     assert name_cue("smile", laugh, {"anger": 0.55, "happiness": 0.4}) == ("polite_smile", None)
     assert name_cue("nose", laugh, {"disgust": 0.6, "happiness": 0.45}) == ("polite_smile", None)
     assert name_cue("smile", laugh, None) == ("polite_smile", None)
+
+
+def test_a_one_sided_pull_is_contempt_unless_the_reading_is_sure_of_another_emotion() -> None:
+    # Corners pulled on one side only (asym over 0.8 of the mean raise): contempt's shape, and an upper lip
+    # raised on one side in disgust has it too (real KDEF disgust photos, docs/detector.md).
+    pull = ApexReading(crinkle=0.0, widen=0.0, jaw=0.0, stretch=0.0, asym=1.5, corner=0.5, aus={"AU10": 0.4})
+    unsure = {"disgust": SURE_P - 0.05, "neutral": 1.0 - SURE_P + 0.05}
+    assert name_cue("lip_pull", pull, unsure) == ("unilateral_lip_pull", "contempt")
+    assert name_cue("smile", pull, None) == ("unilateral_lip_pull", "contempt")
+    assert name_cue("lip_pull", pull, {"disgust": SURE_P, "neutral": 1.0 - SURE_P}) == ("nose_wrinkle", "disgust")
+    assert name_cue("smile", pull, {"fear": 0.9, "neutral": 0.1}) == ("micro_surprise", "fear")
+    # A one-sided pull read surely as happiness is still a smirk, not a smile.
+    assert name_cue("lip_pull", pull, {"happiness": 0.9, "neutral": 0.1}) == ("unilateral_lip_pull", "contempt")

@@ -311,9 +311,12 @@ def name_cue(channel: str, apex: ApexReading, reading: Mapping[str, float] | Non
     """
     sure = sure_emotion(reading)
     if channel in ("smile", "lip_pull"):
-        if one_sided(apex):
-            return "unilateral_lip_pull", "contempt"
-        if channel == "lip_pull" and apex.corner < 1.0:
+        if one_sided(apex) or (channel == "lip_pull" and apex.corner < 1.0):
+            # Contempt is not among the readings' emotions, so no switch margin can name another; but an upper
+            # lip raised on one side is as much disgust's (AU10) as contempt's, and a sure reading of anything
+            # but happiness names the cue as it does on every other channel.
+            if sure is not None and sure != "happiness":
+                return _by_emotion(sure, apex, sure)
             return "unilateral_lip_pull", "contempt"
         return _corners_up(apex, reading, sure) if channel == "smile" else _smile(apex, sure)
     if channel == EXPRESSION:

@@ -1,0 +1,128 @@
+"""The real photos as pixel sequences through the `callcoach analyze` command, as a user would run it.
+
+`callcoach bench real` and `callcoach_bench.real_seq` drive the engine in process (real_seq blends the
+observations, not the pixels). This bench writes image folders and runs the product's own command line on
+them, `callcoach analyze FOLDER --baseline-seconds 0 --per-frame`, the way posed neutral-to-apex
+sequences are read: LEAD frames of the person's neutral photo, RAMP frames cross-fading its pixels into
+the expression photo, HOLD frames of the apex (KDEF and JAFFE, the sets the issue's target is on). It
+scores the per-frame reading's top emotion on the last frame ("apex") and the strongest cue's emotion
+("cue"). The same items are also run as a jump (the neutral photo, then the apex at once) in the same
+command, as the column to compare with.
+
+A pixel cross-fade is not how a face moves: between the two photos the face is a double exposure
+(two mouths, faintly). What it checks is the whole path of the product (image folder, landmarker,
+tracker, occlusion memory, appearance model, engine and naming) on gradual onsets of real faces.
+Each run of the command loads the models, so a sample of each label is drawn (seeded).
+
+    python -m callcoach_bench.xfade --data ../shared/realfaces --half dev --per-label 12 --seed 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from callcoach.core.argtypes import whole_number
+from callcoach_bench.posed import SIX
+from callcoach_bench.real import DEFAULT_DATA, Row, load_manifest, photos_by_person
+
+FORMS = {"cross-fade": (10, 12, 4), "jump": (10, 1, 4)}
+
+
+def frames(neutral: Any, apex: Any, lead: int, ramp: int, hold: int) -> list[Any]:
+    """LEAD neutral images, RAMP-1 pixel blends on the way, then HOLD apex images."""
+    import cv2
+
+    blends = [cv2.addWeighted(neutral, 1 - k / ramp, apex, k / ramp, 0) for k in range(1, ramp)]
+    return [neutral] * lead + blends + [apex] * hold
+
+
+def analyze(images: Sequence[Any]) -> dict[str, Any]:
+    """`callcoach analyze` on a folder of ``images``: the last frame's top emotion and the strongest cue."""
+    import cv2
+
+    with tempfile.TemporaryDirectory(prefix="callcoach-xfade-") as folder:
+        for i, image in enumerate(images):
+            cv2.imwrite(f"{folder}/f{i:03d}.png", image)
+        cmd = [sys.executable, "-m", "callcoach", "analyze", folder, "--baseline-seconds", "0", "--per-frame", "-q"]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        return {"top": None, "cue": None, "emotion": None, "error": done.stderr.strip().splitlines()[-1:]}
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    last = [line for line in lines if line.get("type") == "frame"][-1:]
+    reading = last[0].get("emotion") if last else None
+    cues = [line for line in lines if line.get("type") == "cue"]
+    strongest = max(cues, key=lambda c: float(c.get("intensity", 0.0)), default=None)
+    return {
+        "top": max(SIX, key=lambda e: float(reading.get(e, 0.0))) if isinstance(reading, dict) and reading else None,
+        "cue": None if strongest is None else strongest.get("cue"),
+        "emotion": None if strongest is None else strongest.get("emotion"),
+    }
+
+
+def sample(data: Path, half: str, per_label: int, seed: int) -> list[tuple[Row, Row]]:
+    """(neutral, expression) photo pairs of ``half``'s people, ``per_label`` of each emotion, seeded."""
+    by_person, splits = photos_by_person(load_manifest(data), ("kdef", "jaffe"))
+    pool: dict[str, list[tuple[Row, Row]]] = {label: [] for label in SIX}
+    for (source, subject), photos in sorted(by_person.items()):
+        if splits[source][subject] != half:
+            continue
+        neutrals = [r for r in photos if r.label == "neutral"]
+        for r in photos:
+            if neutrals and r.label in SIX:
+                pool[r.label].append((neutrals[0], r))
+    rng = random.Random(seed)
+    return [pair for label in SIX for pair in rng.sample(pool[label], min(per_label, len(pool[label])))]
+
+
+def run(pairs: Sequence[tuple[Row, Row]], out: Any = None) -> dict[str, Any]:
+    import cv2
+
+    items = []
+    for neutral, expression in pairs:
+        a, b = cv2.imread(str(neutral.path)), cv2.imread(str(expression.path))
+        item: dict[str, Any] = {"file": expression.path.name, "source": expression.source, "label": expression.label}
+        for form, shape in FORMS.items():
+            ok = a is not None and b is not None and a.shape == b.shape
+            item[form] = analyze(frames(a, b, *shape)) if ok else {"top": None, "cue": None, "emotion": None}
+        items.append(item)
+        if out is not None:
+            print(json.dumps(item), file=out, flush=True)
+    scores = {
+        form: {
+            "n": len(items),
+            "apex": sum(i[form]["top"] == i["label"] for i in items),
+            "cue": sum(i[form]["emotion"] == i["label"] for i in items),
+            "no_cue": sum(i[form]["cue"] is None for i in items),
+        }
+        for form in FORMS
+    }
+    return {
+        "forms": {k: dict(zip(("lead", "ramp", "hold"), v, strict=True)) for k, v in FORMS.items()},
+        "scores": scores,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m callcoach_bench.xfade", description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--half", choices=("dev", "report"), default="dev")
+    parser.add_argument("--per-label", type=whole_number(1), default=12, metavar="N")
+    parser.add_argument("--seed", type=whole_number(0), default=3)
+    parser.add_argument("--items", action="store_true", help="print every item as it is read (jsonl on stderr)")
+    args = parser.parse_args(argv)
+    result = run(sample(args.data, args.half, args.per_label, args.seed), sys.stderr if args.items else None)
+    json.dump({"half": args.half, "seed": args.seed, **result}, sys.stdout, indent=1)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

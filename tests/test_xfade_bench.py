@@ -1,0 +1,49 @@
+"""The pixel-sequence bench (callcoach_bench/xfade.py): its frames, its sample of the split, and one real
+pair through `callcoach analyze` (skipped when the real labelled set is absent)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_real_bench import realfaces
+
+from callcoach_bench.posed import SIX
+from callcoach_bench.real import load_manifest, photos_by_person
+from callcoach_bench.xfade import analyze, frames, sample
+
+
+def test_frames_are_lead_then_pixel_blends_then_hold() -> None:
+    a = np.zeros((4, 4, 3), np.uint8)
+    b = np.full((4, 4, 3), 200, np.uint8)
+    out = frames(a, b, lead=2, ramp=4, hold=3)
+    assert len(out) == 2 + 3 + 3
+    assert all((f == a).all() for f in out[:2]) and all((f == b).all() for f in out[-3:])
+    assert [int(f[0, 0, 0]) for f in out[2:5]] == [50, 100, 150]
+    jump = frames(a, b, lead=2, ramp=1, hold=1)
+    assert len(jump) == 3 and (jump[-1] == b).all()
+
+
+def test_the_sample_keeps_to_one_half_and_draws_each_label() -> None:
+    data = realfaces()
+    by_person, splits = photos_by_person(load_manifest(data), ("kdef", "jaffe"))
+    pairs = sample(data, "dev", 2, seed=1)
+    assert [e.label for _, e in pairs] == [label for label in SIX for _ in range(2)]
+    for neutral, expression in pairs:
+        assert neutral.label == "neutral" and neutral.subject == expression.subject
+        assert splits[expression.source][expression.subject] == "dev"
+    assert sample(data, "dev", 2, seed=1) == pairs  # seeded
+    assert {e.subject for _, e in sample(data, "report", 2, seed=1)}.isdisjoint({e.subject for _, e in pairs})
+    assert by_person
+
+
+@pytest.mark.slow
+def test_a_real_smile_rising_in_pixels_reads_as_happiness_through_the_command() -> None:
+    import cv2
+
+    data = realfaces()
+    smile = next(pair for pair in sample(data, "dev", 12, seed=3) if pair[1].label == "happiness")
+    a, b = (cv2.imread(str(r.path)) for r in smile)
+    out = analyze(frames(a, b, 10, 12, 4))
+    assert "error" not in out
+    assert out["top"] == "happiness"
+    assert out["emotion"] == "happiness" and out["cue"] == "duchenne_smile"

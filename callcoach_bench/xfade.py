@@ -7,7 +7,7 @@ sequences are read: LEAD frames of the person's neutral photo, RAMP frames cross
 the expression photo, HOLD frames of the apex (KDEF and JAFFE, the sets the issue's target is on). It
 scores the per-frame reading's top emotion on the last frame ("apex") and the strongest cue's emotion
 ("cue"). The same items are also run as a jump (the neutral photo, then the apex at once) in the same
-command, as the column to compare with.
+bench run, as the column to compare with.
 
 A pixel cross-fade is not how a face moves: between the two photos the face is a double exposure
 (two mouths, faintly). What it checks is the whole path of the product (image folder, landmarker,
@@ -34,6 +34,8 @@ from callcoach_bench.posed import SIX
 from callcoach_bench.real import DEFAULT_DATA, Row, load_manifest, photos_by_person
 
 FORMS = {"cross-fade": (10, 12, 4), "jump": (10, 1, 4)}
+#: One folder of 26 frames takes a few seconds; far past that the command is stuck, not slow.
+TIMEOUT_S = 300.0
 
 
 def frames(neutral: Any, apex: Any, lead: int, ramp: int, hold: int) -> list[Any]:
@@ -52,9 +54,15 @@ def analyze(images: Sequence[Any]) -> dict[str, Any]:
         for i, image in enumerate(images):
             cv2.imwrite(f"{folder}/f{i:03d}.png", image)
         cmd = [sys.executable, "-m", "callcoach", "analyze", folder, "--baseline-seconds", "0", "--per-frame", "-q"]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
+        try:
+            done = subprocess.run(
+                cmd, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL, timeout=TIMEOUT_S
+            )
+        except subprocess.TimeoutExpired:
+            return {"error": f"callcoach analyze ran past {TIMEOUT_S:.0f} s"}
     if done.returncode != 0:
-        return {"top": None, "cue": None, "emotion": None, "error": done.stderr.strip().splitlines()[-1:]}
+        last_line = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        return {"error": f"callcoach analyze failed: {last_line}"}
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     last = [line for line in lines if line.get("type") == "frame"][-1:]
     reading = last[0].get("emotion") if last else None
@@ -90,20 +98,25 @@ def run(pairs: Sequence[tuple[Row, Row]], out: Any = None) -> dict[str, Any]:
         a, b = cv2.imread(str(neutral.path)), cv2.imread(str(expression.path))
         item: dict[str, Any] = {"file": expression.path.name, "source": expression.source, "label": expression.label}
         for form, shape in FORMS.items():
-            ok = a is not None and b is not None and a.shape == b.shape
-            item[form] = analyze(frames(a, b, *shape)) if ok else {"top": None, "cue": None, "emotion": None}
+            if a is None or b is None or a.shape != b.shape:
+                item[form] = {"error": "the two photos cannot be read, or differ in size"}
+            else:
+                item[form] = analyze(frames(a, b, *shape))
         items.append(item)
         if out is not None:
             print(json.dumps(item), file=out, flush=True)
-    scores = {
-        form: {
-            "n": len(items),
-            "apex": sum(i[form]["top"] == i["label"] for i in items),
-            "cue": sum(i[form]["emotion"] == i["label"] for i in items),
-            "no_cue": sum(i[form]["cue"] is None for i in items),
+    scores = {}
+    for form in FORMS:
+        # Items the command could not read are counted apart, not as misses: a broken setup must not print a
+        # believable table.
+        read = [i for i in items if "error" not in i[form]]
+        scores[form] = {
+            "n": len(read),
+            "apex": sum(i[form]["top"] == i["label"] for i in read),
+            "cue": sum(i[form]["emotion"] == i["label"] for i in read),
+            "no_cue": sum(i[form]["cue"] is None for i in read),
+            "errors": len(items) - len(read),
         }
-        for form in FORMS
-    }
     return {
         "forms": {k: dict(zip(("lead", "ramp", "hold"), v, strict=True)) for k, v in FORMS.items()},
         "scores": scores,
@@ -121,6 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = run(sample(args.data, args.half, args.per_label, args.seed), sys.stderr if args.items else None)
     json.dump({"half": args.half, "seed": args.seed, **result}, sys.stdout, indent=1)
     print()
+    errors = sum(s["errors"] for s in result["scores"].values())
+    if errors:
+        print(f"{errors} runs of callcoach analyze failed (see --items)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -177,3 +177,8 @@ def test_a_one_sided_pull_is_contempt_unless_the_reading_is_sure_of_another_emot
     assert name_cue("smile", pull, {"fear": 0.9, "neutral": 0.1}) == ("micro_surprise", "fear")
     # A one-sided pull read surely as happiness is still a smirk, not a smile.
     assert name_cue("lip_pull", pull, {"happiness": 0.9, "neutral": 0.1}) == ("unilateral_lip_pull", "contempt")
+    # The lip-pull channel's other path (one corner tightened, the corners not raised on average) is the
+    # same cue, and follows the same rule.
+    tight = ApexReading(crinkle=0.0, widen=0.0, jaw=0.0, stretch=0.0, asym=0.6, corner=-1.5, aus={"AU14": 0.4})
+    assert name_cue("lip_pull", tight, unsure) == ("unilateral_lip_pull", "contempt")
+    assert name_cue("lip_pull", tight, {"sadness": 0.9, "neutral": 0.1}) == ("micro_frown", "sadness")

@@ -3,12 +3,17 @@ pair through `callcoach analyze` (skipped when the real labelled set is absent).
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
 from test_real_bench import realfaces
 
+from callcoach_bench import xfade
 from callcoach_bench.posed import SIX
-from callcoach_bench.real import load_manifest, photos_by_person
+from callcoach_bench.real import Row, load_manifest, photos_by_person
 from callcoach_bench.xfade import analyze, frames, sample
 
 
@@ -47,3 +52,25 @@ def test_a_real_smile_rising_in_pixels_reads_as_happiness_through_the_command() 
     assert "error" not in out
     assert out["top"] == "happiness"
     assert out["emotion"] == "happiness" and out["cue"] == "duchenne_smile"
+
+
+def test_a_failed_command_is_counted_apart_not_scored_as_a_miss(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import cv2
+
+    photo = tmp_path / "a.png"
+    cv2.imwrite(str(photo), np.zeros((8, 8, 3), np.uint8))
+    pair = (Row(photo, "photo", "neutral", "kdef", "kdef_X"), Row(photo, "photo", "anger", "kdef", "kdef_X"))
+
+    def fail(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(cmd, 1, "", "callcoach: error: cannot load the models\n")
+
+    monkeypatch.setattr(subprocess, "run", fail)
+    out = xfade.run([pair])
+    assert out["scores"]["jump"] == {"n": 0, "apex": 0, "cue": 0, "no_cue": 0, "errors": 1}
+    assert analyze([np.zeros((8, 8, 3), np.uint8)]) == {
+        "error": "callcoach analyze failed: callcoach: error: cannot load the models"
+    }
+    unreadable = (pair[0], Row(tmp_path / "missing.png", "photo", "anger", "kdef", "kdef_X"))
+    assert xfade.run([unreadable])["scores"]["cross-fade"]["errors"] == 1

@@ -21,15 +21,20 @@ from types import ModuleType
 from typing import Any
 
 from callcoach import __version__
+
+# Re-imported from the private module; a test that patches these must patch callcoach.cli._process, whose
+# signal handlers call its own copies.
 from callcoach.cli._process import (
     _STOPPED_CODES,
     _WRITE_ERRORS,
-    StdoutFailed,
     _drop_stdout,
     _GuardedStdout,
     _leave,
     _quiet_interrupt_from_now_on,
     _stop_on_termination,
+)
+from callcoach.cli._process import (
+    StdoutFailed as StdoutFailed,
 )
 from callcoach.cli._process import (
     Stopped as Stopped,

@@ -75,8 +75,8 @@ def analyze(images: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def sample(data: Path, half: str, per_label: int, seed: int) -> list[tuple[Row, Row]]:
-    """(neutral, expression) photo pairs of ``half``'s people, ``per_label`` of each emotion, seeded."""
+def sample(data: Path, half: str, per_label: int, seed: int, labels: Sequence[str] = SIX) -> list[tuple[Row, Row]]:
+    """(neutral, expression) photo pairs of ``half``'s people, ``per_label`` of each of ``labels``, seeded."""
     by_person, splits = photos_by_person(load_manifest(data), ("kdef", "jaffe"))
     pool: dict[str, list[tuple[Row, Row]]] = {label: [] for label in SIX}
     for (source, subject), photos in sorted(by_person.items()):
@@ -87,17 +87,18 @@ def sample(data: Path, half: str, per_label: int, seed: int) -> list[tuple[Row, 
             if neutrals and r.label in SIX:
                 pool[r.label].append((neutrals[0], r))
     rng = random.Random(seed)
-    return [pair for label in SIX for pair in rng.sample(pool[label], min(per_label, len(pool[label])))]
+    drawn = {label: rng.sample(pool[label], min(per_label, len(pool[label]))) for label in SIX}
+    return [pair for label in SIX if label in labels for pair in drawn[label]]
 
 
-def run(pairs: Sequence[tuple[Row, Row]], out: Any = None) -> dict[str, Any]:
+def run(pairs: Sequence[tuple[Row, Row]], out: Any = None, forms: Sequence[str] = tuple(FORMS)) -> dict[str, Any]:
     import cv2
 
     items = []
     for neutral, expression in pairs:
         a, b = cv2.imread(str(neutral.path)), cv2.imread(str(expression.path))
         item: dict[str, Any] = {"file": expression.path.name, "source": expression.source, "label": expression.label}
-        for form, shape in FORMS.items():
+        for form, shape in ((f, FORMS[f]) for f in forms):
             if a is None or b is None or a.shape != b.shape:
                 item[form] = {"error": "the two photos cannot be read, or differ in size"}
             else:
@@ -106,7 +107,7 @@ def run(pairs: Sequence[tuple[Row, Row]], out: Any = None) -> dict[str, Any]:
         if out is not None:
             print(json.dumps(item), file=out, flush=True)
     scores = {}
-    for form in FORMS:
+    for form in forms:
         # Items the command could not read are counted apart, not as misses: a broken setup must not print a
         # believable table.
         read = [i for i in items if "error" not in i[form]]
@@ -129,9 +130,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--half", choices=("dev", "report"), default="dev")
     parser.add_argument("--per-label", type=whole_number(1), default=12, metavar="N")
     parser.add_argument("--seed", type=whole_number(0), default=3)
+    parser.add_argument("--form", choices=tuple(FORMS), action="append", help="run only this form (repeatable)")
+    parser.add_argument("--labels", default=",".join(SIX), help="comma-separated emotions (default all six)")
     parser.add_argument("--items", action="store_true", help="print every item as it is read (jsonl on stderr)")
     args = parser.parse_args(argv)
-    result = run(sample(args.data, args.half, args.per_label, args.seed), sys.stderr if args.items else None)
+    labels = [x.strip() for x in args.labels.split(",") if x.strip()]
+    if not labels or set(labels) - set(SIX):
+        parser.error(f"--labels: choose among {', '.join(SIX)}")
+    pairs = sample(args.data, args.half, args.per_label, args.seed, labels)
+    result = run(pairs, sys.stderr if args.items else None, args.form or tuple(FORMS))
     json.dump({"half": args.half, "seed": args.seed, **result}, sys.stdout, indent=1)
     print()
     errors = sum(s["errors"] for s in result["scores"].values())

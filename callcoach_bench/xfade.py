@@ -87,6 +87,7 @@ def sample(data: Path, half: str, per_label: int, seed: int, labels: Sequence[st
             if neutrals and r.label in SIX:
                 pool[r.label].append((neutrals[0], r))
     rng = random.Random(seed)
+    # Every label is drawn, then filtered: a run on some labels gets the same pairs as the full run.
     drawn = {label: rng.sample(pool[label], min(per_label, len(pool[label]))) for label in SIX}
     return [pair for label in SIX if label in labels for pair in drawn[label]]
 
@@ -119,7 +120,7 @@ def run(pairs: Sequence[tuple[Row, Row]], out: Any = None, forms: Sequence[str] 
             "errors": len(items) - len(read),
         }
     return {
-        "forms": {k: dict(zip(("lead", "ramp", "hold"), v, strict=True)) for k, v in FORMS.items()},
+        "forms": {f: dict(zip(("lead", "ramp", "hold"), FORMS[f], strict=True)) for f in forms},
         "scores": scores,
     }
 

@@ -30,7 +30,7 @@ def test_frames_are_lead_then_pixel_blends_then_hold() -> None:
 
 def test_the_sample_keeps_to_one_half_and_draws_each_label() -> None:
     data = realfaces()
-    by_person, splits = photos_by_person(load_manifest(data), ("kdef", "jaffe"))
+    _, splits = photos_by_person(load_manifest(data), ("kdef", "jaffe"))
     pairs = sample(data, "dev", 2, seed=1)
     assert [e.label for _, e in pairs] == [label for label in SIX for _ in range(2)]
     for neutral, expression in pairs:
@@ -38,7 +38,8 @@ def test_the_sample_keeps_to_one_half_and_draws_each_label() -> None:
         assert splits[expression.source][expression.subject] == "dev"
     assert sample(data, "dev", 2, seed=1) == pairs  # seeded
     assert {e.subject for _, e in sample(data, "report", 2, seed=1)}.isdisjoint({e.subject for _, e in pairs})
-    assert by_person
+    # A run on some labels draws the same pairs as the full run.
+    assert sample(data, "dev", 2, seed=1, labels=("fear",)) == [p for p in pairs if p[1].label == "fear"]
 
 
 @pytest.mark.slow
@@ -69,6 +70,7 @@ def test_a_failed_command_is_counted_apart_not_scored_as_a_miss(
     monkeypatch.setattr(subprocess, "run", fail)
     out = xfade.run([pair])
     assert out["scores"]["jump"] == {"n": 0, "apex": 0, "cue": 0, "no_cue": 0, "errors": 1}
+    assert set(xfade.run([pair], forms=("jump",))["forms"]) == {"jump"}  # only the forms that ran
     assert analyze([np.zeros((8, 8, 3), np.uint8)]) == {
         "error": "callcoach analyze failed: callcoach: error: cannot load the models"
     }

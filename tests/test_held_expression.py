@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
-from scripted import BLINK, CRINKLE, SMILE, Move, Script
+from scripted import BLINK, BROW_RAISE, CRINKLE, SMILE, Move, Script
+from test_naming_reading import REST_CNN
 
 from callcoach.cues.channels import EXPRESSION, SURE_P, apex_reading, expression_activation, name_cue
 from callcoach.cues.engine import CueEngine, EngineConfig
@@ -117,3 +120,35 @@ def test_a_sure_reading_names_movements_whose_own_name_carries_no_emotion() -> N
     assert name_cue("compression", pressed, {"anger": 0.8}) == ("micro_anger", "anger")
     # A glance says nothing of an emotion, whatever the reading.
     assert name_cue("gaze", apex_reading(d, {}), {"sadness": 0.95}) == ("gaze_aversion", None)
+
+
+def _brows_then_sadness(sad_from: float, amount: float = 1.0) -> list[Cue]:
+    """Brows raised (apex 3.0 s, down by 4.6 s), and a sad face building up from ``sad_from`` (apex 1.4 s on),
+    the appearance model following it: the inner brows of a sad face peak before the reading of sadness."""
+    brows = Move(2.5, 4.6, BROW_RAISE, apex=3.0)
+    face = {k: 2 * amount * v for k, v in MILD_SADNESS.items() if "brow" not in k.lower()}
+    sad = Move(sad_from, sad_from + 3.0, face, apex=sad_from + 1.4)
+    engine = CueEngine(EngineConfig(baseline_seconds=2.0))
+    cues: list[Cue] = []
+    for obs in Script(duration=sad_from + 3.5, moves=[brows, sad]).frames():
+        w = sad.weight(obs.t_s)
+        cnn = {**REST_CNN, "neutral": REST_CNN["neutral"] - 0.4 * amount * w}
+        cnn["sadness"] += 0.4 * amount * w
+        obs = dataclasses.replace(obs, faces=tuple(dataclasses.replace(f, emotion=cnn) for f in obs.faces))
+        cues.extend(e for e in engine.update(obs) if isinstance(e, Cue))
+    cues.extend(e for e in engine.finish() if isinstance(e, Cue))
+    return cues
+
+
+def test_a_movement_that_explains_a_held_expression_is_named_where_that_expression_was_strongest() -> None:
+    # At the brows' apex the reading has no sadness yet: named there alone, this was an eyebrow flash, and
+    # the sad face that followed gave no cue (the raise explains it). Named where the held expression peaked
+    # while the brows were still up, it is the sad face it was.
+    assert [(c.cue, c.emotion) for c in _brows_then_sadness(3.0)] == [("micro_frown", "sadness")]
+    # The same brows in a face that stays at rest remain a greeting's flash.
+    assert [(c.cue, c.emotion) for c in _brows_then_sadness(3.0, amount=0.0)] == [("eyebrow_flash", None)]
+    # A sad face that builds up only once the brows are down is its own cue, after the flash.
+    assert [(c.cue, c.emotion) for c in _brows_then_sadness(4.7)] == [
+        ("eyebrow_flash", None),
+        ("micro_frown", "sadness"),
+    ]

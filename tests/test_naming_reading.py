@@ -4,8 +4,10 @@ teeth read as anger, and a held expression read as happiness (docs/detector.md, 
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
+import pytest
 from scripted import LIP_PRESS, SMILE, Move, Script
 
 from callcoach.cues.aus import AUS, fuse
@@ -182,3 +184,39 @@ def test_a_one_sided_pull_is_contempt_unless_the_reading_is_sure_of_another_emot
     tight = ApexReading(crinkle=0.0, widen=0.0, jaw=0.0, stretch=0.0, asym=0.6, corner=-1.5, aus={"AU14": 0.4})
     assert name_cue("lip_pull", tight, unsure) == ("unilateral_lip_pull", "contempt")
     assert name_cue("lip_pull", tight, {"sadness": 0.9, "neutral": 0.1}) == ("micro_frown", "sadness")
+
+
+def _strength(peak: float) -> float:
+    return 1.0 - math.exp(-peak / 2.5)
+
+
+def test_a_movement_that_explains_a_held_expression_takes_its_strength_when_it_names_an_emotion() -> None:
+    # Lips pressed a little in a clearly sad face: the press fires (just) and is named sadness by the reading,
+    # while the held expression, stronger, is silenced because the press explains it. The cue is as strong as
+    # the face was (a real fear glance outranked the fear it came with, docs/detector.md).
+    press = {k: 0.4 * v for k, v in LIP_PRESS.items()}
+    sad = run({**press, "mouthShrugLower": 0.8, "browInnerUp": 0.3, "mouthFrownLeft": 0.05, "mouthFrownRight": 0.05})
+    assert named(sad) == [("micro_frown", "sadness")]
+    assert 1.0 <= sad.peaks["compression"] < sad.peaks[EXPRESSION]
+    assert sad.cues[0].intensity > _strength(sad.peaks["compression"]) + 0.05
+    assert sad.cues[0].intensity <= _strength(sad.peaks[EXPRESSION]) + 1e-9
+    # The same press named for no emotion keeps its own strength, though the reading leans to sadness.
+    chin = run({**press, "mouthShrugLower": 0.8})
+    assert named(chin) == [("lip_compression", None)] and chin.peaks[EXPRESSION] > chin.peaks["compression"]
+    assert chin.cues[0].intensity == pytest.approx(_strength(chin.peaks["compression"]), abs=1e-9)
+    # And with no held expression at all, the press has its own strength.
+    alone = run(press)
+    assert named(alone) == [("lip_compression", None)]
+    assert alone.cues[0].intensity == pytest.approx(_strength(alone.peaks["compression"]), abs=1e-9)
+
+
+def test_the_strength_kept_under_each_movement_is_forgotten_once_it_is_given() -> None:
+    # A long call of many movements: what is kept per movement does not grow with the call.
+    press = {k: 0.4 * v for k, v in LIP_PRESS.items()}
+    moves = [Move(2.5 + 1.5 * k, 3.2 + 1.5 * k, press) for k in range(60)]
+    engine = CueEngine(EngineConfig(baseline_seconds=2.0))
+    given = 0
+    for obs in Script(duration=95.0, moves=moves).frames():
+        given += sum(isinstance(e, Cue) for e in engine.update(obs))
+    assert given >= 50
+    assert len(engine._faces[0].held_during) <= 33

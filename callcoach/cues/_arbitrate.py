@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from callcoach.cues._describe import _cue
 from callcoach.cues._face import _Face
-from callcoach.cues.channels import CHANNELS, EXPRESSION
+from callcoach.cues.channels import CHANNELS, EXPRESSION, ApexData
 from callcoach.cues.spotter import Excursion
 from callcoach.cues.vocabulary import Cue, EarlyCueWithdrawn, WithdrawReason
 from callcoach.cues.warmup import GAP_S, SMILES
@@ -42,6 +42,7 @@ _HOLD_S = 0.3  # wait this long after an event ends for overlapping events on co
 # channel but a glance, under way at any time since the expression began, explains it whatever their
 # strengths (its cue is dropped), and it explains none.
 _EXPLAINS_EXPRESSION = frozenset(CHANNELS) - {EXPRESSION, "gaze"}
+_HELD_KEEP = 32
 
 
 def _release(st: _Face, t: float, now: float | None = None) -> Iterator[Cue | EarlyCueWithdrawn]:
@@ -126,6 +127,20 @@ def _add_or_merge(pending: list[Excursion], ex: Excursion) -> None:
             pending[i] = Excursion(ex.channel, prev.onset_s, apex.apex_s, ex.offset_s, apex.peak, apex.apex_data)
             return
     pending.append(ex)
+
+
+def _note_held(st: _Face, held: float, apex: ApexData, ended: dict[str, Excursion]) -> None:
+    """Keep the held expression's strongest frame under each movement that explains it, while it is under
+    way (``_describe`` names and weighs the movement's cue from it)."""
+    live = [(c, s.onset_s) for c, s in st.spotters.items() if c in _EXPLAINS_EXPRESSION and s.onset_s is not None]
+    live += [(c, e.onset_s) for c, e in ended.items() if c in _EXPLAINS_EXPRESSION]
+    for key in live:
+        if key not in st.held_during or held > st.held_during[key][0]:
+            st.held_during[key] = (held, apex)
+    if len(st.held_during) > _HELD_KEEP:
+        # Given or dropped events are no longer looked up: keep what is under way or still pending.
+        oldest = min([on for _, on in live] + [e.onset_s for e in st.pending], default=math.inf)
+        st.held_during = {k: v for k, v in st.held_during.items() if k[1] >= oldest}
 
 
 def _explained(st: _Face, ex: Excursion) -> bool:

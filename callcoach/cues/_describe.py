@@ -26,12 +26,28 @@ def _describe(st: _Face, ex: Excursion) -> tuple[str, str | None, float, float]:
     emotion_probs = data.appearance if data is not None else None
     apex = apex_reading(d, data.aus if data is not None else None, data is not None and data.eyes_hidden)
     name, emotion = name_cue(ex.channel, apex, data.reading if data is not None else None)
+    held, at = _held(st, ex)
+    if emotion is None and at is not None and held >= 1.0:
+        # The movement explained a held expression (whose own cue is dropped, ``_arbitrate``): named from
+        # the frame where that expression was strongest, by the movement's own rules, it may say which
+        # emotion the face showed (a sad face's inner brows peak before the reading of sadness does).
+        name, emotion = name_cue(ex.channel, apex_reading(at.d, at.aus, at.eyes_hidden), at.reading)
     margin = 1.0 - math.exp(-max(0.0, ex.peak - 1.0))
     support = 0.0
     if emotion in _FER_EMOTIONS and emotion_probs and st.emotion_mean:
         support = max(-0.5, min(1.0, 4.0 * (emotion_probs[emotion] - st.emotion_mean.get(emotion, 0.0))))
     confidence = min(0.99, max(0.05, 0.45 + 0.3 * margin + 0.2 * support))
-    return name, emotion, 1.0 - math.exp(-ex.peak / 2.5), confidence
+    # When it names an emotion, the face it made is as strong as that expression was, not as its own
+    # channel rose.
+    strength = max(ex.peak, held) if emotion is not None else ex.peak
+    return name, emotion, 1.0 - math.exp(-strength / 2.5), confidence
+
+
+def _held(st: _Face, ex: Excursion) -> tuple[float, ApexData | None]:
+    """The held expression's strength under this movement, and its frame (merged parts included)."""
+    end = ex.offset_s if ex.offset_s is not None else math.inf
+    found = [v for (c, on), v in st.held_during.items() if c == ex.channel and ex.onset_s <= on <= end]
+    return max(found, key=lambda v: v[0], default=(0.0, None))
 
 
 def _micro_cues(st: _Face, found: list[tuple[MicroEvent, object]], config: MicroConfig) -> Iterator[Cue]:

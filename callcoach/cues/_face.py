@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from callcoach.cues.baseline import RobustBaseline
-from callcoach.cues.channels import EXPRESSION
+from callcoach.cues.channels import EXPRESSION, ApexData
 from callcoach.cues.early import EarlyAnnouncer
 from callcoach.cues.features import INDEX, feature_vector
 from callcoach.cues.micro import MicroSpotter
@@ -97,6 +97,9 @@ class _Face:
     spans: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=16))
     #: The last frame with a movement under way on a channel that explains a held expression.
     explained_t: float = -math.inf
+    #: The held expression's largest activation while a movement that explains it was under way, by the
+    #: movement's (channel, onset): that movement's cue takes the expression's strength (``_describe``).
+    held_during: dict[tuple[str, float], tuple[float, ApexData]] = field(default_factory=dict)
     #: Smiles seen before the baseline is ready (cues.warmup).
     warm: WarmupWatcher = field(default_factory=WarmupWatcher)
     #: Intervals of the smiles given from the warm-up (offset None: inf).

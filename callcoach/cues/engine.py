@@ -28,6 +28,7 @@ from callcoach.cues._arbitrate import (
     _add_or_merge,
     _explained,
     _given,
+    _note_held,
     _release,
     _release_open,
     _withdraw,
@@ -286,6 +287,7 @@ class CueEngine:
                 ended[name] = done
         if any(st.spotters[c].active or c in ended for c in _EXPLAINS_EXPRESSION):
             st.explained_t = t
+        _note_held(st, acts[EXPRESSION], apex, ended)
         if st.early is not None:
             # Before the merge: what an ended excursion merges into tells whether it was announced.
             for ex in st.early.ready(t, st.spotters, ended, st.pending):

@@ -36,6 +36,13 @@ def _env(tmp_path: Path) -> dict[str, str]:
     }
 
 
+def _from_a_terminal(ignore_hup: bool = False) -> None:
+    """The child's SIGINT and SIGHUP as a shell in a terminal gives them: a suite started in the background
+    (`nohup pytest &`) passes both on ignored, and callcoach rightly keeps an ignored signal ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN if ignore_hup else signal.SIG_DFL)
+
+
 def _cli(tmp_path: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "callcoach", *args],
@@ -88,6 +95,7 @@ def test_ctrl_c_at_any_moment_exits_130_without_a_traceback(tmp_path: Path, afte
         env=_env(tmp_path),
         cwd=REPO,
         stdin=subprocess.DEVNULL,
+        preexec_fn=_from_a_terminal,
     )
     log = tmp_path / "log" / "native.log"
     deadline = time.monotonic() + 60
@@ -126,7 +134,7 @@ def _analyze_signalled(tmp_path: Path, clip: Path, signum: int, ignore_hup: bool
             env=_env(tmp_path),
             cwd=REPO,
             stdin=subprocess.DEVNULL,
-            preexec_fn=(lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)) if ignore_hup else None,
+            preexec_fn=lambda: _from_a_terminal(ignore_hup),
         )
         deadline = time.monotonic() + 120
         while out_path.stat().st_size == 0 and proc.poll() is None and time.monotonic() < deadline:

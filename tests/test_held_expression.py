@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scripted import BLINK, BROW_RAISE, CRINKLE, SMILE, Move, Script
+from scripted import BLINK, BROW_RAISE, CRINKLE, LIP_PRESS, SMILE, Move, Script
 from test_naming_reading import REST_CNN
 
 from callcoach.cues.channels import EXPRESSION, SURE_P, apex_reading, expression_activation, name_cue
@@ -122,15 +122,17 @@ def test_a_sure_reading_names_movements_whose_own_name_carries_no_emotion() -> N
     assert name_cue("gaze", apex_reading(d, {}), {"sadness": 0.95}) == ("gaze_aversion", None)
 
 
-def _brows_then_sadness(sad_from: float, amount: float = 1.0) -> list[Cue]:
+def _brows_then_sadness(sad_from: float, amount: float = 1.0, press: float = 0.0) -> list[Cue]:
     """Brows raised (apex 3.0 s, down by 4.6 s), and a sad face building up from ``sad_from`` (apex 1.4 s on),
-    the appearance model following it: the inner brows of a sad face peak before the reading of sadness."""
+    the appearance model following it: the inner brows of a sad face peak before the reading of sadness.
+    ``press``: lips pressed with the brows too (apex 3.1 s), that much of `LIP_PRESS`."""
     brows = Move(2.5, 4.6, BROW_RAISE, apex=3.0)
+    lips = Move(2.6, 4.4, {k: press * v for k, v in LIP_PRESS.items()}, apex=3.1)
     face = {k: 2 * amount * v for k, v in MILD_SADNESS.items() if "brow" not in k.lower()}
     sad = Move(sad_from, sad_from + 3.0, face, apex=sad_from + 1.4)
     engine = CueEngine(EngineConfig(baseline_seconds=2.0))
     cues: list[Cue] = []
-    for obs in Script(duration=sad_from + 3.5, moves=[brows, sad]).frames():
+    for obs in Script(duration=sad_from + 3.5, moves=[brows, sad, lips]).frames():
         w = sad.weight(obs.t_s)
         cnn = {**REST_CNN, "neutral": REST_CNN["neutral"] - 0.4 * amount * w}
         cnn["sadness"] += 0.4 * amount * w
@@ -152,3 +154,11 @@ def test_a_movement_that_explains_a_held_expression_is_named_where_that_expressi
         ("eyebrow_flash", None),
         ("micro_frown", "sadness"),
     ]
+
+
+def test_a_movement_takes_the_held_expressions_strength_only_for_the_emotion_it_showed() -> None:
+    # Lips pressed with the brows, named surprise at their own apex (before the sad face), while the sad face
+    # under them is strong: the surprise cue keeps its own strength, the sadness one takes the face's.
+    cues = {c.emotion: c for c in _brows_then_sadness(3.0, press=0.3)}
+    assert set(cues) == {"surprise", "sadness"}
+    assert cues["surprise"].intensity < 0.45 < cues["sadness"].intensity

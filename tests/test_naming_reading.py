@@ -8,20 +8,25 @@ import math
 
 import numpy as np
 import pytest
-from scripted import LIP_PRESS, SMILE, Move, Script
+from scripted import BROW_RAISE, LIP_PRESS, SMILE, Move, Script
 
+from callcoach.cues._arbitrate import _HELD_KEEP
+from callcoach.cues._describe import _held_under
 from callcoach.cues.aus import AUS, fuse
 from callcoach.cues.channels import (
+    CHANNELS,
     EXPRESSION,
     SURE_P,
     SWITCH_MARGIN,
     SWITCH_P,
+    ApexData,
     ApexReading,
     apex_reading,
     name_cue,
 )
 from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.features import FLOORS
+from callcoach.cues.spotter import Excursion
 from callcoach.cues.vocabulary import Cue
 
 # The appearance CNN of a resting face; a move shifts ``amount`` of neutral to one emotion at its apex.
@@ -210,13 +215,38 @@ def test_a_movement_that_explains_a_held_expression_takes_its_strength_when_it_n
     assert alone.cues[0].intensity == pytest.approx(_strength(alone.peaks["compression"]), abs=1e-9)
 
 
-def test_the_strength_kept_under_each_movement_is_forgotten_once_it_is_given() -> None:
-    # A long call of many movements: what is kept per movement does not grow with the call.
+class _Plateau(Move):
+    """Held at its full amount from 0.5 s after onset to 0.5 s before offset."""
+
+    def weight(self, t: float) -> float:
+        if t <= self.onset or t >= self.offset:
+            return 0.0
+        return min(1.0, (t - self.onset) / 0.5, (self.offset - t) / 0.5)
+
+
+def test_the_frames_kept_under_movements_do_not_grow_with_the_call() -> None:
+    # Brows held up for a minute (the held expression fires under them) while the lips are pressed every
+    # 1.5 s: each press is a movement under the expression, and one movement stays under way throughout.
     press = {k: 0.4 * v for k, v in LIP_PRESS.items()}
-    moves = [Move(2.5 + 1.5 * k, 3.2 + 1.5 * k, press) for k in range(60)]
+    moves = [_Plateau(2.5, 59.0, BROW_RAISE)] + [Move(3.5 + 1.5 * k, 4.2 + 1.5 * k, press) for k in range(36)]
     engine = CueEngine(EngineConfig(baseline_seconds=2.0))
-    given = 0
-    for obs in Script(duration=95.0, moves=moves).frames():
+    given, kept, fired = 0, 0, 0.0
+    for obs in Script(duration=60.0, moves=moves).frames():
         given += sum(isinstance(e, Cue) for e in engine.update(obs))
-    assert given >= 50
-    assert len(engine._faces[0].held_during) <= 33
+        if engine.face_activations(0):
+            kept = max(kept, len(engine._faces[0].held_during))
+            fired = max(fired, engine.face_activations(0)[EXPRESSION])
+    assert fired >= 1.0 and given >= 30
+    assert kept <= _HELD_KEEP + len(CHANNELS)
+
+
+def test_the_frame_kept_for_a_movement_is_its_own_not_the_next_ones() -> None:
+    # A channel that dips under its edge for one frame starts its next movement on the frame the first
+    # ends: that frame's onset belongs to the next movement, unless the two are merged into one.
+    face = CueEngine(EngineConfig())._new_face(0)
+    frame = ApexData(np.zeros(len(FLOORS)), None, None, {"sadness": 0.9})
+    face.held_during = {("brow_raise", 0.0): (1.5, frame), ("brow_raise", 0.2): (2.5, frame)}
+    assert _held_under(face, Excursion("brow_raise", 0.0, 0.1, 0.2, 1.2))[0] == 1.5
+    assert _held_under(face, Excursion("brow_raise", 0.2, 0.3, 0.5, 1.2))[0] == 2.5
+    assert _held_under(face, Excursion("brow_raise", 0.0, 0.3, 0.5, 1.2))[0] == 2.5  # merged: both parts
+    assert _held_under(face, Excursion("frown", 0.0, 0.1, None, 1.2)) == (0.0, None)

@@ -42,7 +42,8 @@ _HOLD_S = 0.3  # wait this long after an event ends for overlapping events on co
 # channel but a glance, under way at any time since the expression began, explains it whatever their
 # strengths (its cue is dropped), and it explains none.
 _EXPLAINS_EXPRESSION = frozenset(CHANNELS) - {EXPRESSION, "gaze"}
-_HELD_KEEP = 32
+# Past this many frames kept (``_note_held``), those of given or dropped movements are forgotten.
+_HELD_KEEP = 16
 
 
 def _release(st: _Face, t: float, now: float | None = None) -> Iterator[Cue | EarlyCueWithdrawn]:
@@ -134,13 +135,21 @@ def _note_held(st: _Face, held: float, apex: ApexData, ended: dict[str, Excursio
     way (``_describe`` names and weighs the movement's cue from it)."""
     live = [(c, s.onset_s) for c, s in st.spotters.items() if c in _EXPLAINS_EXPRESSION and s.onset_s is not None]
     live += [(c, e.onset_s) for c, e in ended.items() if c in _EXPLAINS_EXPRESSION]
-    for key in live:
-        if key not in st.held_during or held > st.held_during[key][0]:
-            st.held_during[key] = (held, apex)
+    # Under 1.0 the expression never fired: every event peaks at 1.0 or more, so such a frame changes no
+    # cue's name or strength, and is not kept.
+    if held >= 1.0:
+        for key in live:
+            if key not in st.held_during or held > st.held_during[key][0]:
+                st.held_during[key] = (held, apex)
     if len(st.held_during) > _HELD_KEEP:
-        # Given or dropped events are no longer looked up: keep what is under way or still pending.
-        oldest = min([on for _, on in live] + [e.onset_s for e in st.pending], default=math.inf)
-        st.held_during = {k: v for k, v in st.held_during.items() if k[1] >= oldest}
+        # Only a movement still under way or pending is looked up again (a merged one by its parts' onsets).
+        keep = set(live)
+        spans = [(e.channel, e.onset_s, e.offset_s if e.offset_s is not None else math.inf) for e in st.pending]
+        st.held_during = {
+            (c, on): v
+            for (c, on), v in st.held_during.items()
+            if (c, on) in keep or any(c == pc and a <= on <= b for pc, a, b in spans)
+        }
 
 
 def _explained(st: _Face, ex: Excursion) -> bool:

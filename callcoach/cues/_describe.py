@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from callcoach.cues._face import _Face
-from callcoach.cues.channels import ApexData, apex_reading, name_cue
+from callcoach.cues.channels import SIX, ApexData, apex_reading, name_cue
 from callcoach.cues.features import FLOORS
 from callcoach.cues.micro import MicroConfig, MicroEvent, micro_cue
 from callcoach.cues.spotter import BlinkCluster, Excursion
@@ -26,27 +26,35 @@ def _describe(st: _Face, ex: Excursion) -> tuple[str, str | None, float, float]:
     emotion_probs = data.appearance if data is not None else None
     apex = apex_reading(d, data.aus if data is not None else None, data is not None and data.eyes_hidden)
     name, emotion = name_cue(ex.channel, apex, data.reading if data is not None else None)
-    held, at = _held(st, ex)
-    if emotion is None and at is not None and held >= 1.0:
+    held, at = _held_under(st, ex)
+    if emotion is None and at is not None:
         # The movement explained a held expression (whose own cue is dropped, ``_arbitrate``): named from
         # the frame where that expression was strongest, by the movement's own rules, it may say which
         # emotion the face showed (a sad face's inner brows peak before the reading of sadness does).
         name, emotion = name_cue(ex.channel, apex_reading(at.d, at.aus, at.eyes_hidden), at.reading)
+        emotion_probs = at.appearance if emotion is not None else emotion_probs
     margin = 1.0 - math.exp(-max(0.0, ex.peak - 1.0))
     support = 0.0
     if emotion in _FER_EMOTIONS and emotion_probs and st.emotion_mean:
         support = max(-0.5, min(1.0, 4.0 * (emotion_probs[emotion] - st.emotion_mean.get(emotion, 0.0))))
     confidence = min(0.99, max(0.05, 0.45 + 0.3 * margin + 0.2 * support))
-    # When it names an emotion, the face it made is as strong as that expression was, not as its own
-    # channel rose.
-    strength = max(ex.peak, held) if emotion is not None else ex.peak
+    # When it names the emotion that expression showed, the face it made is as strong as that expression
+    # was, not as its own channel rose.
+    reading = at.reading if at is not None else None
+    shown = reading is not None and max(SIX, key=lambda e: reading.get(e, 0.0)) == emotion
+    strength = max(ex.peak, held) if shown else ex.peak
     return name, emotion, 1.0 - math.exp(-strength / 2.5), confidence
 
 
-def _held(st: _Face, ex: Excursion) -> tuple[float, ApexData | None]:
-    """The held expression's strength under this movement, and its frame (merged parts included)."""
+def _held_under(st: _Face, ex: Excursion) -> tuple[float, ApexData | None]:
+    """The held expression's strength under this movement, and its frame (merged parts included; a part
+    that starts on the frame this one ends is the next movement's)."""
     end = ex.offset_s if ex.offset_s is not None else math.inf
-    found = [v for (c, on), v in st.held_during.items() if c == ex.channel and ex.onset_s <= on <= end]
+    found = [
+        v
+        for (c, on), v in st.held_during.items()
+        if c == ex.channel and ex.onset_s <= on and (on < end or on == ex.onset_s)
+    ]
     return max(found, key=lambda v: v[0], default=(0.0, None))
 
 

@@ -43,7 +43,9 @@ class EarlyRule:
     stall_s: float = 0.4
     #: Extra wait after the apex, per channel. None by default: the name is read at the channel's apex,
     #: early and final alike, so a second movement peaking later changes neither; only a new, higher
-    #: apex would, and the fall rule already waits for that (see docs/detector.md, "Early cues").
+    #: apex would, and the fall rule already waits for that (see docs/detector.md, "Early cues"). The
+    #: exception: a held expression that fires later under a movement named for no emotion renames its
+    #: final cue, and the early one is then withdrawn as renamed.
     #: (channel, seconds) pairs: a tuple keeps the rule, and the engine config holding it, hashable.
     settle_s: tuple[tuple[str, float], ...] = ()
 

@@ -210,7 +210,9 @@ class CueEngine:
             yield from self._mute_hidden(st, acts, t)
         st.talking, st.acts = talking, acts
         apex = ApexData(d, emotion, st.aus, st.reading, eyes_hidden="eyes" in st.hidden)
-        yield from self._spot(st, t, acts, apex, closed)
+        # The held expression's frame as its channel read it (eyes as they last were open in a blink).
+        held_at = apex if not closed else ApexData(d, emotion, action_units(d), held, eyes_hidden=apex.eyes_hidden)
+        yield from self._spot(st, t, acts, apex, closed, held_at)
         if not any(s.active for s in st.spotters.values()):
             _track_emotion(st, face, weight=0.02)
         yield from _release(st, t)
@@ -276,7 +278,7 @@ class CueEngine:
             yield from _withdraw(st, t, "unreadable")
 
     def _spot(
-        self, st: _Face, t: float, acts: dict[str, float], apex: ApexData, closed: bool
+        self, st: _Face, t: float, acts: dict[str, float], apex: ApexData, closed: bool, held_at: ApexData
     ) -> Iterator[Cue | EarlyCue]:
         """Each channel's spotter takes the frame; ended movements wait in ``pending``, early ones are
         announced, and a run of blinks becomes its own cue."""
@@ -287,7 +289,7 @@ class CueEngine:
                 ended[name] = done
         if any(st.spotters[c].active or c in ended for c in _EXPLAINS_EXPRESSION):
             st.explained_t = t
-        _note_held(st, acts[EXPRESSION], apex, ended)
+        _note_held(st, acts[EXPRESSION], held_at, ended)
         if st.early is not None:
             # Before the merge: what an ended excursion merges into tells whether it was announced.
             for ex in st.early.ready(t, st.spotters, ended, st.pending):

@@ -97,8 +97,9 @@ class _Face:
     spans: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=16))
     #: The last frame with a movement under way on a channel that explains a held expression.
     explained_t: float = -math.inf
-    #: The held expression's largest activation while a movement that explains it was under way, by the
-    #: movement's (channel, onset): that movement's cue takes the expression's strength (``_describe``).
+    #: The held expression's strongest frame (activation and apex data) while a movement that explains it
+    #: was under way, by the movement's (channel, onset): that movement's cue may be named from it and take
+    #: its strength (``_describe``).
     held_during: dict[tuple[str, float], tuple[float, ApexData]] = field(default_factory=dict)
     #: Smiles seen before the baseline is ready (cues.warmup).
     warm: WarmupWatcher = field(default_factory=WarmupWatcher)

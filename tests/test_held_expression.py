@@ -11,7 +11,7 @@ from test_naming_reading import REST_CNN
 from callcoach.cues.channels import EXPRESSION, SURE_P, apex_reading, expression_activation, name_cue
 from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.features import FLOORS
-from callcoach.cues.vocabulary import Cue
+from callcoach.cues.vocabulary import Cue, EarlyCue, EarlyCueWithdrawn
 
 # A mild sad face: inner brows up a little, corners down a little, the chin raised; each movement stays
 # under its own channel's threshold, together they read as sadness.
@@ -123,6 +123,12 @@ def test_a_sure_reading_names_movements_whose_own_name_carries_no_emotion() -> N
 
 
 def _brows_then_sadness(sad_from: float, amount: float = 1.0, press: float = 0.0) -> list[Cue]:
+    return [e for e in _brows_then_sadness_events(sad_from, amount, press) if isinstance(e, Cue)]
+
+
+def _brows_then_sadness_events(
+    sad_from: float, amount: float = 1.0, press: float = 0.0, early: bool = False
+) -> list[object]:
     """Brows raised (apex 3.0 s, down by 4.6 s), and a sad face building up from ``sad_from`` (apex 1.4 s on),
     the appearance model following it: the inner brows of a sad face peak before the reading of sadness.
     ``press``: lips pressed with the brows too (apex 3.1 s), that much of `LIP_PRESS`."""
@@ -130,16 +136,16 @@ def _brows_then_sadness(sad_from: float, amount: float = 1.0, press: float = 0.0
     lips = Move(2.6, 4.4, {k: press * v for k, v in LIP_PRESS.items()}, apex=3.1)
     face = {k: 2 * amount * v for k, v in MILD_SADNESS.items() if "brow" not in k.lower()}
     sad = Move(sad_from, sad_from + 3.0, face, apex=sad_from + 1.4)
-    engine = CueEngine(EngineConfig(baseline_seconds=2.0))
-    cues: list[Cue] = []
+    engine = CueEngine(EngineConfig(baseline_seconds=2.0, early=early))
+    events: list[object] = []
     for obs in Script(duration=sad_from + 3.5, moves=[brows, sad, lips]).frames():
         w = sad.weight(obs.t_s)
         cnn = {**REST_CNN, "neutral": REST_CNN["neutral"] - 0.4 * amount * w}
         cnn["sadness"] += 0.4 * amount * w
         obs = dataclasses.replace(obs, faces=tuple(dataclasses.replace(f, emotion=cnn) for f in obs.faces))
-        cues.extend(e for e in engine.update(obs) if isinstance(e, Cue))
-    cues.extend(e for e in engine.finish() if isinstance(e, Cue))
-    return cues
+        events.extend(engine.update(obs))
+    events.extend(engine.finish())
+    return events
 
 
 def test_a_movement_that_explains_a_held_expression_is_named_where_that_expression_was_strongest() -> None:
@@ -162,3 +168,19 @@ def test_a_movement_takes_the_held_expressions_strength_only_for_the_emotion_it_
     cues = {c.emotion: c for c in _brows_then_sadness(3.0, press=0.3)}
     assert set(cues) == {"surprise", "sadness"}
     assert cues["surprise"].intensity < 0.45 < cues["sadness"].intensity
+
+
+def test_an_early_flash_renamed_by_the_sad_face_that_followed_is_withdrawn_as_renamed() -> None:
+    events = _brows_then_sadness_events(3.0, early=True)
+    shown = [
+        (type(e).__name__, e.cue, e.reason if isinstance(e, EarlyCueWithdrawn) else None)
+        for e in events
+        if isinstance(e, (EarlyCue, EarlyCueWithdrawn, Cue))
+    ]
+    assert shown == [
+        ("EarlyCue", "eyebrow_flash", None),
+        ("EarlyCueWithdrawn", "eyebrow_flash", "renamed"),
+        ("Cue", "micro_frown", None),
+    ]
+    # Early cues change nothing in the final cues.
+    assert [e for e in events if isinstance(e, Cue)] == _brows_then_sadness(3.0)

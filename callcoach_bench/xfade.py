@@ -99,11 +99,11 @@ def run(pairs: Sequence[tuple[Row, Row]], out: Any = None, forms: Sequence[str] 
     for neutral, expression in pairs:
         a, b = cv2.imread(str(neutral.path)), cv2.imread(str(expression.path))
         item: dict[str, Any] = {"file": expression.path.name, "source": expression.source, "label": expression.label}
-        for form, shape in ((f, FORMS[f]) for f in forms):
+        for form in forms:
             if a is None or b is None or a.shape != b.shape:
                 item[form] = {"error": "the two photos cannot be read, or differ in size"}
             else:
-                item[form] = analyze(frames(a, b, *shape))
+                item[form] = analyze(frames(a, b, *FORMS[form]))
         items.append(item)
         if out is not None:
             print(json.dumps(item), file=out, flush=True)

@@ -130,11 +130,14 @@ def _add_or_merge(pending: list[Excursion], ex: Excursion) -> None:
     pending.append(ex)
 
 
-def _note_held(st: _Face, held: float, apex: ApexData, ended: dict[str, Excursion]) -> None:
-    """Keep the held expression's strongest frame under each movement that explains it, while it is under
-    way (``_describe`` names and weighs the movement's cue from it)."""
+def _note_held(st: _Face, t: float, held: float, apex: ApexData, ended: dict[str, Excursion]) -> None:
+    """The movements under way (or ending) on this frame that explain a held expression: the last frame one
+    was (``_explained``), and the held expression's strongest frame under each (``_describe`` names and
+    weighs the movement's cue from it)."""
     live = [(c, s.onset_s) for c, s in st.spotters.items() if c in _EXPLAINS_EXPRESSION and s.onset_s is not None]
     live += [(c, e.onset_s) for c, e in ended.items() if c in _EXPLAINS_EXPRESSION]
+    if live:
+        st.explained_t = t
     # Under 1.0 the expression never fired: every event peaks at 1.0 or more, so such a frame changes no
     # cue's name or strength, and is not kept.
     if held >= 1.0:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from callcoach.cues._face import _Face
+from callcoach.cues.aus import top_emotion
 from callcoach.cues.channels import SIX, ApexData, apex_reading, name_cue
 from callcoach.cues.features import FLOORS
 from callcoach.cues.micro import MicroConfig, MicroEvent, micro_cue
@@ -41,7 +42,7 @@ def _describe(st: _Face, ex: Excursion) -> tuple[str, str | None, float, float]:
     # When it names the emotion that expression showed, the face it made is as strong as that expression
     # was, not as its own channel rose.
     reading = at.reading if at is not None else None
-    shown = reading is not None and max(SIX, key=lambda e: reading.get(e, 0.0)) == emotion
+    shown = reading is not None and top_emotion(reading, SIX) == emotion
     strength = max(ex.peak, held) if shown else ex.peak
     return name, emotion, 1.0 - math.exp(-strength / 2.5), confidence
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 
 from callcoach.cues._arbitrate import (
     _COMPETE,
-    _EXPLAINS_EXPRESSION,
     _MERGE_GAP_S,
     _add_or_merge,
     _explained,
@@ -204,14 +203,15 @@ class CueEngine:
         st.reading = fuse(st.aus, emotion, st.emotion_mean)
         # A blink moves the reading (AU45, AU7) but is no expression: with the eyes closed the held channel
         # reads them as they last were open (a squeeze that lasts still shows in the brows, mouth and CNN).
-        held = fuse(action_units(d), emotion, st.emotion_mean) if closed else st.reading
+        held_aus = action_units(d) if closed else st.aus
+        held = fuse(held_aus, emotion, st.emotion_mean) if closed else st.reading
         acts[EXPRESSION] = expression_activation(held, talking)
         if st.hidden:
             yield from self._mute_hidden(st, acts, t)
         st.talking, st.acts = talking, acts
         apex = ApexData(d, emotion, st.aus, st.reading, eyes_hidden="eyes" in st.hidden)
         # The held expression's frame as its channel read it (eyes as they last were open in a blink).
-        held_at = apex if not closed else ApexData(d, emotion, action_units(d), held, eyes_hidden=apex.eyes_hidden)
+        held_at = apex if not closed else ApexData(d, emotion, held_aus, held, eyes_hidden=apex.eyes_hidden)
         yield from self._spot(st, t, acts, apex, closed, held_at)
         if not any(s.active for s in st.spotters.values()):
             _track_emotion(st, face, weight=0.02)
@@ -287,9 +287,7 @@ class CueEngine:
             done = spotter.update(t, acts[name], apex)
             if done is not None:
                 ended[name] = done
-        if any(st.spotters[c].active or c in ended for c in _EXPLAINS_EXPRESSION):
-            st.explained_t = t
-        _note_held(st, acts[EXPRESSION], held_at, ended)
+        _note_held(st, t, acts[EXPRESSION], held_at, ended)
         if st.early is not None:
             # Before the merge: what an ended excursion merges into tells whether it was announced.
             for ex in st.early.ready(t, st.spotters, ended, st.pending):

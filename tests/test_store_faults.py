@@ -7,6 +7,7 @@ mount (tests run as root, so chmod would not stop them). Every wait is bounded.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,40 @@ def test_the_held_events_are_bounded(data_dir: Path, monkeypatch: pytest.MonkeyP
     written = _count(store.path)
     assert written + rec.lost == 400  # every event is either in the store or counted as lost
     assert rec.pending == 0
+    store.close()
+
+
+def test_events_in_the_writers_hands_still_count_as_pending(data_dir: Path) -> None:
+    """While a write is under way its batch is neither queued nor stored: it must still count as unwritten
+    (the headless summary reports ``pending`` as "unwritten"; a failing retry once read 0 there)."""
+    store = SessionStore()
+    entered, release = threading.Event(), threading.Event()
+    real = store.transaction
+
+    @contextlib.contextmanager
+    def slow_full_transaction() -> Iterator[sqlite3.Connection]:
+        entered.set()
+        release.wait(10.0)
+        with real() as conn:
+            yield conn
+            raise sqlite3.OperationalError("database or disk is full")
+
+    rec = SessionRecorder(
+        store, Listener(), source_kind="video", source_name="clip", context="general", flush_interval_s=0.02
+    )
+    with rec._cond:  # the writer cannot take a batch until all 30 are queued
+        store.transaction = slow_full_transaction  # type: ignore[method-assign]
+        for i in range(30):
+            rec.on_cue(cue(i), 10.0)
+    assert entered.wait(10.0)
+    assert rec.pending == 30  # all in flight, none queued
+    release.set()
+    assert _until(lambda: rec.failing is not None)
+    assert rec.pending == 30
+    store.transaction = real  # type: ignore[method-assign]
+    assert _until(lambda: rec.pending == 0 and rec.failing is None)
+    rec.close()
+    assert _count(store.path) == 30 and rec.lost == 0
     store.close()
 
 

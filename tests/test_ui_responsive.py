@@ -19,31 +19,42 @@ from callcoach.ui.widgets import CueLog
 
 __all__ = ["data_dir"]
 
-SLOW_S = 5.0
+#: How long a slow call is held open while the test watches the loop's timer.
+SLOW_S = 3.0
 #: Well below SLOW_S (a blocked loop would miss ticks for all of it), well above what a loaded 2-core machine
 #: (a full test suite and a benchmark beside it) adds between two 20 ms ticks.
 MAX_GAP_S = 2.0
+#: A slow call never outlasts this, so an app that wrongly waits on it fails the test instead of hanging it.
+GATE_S = 30.0
 
 
 class SlowRunner(FakeRunner):
-    """A runner whose start and stop take ``SLOW_S`` each (a camera that opens slowly, threads that join late)."""
+    """A runner whose start or stop does not return until the test lets it (a camera that opens slowly,
+    threads that join late). Gated rather than timed, so "it was still under way" is a fact, not a race:
+    Pilot's ``press`` alone can take 2 s while another thread keeps the process busy."""
 
     def __init__(self, listener: LiveListener, *, slow_start: bool, slow_stop: bool) -> None:
         super().__init__(listener)
         self.slow_start, self.slow_stop = slow_start, slow_stop
         self.starting = threading.Event()
         self.stopping = threading.Event()
+        self.release = threading.Event()
+        self.released_at: float | None = None
+
+    def _hold(self) -> None:
+        self.release.wait(GATE_S)
+        self.released_at = time.monotonic()
 
     def start(self) -> None:
         self.starting.set()
         if self.slow_start:
-            time.sleep(SLOW_S)
+            self._hold()
         super().start()
 
     def stop(self) -> None:
         self.stopping.set()
         if self.slow_stop:
-            time.sleep(SLOW_S)
+            self._hold()
         super().stop()
 
 
@@ -79,6 +90,13 @@ async def wait_for(event: threading.Event, pilot: object) -> None:
     raise AssertionError("the runner was never called")
 
 
+async def hold_then_release(runner: SlowRunner, pilot: object) -> None:
+    """Keep the runner's call open for SLOW_S while the loop goes on, then let it end."""
+    await pilot.pause(SLOW_S)  # type: ignore[attr-defined]
+    assert not runner.release.is_set()
+    runner.release.set()
+
+
 @pilot_test
 async def test_keys_and_timers_are_handled_while_the_runner_starts_slowly() -> None:
     app, runners = make(slow_start=True, slow_stop=False)
@@ -91,14 +109,12 @@ async def test_keys_and_timers_are_handled_while_the_runner_starts_slowly() -> N
         log = app.query_one(CueLog)
         shown_before = log.display
         await pilot.press("d")  # a key handled mid-start
-        pressed_at = time.monotonic()
         assert log.display is not shown_before
-        assert "start" not in runners[0].calls  # the start really was still under way
-        assert pressed_at - t0 < MAX_GAP_S
+        assert "start" not in runners[0].calls  # the start is held open until released below
+        await hold_then_release(runners[0], pilot)
         await app.workers.wait_for_complete()
-        t1 = time.monotonic()
-        assert t1 - t0 > SLOW_S * 0.8  # the slow start did happen meanwhile
-        assert ticks.max_gap(t0, t1) < MAX_GAP_S, ticks.max_gap(t0, t1)
+        assert runners[0].calls == ["start"] and runners[0].released_at is not None
+        assert ticks.max_gap(t0, runners[0].released_at) < MAX_GAP_S, ticks.max_gap(t0, runners[0].released_at)
         await pilot.press("q")
     assert runners[0].calls == ["start", "stop"]
 
@@ -114,7 +130,7 @@ async def test_quitting_shows_stopping_and_the_loop_runs_while_the_runner_stops_
         assert runners[0].calls == ["start"]
         t0 = time.monotonic()
         await pilot.press("q")
-        assert time.monotonic() - t0 < MAX_GAP_S  # q returned at once; the stop goes on elsewhere
+        assert "stop" not in runners[0].calls  # q was handled and returned; the stop goes on elsewhere
         await wait_for(runners[0].stopping, pilot)
         await pilot.pause()
         assert app.is_running and app.stopping
@@ -123,12 +139,15 @@ async def test_quitting_shows_stopping_and_the_loop_runs_while_the_runner_stops_
         await pilot.press("d")  # keys that only change the view still work
         assert app.query_one(CueLog).display
         await pilot.press("q")  # a second q does not start a second stop
+        await pilot.pause(SLOW_S)
+        assert app.is_running  # the app waits for the held stop to end
+        runners[0].release.set()
         while app.is_running:
             await pilot.pause(0.05)
-        t1 = time.monotonic()
     assert runners[0].calls == ["start", "stop"]
-    assert t1 - t0 > SLOW_S * 0.8
-    assert ticks.max_gap(t0, t1 - 0.1) < MAX_GAP_S, ticks.max_gap(t0, t1)
+    released = runners[0].released_at
+    assert released is not None and released - t0 > SLOW_S * 0.8
+    assert ticks.max_gap(t0, released) < MAX_GAP_S, ticks.max_gap(t0, released)
 
 
 @pilot_test
@@ -137,10 +156,12 @@ async def test_a_quit_during_a_slow_start_stops_the_runner_once_the_start_is_ove
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_runner(runners, pilot)
         await wait_for(runners[0].starting, pilot)
-        t0 = time.monotonic()
         await pilot.press("q")
-        assert time.monotonic() - t0 < MAX_GAP_S
+        assert "start" not in runners[0].calls  # q was handled while the start was still under way
         assert app.is_running and text_of(app, "#notice") == STOPPING_TEXT
+        await pilot.pause(0.5)
+        assert app.is_running and runners[0].calls == []  # it waits for the start to end before stopping
+        runners[0].release.set()
         while app.is_running:
             await pilot.pause(0.05)
     assert runners[0].calls == ["start", "stop"]  # never stopped half-way through its start
@@ -162,15 +183,15 @@ async def test_ctrl_c_stops_off_the_loop_and_a_second_ctrl_c_leaves_at_once() ->
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        t0 = time.monotonic()
         await pilot.press("ctrl+c")
-        assert time.monotonic() - t0 < MAX_GAP_S
+        assert "stop" not in runners[0].calls  # handled and returned; the stop goes on elsewhere
         await wait_for(runners[0].stopping, pilot)
         assert app.is_running and text_of(app, "#notice") == STOPPING_TEXT
         await pilot.press("ctrl+c")  # the user insists
         await pilot.pause()
-        assert not app.is_running and time.monotonic() - t0 < SLOW_S
+        assert not app.is_running and "stop" not in runners[0].calls  # left with the stop still held open
     assert app.return_code == 130
+    runners[0].release.set()
     app.stop_runner()  # what run_live_app does on the way out: waits for the stop under way, does not repeat it
     assert runners[0].calls == ["start", "stop"]
 

@@ -130,6 +130,8 @@ class SessionRecorder(LiveListener):
         )
         self._cond = threading.Condition()
         self._ops: list[tuple[Any, ...]] = []
+        #: Events the writer has taken off the queue and not yet committed or put back (still unwritten).
+        self._in_flight = 0
         self._seen_at: float | None = None
         self._rows: OrderedDict[int, tuple[Suggestion, _Row]] = OrderedDict()
         self._closed = False
@@ -237,9 +239,10 @@ class SessionRecorder(LiveListener):
 
     @property
     def pending(self) -> int:
-        """Events held in memory, not yet written."""
+        """Events held in memory, not yet written (those in the writer's hands included: a retry under way
+        must not make a failing store look drained)."""
         with self._cond:
-            return len(self._ops)
+            return len(self._ops) + self._in_flight
 
     # --- the writer thread ------------------------------------------------------------------------------
 
@@ -257,6 +260,7 @@ class SessionRecorder(LiveListener):
                 if not self._closed and self._requested == self._written:
                     self._cond.wait(self._interval)
                 batch, self._ops = self._ops, []
+                self._in_flight = len(batch)
                 seen, self._seen_at = self._seen_at, None
                 requested, closing = self._requested, self._closed
             if batch or seen is not None:
@@ -267,6 +271,7 @@ class SessionRecorder(LiveListener):
                     time.sleep(self._interval)  # the last chance: space may have been freed meanwhile
                     with self._cond:
                         batch, self._ops = self._ops, []
+                        self._in_flight = len(batch)
                     ok = self._write(batch, None)
             with self._cond:
                 self._written = max(self._written, requested)
@@ -286,6 +291,8 @@ class SessionRecorder(LiveListener):
         except Exception as exc:  # noqa: BLE001
             self._hold(batch, seen, assigned, exc)
             return False
+        with self._cond:
+            self._in_flight = 0
         if self.failing is not None:
             self.failing = None
             if self.inner is not None:
@@ -320,6 +327,7 @@ class SessionRecorder(LiveListener):
             row.id = None  # rolled back with the transaction
         with self._cond:
             self._ops[:0] = batch
+            self._in_flight = 0
             over = len(self._ops) - _MAX_QUEUED
             if over > 0:
                 self.lost += over

@@ -60,8 +60,10 @@ def test_empty_directory(tmp_path: Path) -> None:
     assert_clean_error(run_cli("analyze", str(tmp_path)), 1, str(tmp_path))
 
 
-def test_text_file_renamed_mp4(tmp_path: Path) -> None:
-    path = tmp_path / "notes.mp4"
+@pytest.mark.parametrize("name", ["notes.mp4", "notes.txt"])
+def test_text_file_renamed_mp4(tmp_path: Path, name: str) -> None:
+    # notes.txt once "played" as a 69-frame video of its characters (FFmpeg's ANSI-art demuxer) and exit 0.
+    path = tmp_path / name
     path.write_text("meeting notes, not a video\n" * 50)
     # Also proves FFmpeg's own complaints do not leak onto stderr.
     assert_clean_error(run_cli("analyze", str(path)), 1, str(path))

@@ -300,6 +300,11 @@ def test_b_opens_it_over_the_live_panel_and_an_edit_reaches_the_selector(
         assert app.query_one("#card") is not None
 
     run(scenario, app, "b")
+    assert selector.watcher is not None
+    follower = selector.watcher._follower
+    assert follower is not None
+    follower.join(5.0)
+    assert not follower.is_alive()  # the panel gone, the file is no longer polled
 
 
 def test_b_works_without_a_playbook_selector() -> None:

@@ -146,6 +146,27 @@ def test_file_that_is_not_a_video(tmp_path: Path) -> None:
     assert "not a readable video" in _source_error(path)
 
 
+@pytest.mark.parametrize("name", ["notes.txt", "notes.nfo", "notes.mp4", "notes"])
+def test_plain_text_is_not_read_as_a_video_of_its_characters(tmp_path: Path, name: str) -> None:
+    # FFmpeg's ANSI-art demuxer opens a .txt as a video of its characters: 69 frames, "no face", exit 0.
+    path = tmp_path / name
+    path.write_text("Meeting notes: ask about the budget, then the timeline. Ünïcode too.\n" * 80, encoding="utf-8")
+    error = _source_error(path)
+    assert "not a readable video" in error and "plain text" in error and str(path) in error
+
+
+def test_real_videos_images_and_y4m_are_not_taken_for_text(real_media: Path, tmp_path: Path) -> None:
+    from callcoach.sources.checks import looks_like_text
+
+    files = [p for p in sorted(real_media.iterdir()) if p.suffix.lower() in (".mp4", ".avi", ".jpg", ".png")]
+    assert len(files) >= 3
+    y4m = tmp_path / "grey.y4m"  # a text header, then raw frames: a real video format
+    y4m.write_bytes(b"YUV4MPEG2 W8 H8 F25:1 Ip A1:1 C420jpeg\nFRAME\n" + bytes([128]) * 96)
+    for path in [*files, y4m]:
+        assert not looks_like_text(path), path
+    assert VideoFileSource(y4m).width == 8  # and it still opens
+
+
 def test_empty_video_file_says_it_is_empty(tmp_path: Path) -> None:
     # Not "convert it to MP4": it already is one, with nothing in it.
     path = tmp_path / "clip.mp4"

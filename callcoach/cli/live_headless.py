@@ -172,6 +172,8 @@ def run_headless(
     finally:
         runner.stop(timeout=2.0)
         runner.settle()  # stopped while the models were still loading: let that end before the process does
+        if watcher is not None:
+            watcher.close()
     summary = _final_summary(runner, _recorder_for(writer), interrupted)
     damage = _file_damage(runner)
     if damage is not None:  # as `callcoach analyze` says it: the summary covers what was read

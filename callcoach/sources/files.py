@@ -19,7 +19,14 @@ import numpy as np
 
 from callcoach.errors import SourceError, UsageError
 from callcoach.sources.base import Frame, SourceKind
-from callcoach.sources.checks import PathKind, check_image_pixels, image_format, path_kind, read_image_file
+from callcoach.sources.checks import (
+    PathKind,
+    check_image_pixels,
+    image_format,
+    looks_like_text,
+    path_kind,
+    read_image_file,
+)
 from callcoach.sources.stream import open_fifo_capture
 
 IMAGE_SUFFIXES: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
@@ -164,6 +171,11 @@ class VideoFileSource:
         if kind == "dir":
             raise SourceError(
                 f"'{self.path}' is a folder, not a video; 'callcoach analyze' reads a folder of images in name order"
+            )
+        if kind == "file" and looks_like_text(self.path):
+            raise SourceError(
+                f"'{self.path}' is not a readable video or image (it holds plain text); "
+                "pass a video file, an image or a folder of images"
             )
         cv2 = _cv2()
         if kind == "fifo":

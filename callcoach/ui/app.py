@@ -177,6 +177,12 @@ class CoachApp(PanelView):
         else:
             self.push_screen(ConsentScreen(self._consent_text, now=self._badge()), self._after_consent)
 
+    def on_unmount(self) -> None:
+        # The playbook file is followed for this panel: once it is gone, stop polling the file.
+        watcher = self.selector.watcher if self.selector is not None else None
+        if watcher is not None:
+            watcher.close()
+
     def _badge(self) -> str:
         return cue_log_badge(self._cue_log() if self._cue_log is not None else None)
 

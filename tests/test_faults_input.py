@@ -207,6 +207,40 @@ def test_a_load_that_hangs_is_given_up_and_reported_once(tmp_path: Path, monkeyp
     assert watcher.playbook is before and len(errors) == 1  # the abandoned load's late result is ignored
 
 
+def test_a_check_after_a_save_reads_the_save_even_while_an_older_load_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The playbook screen's check() right after the editor saved, while a poll is still reading the version
+    before it: the save must be in force when check() returns (it once waited for the older load only)."""
+    path = tmp_path / "playbook.yaml"
+    path.write_text(DEFAULT_TEXT, encoding="utf-8")
+    watcher = PlaybookWatcher(path, interval_s=0.0)
+    real_load = loader.load_playbook
+    reading, release = threading.Event(), threading.Event()
+
+    def slow_first_read(target: Path) -> object:
+        playbook = real_load(target)
+        if not reading.is_set():
+            reading.set()
+            release.wait(10)  # the poll's read of the older version, not yet in force
+        return playbook
+
+    monkeypatch.setattr(loader, "load_playbook", slow_first_read)
+
+    def save(cooldown: int, bump_s: int) -> None:
+        path.write_text(DEFAULT_TEXT.replace("cooldown_s: 10", f"cooldown_s: {cooldown}"), encoding="utf-8")
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + bump_s * 1_000_000_000))
+
+    save(4, 2)
+    watcher.poll()  # starts reading the cooldown-4 version
+    assert reading.wait(10)
+    save(7, 4)  # the editor's save
+    threading.Timer(0.2, release.set).start()
+    watcher.check()
+    assert watcher.playbook.cooldown_s == 7
+
+
 def test_listen_reports_the_start_and_each_bad_save_once(tmp_path: Path) -> None:
     path = tmp_path / "playbook.yaml"
     path.write_text("version: [\n", encoding="utf-8")

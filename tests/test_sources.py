@@ -146,25 +146,46 @@ def test_file_that_is_not_a_video(tmp_path: Path) -> None:
     assert "not a readable video" in _source_error(path)
 
 
-@pytest.mark.parametrize("name", ["notes.txt", "notes.nfo", "notes.mp4", "notes"])
-def test_plain_text_is_not_read_as_a_video_of_its_characters(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("notes.txt", "Meeting notes: ask about the budget, then the timeline. Ünïcode too.\n".encode()),
+        ("NOTES.TXT", b"upper-case suffix\n"),
+        ("notes.txt", b"Windows quotes \x93like this\x94, not UTF-8\n"),  # FFmpeg plays these too
+        ("readme.nfo", b"\xc9\xcd\xcd\xbb CP437 box art \xc8\xcd\xcd\xbc\n"),
+    ],
+)
+def test_a_text_document_is_not_read_as_a_video_of_its_characters(tmp_path: Path, name: str, data: bytes) -> None:
     # FFmpeg's ANSI-art demuxer opens a .txt as a video of its characters: 69 frames, "no face", exit 0.
     path = tmp_path / name
-    path.write_text("Meeting notes: ask about the budget, then the timeline. Ünïcode too.\n" * 80, encoding="utf-8")
+    path.write_bytes(data * 80)
     error = _source_error(path)
-    assert "not a readable video" in error and "plain text" in error and str(path) in error
+    assert "not a readable video" in error and "holds text" in error and str(path) in error
 
 
-def test_real_videos_images_and_y4m_are_not_taken_for_text(real_media: Path, tmp_path: Path) -> None:
-    from callcoach.sources.checks import looks_like_text
+@pytest.mark.parametrize("name", ["notes.mp4", "notes"])
+def test_text_under_another_name_is_still_not_a_video(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_text("Meeting notes, not a video.\n" * 80, encoding="utf-8")
+    assert "not a readable video" in _source_error(path)
 
-    files = [p for p in sorted(real_media.iterdir()) if p.suffix.lower() in (".mp4", ".avi", ".jpg", ".png")]
+
+def test_real_media_and_text_based_media_are_not_text_documents(real_media: Path, tmp_path: Path) -> None:
+    from callcoach.sources.checks import is_text_document
+
+    files = [p for p in sorted(real_media.iterdir()) if p.suffix.lower() in (".mp4", ".mov", ".jpg", ".png")]
     assert len(files) >= 3
     y4m = tmp_path / "grey.y4m"  # a text header, then raw frames: a real video format
     y4m.write_bytes(b"YUV4MPEG2 W8 H8 F25:1 Ip A1:1 C420jpeg\nFRAME\n" + bytes([128]) * 96)
-    for path in [*files, y4m]:
-        assert not looks_like_text(path), path
-    assert VideoFileSource(y4m).width == 8  # and it still opens
+    pgm = tmp_path / "grey.pgm"  # a Netpbm image in ASCII: text, and an image FFmpeg reads
+    pgm.write_text("P2\n8 8\n255\n" + " ".join(["128"] * 64) + "\n", encoding="ascii")
+    concat = tmp_path / "list.txt"  # an FFmpeg concat list is a video to FFmpeg whatever its suffix
+    (tmp_path / "clip.mp4").symlink_to(real_media / "single_face.mp4")  # relative: FFmpeg's "safe" paths
+    concat.write_text("ffconcat version 1.0\nfile 'clip.mp4'\n", encoding="utf-8")
+    for path in [*files, y4m, pgm, concat]:
+        assert not is_text_document(path), path
+    assert VideoFileSource(y4m).width == 8 and VideoFileSource(pgm).width == 8  # and they still open
+    assert VideoFileSource(concat).width == 640
 
 
 def test_empty_video_file_says_it_is_empty(tmp_path: Path) -> None:

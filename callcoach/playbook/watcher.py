@@ -230,9 +230,15 @@ class PlaybookWatcher:
             return False
         try:
             self._next_check = self._clock() + self.interval_s
-            load = self._pending or self._start_if_changed()
-            if load is not None:
-                self._settle(load)
+            pending = self._pending
+            if pending is not None:
+                self._settle(pending)
+            # A load a poll had started may have read the file before the save this check is for: once it
+            # is over, look at the file again (unless it was given up, which the user has just been told).
+            if pending is None or pending.done.is_set():
+                load = self._start_if_changed()
+                if load is not None:
+                    self._settle(load)
         finally:
             self._lock.release()
         return self._take_applied()

@@ -57,27 +57,20 @@ def path_kind(path: Path) -> PathKind:
     return "file"
 
 
-#: How much of a file is looked at to tell plain text from a video container.
-TEXT_SNIFF_BYTES = 4096
+#: The suffixes FFmpeg's demuxer for ANSI art ("tty") claims: it renders any such file, whatever its bytes or
+#: encoding, as a video of its characters, so ``analyze notes.txt`` would read "frames", find no face and
+#: succeed. Other text (an HLS playlist, an FFmpeg concat list, an ASCII PGM) is real media to FFmpeg.
+TEXT_DOCUMENT_SUFFIXES = frozenset({".txt", ".nfo", ".asc", ".ans", ".art", ".diz", ".ice", ".vt"})
 
 
-def looks_like_text(path: Path) -> bool:
-    """True when the file starts with plain text (UTF-8, no NUL byte, printable). FFmpeg renders such a
-    file as a video of its characters (its demuxer for ANSI art takes .txt, .nfo, .asc ...), so without
-    this check ``analyze notes.txt`` would read "frames", find no face and succeed. Every video container
-    and image format has binary bytes in its first kilobytes; YUV4MPEG2's text header is let through."""
-    with path.open("rb") as fh:
-        head = fh.read(TEXT_SNIFF_BYTES)
-    if not head or b"\x00" in head or head.startswith(b"YUV4MPEG2"):
+def is_text_document(path: Path) -> bool:
+    """True for a text document FFmpeg would play as frames: one of ``TEXT_DOCUMENT_SUFFIXES``, unless the
+    file is an FFmpeg concat list (``ffconcat version 1.0``), which FFmpeg reads as the videos it lists."""
+    if path.suffix.lower() not in TEXT_DOCUMENT_SUFFIXES:
         return False
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 3:  # only a character cut at the end of the sniffed bytes is allowed
-            return False
-        text = head[: exc.start].decode("utf-8")
-    printable = sum(ch.isprintable() or ch in "\t\r\n\f\x1b" for ch in text)
-    return printable >= 0.95 * len(text)
+    with path.open("rb") as fh:
+        head = fh.read(64)
+    return not head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"ffconcat")
 
 
 def read_image_file(path: Path) -> bytes:

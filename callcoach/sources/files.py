@@ -23,7 +23,7 @@ from callcoach.sources.checks import (
     PathKind,
     check_image_pixels,
     image_format,
-    looks_like_text,
+    is_text_document,
     path_kind,
     read_image_file,
 )
@@ -172,9 +172,9 @@ class VideoFileSource:
             raise SourceError(
                 f"'{self.path}' is a folder, not a video; 'callcoach analyze' reads a folder of images in name order"
             )
-        if kind == "file" and looks_like_text(self.path):
+        if kind == "file" and is_text_document(self.path):
             raise SourceError(
-                f"'{self.path}' is not a readable video or image (it holds plain text); "
+                f"'{self.path}' is not a readable video or image (a '{self.path.suffix}' file holds text); "
                 "pass a video file, an image or a folder of images"
             )
         cv2 = _cv2()

@@ -12,10 +12,16 @@ def _pct(x: float) -> str:
     return f"{x:.2f}"
 
 
-def print_table(result: dict[str, Any]) -> None:
+def _table(title: str) -> Any:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
+
+    # Light borders: ten columns then fit 80 characters, a terminal's or a pipe's default width.
+    return Table(title=title, box=box.SIMPLE, collapse_padding=True, pad_edge=False)
+
+
+def print_table(result: dict[str, Any]) -> None:
+    from rich.console import Console
 
     console = Console()
     for split in ("dev", "report"):
@@ -24,8 +30,7 @@ def print_table(result: dict[str, Any]) -> None:
             if split == "dev"
             else "REPORT half: held-out people, the figures to quote"
         )
-        # Light borders: ten columns then fit 80 characters, a terminal's or a pipe's default width.
-        table = Table(title=f"callcoach bench real: {mark}", box=box.SIMPLE, collapse_padding=True, pad_edge=False)
+        table = _table(f"callcoach bench real: {mark}")
         for col in ("source", "n", "fer 6", "cc 6", "fer 7", "cc 7", "cue", "no cue", "CNN 6", "AUs 6"):
             table.add_column(col, no_wrap=True, justify="left" if col == "source" else "right")
         for source, s in result["photos"][split].items():
@@ -46,12 +51,7 @@ def print_table(result: dict[str, Any]) -> None:
         console.print(table)
     report = result["photos"]["report"]["kdef+jaffe"]
     for side in ("callcoach", "fer"):
-        table = Table(
-            title=f"report half, KDEF+JAFFE: {side} 6-class confusion (rows: label)",
-            box=box.SIMPLE,
-            collapse_padding=True,
-            pad_edge=False,
-        )
+        table = _table(f"report half, KDEF+JAFFE: {side} 6-class confusion (rows: label)")
         table.add_column("label")
         for e in (*SIX, "no face"):
             table.add_column(e, justify="right")
@@ -59,12 +59,7 @@ def print_table(result: dict[str, Any]) -> None:
             table.add_row(label, *(str(row.get(e, 0)) for e in (*SIX, "no face")))
         console.print(table)
     fires = result["photos"]["report"]["all photos"]["au_firing"]
-    table = Table(
-        title="report half, all photos: share of apex photos with the AU >= 0.3, per label",
-        box=box.SIMPLE,
-        collapse_padding=True,
-        pad_edge=False,
-    )
+    table = _table("report half, all photos: share of apex photos with the AU >= 0.3, per label")
     table.add_column("AU")
     for label in fires:
         table.add_column(label, justify="right")

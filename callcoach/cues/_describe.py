@@ -17,8 +17,6 @@ from callcoach.cues.spotter import BlinkCluster, Excursion
 from callcoach.cues.vocabulary import MICRO_MAX_S, Cue, EarlyCue
 from callcoach.cues.warmup import WarmupSmile
 
-_FER_EMOTIONS = {"happiness", "sadness", "fear", "disgust", "anger", "surprise"}
-
 
 def _describe(st: _Face, ex: Excursion) -> tuple[str, str | None, float, float]:
     """Name, emotion, intensity and confidence, from what was seen at the apex (early or final)."""
@@ -36,7 +34,7 @@ def _describe(st: _Face, ex: Excursion) -> tuple[str, str | None, float, float]:
         emotion_probs = at.appearance if emotion is not None else emotion_probs
     margin = 1.0 - math.exp(-max(0.0, ex.peak - 1.0))
     support = 0.0
-    if emotion in _FER_EMOTIONS and emotion_probs and st.emotion_mean:
+    if emotion in SIX and emotion_probs and st.emotion_mean:
         support = max(-0.5, min(1.0, 4.0 * (emotion_probs[emotion] - st.emotion_mean.get(emotion, 0.0))))
     confidence = min(0.99, max(0.05, 0.45 + 0.3 * margin + 0.2 * support))
     # When it names the emotion that expression showed, the face it made is as strong as that expression

@@ -259,8 +259,7 @@ class SessionRecorder(LiveListener):
             with self._cond:
                 if not self._closed and self._requested == self._written:
                     self._cond.wait(self._interval)
-                batch, self._ops = self._ops, []
-                self._in_flight = len(batch)
+                batch = self._take_ops()
                 seen, self._seen_at = self._seen_at, None
                 requested, closing = self._requested, self._closed
             if batch or seen is not None:
@@ -270,14 +269,19 @@ class SessionRecorder(LiveListener):
                         break
                     time.sleep(self._interval)  # the last chance: space may have been freed meanwhile
                     with self._cond:
-                        batch, self._ops = self._ops, []
-                        self._in_flight = len(batch)
+                        batch = self._take_ops()
                     ok = self._write(batch, None)
             with self._cond:
                 self._written = max(self._written, requested)
                 self._cond.notify_all()
             if closing:
                 return
+
+    def _take_ops(self) -> list[tuple[Any, ...]]:
+        """The queue, handed to the writer (the caller holds ``_cond``); it counts as pending until written."""
+        batch, self._ops = self._ops, []
+        self._in_flight = len(batch)
+        return batch
 
     def _write(self, batch: list[tuple[Any, ...]], seen: float | None) -> bool:
         """Commit ``batch``; on failure put it back (bounded) and return False."""

@@ -12,7 +12,9 @@ bench run, as the column to compare with.
 A pixel cross-fade is not how a face moves: between the two photos the face is a double exposure
 (two mouths, faintly). What it checks is the whole path of the product (image folder, landmarker,
 tracker, occlusion memory, appearance model, engine and naming) on gradual onsets of real faces.
-Each run of the command loads the models, so a sample of each label is drawn (seeded).
+Each run of the command loads the models, so a sample of each label is drawn (seeded). ``--look grey`` or
+``--look tile`` shows the same pairs grey or as a small compressed call tile, harder than the posed photos
+as they are; ``--form slow`` ramps over 24 frames.
 
     python -m callcoach_bench.xfade --data ../shared/realfaces --half dev --per-label 12 --seed 3
 """
@@ -33,7 +35,12 @@ from callcoach.core.argtypes import whole_number
 from callcoach_bench.posed import SIX
 from callcoach_bench.real import DEFAULT_DATA, Row, load_manifest, photos_by_person
 
-FORMS = {"cross-fade": (10, 12, 4), "jump": (10, 1, 4)}
+FORMS = {"cross-fade": (10, 12, 4), "jump": (10, 1, 4), "slow": (10, 24, 4)}
+#: How the photos are shown: as they are; grey (three equal channels, as JAFFE and Yale are, and many posed
+#: sets); or as a small compressed call tile (the longer side 200 px, JPEG quality 60, frame by frame).
+LOOKS = ("colour", "grey", "tile")
+TILE_PX = 200
+TILE_JPEG = 60
 #: One folder of 26 frames takes a few seconds; far past that the command is stuck, not slow.
 TIMEOUT_S = 300.0
 
@@ -44,6 +51,32 @@ def frames(neutral: Any, apex: Any, lead: int, ramp: int, hold: int) -> list[Any
 
     blends = [cv2.addWeighted(neutral, 1 - k / ramp, apex, k / ramp, 0) for k in range(1, ramp)]
     return [neutral] * lead + blends + [apex] * hold
+
+
+def grey(image: Any) -> Any:
+    import cv2
+
+    return cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+
+
+def tile(image: Any) -> Any:
+    import cv2
+
+    h, w = image.shape[:2]
+    scale = TILE_PX / max(h, w)
+    small = cv2.resize(image, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
+    ok, jpeg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, TILE_JPEG])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+
+
+def shown(neutral: Any, apex: Any, form: str, look: str = "colour") -> list[Any]:
+    """The frames of one pair in ``form`` and ``look`` (BGR, as OpenCV reads the photos)."""
+    if look == "grey":
+        neutral, apex = grey(neutral), grey(apex)
+    images = frames(neutral, apex, *FORMS[form])
+    return [tile(image) for image in images] if look == "tile" else images
 
 
 def analyze(images: Sequence[Any]) -> dict[str, Any]:
@@ -92,7 +125,12 @@ def sample(data: Path, half: str, per_label: int, seed: int, labels: Sequence[st
     return [pair for label in SIX if label in labels for pair in drawn[label]]
 
 
-def run(pairs: Sequence[tuple[Row, Row]], out: Any = None, forms: Sequence[str] = tuple(FORMS)) -> dict[str, Any]:
+def run(
+    pairs: Sequence[tuple[Row, Row]],
+    out: Any = None,
+    forms: Sequence[str] = ("cross-fade", "jump"),
+    look: str = "colour",
+) -> dict[str, Any]:
     import cv2
 
     items = []
@@ -103,7 +141,7 @@ def run(pairs: Sequence[tuple[Row, Row]], out: Any = None, forms: Sequence[str] 
             if a is None or b is None or a.shape != b.shape:
                 item[form] = {"error": "the two photos cannot be read, or differ in size"}
             else:
-                item[form] = analyze(frames(a, b, *FORMS[form]))
+                item[form] = analyze(shown(a, b, form, look))
         items.append(item)
         if out is not None:
             print(json.dumps(item), file=out, flush=True)
@@ -121,6 +159,7 @@ def run(pairs: Sequence[tuple[Row, Row]], out: Any = None, forms: Sequence[str] 
         }
     return {
         "forms": {f: dict(zip(("lead", "ramp", "hold"), FORMS[f], strict=True)) for f in forms},
+        "look": look,
         "scores": scores,
     }
 
@@ -132,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--per-label", type=whole_number(1), default=12, metavar="N")
     parser.add_argument("--seed", type=whole_number(0), default=3)
     parser.add_argument("--form", choices=tuple(FORMS), action="append", help="run only this form (repeatable)")
+    parser.add_argument(
+        "--look", choices=LOOKS, default="colour", help="colour (as they are), grey, or tile (small JPEG)"
+    )
     parser.add_argument("--labels", default=",".join(SIX), help="comma-separated emotions (default all six)")
     parser.add_argument("--items", action="store_true", help="print every item as it is read (jsonl on stderr)")
     args = parser.parse_args(argv)
@@ -139,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not labels or set(labels) - set(SIX):
         parser.error(f"--labels: choose among {', '.join(SIX)}")
     pairs = sample(args.data, args.half, args.per_label, args.seed, labels)
-    result = run(pairs, sys.stderr if args.items else None, args.form or tuple(FORMS))
+    result = run(pairs, sys.stderr if args.items else None, args.form or ("cross-fade", "jump"), args.look)
     json.dump({"half": args.half, "seed": args.seed, **result}, sys.stdout, indent=1)
     print()
     errors = sum(s["errors"] for s in result["scores"].values())

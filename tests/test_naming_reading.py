@@ -250,3 +250,24 @@ def test_the_frame_kept_for_a_movement_is_its_own_not_the_next_ones() -> None:
     assert _held_under(face, Excursion("brow_raise", 0.2, 0.3, 0.5, 1.2))[0] == 2.5
     assert _held_under(face, Excursion("brow_raise", 0.0, 0.3, 0.5, 1.2))[0] == 2.5  # merged: both parts
     assert _held_under(face, Excursion("frown", 0.0, 0.1, None, 1.2)) == (0.0, None)
+
+
+def test_a_raised_brow_is_named_by_the_reading_once_it_puts_another_emotion_ahead() -> None:
+    # A brow raise is surprise's, fear's and sadness's alike: the reading names it from BROW_SWITCH_P (0.25)
+    # when its top is ahead of surprise and of neutral, where another channel would want 0.5 and a 0.2 lead.
+    wide = ApexReading(crinkle=0.0, widen=1.5, jaw=1.5, stretch=0.0, asym=0.0, corner=0.0)
+    brows = ApexReading(crinkle=0.0, widen=0.0, jaw=0.0, stretch=0.0, asym=0.0, corner=0.0)
+    sad = {"sadness": 0.35, "surprise": 0.2, "neutral": 0.3, "fear": 0.15}
+    assert name_cue("brow_raise", wide, sad) == ("micro_frown", "sadness")
+    assert name_cue("brow_raise", brows, sad) == ("micro_frown", "sadness")  # inner brows up in a sad face
+    assert name_cue("brow_raise", wide, {"fear": 0.4, "surprise": 0.35, "neutral": 0.25}) == ("micro_surprise", "fear")
+    # A face read as mostly neutral keeps the greeting's flash; so does a reading under 0.25.
+    assert name_cue("brow_raise", brows, {"sadness": 0.3, "surprise": 0.1, "neutral": 0.6}) == ("eyebrow_flash", None)
+    assert name_cue("brow_raise", brows, {"sadness": 0.24, "surprise": 0.1, "neutral": 0.2}) == ("eyebrow_flash", None)
+    assert name_cue("brow_raise", wide, {"surprise": 0.3, "sadness": 0.3, "neutral": 0.2}) == (
+        "micro_surprise",
+        "surprise",
+    )
+    # The other channels keep the clear-reading switch: the same lean does not rename a lowered brow.
+    assert name_cue("anger", brows, {"sadness": 0.35, "anger": 0.2, "neutral": 0.3}) == ("micro_anger", "anger")
+    assert SWITCH_P > 0.35

@@ -76,3 +76,17 @@ def test_a_failed_command_is_counted_apart_not_scored_as_a_miss(
     }
     unreadable = (pair[0], Row(tmp_path / "missing.png", "photo", "anger", "kdef", "kdef_X"))
     assert xfade.run([unreadable])["scores"]["cross-fade"]["errors"] == 1
+
+
+def test_the_looks_turn_the_frames_grey_or_into_a_small_jpeg_tile() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 255, (300, 240, 3), dtype=np.uint8)
+    b = rng.integers(0, 255, (300, 240, 3), dtype=np.uint8)
+    colour = xfade.shown(a, b, "cross-fade")
+    assert len(colour) == sum(xfade.FORMS["cross-fade"]) - 1 and (colour[0] == a).all()
+    grey = xfade.shown(a, b, "cross-fade", "grey")
+    assert all((f[..., 0] == f[..., 1]).all() and (f[..., 1] == f[..., 2]).all() for f in grey)
+    tiles = xfade.shown(a, b, "slow", "tile")
+    assert len(tiles) == sum(xfade.FORMS["slow"]) - 1
+    assert {f.shape for f in tiles} == {(200, 160, 3)}  # the longer side 200 px, the aspect kept
+    assert not (tiles[-1] == xfade.tile(a)).all()  # each frame its own, the last one the apex

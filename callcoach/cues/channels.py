@@ -202,6 +202,11 @@ _RIVALS: dict[str, tuple[str, ...]] = {
 #: most 0.22 of any emotion.
 SWITCH_P = 0.5
 SWITCH_MARGIN = 0.2
+#: A raised brow belongs to three emotions alike (EMFACS: surprise 1+2, fear 1+2+4+5, sadness 1+4), so its
+#: own, surprise, is the weakest guess of any channel: the reading names it as soon as it puts another
+#: emotion ahead of surprise and of neutral, at this probability at least (chosen on the dev half's
+#: cross-fades in colour, grey and as small compressed tiles; docs/detector.md, Naming).
+BROW_SWITCH_P = 0.25
 #: A reading this sure of one emotion names the cue whatever the movement's own name says: a smile it
 #: reads as happiness is felt, a brow raise it reads as surprise is surprise (not a greeting's flash),
 #: pressed lips it reads as anger are anger, lips apart it reads as fear are not a laugh. On the synthetic
@@ -246,13 +251,12 @@ def _pick(channel: str, default: str, reading: Mapping[str, float] | None) -> st
     if not reading:
         return default
     top = max(_RIVALS[channel], key=lambda e: (reading.get(e, 0.0), e == default))
-    if (
-        top != default
-        and reading.get(top, 0.0) >= SWITCH_P
-        and reading.get(top, 0.0) - reading.get(default, 0.0) >= SWITCH_MARGIN
-    ):
+    p = reading.get(top, 0.0)
+    if top == default:
+        return default
+    if channel == "brow_raise" and p >= BROW_SWITCH_P and p >= reading.get("neutral", 0.0):
         return top
-    return default
+    return top if p >= SWITCH_P and p - reading.get(default, 0.0) >= SWITCH_MARGIN else default
 
 
 def _by_emotion(emotion: str, apex: ApexReading, sure: str | None = None) -> tuple[str, str | None]:

@@ -73,6 +73,8 @@ def tile(image: Any) -> Any:
 
 def shown(neutral: Any, apex: Any, form: str, look: str = "colour") -> list[Any]:
     """The frames of one pair in ``form`` and ``look`` (BGR, as OpenCV reads the photos)."""
+    if look not in LOOKS:
+        raise ValueError(f"unknown look {look!r}: choose among {', '.join(LOOKS)}")
     if look == "grey":
         neutral, apex = grey(neutral), grey(apex)
     images = frames(neutral, apex, *FORMS[form])

@@ -253,8 +253,9 @@ def test_the_frame_kept_for_a_movement_is_its_own_not_the_next_ones() -> None:
 
 
 def test_a_raised_brow_is_named_by_the_reading_once_it_puts_another_emotion_ahead() -> None:
-    # A brow raise is surprise's, fear's and sadness's alike: the reading names it from BROW_SWITCH_P (0.25)
-    # when its top is ahead of surprise and of neutral, where another channel would want 0.5 and a 0.2 lead.
+    # A brow raise is surprise's, fear's and sadness's alike: the reading names it fear or sadness from
+    # BROW_SWITCH_P (0.25) when that is ahead of surprise and of neutral, where another channel would want 0.5
+    # and a 0.2 lead.
     wide = ApexReading(crinkle=0.0, widen=1.5, jaw=1.5, stretch=0.0, asym=0.0, corner=0.0)
     brows = ApexReading(crinkle=0.0, widen=0.0, jaw=0.0, stretch=0.0, asym=0.0, corner=0.0)
     sad = {"sadness": 0.35, "surprise": 0.2, "neutral": 0.3, "fear": 0.15}
@@ -268,6 +269,19 @@ def test_a_raised_brow_is_named_by_the_reading_once_it_puts_another_emotion_ahea
         "micro_surprise",
         "surprise",
     )
+    # Only the emotions whose faces raise the brows take it over: a weak lean to happiness or anger does not.
+    assert name_cue("brow_raise", brows, {"happiness": 0.3, "surprise": 0.1, "neutral": 0.25}) == (
+        "eyebrow_flash",
+        None,
+    )
+    assert name_cue("brow_raise", wide, {"anger": 0.35, "surprise": 0.2, "neutral": 0.3}) == (
+        "micro_surprise",
+        "surprise",
+    )
+    # Lips stretched sideways (AU20) still mark fear outright; a tie with neutral is no lean.
+    stretched = dataclasses.replace(wide, stretch=1.5)
+    assert name_cue("brow_raise", stretched, sad) == ("micro_surprise", "fear")
+    assert name_cue("brow_raise", brows, {"sadness": 0.3, "neutral": 0.3, "surprise": 0.1}) == ("eyebrow_flash", None)
     # The other channels keep the clear-reading switch: the same lean does not rename a lowered brow.
     assert name_cue("anger", brows, {"sadness": 0.35, "anger": 0.2, "neutral": 0.3}) == ("micro_anger", "anger")
     assert SWITCH_P > 0.35

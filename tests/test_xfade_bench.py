@@ -89,4 +89,6 @@ def test_the_looks_turn_the_frames_grey_or_into_a_small_jpeg_tile() -> None:
     tiles = xfade.shown(a, b, "slow", "tile")
     assert len(tiles) == sum(xfade.FORMS["slow"]) - 1
     assert {f.shape for f in tiles} == {(200, 160, 3)}  # the longer side 200 px, the aspect kept
-    assert not (tiles[-1] == xfade.tile(a)).all()  # each frame its own, the last one the apex
+    assert (tiles[-1] == xfade.tile(b)).all() and (tiles[0] == xfade.tile(a)).all()  # each frame its own
+    with pytest.raises(ValueError, match="gray"):
+        xfade.shown(a, b, "cross-fade", "gray")

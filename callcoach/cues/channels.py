@@ -203,10 +203,12 @@ _RIVALS: dict[str, tuple[str, ...]] = {
 SWITCH_P = 0.5
 SWITCH_MARGIN = 0.2
 #: A raised brow belongs to three emotions alike (EMFACS: surprise 1+2, fear 1+2+4+5, sadness 1+4), so its
-#: own, surprise, is the weakest guess of any channel: the reading names it as soon as it puts another
-#: emotion ahead of surprise and of neutral, at this probability at least (chosen on the dev half's
-#: cross-fades in colour, grey and as small compressed tiles; docs/detector.md, Naming).
+#: own, surprise, is the weakest guess of any channel: the reading names it fear or sadness as soon as it
+#: puts that emotion ahead of surprise and of neutral, at this probability at least. On the dev half's
+#: cross-fades (colour, grey, small compressed tiles; docs/detector.md) 0 to 0.3 gave the same counts and
+#: 0.35 fewer: 0.25 is a pick inside that flat range, not a measured optimum.
 BROW_SWITCH_P = 0.25
+BROW_SHARED = ("fear", "sadness")
 #: A reading this sure of one emotion names the cue whatever the movement's own name says: a smile it
 #: reads as happiness is felt, a brow raise it reads as surprise is surprise (not a greeting's flash),
 #: pressed lips it reads as anger are anger, lips apart it reads as fear are not a laugh. On the synthetic
@@ -251,12 +253,24 @@ def _pick(channel: str, default: str, reading: Mapping[str, float] | None) -> st
     if not reading:
         return default
     top = max(_RIVALS[channel], key=lambda e: (reading.get(e, 0.0), e == default))
-    p = reading.get(top, 0.0)
-    if top == default:
-        return default
-    if channel == "brow_raise" and p >= BROW_SWITCH_P and p >= reading.get("neutral", 0.0):
+    if (
+        top != default
+        and reading.get(top, 0.0) >= SWITCH_P
+        and reading.get(top, 0.0) - reading.get(default, 0.0) >= SWITCH_MARGIN
+    ):
         return top
-    return top if p >= SWITCH_P and p - reading.get(default, 0.0) >= SWITCH_MARGIN else default
+    return default
+
+
+def _brow_shared(reading: Mapping[str, float] | None) -> str:
+    """Fear or sadness when the reading leans to it over surprise and neutral (``BROW_SWITCH_P``), else
+    surprise: the two other emotions whose faces raise the brows."""
+    if not reading:
+        return "surprise"
+    top = max(SIX, key=lambda e: (reading.get(e, 0.0), e == "surprise"))
+    p = reading.get(top, 0.0)
+    leans = top in BROW_SHARED and p >= BROW_SWITCH_P and p > reading.get("neutral", 0.0)
+    return top if leans else "surprise"
 
 
 def _by_emotion(emotion: str, apex: ApexReading, sure: str | None = None) -> tuple[str, str | None]:
@@ -271,6 +285,8 @@ def _brow_raise(apex: ApexReading, reading: Mapping[str, float] | None, sure: st
     emotion = _pick("brow_raise", "surprise", reading)
     if emotion == "surprise" and wide and apex.stretch >= 1.0:
         emotion = "fear"  # lips stretched sideways (AU20) mark fear outright
+    elif emotion == "surprise":
+        emotion = _brow_shared(reading)
     # EMFACS surprise is raised brows with widened eyes or parted lips (AU5, AU25/26): brows alone are
     # a greeting's flash however sure the reading is.
     opened = max(apex.au("AU5"), apex.au("AU25"), apex.au("AU26")) >= SURPRISE_OPEN_AU

@@ -252,7 +252,7 @@ def test_the_frame_kept_for_a_movement_is_its_own_not_the_next_ones() -> None:
     assert _held_under(face, Excursion("frown", 0.0, 0.1, None, 1.2)) == (0.0, None)
 
 
-def test_a_raised_brow_is_named_by_the_reading_once_it_puts_another_emotion_ahead() -> None:
+def test_a_raised_brow_is_named_fear_or_sadness_once_the_reading_leans_to_it() -> None:
     # A brow raise is surprise's, fear's and sadness's alike: the reading names it fear or sadness from
     # BROW_SWITCH_P (0.25) when that is ahead of surprise and of neutral, where another channel would want 0.5
     # and a 0.2 lead.

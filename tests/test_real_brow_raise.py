@@ -66,6 +66,6 @@ def test_raised_brows_in_real_sad_and_fearful_faces_are_named_by_the_reading() -
         named[(photo, form, look)] = (expression.label, None if cue is None else (cue.cue, cue.emotion))
     right = [k for k, (label, cue) in named.items() if cue is not None and cue[1] == label]
     # All six are named right on this machine, none under the old switch. Two of the tiles are close calls
-    # (sadness 0.31 against neutral 0.29; fear 0.52 against surprise 0.48): with every pixel a level or two
-    # brighter or darker (by 1 to 3 levels) one of them tips (5 of 6), so another CPU's arithmetic may tip one or two.
+    # (sadness 0.31 against neutral 0.29; fear 0.52 against surprise 0.48): with every pixel 1 to 3 levels
+    # brighter or darker one of them tips (5 of 6), so another CPU's arithmetic may tip one or two.
     assert len(right) >= len(PAIRS) - 2, named

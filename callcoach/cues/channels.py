@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from callcoach.cues.aus import reading_without
+from callcoach.cues.aus import reading_without, top_emotion
 from callcoach.cues.features import INDEX
 
 CHANNELS: tuple[str, ...] = (
@@ -267,9 +267,10 @@ def _brow_shared(reading: Mapping[str, float] | None) -> str:
     surprise: the two other emotions whose faces raise the brows."""
     if not reading:
         return "surprise"
-    top = max(SIX, key=lambda e: (reading.get(e, 0.0), e == "surprise"))
+    top = top_emotion(reading, SIX)
     p = reading.get(top, 0.0)
-    leans = top in BROW_SHARED and p >= BROW_SWITCH_P and p > reading.get("neutral", 0.0)
+    ahead = p > reading.get("surprise", 0.0) and p > reading.get("neutral", 0.0)
+    leans = top in BROW_SHARED and p >= BROW_SWITCH_P and ahead
     return top if leans else "surprise"
 
 

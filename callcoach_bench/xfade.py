@@ -14,7 +14,8 @@ A pixel cross-fade is not how a face moves: between the two photos the face is a
 tracker, occlusion memory, appearance model, engine and naming) on gradual onsets of real faces.
 Each run of the command loads the models, so a sample of each label is drawn (seeded). ``--look grey`` or
 ``--look tile`` shows the same pairs grey or as a small compressed call tile, harder than the posed photos
-as they are; ``--form slow`` ramps over 24 frames.
+as they are; ``--form slow`` ramps over 24 frames; ``--form morph`` moves the landmarks on the way
+(warp, then cross-fade), so the in-between faces are single faces part-way to the apex.
 
     python -m callcoach_bench.xfade --data ../shared/realfaces --half dev --per-label 12 --seed 3
 """
@@ -35,7 +36,10 @@ from callcoach.core.argtypes import whole_number
 from callcoach_bench.posed import SIX
 from callcoach_bench.real import DEFAULT_DATA, Row, load_manifest, photos_by_person
 
-FORMS = {"cross-fade": (10, 12, 4), "jump": (10, 1, 4), "slow": (10, 24, 4)}
+FORMS = {"cross-fade": (10, 12, 4), "jump": (10, 1, 4), "slow": (10, 24, 4), "morph": (10, 12, 4)}
+#: Forms whose in-between frames are morphs (the landmarks move, then the pixels cross-fade) instead of
+#: plain cross-fades.
+MORPHS = frozenset({"morph"})
 #: How the photos are shown: as they are; grey (three equal channels, as JAFFE and Yale are, and many posed
 #: sets); or as a small compressed call tile (the longer side 200 px, JPEG quality 60, frame by frame).
 LOOKS = ("colour", "grey", "tile")
@@ -50,6 +54,39 @@ def frames(neutral: Any, apex: Any, lead: int, ramp: int, hold: int) -> list[Any
     import cv2
 
     blends = [cv2.addWeighted(neutral, 1 - k / ramp, apex, k / ramp, 0) for k in range(1, ramp)]
+    return [neutral] * lead + blends + [apex] * hold
+
+
+def morph(neutral: Any, apex: Any, lead: int, ramp: int, hold: int) -> list[Any]:
+    """As ``frames``, but each in-between frame is a morph, the way film and face research build
+    in-between faces: both photos are warped onto the landmarks moved part of the way (piecewise affine
+    over the face mesh, the synthetic set's warper), then cross-faded. The mouth opens and the brows rise
+    on the way instead of showing two faint mouths. Raises ValueError when either photo has no face."""
+    import cv2
+    import numpy as np
+
+    from callcoach_bench.faces import detect_mesh
+    from callcoach_bench.warp import MeshWarper, anchor_points
+
+    try:
+        start, end = detect_mesh(neutral), detect_mesh(apex)
+    except Exception as exc:  # UsageError when the landmarker finds no face
+        raise ValueError(f"no face to morph: {exc}") from exc
+    h, w = neutral.shape[:2]
+    # One fixed frame around the face for both photos: only the face moves, the background stays put.
+    anchors = anchor_points(start, w, h)
+    ring = anchors[:-4]
+    x0, y0 = np.floor(ring.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(ring.max(axis=0)).astype(int) + 1
+    roi = (max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1)))
+    a_pts, b_pts = np.vstack([start.xy, anchors]), np.vstack([end.xy, anchors])
+    from_neutral, from_apex = MeshWarper(neutral, a_pts, roi), MeshWarper(apex, b_pts, roi)
+    blends = []
+    for k in range(1, ramp):
+        f = k / ramp
+        moved = (1 - f) * a_pts + f * b_pts
+        one, two = from_neutral.render(moved)[0], from_apex.render(moved)[0]
+        blends.append(cv2.addWeighted(one, 1 - f, two, f, 0))
     return [neutral] * lead + blends + [apex] * hold
 
 
@@ -77,7 +114,7 @@ def shown(neutral: Any, apex: Any, form: str, look: str = "colour") -> list[Any]
         raise ValueError(f"unknown look {look!r}: choose among {', '.join(LOOKS)}")
     if look == "grey":
         neutral, apex = grey(neutral), grey(apex)
-    images = frames(neutral, apex, *FORMS[form])
+    images = (morph if form in MORPHS else frames)(neutral, apex, *FORMS[form])
     return [tile(image) for image in images] if look == "tile" else images
 
 
@@ -143,7 +180,12 @@ def run(
             if a is None or b is None or a.shape != b.shape:
                 item[form] = {"error": "the two photos cannot be read, or differ in size"}
             else:
-                item[form] = analyze(shown(a, b, form, look))
+                try:
+                    images = shown(a, b, form, look)
+                except ValueError as exc:
+                    item[form] = {"error": str(exc)}
+                else:
+                    item[form] = analyze(images)
         items.append(item)
         if out is not None:
             print(json.dumps(item), file=out, flush=True)

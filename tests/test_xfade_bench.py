@@ -92,3 +92,43 @@ def test_the_looks_turn_the_frames_grey_or_into_a_small_jpeg_tile() -> None:
     assert (tiles[-1] == xfade.tile(b)).all() and (tiles[0] == xfade.tile(a)).all()  # each frame its own
     with pytest.raises(ValueError, match="gray"):
         xfade.shown(a, b, "cross-fade", "gray")
+
+
+@pytest.mark.slow
+def test_a_morph_moves_the_landmarks_part_of_the_way_instead_of_showing_two_faces() -> None:
+    import cv2
+
+    from callcoach_bench.faces import detect_mesh
+
+    data = realfaces()
+    pair = next(p for p in sample(data, "dev", 12, seed=3) if p[1].label == "surprise")
+    a, b = (cv2.imread(str(r.path)) for r in pair)
+    assert a is not None and b is not None
+    out = xfade.shown(a, b, "morph")
+    lead, ramp, hold = xfade.FORMS["morph"]
+    assert len(out) == lead + ramp - 1 + hold
+    assert (out[0] == a).all() and (out[-1] == b).all()
+    start, end = detect_mesh(a), detect_mesh(b)
+    moved = float(np.linalg.norm(end.xy - start.xy, axis=1).mean())
+    assert moved > 3.0  # a surprise pose moves the landmarks (pixels, mean over the mesh)
+    # On each in-between frame the landmarker finds the mesh moved that part of the way (within 1.0 px on
+    # this pair, mean over the ramp); on the plain cross-fade of the same pair it strays 1.9 px.
+    strays = [
+        float(
+            np.linalg.norm(
+                detect_mesh(out[lead + k - 1]).xy - (start.xy + k / ramp * (end.xy - start.xy)), axis=1
+            ).mean()
+        )
+        for k in range(1, ramp)
+    ]
+    assert sum(strays) / len(strays) < moved / 6
+    # The mouth opens on the way: the lip gap grows over the ramp (the first, middle and last in-between).
+    gaps = [float(detect_mesh(out[i]).xy[14, 1] - detect_mesh(out[i]).xy[13, 1]) for i in (lead, lead + 5, lead + 10)]
+    assert gaps[0] < gaps[1] < gaps[2]
+
+
+def test_a_morph_without_a_face_is_an_error_for_that_pair_not_a_crash() -> None:
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 255, (120, 100, 3), dtype=np.uint8)
+    with pytest.raises(ValueError, match="no face"):
+        xfade.shown(noise, noise, "morph")

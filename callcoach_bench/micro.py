@@ -6,10 +6,14 @@ spotted); a small grid over the spotter's thresholds is scored (MEGC, IoU >= 0.5
 the chosen setting is reported on other seeds. Two clip shapes: 6 s streams with 0-2 movements, and
 clips cut from onset to offset, as CASME II's are.
 
+``real``: micro-movements of the dev half's real faces at 200 fps through the real landmarker
+(``callcoach_bench/micro_real.py``): the real tracker's noise, which the synthetic series only model.
+
 ``casme``: the real pipeline on the CASME II clips of ``--data`` (report-only: nothing is tuned on them),
 each clip's observations fed to the cue engine without and with the micro spotter.
 
     python -m callcoach_bench.micro tune
+    python -m callcoach_bench.micro real --data ../shared/realfaces --per-label 6
     python -m callcoach_bench.micro casme --data ../shared/realfaces
 """
 
@@ -27,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from callcoach.core.argtypes import whole_number
 from callcoach.cues.features import FLOORS, INDEX, NAMES
 from callcoach.cues.micro import SIGNALS, MicroConfig, spot
 from callcoach_bench.megc import ClipInput, GroundTruth, Prediction, score
@@ -237,6 +242,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("tune", help="grid over the spotter's thresholds on synthetic series")
     c = sub.add_parser("casme", help="the CASME II clips through the engine, without and with the micro spotter")
     c.add_argument("--data", type=Path, default=Path("../shared/realfaces"))
+    r = sub.add_parser("real", help="the dev half's faces moving a little at 200 fps, through the engine")
+    r.add_argument("--data", type=Path, default=Path("../shared/realfaces"))
+    r.add_argument("--per-label", type=whole_number(1), default=6, metavar="N")
+    r.add_argument("--seed", type=whole_number(0), default=7)
+    r.add_argument("--noise", type=float, default=2.0, help="sensor noise per frame, grey levels (default 2)")
     args = parser.parse_args(argv)
     if args.what == "tune":
         result = tune()
@@ -247,6 +257,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.data / "manifest.csv").is_file():
         print(f"callcoach: error: no manifest.csv in {args.data}", file=sys.stderr)
         return 2
+    if args.what == "real":
+        from callcoach_bench import micro_real
+
+        print(json.dumps(micro_real.run(args.data, args.per_label, args.seed, args.noise), indent=2))
+        return 0
     print(json.dumps(casme(args.data), indent=2))
     return 0
 

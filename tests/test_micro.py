@@ -12,7 +12,7 @@ from scripted import Move, Script
 
 from callcoach.cues.engine import CueEngine, EngineConfig
 from callcoach.cues.features import FLOORS, INDEX, NAMES
-from callcoach.cues.micro import MicroSpotter, spot
+from callcoach.cues.micro import MicroConfig, MicroSpotter, spot
 from callcoach.cues.vocabulary import Cue
 
 FPS = 200.0
@@ -58,6 +58,33 @@ def test_spots_a_clip_cut_from_onset_to_offset() -> None:
     events = spot(t, x)
     assert len(events) == 1
     assert iou((events[0].onset_s, events[0].offset_s), (0.0, 0.2)) >= 0.5
+
+
+def tracked(seconds: float, seed: int, fps: float = FPS) -> tuple[np.ndarray, np.ndarray]:
+    """A still face as the landmarker tracks it (measured on real faces at 200 fps, docs/detector.md): a
+    slow wander of a few thousandths of a floor, and frame-to-frame jitter twenty-five times smaller."""
+    rng = np.random.default_rng(seed)
+    n = round(seconds * fps)
+    walk = np.cumsum(rng.normal(0.0, 1.0, size=(n, len(NAMES))), axis=0)
+    kernel = np.ones(40) / 40
+    wander = np.stack([np.convolve(walk[:, j], kernel, mode="same") for j in range(len(NAMES))], axis=1)
+    wander = (wander - wander.mean(axis=0)) / np.abs(wander - wander.mean(axis=0)).max(axis=0)
+    jitter = rng.normal(0.0, 1.0, size=(n, len(NAMES))) * 0.0002
+    return np.arange(n) / fps, (wander * 0.005 + jitter) * FLOORS
+
+
+def test_a_tracked_still_faces_slow_wander_is_not_spotted_but_a_movement_on_it_is() -> None:
+    # The frame-to-frame differences alone take the contrast's noise for the jitter, 25 times too small:
+    # the wander then reads as movements. The noise floor (a hundredth of each floor) keeps it still.
+    wanders = [tracked(1.5, seed) for seed in range(20)]
+    assert sum(len(spot(t, x, MicroConfig(noise_floor=0.0))) for t, x in wanders) >= 20
+    assert sum(len(spot(t, x)) for t, x in wanders) == 0
+    for seed in range(10):
+        t, x = tracked(1.5, 100 + seed)
+        for name in ("corner", "smile_bs"):  # corners up by 0.3 floors for 0.2 s
+            x[:, INDEX[name]] += bump(t, 0.6, 0.66, 0.8) * FLOORS[INDEX[name]] * 0.3
+        events = spot(t, x)
+        assert len(events) == 1 and iou((events[0].onset_s, events[0].offset_s), (0.6, 0.8)) >= 0.5
 
 
 @pytest.mark.parametrize("seed", range(10))

@@ -78,6 +78,10 @@ class MicroConfig:
     #: A movement comes back: the level after it may differ from the level before by at most this share
     #: of its height (the start or end of a longer movement is a step, not a bump).
     step: float = 1.0
+    #: The contrast's noise is never taken as less than this share of each signal's floor: on still real
+    #: faces through the landmarker (the dev half's photos at 200 fps with sensor noise) the frame-to-frame
+    #: differences miss a slow wander of about 0.001-0.007 floors (``python -m callcoach_bench.micro real``).
+    noise_floor: float = 0.01
     min_s: float = 1 / 25
     max_s: float = 0.5
     max_rise_s: float = 0.25
@@ -131,6 +135,9 @@ def spot(t: np.ndarray, x: np.ndarray, cfg: MicroConfig | None = None) -> list[M
     # Noise of the contrast: smoothing divides the jitter by sqrt(ns); the frame minus the mean of two
     # others adds half of it again. A perfectly still signal (a photo) gets a tiny floor, not zero.
     sigma = np.maximum(noise_sigma(x[:, _SEL]), 1e-3 * FLOORS[_SEL]) * math.sqrt(1.5 / ns)
+    # The landmarker tracks smoothly: its frame-to-frame jitter is tiny while a still face wanders slowly,
+    # so the differences can take the contrast's noise for 50x smaller than it is (docs/detector.md).
+    sigma = np.maximum(sigma, cfg.noise_floor * FLOORS[_SEL])
     idx = np.arange(n)
     before, after = np.clip(idx - k, 0, n - 1), np.clip(idx + k, 0, n - 1)
     # The reference is the line between the two frames, so a drift cancels at the clip's edges too, where

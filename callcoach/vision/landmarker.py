@@ -76,14 +76,28 @@ def _import_mediapipe() -> tuple[Any, Any, Any]:
     return mp, BaseOptions, vision
 
 
-class Landmarker:
-    """Face Landmarker in VIDEO mode (tracks between frames) or IMAGE mode (detects on every call)."""
+#: A new track in VIDEO mode with ``settle``: its first frame is shown this many more times, this far apart
+#: on the landmarker's own clock (0.5 s at 30 fps; docs/detector.md, "The landmarker's first frames").
+SETTLE_FRAMES = 15
+SETTLE_STEP_MS = 33
 
-    def __init__(self, max_faces: int = 1, video: bool = True, min_confidence: float = 0.4) -> None:
+
+class Landmarker:
+    """Face Landmarker in VIDEO mode (tracks between frames) or IMAGE mode (detects on every call).
+
+    ``settle``: start each new track settled (see ``detect``); for files, where every frame is read."""
+
+    def __init__(
+        self, max_faces: int = 1, video: bool = True, min_confidence: float = 0.4, settle: bool = False
+    ) -> None:
         self._mp, base_options, vision = _import_mediapipe()
         self._video = video
+        self._settle = settle and video
         self._last_ts = -1
         self._calls = 0
+        # Added to every frame's time: each settling run moves the landmarker's own clock on, never back.
+        self._offset_ms = 0
+        self._tracking = False
         path = model_path("face_landmarker")
         options = vision.FaceLandmarkerOptions(
             base_options=base_options(model_asset_path=str(path)),
@@ -105,17 +119,32 @@ class Landmarker:
 
     def detect(self, rgb: np.ndarray, t_s: float = 0.0) -> list[RawFace]:
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=aligned_rgb(rgb))
+        result = self._run(image, t_s)
+        if self._settle and result.face_landmarks and not self._tracking:
+            # VIDEO mode smooths its output over time, starting from the first detection: a new track's
+            # first ~0.3 s drift towards the face (brow and mouth blendshapes by up to a floor), which a
+            # neutral-from-the-first-frame baseline or a 200 fps micro-expression clip would read as
+            # movement. Shown the same frame for SETTLE_FRAMES more steps, it starts settled.
+            for _ in range(SETTLE_FRAMES):
+                self._offset_ms += SETTLE_STEP_MS
+                result = self._run(image, t_s)
+        self._tracking = bool(result.face_landmarks)
+        return self._faces(result)
+
+    def _run(self, image: Any, t_s: float) -> Any:
         self._calls += 1
         try:
             if self._video:
                 # VIDEO mode needs strictly increasing integer milliseconds.
-                ts = max(round(t_s * 1000), self._last_ts + 1)
+                ts = max(round(t_s * 1000) + self._offset_ms, self._last_ts + 1)
                 self._last_ts = ts
-                result = self._task.detect_for_video(image, ts)
-            else:
-                result = self._task.detect(image)
+                return self._task.detect_for_video(image, ts)
+            return self._task.detect(image)
         except Exception as exc:
             raise VisionError(f"the face landmarker failed on a frame: {exc}") from exc
+
+    @staticmethod
+    def _faces(result: Any) -> list[RawFace]:
         faces = []
         for i, marks in enumerate(result.face_landmarks):
             arr = np.array([(p.x, p.y, p.z) for p in marks], dtype=np.float32)

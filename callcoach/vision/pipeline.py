@@ -71,7 +71,8 @@ class VisionPipeline:
     def __init__(self, live: bool = False, config: VisionConfig | None = None) -> None:
         self.config = config or VisionConfig()
         self.live = live
-        self._full = Landmarker(max_faces=1, video=True)
+        # Files are read from their first frame, which a baseline may be taken from: tracks start settled.
+        self._full = Landmarker(max_faces=1, video=True, settle=not live)
         self._multi: Landmarker | None = None
         self.multi_face = False
         self._finder = FaceFinder()
@@ -235,7 +236,9 @@ class VisionPipeline:
         self._multi = None
 
     def _multi_landmarker(self) -> Landmarker:
-        return Landmarker(max_faces=min(self.config.full_frame_faces, self.config.max_faces), video=True)
+        return Landmarker(
+            max_faces=min(self.config.full_frame_faces, self.config.max_faces), video=True, settle=not self.live
+        )
 
     def _warm_up(self) -> None:
         """Live: load now what the first frames would otherwise load or allocate while frames arrive.

@@ -194,7 +194,9 @@ class FakeLandmarker:
     #: How many of the gallery's faces the full-frame landmarker sees (the rest only the search finds).
     visible = 4
 
-    def __init__(self, max_faces: int = 1, video: bool = True, min_confidence: float = 0.4) -> None:
+    def __init__(
+        self, max_faces: int = 1, video: bool = True, min_confidence: float = 0.4, settle: bool = False
+    ) -> None:
         self.max_faces = max_faces
 
     def detect(self, rgb: np.ndarray, t_s: float = 0.0) -> list[RawFace]:

@@ -236,6 +236,13 @@ def casme(data: Path) -> dict[str, Any]:
     return out
 
 
+def non_negative(text: str) -> float:
+    value = float(text)
+    if not value >= 0.0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m callcoach_bench.micro", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -246,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--data", type=Path, default=Path("../shared/realfaces"))
     r.add_argument("--per-label", type=whole_number(1), default=6, metavar="N")
     r.add_argument("--seed", type=whole_number(0), default=7)
-    r.add_argument("--noise", type=float, default=2.0, help="sensor noise per frame, grey levels (default 2)")
+    r.add_argument("--noise", type=non_negative, default=2.0, help="sensor noise per frame, grey levels (default 2)")
     args = parser.parse_args(argv)
     if args.what == "tune":
         result = tune()

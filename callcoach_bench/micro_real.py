@@ -78,7 +78,7 @@ def clips(data: Path, per_label: int, seed: int, noise: float) -> Iterator[Micro
     rng = np.random.default_rng(seed)
     for neutral, expression in sample(data, "dev", per_label, seed):
         a, b = cv2.imread(str(neutral.path)), cv2.imread(str(expression.path))
-        if a is None or b is None:
+        if a is None or b is None or a.shape != b.shape:
             continue
         try:
             at = _morpher(cv2.cvtColor(a, cv2.COLOR_BGR2RGB), cv2.cvtColor(b, cv2.COLOR_BGR2RGB))

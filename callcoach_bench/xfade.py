@@ -65,12 +65,15 @@ def morph(neutral: Any, apex: Any, lead: int, ramp: int, hold: int) -> list[Any]
     import cv2
     import numpy as np
 
+    from callcoach.errors import UsageError
     from callcoach_bench.faces import detect_mesh
     from callcoach_bench.warp import MeshWarper, anchor_points
 
     try:
-        start, end = detect_mesh(neutral), detect_mesh(apex)
-    except Exception as exc:  # UsageError when the landmarker finds no face
+        # The photos are BGR (as OpenCV reads them); the landmarker reads RGB.
+        start = detect_mesh(cv2.cvtColor(neutral, cv2.COLOR_BGR2RGB))
+        end = detect_mesh(cv2.cvtColor(apex, cv2.COLOR_BGR2RGB))
+    except UsageError as exc:
         raise ValueError(f"no face to morph: {exc}") from exc
     h, w = neutral.shape[:2]
     # One fixed frame around the face for both photos: only the face moves, the background stays put.

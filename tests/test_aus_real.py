@@ -42,11 +42,11 @@ def test_the_broad_laugh_is_a_felt_smile_with_its_action_units(laugh: tuple[Even
     cues = [e for e in laugh if isinstance(e, Cue)]
     # The laugh: a cue that peaks in it (one that began as she turned back may run on into it).
     late = [c for c in cues if c.apex_s >= 16.0]
-    assert late, [(c.cue, c.onset_s) for c in cues]
+    assert late, [(c.cue, c.apex_s) for c in cues]
     # The laugh with squeezed eyes: a Duchenne smile, not a polite one and not a nose wrinkle. (A gaze shift
     # may come with it: her resting face was learned while she looked up and away, docs/detector.md.)
-    assert "duchenne_smile" in {c.cue for c in late}, [(c.cue, c.onset_s) for c in late]
-    assert not {c.cue for c in late} & {"polite_smile", "nose_wrinkle"}, [(c.cue, c.onset_s) for c in late]
+    assert "duchenne_smile" in {c.cue for c in late}, [(c.cue, c.apex_s) for c in late]
+    assert not {c.cue for c in late} & {"polite_smile", "nose_wrinkle"}, [(c.cue, c.apex_s) for c in late]
     assert not [c for c in cues if c.onset_s >= 10.0 and c.cue == "nose_wrinkle"]
     apex = next(c for c in late if c.cue == "duchenne_smile").apex_s
     face = min(

@@ -136,7 +136,7 @@ def spot(t: np.ndarray, x: np.ndarray, cfg: MicroConfig | None = None) -> list[M
     # others adds half of it again. A perfectly still signal (a photo) gets a tiny floor, not zero.
     sigma = np.maximum(noise_sigma(x[:, _SEL]), 1e-3 * FLOORS[_SEL]) * math.sqrt(1.5 / ns)
     # The landmarker tracks smoothly: its frame-to-frame jitter is tiny while a still face wanders slowly,
-    # so the differences can take the contrast's noise for 50x smaller than it is (docs/detector.md).
+    # so the differences can take its noise for 10-95x smaller than it is (docs/detector.md).
     sigma = np.maximum(sigma, cfg.noise_floor * FLOORS[_SEL])
     idx = np.arange(n)
     before, after = np.clip(idx - k, 0, n - 1), np.clip(idx + k, 0, n - 1)

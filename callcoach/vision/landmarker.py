@@ -85,7 +85,8 @@ SETTLE_STEP_MS = 33
 class Landmarker:
     """Face Landmarker in VIDEO mode (tracks between frames) or IMAGE mode (detects on every call).
 
-    ``settle``: start each new track settled (see ``detect``); for files, where every frame is read."""
+    ``settle``: start a track settled when it begins with no other face tracked (see ``detect``); for files,
+    where every frame is read. A face found again after being lost pays the settling calls again."""
 
     def __init__(
         self, max_faces: int = 1, video: bool = True, min_confidence: float = 0.4, settle: bool = False
@@ -125,9 +126,12 @@ class Landmarker:
             # first ~0.3 s drift towards the face (brow and mouth blendshapes by up to a floor), which a
             # neutral-from-the-first-frame baseline or a 200 fps micro-expression clip would read as
             # movement. Shown the same frame for SETTLE_FRAMES more steps, it starts settled.
+            first = result
             for _ in range(SETTLE_FRAMES):
                 self._offset_ms += SETTLE_STEP_MS
                 result = self._run(image, t_s)
+            if not result.face_landmarks:
+                result = first  # lost while settling: the face was there, read it unsettled
         self._tracking = bool(result.face_landmarks)
         return self._faces(result)
 

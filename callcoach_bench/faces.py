@@ -71,14 +71,39 @@ def detect_mesh(image: np.ndarray) -> FaceMesh:
     return FaceMesh.from_landmarks(faces[0].landmarks, w, h)
 
 
-def make_warper(image: np.ndarray, mesh: FaceMesh) -> MeshWarper:
-    h, w = image.shape[:2]
-    anchors = anchor_points(mesh, w, h)
+def _frame_around(mesh: FaceMesh, width: int, height: int) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The fixed anchor points around a face and the pixel box they enclose (what a warp may move)."""
+    anchors = anchor_points(mesh, width, height)
     ring = anchors[:-4]
     x0, y0 = np.floor(ring.min(axis=0)).astype(int)
     x1, y1 = np.ceil(ring.max(axis=0)).astype(int) + 1
-    roi = (max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1)))
+    return anchors, (max(0, int(x0)), max(0, int(y0)), min(width, int(x1)), min(height, int(y1)))
+
+
+def make_warper(image: np.ndarray, mesh: FaceMesh) -> MeshWarper:
+    h, w = image.shape[:2]
+    anchors, roi = _frame_around(mesh, w, h)
     return MeshWarper(image, np.vstack([mesh.xy, anchors]), roi)
+
+
+def morpher(neutral: np.ndarray, apex: np.ndarray, start: FaceMesh, end: FaceMesh) -> Callable[[float], np.ndarray]:
+    """A morph from ``neutral`` (face mesh ``start``) to ``apex`` (mesh ``end``), as a function from a share
+    of the way (0..1) to the frame: both photos warped onto the landmarks moved that share of the way, then
+    cross-faded, the way film and face research build in-between faces. The frame around the face is the
+    neutral photo's for both: only the face moves, the background stays put."""
+    h, w = neutral.shape[:2]
+    anchors, roi = _frame_around(start, w, h)
+    a_pts, b_pts = np.vstack([start.xy, anchors]), np.vstack([end.xy, anchors])
+    one, two = MeshWarper(neutral, a_pts, roi), MeshWarper(apex, b_pts, roi)
+
+    def at(f: float) -> np.ndarray:
+        if f <= 1e-3:
+            return neutral
+        moved = (1 - f) * a_pts + f * b_pts
+        out: np.ndarray = cv2.addWeighted(one.render(moved)[0], 1 - f, two.render(moved)[0], f, 0)
+        return out
+
+    return at
 
 
 def _portrait() -> np.ndarray:

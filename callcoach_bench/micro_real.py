@@ -41,38 +41,12 @@ class MicroClip:
     frames: list[np.ndarray]
 
 
-def _morpher(neutral: np.ndarray, apex: np.ndarray) -> Any:
-    """A function from a share of the way (0..1) to the morphed frame (RGB)."""
-    import cv2
-
-    from callcoach_bench.faces import detect_mesh
-    from callcoach_bench.warp import MeshWarper, anchor_points
-
-    start, end = detect_mesh(neutral), detect_mesh(apex)
-    h, w = neutral.shape[:2]
-    anchors = anchor_points(start, w, h)
-    ring = anchors[:-4]
-    x0, y0 = np.floor(ring.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(ring.max(axis=0)).astype(int) + 1
-    roi = (max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1)))
-    a_pts, b_pts = np.vstack([start.xy, anchors]), np.vstack([end.xy, anchors])
-    one, two = MeshWarper(neutral, a_pts, roi), MeshWarper(apex, b_pts, roi)
-
-    def at(f: float) -> np.ndarray:
-        if f <= 1e-3:
-            return neutral
-        moved = (1 - f) * a_pts + f * b_pts
-        out: np.ndarray = cv2.addWeighted(one.render(moved)[0], 1 - f, two.render(moved)[0], f, 0)
-        return out
-
-    return at
-
-
 def clips(data: Path, per_label: int, seed: int, noise: float) -> Iterator[MicroClip]:
     """The dev half's micro clips, two shapes per pair (pairs whose photos show no face are skipped)."""
     import cv2
 
     from callcoach.errors import UsageError
+    from callcoach_bench.faces import detect_mesh, morpher
     from callcoach_bench.xfade import sample
 
     rng = np.random.default_rng(seed)
@@ -81,7 +55,8 @@ def clips(data: Path, per_label: int, seed: int, noise: float) -> Iterator[Micro
         if a is None or b is None or a.shape != b.shape:
             continue
         try:
-            at = _morpher(cv2.cvtColor(a, cv2.COLOR_BGR2RGB), cv2.cvtColor(b, cv2.COLOR_BGR2RGB))
+            a, b = cv2.cvtColor(a, cv2.COLOR_BGR2RGB), cv2.cvtColor(b, cv2.COLOR_BGR2RGB)
+            at = morpher(a, b, detect_mesh(a), detect_mesh(b))
         except UsageError:  # no face in one of the photos
             continue
         for shape in ("cut", "stream"):

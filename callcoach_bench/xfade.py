@@ -63,11 +63,9 @@ def morph(neutral: Any, apex: Any, lead: int, ramp: int, hold: int) -> list[Any]
     over the face mesh, the synthetic set's warper), then cross-faded. The mouth opens and the brows rise
     on the way instead of showing two faint mouths. Raises ValueError when either photo has no face."""
     import cv2
-    import numpy as np
 
     from callcoach.errors import UsageError
-    from callcoach_bench.faces import detect_mesh
-    from callcoach_bench.warp import MeshWarper, anchor_points
+    from callcoach_bench.faces import detect_mesh, morpher
 
     try:
         # The photos are BGR (as OpenCV reads them); the landmarker reads RGB.
@@ -75,22 +73,8 @@ def morph(neutral: Any, apex: Any, lead: int, ramp: int, hold: int) -> list[Any]
         end = detect_mesh(cv2.cvtColor(apex, cv2.COLOR_BGR2RGB))
     except UsageError as exc:
         raise ValueError(f"no face to morph: {exc}") from exc
-    h, w = neutral.shape[:2]
-    # One fixed frame around the face for both photos: only the face moves, the background stays put.
-    anchors = anchor_points(start, w, h)
-    ring = anchors[:-4]
-    x0, y0 = np.floor(ring.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(ring.max(axis=0)).astype(int) + 1
-    roi = (max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1)))
-    a_pts, b_pts = np.vstack([start.xy, anchors]), np.vstack([end.xy, anchors])
-    from_neutral, from_apex = MeshWarper(neutral, a_pts, roi), MeshWarper(apex, b_pts, roi)
-    blends = []
-    for k in range(1, ramp):
-        f = k / ramp
-        moved = (1 - f) * a_pts + f * b_pts
-        one, two = from_neutral.render(moved)[0], from_apex.render(moved)[0]
-        blends.append(cv2.addWeighted(one, 1 - f, two, f, 0))
-    return [neutral] * lead + blends + [apex] * hold
+    at = morpher(neutral, apex, start, end)
+    return [neutral] * lead + [at(k / ramp) for k in range(1, ramp)] + [apex] * hold
 
 
 def grey(image: Any) -> Any:
